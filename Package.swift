@@ -1,0 +1,99 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+/// Every target gets the same strictness: Swift 6 mode plus the upcoming features the house style asks for.
+let strict: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("InternalImportsByDefault"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+]
+
+/// The seven executables: product id (kebab-case) -> target folder under Services/.
+let services: [(id: String, target: String)] = [
+    ("gateway", "GatewayService"),
+    ("user", "UserService"),
+    ("generation", "GenerationService"),
+    ("payment-webhook", "PaymentWebhookService"),
+    ("gallery", "GalleryService"),
+    ("model-router", "ModelRouterService"),
+    ("ai-worker", "AIWorkerService"),
+]
+
+let hummingbird: Target.Dependency = .product(name: "Hummingbird", package: "hummingbird")
+let logging: Target.Dependency = .product(name: "Logging", package: "swift-log")
+let lifecycle: Target.Dependency = .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")
+
+func cModule(_ name: String, pkgConfig: String, apt: [String]) -> Target {
+    .systemLibrary(name: name, path: "Shared/\(name)", pkgConfig: pkgConfig, providers: [.apt(apt)])
+}
+
+var targets: [Target] = [
+    cModule("CLibPQ", pkgConfig: "libpq", apt: ["libpq-dev"]),
+    cModule("CHiredis", pkgConfig: "hiredis", apt: ["libhiredis-dev"]),
+    cModule("CCurl", pkgConfig: "libcurl", apt: ["libcurl4-openssl-dev"]),
+    cModule("COpenSSL", pkgConfig: "openssl", apt: ["libssl-dev"]),
+
+    .target(name: "Core", path: "Shared/Core", swiftSettings: strict),
+    .target(name: "PostgresClient", dependencies: ["CLibPQ", logging], path: "Shared/PostgresClient", swiftSettings: strict),
+    .target(name: "RedisClient", dependencies: ["CHiredis", logging], path: "Shared/RedisClient", swiftSettings: strict),
+    .target(name: "HTTPClient", dependencies: ["CCurl", "Core", logging], path: "Shared/HTTPClient", swiftSettings: strict),
+    .target(
+        name: "PingvasCrypto",
+        dependencies: ["COpenSSL", .product(name: "JWTKit", package: "jwt-kit")],
+        path: "Shared/PingvasCrypto",
+        swiftSettings: strict
+    ),
+    .target(
+        name: "ServiceKit",
+        dependencies: [
+            "Core", "PostgresClient", "RedisClient", "HTTPClient", "PingvasCrypto",
+            hummingbird, logging, lifecycle,
+            .product(name: "Metrics", package: "swift-metrics"),
+            .product(name: "Prometheus", package: "swift-prometheus"),
+        ],
+        path: "Shared/ServiceKit",
+        swiftSettings: strict
+    ),
+
+    .target(
+        name: "TestSupport",
+        dependencies: ["PostgresClient", "RedisClient", logging],
+        path: "Tests/TestSupport",
+        swiftSettings: strict
+    ),
+    .testTarget(name: "CoreTests", dependencies: ["Core"], swiftSettings: strict),
+    .testTarget(name: "PostgresClientTests", dependencies: ["PostgresClient", "TestSupport"], swiftSettings: strict),
+    .testTarget(name: "RedisClientTests", dependencies: ["RedisClient", "TestSupport"], swiftSettings: strict),
+    .testTarget(name: "HTTPClientTests", dependencies: ["HTTPClient", hummingbird], swiftSettings: strict),
+    .testTarget(name: "PingvasCryptoTests", dependencies: ["PingvasCrypto"], swiftSettings: strict),
+    .testTarget(
+        name: "ServiceKitTests",
+        dependencies: ["ServiceKit", "TestSupport", hummingbird, .product(name: "HummingbirdTesting", package: "hummingbird")],
+        swiftSettings: strict
+    ),
+]
+
+targets += services.map { service in
+    .executableTarget(
+        name: service.target,
+        dependencies: ["ServiceKit", "Core"],
+        path: "Services/\(service.target)",
+        swiftSettings: strict
+    )
+}
+
+let package = Package(
+    name: "pingvas",
+    platforms: [.macOS(.v15)],
+    products: services.map { .executable(name: $0.id, targets: [$0.target]) },
+    dependencies: [
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/vapor/jwt-kit.git", from: "5.7.1"),
+    ],
+    targets: targets,
+    swiftLanguageModes: [.v6]
+)

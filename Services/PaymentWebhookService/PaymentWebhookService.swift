@@ -1,0 +1,2 @@
+import ServiceKit
+@main struct Main { static func main() async throws {} }

@@ -1,0 +1,2 @@
+import CLibPQ
+package enum PostgresClientModule {}

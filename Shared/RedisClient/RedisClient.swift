@@ -1,0 +1,2 @@
+import CHiredis
+package enum RedisClientModule {}

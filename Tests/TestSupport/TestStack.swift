@@ -1,0 +1,111 @@
+public import Foundation
+import Synchronization
+
+/// Addresses of a running PostgreSQL + Redis pair started through `scripts/stack.sh`.
+public struct TestServers: Sendable {
+    public let directory: String
+    public let postgresPort: Int
+    public let redisPort: Int
+
+    public var databaseURL: String { "postgresql://pingvas@127.0.0.1:\(postgresPort)/pingvas" }
+    public var redisURL: String { "redis://127.0.0.1:\(redisPort)" }
+
+    /// Runs `scripts/stack.sh <verb> <what>` against this stack's folder and ports.
+    public func stack(_ verb: String, _ what: String = "all") throws {
+        try TestStack.runScript([verb, what], directory: directory, postgresPort: postgresPort, redisPort: redisPort)
+    }
+}
+
+/// Starts the real servers the tests run against.
+///
+/// The shared stack lives in `.run/test` (ports `PINGVAS_TEST_PG_PORT` / `PINGVAS_TEST_REDIS_PORT`,
+/// default 25432 / 26379) and is started once per test process; the script is idempotent, so
+/// `make test` may start it beforehand and stop it afterwards. Tests that stop or restart a server
+/// take a private stack on free ports instead, so they never disturb the others.
+public enum TestStack {
+    /// Root of the repository, found from this file's location.
+    public static let repositoryRoot: URL = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    private static let sharedState = Mutex<TestServers?>(nil)
+
+    /// The shared stack, started on first use.
+    public static func shared() throws -> TestServers {
+        try sharedState.withLock { state in
+            if let state { return state }
+            let env = ProcessInfo.processInfo.environment
+            let servers = TestServers(
+                directory: env["PINGVAS_TEST_STACK_DIR"] ?? repositoryRoot.appendingPathComponent(".run/test").path,
+                postgresPort: Int(env["PINGVAS_TEST_PG_PORT"] ?? "") ?? 25432,
+                redisPort: Int(env["PINGVAS_TEST_REDIS_PORT"] ?? "") ?? 26379
+            )
+            try servers.stack("start")
+            state = servers
+            return servers
+        }
+    }
+
+    /// A stack of its own in a fresh folder on free ports; the caller stops it (`stack("stop")`).
+    public static func startPrivate(_ what: String = "all") throws -> TestServers {
+        let folder = repositoryRoot.appendingPathComponent(".run/test-private/\(uniqueName("stack"))").path
+        let servers = TestServers(directory: folder, postgresPort: try freePort(), redisPort: try freePort())
+        try servers.stack("start", what)
+        return servers
+    }
+
+    /// A name no other test in this run uses: for schemas, keys, streams and channels.
+    public static func uniqueName(_ prefix: String) -> String {
+        "\(prefix)_\(UUID().uuidString.prefix(12).lowercased().replacingOccurrences(of: "-", with: ""))"
+    }
+
+    /// A TCP port on 127.0.0.1 that was free a moment ago.
+    public static func freePort() throws -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw TestStackError.noFreePort }
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = 0
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { sa -> Bool in
+                bind(fd, sa, length) == 0 && getsockname(fd, sa, &length) == 0
+            }
+        }
+        guard bound else { throw TestStackError.noFreePort }
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+
+    static func runScript(_ arguments: [String], directory: String, postgresPort: Int, redisPort: Int) throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/bash")
+        process.arguments = [repositoryRoot.appendingPathComponent("scripts/stack.sh").path] + arguments
+        var env = ProcessInfo.processInfo.environment
+        env["PINGVAS_STACK_DIR"] = directory
+        env["PINGVAS_PG_PORT"] = String(postgresPort)
+        env["PINGVAS_REDIS_PORT"] = String(redisPort)
+        process.environment = env
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = output
+        try process.run()
+        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else {
+            throw TestStackError.scriptFailed(arguments.joined(separator: " "), text)
+        }
+    }
+}
+
+public enum TestStackError: Error, CustomStringConvertible {
+    case noFreePort
+    case scriptFailed(String, String)
+
+    public var description: String {
+        switch self {
+        case .noFreePort: "could not find a free TCP port on 127.0.0.1"
+        case .scriptFailed(let command, let output): "scripts/stack.sh \(command) failed:\n\(output)"
+        }
+    }
+}
