@@ -1,2 +1,11 @@
+import Hummingbird
 import ServiceKit
-@main struct Main { static func main() async throws {} }
+
+@main
+struct UserService {
+    static func main() async throws {
+        let configuration = ServiceApplication.loadConfiguration { UserConfiguration(reader: &$0) }
+        ServiceLogging.bootstrap(serviceID: configuration.service.serviceID, level: configuration.service.logLevel)
+        try await ServiceApplication.run(buildApplication(configuration: configuration))
+    }
+}

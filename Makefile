@@ -1,0 +1,48 @@
+# Pingvas Studio backend — the front door.
+#   make run    PostgreSQL + Redis + the seven services on this machine (no containers)
+#   make test   the whole test suite against real servers
+SHELL := /bin/bash
+SERVICES := gateway user generation payment-webhook gallery model-router ai-worker
+
+.PHONY: help deps build stack run stop status logs test clean $(SERVICES)
+
+help:
+	@echo "make run     start PostgreSQL, Redis and all seven services (logs in .run/logs)"
+	@echo "make stop    stop everything make run started"
+	@echo "make status  what is running"
+	@echo "make test    run the tests against real PostgreSQL and Redis"
+	@echo "make deps    install missing system packages (apt)"
+	@echo "make build   debug build of every executable"
+	@echo "make <id>    build one service, e.g. make gateway"
+
+deps:
+	@scripts/deps.sh
+
+build:
+	swift build
+
+$(SERVICES):
+	swift build --product $@
+
+stack:
+	@scripts/stack.sh start
+
+run: deps build stack
+	@scripts/services.sh start
+
+stop:
+	@scripts/services.sh stop
+	@scripts/stack.sh stop
+
+status:
+	@scripts/stack.sh status
+	@scripts/services.sh status
+
+logs:
+	@tail -n 20 .run/logs/*.log
+
+test:
+	@scripts/test.sh
+
+clean: stop
+	rm -rf .run

@@ -1,0 +1,13 @@
+import Hummingbird
+import Logging
+import ServiceKit
+
+/// The whole wiring of the payment-webhook service; tests call it with their own configuration.
+func buildApplication(configuration: PaymentWebhookConfiguration) -> some ApplicationProtocol {
+    let logger = Logger(label: "payment-webhook")
+    let dependencies = ServiceDependencies.open(configuration.service, logger: logger)
+    let router = ServiceRouter.make(configuration: configuration.service, readiness: dependencies.readinessChecks)
+    return ServiceApplication.make(
+        responder: router.buildResponder(), configuration: configuration.service, dependencies: dependencies, logger: logger
+    )
+}

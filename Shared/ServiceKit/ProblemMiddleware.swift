@@ -1,0 +1,65 @@
+import Foundation
+import HTTPTypes
+package import Hummingbird
+import Logging
+
+/// Turns every error a route throws into problem+json.
+///
+/// `Problem` passes through; Hummingbird's own `HTTPError` (unknown route, body too large, bad JSON)
+/// keeps its status under a stable type; anything else is a 500 whose detail goes to the log only.
+package struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
+    package init() {}
+
+    package func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        do {
+            return try await next(request, context)
+        } catch let problem as Problem {
+            return try problem.response(from: request, context: context)
+        } catch let error as HTTPError {
+            return try Self.problem(for: error).response(from: request, context: context)
+        } catch is DecodingError {
+            return try Problem.badRequest("The request body is not valid JSON of the expected shape.", type: "invalid-body")
+                .response(from: request, context: context)
+        } catch let error as any HTTPResponseError {
+            return try Problem(error.status, type: Self.slug(for: error.status)).response(from: request, context: context)
+        } catch is CancellationError {
+            throw CancellationError()
+        } catch {
+            context.logger.error("unhandled error", metadata: ["error": "\(String(reflecting: error))"])
+            return try Problem(.internalServerError, type: "internal", detail: "An unexpected error occurred.")
+                .response(from: request, context: context)
+        }
+    }
+
+    static func problem(for error: HTTPError) -> Problem {
+        var detail = error.body
+        // Hummingbird's decoding failures carry Swift's description of the DecodingError: useful, but
+        // it names internal types. Keep a plain sentence instead.
+        if error.status == .badRequest { detail = "The request body is not valid JSON of the expected shape." }
+        var problem = Problem(error.status, type: slug(for: error.status), detail: detail)
+        if error.status == .badRequest { problem.type = "invalid-body" }
+        for field in error.headers where field.name != .contentType && field.name != .contentLength {
+            problem.headers.append(field)
+        }
+        return problem
+    }
+
+    static func slug(for status: HTTPResponse.Status) -> String {
+        switch status.code {
+        case 400: "bad-request"
+        case 401: "unauthorized"
+        case 403: "forbidden"
+        case 404: "not-found"
+        case 405: "method-not-allowed"
+        case 409: "conflict"
+        case 413: "payload-too-large"
+        case 415: "unsupported-media-type"
+        case 422: "validation-failed"
+        case 429: "rate-limited"
+        case 502: "bad-gateway"
+        case 503: "service-unavailable"
+        case 504: "gateway-timeout"
+        default: status.code >= 500 ? "internal" : "http-\(status.code)"
+        }
+    }
+}

@@ -1,0 +1,101 @@
+import Core
+import HTTPTypes
+package import Hummingbird
+import Logging
+import PingvasCrypto
+
+/// Gives every request an `X-Request-Id` and a W3C trace context.
+///
+/// A well-formed incoming `X-Request-Id` (1-128 of `[A-Za-z0-9._:-]`) is kept, anything else is
+/// replaced; the id goes out on the response and into the logger's metadata as `request_id`. An
+/// incoming valid `traceparent` keeps its trace id and gets a new span id for this hop; without
+/// one a new trace starts. Both are bound to `Core.RequestContext` for outgoing calls.
+package struct RequestIDMiddleware<Context: RequestContext>: RouterMiddleware {
+    package init() {}
+
+    package func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        let requestID = request.headers[.requestID].flatMap(Self.acceptable) ?? Self.newRequestID()
+        let trace = TraceParent(header: request.headers[.traceparent]).child()
+        var context = context
+        context.logger[metadataKey: "request_id"] = .string(requestID)
+        context.logger[metadataKey: "trace_id"] = .string(trace.traceID)
+        var response = try await Core.RequestContext.$requestID.withValue(requestID) {
+            try await Core.RequestContext.$traceparent.withValue(trace.header) {
+                try await next(request, context)
+            }
+        }
+        response.headers[.requestID] = requestID
+        return response
+    }
+
+    static func acceptable(_ value: String) -> String? {
+        guard (1...128).contains(value.utf8.count) else { return nil }
+        let allowed = value.utf8.allSatisfy { byte in
+            (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x61 && byte <= 0x7A)
+                || byte == 0x2E || byte == 0x5F || byte == 0x3A || byte == 0x2D
+        }
+        return allowed ? value : nil
+    }
+
+    static func newRequestID() -> String { hexString(SecureRandom.bytes(16)) }
+}
+
+/// A W3C `traceparent`: `00-<32 hex trace id>-<16 hex parent id>-<2 hex flags>`.
+package struct TraceParent: Sendable, Equatable {
+    package var traceID: String
+    package var spanID: String
+    package var flags: String
+
+    /// Parses a header; nil when it is absent or malformed (an all-zero id is malformed too).
+    package init?(header: String?) {
+        guard let header else { return nil }
+        let parts = header.split(separator: "-", omittingEmptySubsequences: false).map(String.init)
+        guard parts.count == 4, parts[0].count == 2, parts[0] != "ff", parts[1].count == 32, parts[2].count == 16, parts[3].count == 2,
+            parts.allSatisfy({ $0.allSatisfy(\.isHexDigit) && $0 == $0.lowercased() }),
+            parts[1] != String(repeating: "0", count: 32), parts[2] != String(repeating: "0", count: 16)
+        else { return nil }
+        traceID = parts[1]
+        spanID = parts[2]
+        flags = parts[3]
+    }
+
+    package init(traceID: String, spanID: String, flags: String = "01") {
+        self.traceID = traceID
+        self.spanID = spanID
+        self.flags = flags
+    }
+
+    /// A new trace with fresh random ids.
+    package static func root() -> TraceParent {
+        TraceParent(traceID: hexString(SecureRandom.bytes(16)), spanID: hexString(SecureRandom.bytes(8)))
+    }
+
+    package var header: String { "00-\(traceID)-\(spanID)-\(flags)" }
+
+    /// The same trace with a new span id for the next hop.
+    package func child() -> TraceParent { TraceParent(traceID: traceID, spanID: hexString(SecureRandom.bytes(8)), flags: flags) }
+}
+
+extension Optional where Wrapped == TraceParent {
+    /// The child of the incoming trace, or a new root trace.
+    func child() -> TraceParent { self?.child() ?? .root() }
+}
+
+func hexString(_ bytes: [UInt8]) -> String {
+    let digits = Array("0123456789abcdef".utf8)
+    var out = [UInt8]()
+    out.reserveCapacity(bytes.count * 2)
+    for byte in bytes {
+        out.append(digits[Int(byte >> 4)])
+        out.append(digits[Int(byte & 0x0F)])
+    }
+    return String(decoding: out, as: UTF8.self)
+}
+
+extension HTTPField.Name {
+    package static let requestID = HTTPField.Name("X-Request-Id")!
+    package static let traceparent = HTTPField.Name("traceparent")!
+    package static let userID = HTTPField.Name("X-User-Id")!
+    package static let userRoles = HTTPField.Name("X-User-Roles")!
+    package static let idempotencyKey = HTTPField.Name("Idempotency-Key")!
+}

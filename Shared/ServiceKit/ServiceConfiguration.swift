@@ -1,0 +1,67 @@
+import Foundation
+package import Logging
+
+/// The settings every executable shares; each service's own configuration embeds one.
+package struct ServiceConfiguration: Sendable {
+    /// Kebab-case id: `gateway`, `user`, ... (also the log label and metrics `service` label).
+    package var serviceID: String
+    package var host: String
+    package var port: Int
+    package var logLevel: Logger.Level
+    /// PostgreSQL URL, for services that own tables.
+    package var databaseURL: String?
+    /// This service's own schema: `<PINGVAS_DB_SCHEMA>_<service id>`, so no service reads another's tables.
+    package var databaseSchema: String
+    package var databasePoolSize: Int
+    package var redisURL: String?
+    package var redisPoolSize: Int
+    /// How long a dependency check in `/readyz` may take before it counts as failed.
+    package var readinessTimeout: Duration
+
+    package init(
+        serviceID: String, host: String = "127.0.0.1", port: Int, logLevel: Logger.Level = .info,
+        databaseURL: String? = nil, databaseSchema: String? = nil, databasePoolSize: Int = 10,
+        redisURL: String? = nil, redisPoolSize: Int = 10, readinessTimeout: Duration = .seconds(2)
+    ) {
+        self.serviceID = serviceID
+        self.host = host
+        self.port = port
+        self.logLevel = logLevel
+        self.databaseURL = databaseURL
+        self.databaseSchema = databaseSchema ?? Self.schemaName(prefix: "pingvas_dev", serviceID: serviceID)
+        self.databasePoolSize = databasePoolSize
+        self.redisURL = redisURL
+        self.redisPoolSize = redisPoolSize
+        self.readinessTimeout = readinessTimeout
+    }
+
+    /// Reads the shared keys. `PINGVAS_DATABASE_URL` / `PINGVAS_REDIS_URL` are required only when
+    /// the service says it needs them.
+    package static func read(
+        serviceID: String, defaultPort: Int, needsDatabase: Bool, needsRedis: Bool,
+        from reader: inout ConfigurationReader
+    ) -> ServiceConfiguration {
+        let host = reader.string("PINGVAS_HOST", default: "0.0.0.0")
+        let port = reader.int("PINGVAS_PORT", default: defaultPort)
+        let levelText = reader.string("PINGVAS_LOG_LEVEL", default: "info")
+        let level = Logger.Level(rawValue: levelText.lowercased())
+        if level == nil { reader.reject("PINGVAS_LOG_LEVEL", because: "one of trace, debug, info, notice, warning, error, critical") }
+        let databaseURL = needsDatabase ? reader.string("PINGVAS_DATABASE_URL", secret: true) : nil
+        let prefix = reader.string("PINGVAS_DB_SCHEMA", default: "pingvas_dev")
+        if prefix.range(of: "^[a-z_][a-z0-9_]{0,40}$", options: .regularExpression) == nil {
+            reader.reject("PINGVAS_DB_SCHEMA", because: "lower-case letters, digits and _, at most 40")
+        }
+        let redisURL = needsRedis ? reader.string("PINGVAS_REDIS_URL", secret: true) : nil
+        return ServiceConfiguration(
+            serviceID: serviceID, host: host, port: port, logLevel: level ?? .info,
+            databaseURL: databaseURL, databaseSchema: schemaName(prefix: prefix, serviceID: serviceID),
+            databasePoolSize: reader.int("PINGVAS_DB_POOL_SIZE", default: 10),
+            redisURL: redisURL, redisPoolSize: reader.int("PINGVAS_REDIS_POOL_SIZE", default: 10),
+            readinessTimeout: reader.duration("PINGVAS_READINESS_TIMEOUT", default: .seconds(2))
+        )
+    }
+
+    package static func schemaName(prefix: String, serviceID: String) -> String {
+        "\(prefix)_\(serviceID.replacingOccurrences(of: "-", with: "_"))"
+    }
+}

@@ -1,0 +1,60 @@
+import Foundation
+import HTTPTypes
+package import Hummingbird
+import Logging
+
+/// The router every service starts from: standard middleware plus `/healthz`, `/readyz`, `/metrics`.
+package enum ServiceRouter {
+    /// Middleware order, outermost first: request id, metrics, problem+json. Routes a service adds
+    /// run inside all three, so their errors are problems, counted, and tagged with the request id.
+    package static func make<Context: RequestContext>(
+        _ context: Context.Type = BasicRequestContext.self,
+        configuration: ServiceConfiguration,
+        readiness: [ReadinessCheck]
+    ) -> Router<Context> {
+        ServiceMetrics.bootstrap()
+        let router = Router(context: Context.self)
+        router.add(middleware: RequestIDMiddleware())
+        router.add(middleware: MetricsMiddleware())
+        router.add(middleware: ProblemMiddleware())
+
+        let serviceID = configuration.serviceID
+        let timeout = configuration.readinessTimeout
+        router.get("/healthz") { _, _ -> Response in
+            json(.ok, ["status": "ok", "service": serviceID])
+        }
+        router.get("/readyz") { _, context -> Response in
+            let results = await ReadinessCheck.run(readiness, timeout: timeout)
+            let failed = results.filter { $0.failure != nil }
+            guard failed.isEmpty else {
+                for result in failed {
+                    context.logger.warning("not ready", metadata: ["dependency": "\(result.name)", "reason": "\(result.failure!)"])
+                }
+                let names = failed.map(\.name)
+                throw Problem(
+                    .serviceUnavailable, type: "dependency-unavailable", title: "Not ready",
+                    detail: "Unavailable: \(names.joined(separator: ", ")).",
+                    extensions: [
+                        "failed": .array(names.map(ProblemValue.string)),
+                        "checks": .object(Dictionary(uniqueKeysWithValues: results.map { ($0.name, .string($0.failure == nil ? "ok" : "failed")) })),
+                    ]
+                )
+            }
+            let checks = Dictionary(uniqueKeysWithValues: results.map { ($0.name, "ok") })
+            return json(.ok, ["status": "ready", "service": serviceID, "checks": checks])
+        }
+        router.get("/metrics") { _, _ -> Response in
+            Response(
+                status: .ok,
+                headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                body: .init(byteBuffer: ByteBuffer(bytes: ServiceMetrics.exposition()))
+            )
+        }
+        return router
+    }
+
+    static func json(_ status: HTTPResponse.Status, _ object: [String: Any]) -> Response {
+        let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data()
+        return Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    }
+}

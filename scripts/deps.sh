@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Installs the system packages the project needs, when any is missing (Debian/Ubuntu).
+set -euo pipefail
+need=()
+pkg-config --exists libpq 2>/dev/null || need+=(libpq-dev)
+pkg-config --exists hiredis 2>/dev/null || need+=(libhiredis-dev)
+pkg-config --exists libcurl 2>/dev/null || need+=(libcurl4-openssl-dev)
+pkg-config --exists openssl 2>/dev/null || need+=(libssl-dev)
+command -v pkg-config >/dev/null || need+=(pkg-config)
+command -v redis-server >/dev/null || need+=(redis-server)
+command -v curl >/dev/null || need+=(curl)
+ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
+[ ${#need[@]} -eq 0 ] && { echo "deps: all present"; exit 0; }
+echo "deps: installing ${need[*]}"
+sudo=""; [ "$(id -u)" = 0 ] || sudo="sudo"
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq
+$sudo apt-get install -y -qq --no-install-recommends "${need[@]}"
