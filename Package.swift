@@ -57,10 +57,11 @@ var targets: [Target] = [
 
     .target(
         name: "TestSupport",
-        dependencies: ["PostgresClient", "RedisClient", logging],
+        dependencies: ["PostgresClient", "RedisClient", "HTTPClient", logging],
         path: "Tests/TestSupport",
         swiftSettings: strict
     ),
+    .testTarget(name: "EndToEndTests", dependencies: ["TestSupport", "HTTPClient", logging], swiftSettings: strict),
     .testTarget(name: "CoreTests", dependencies: ["Core"], swiftSettings: strict),
     .testTarget(name: "PostgresClientTests", dependencies: ["PostgresClient", "TestSupport"], swiftSettings: strict),
     .testTarget(name: "RedisClientTests", dependencies: ["RedisClient", "TestSupport"], swiftSettings: strict),

@@ -1,0 +1,26 @@
+import Foundation
+import Logging
+import Testing
+@testable import ServiceKit
+
+@Suite struct JSONLogHandlerTests {
+    @Test func writesOneJSONObjectPerLineWithSecretsRedacted() throws {
+        let sink = LogSink.memory()
+        var logger = Logger(label: "user") { _ in JSONLogHandler(service: "user", level: .info, sink: sink) }
+        logger[metadataKey: "request_id"] = "r-1"
+        logger.info("signed up", metadata: ["user_id": "u-1", "password": "hunter2", "refresh_token": "abc"])
+        logger.debug("below the level")
+        let lines = sink.contents.split(separator: "\n")
+        #expect(lines.count == 1)
+        let object = try #require(JSONSerialization.jsonObject(with: Data(lines[0].utf8)) as? [String: Any])
+        #expect(object["service"] as? String == "user")
+        #expect(object["msg"] as? String == "signed up")
+        #expect(object["level"] as? String == "info")
+        #expect(object["request_id"] as? String == "r-1")
+        #expect(object["user_id"] as? String == "u-1")
+        #expect(object["password"] as? String == "[redacted]")
+        #expect(object["refresh_token"] as? String == "[redacted]")
+        #expect(!sink.contents.contains("hunter2"))
+        #expect((object["ts"] as? String)?.hasSuffix("Z") == true)
+    }
+}
