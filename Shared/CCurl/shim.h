@@ -39,3 +39,17 @@ static inline CURLcode pingvas_easy_getinfo_double(CURL *handle, CURLINFO info, 
 static inline CURLMcode pingvas_multi_setopt_long(CURLM *handle, CURLMoption option, long value) {
     return curl_multi_setopt(handle, option, value);
 }
+
+/* Macros Swift cannot import (they are expressions over other macros), wrapped as functions. */
+static inline CURLcode pingvas_global_init(void) {
+    return curl_global_init(CURL_GLOBAL_DEFAULT);
+}
+static inline CURLcode pingvas_easy_unpause(CURL *handle) {
+    return curl_easy_pause(handle, CURLPAUSE_CONT);
+}
+static inline size_t pingvas_write_pause(void) {
+    return CURL_WRITEFUNC_PAUSE;
+}
+static inline long pingvas_error_size(void) {
+    return CURL_ERROR_SIZE;
+}

@@ -1,4 +1,4 @@
-import Logging
+package import Logging
 package import PostgresClient
 package import ServiceLifecycle
 import Synchronization
@@ -39,7 +39,8 @@ package final class MigrationService: Service, Sendable {
                 break
             } catch {
                 logger.warning("migrations failed; retrying", metadata: ["error": "\(error)", "retry_in": "\(delay)"])
-                try? await Task.sleep(for: delay).cancelOnGracefulShutdown()
+                let wait = delay
+                try? await cancelWhenGracefulShutdown { try await Task.sleep(for: wait) }
                 delay = min(delay * 2, .seconds(10))
             }
         }

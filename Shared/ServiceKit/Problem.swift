@@ -32,7 +32,7 @@ package struct Problem: Error, HTTPResponseError, Sendable {
 
     package var typeURI: String { Self.typeBase + type }
 
-    package func response(from request: Request, context: some RequestContext) throws -> Response {
+    package func response(from request: Request, context: some Hummingbird.RequestContext) throws -> Response {
         var object: [String: ProblemValue] = extensions
         object["type"] = .string(typeURI)
         object["title"] = .string(title)

@@ -7,7 +7,7 @@ import Logging
 ///
 /// `Problem` passes through; Hummingbird's own `HTTPError` (unknown route, body too large, bad JSON)
 /// keeps its status under a stable type; anything else is a 500 whose detail goes to the log only.
-package struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
+package struct ProblemMiddleware<Context: Hummingbird.RequestContext>: RouterMiddleware {
     package init() {}
 
     package func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {

@@ -10,7 +10,7 @@ import PingvasCrypto
 /// replaced; the id goes out on the response and into the logger's metadata as `request_id`. An
 /// incoming valid `traceparent` keeps its trace id and gets a new span id for this hop; without
 /// one a new trace starts. Both are bound to `Core.RequestContext` for outgoing calls.
-package struct RequestIDMiddleware<Context: RequestContext>: RouterMiddleware {
+package struct RequestIDMiddleware<Context: Hummingbird.RequestContext>: RouterMiddleware {
     package init() {}
 
     package func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {

@@ -36,7 +36,7 @@ package enum ServiceApplication {
 
     /// Runs the application until SIGTERM or SIGINT.
     package static func run(_ application: some ApplicationProtocol) async throws {
-        try await application.runService(gracefulShutdownSignals: [.sigterm, .sigint])
+        try await application.runService()  // SIGTERM and SIGINT start a graceful shutdown
     }
 
     /// Reads configuration with `read`; on any problem prints every one of them and exits 78 (EX_CONFIG).

@@ -1,4 +1,4 @@
-import Logging
+package import Logging
 package import PostgresClient
 package import RedisClient
 

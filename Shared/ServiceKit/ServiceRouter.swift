@@ -7,7 +7,7 @@ import Logging
 package enum ServiceRouter {
     /// Middleware order, outermost first: request id, metrics, problem+json. Routes a service adds
     /// run inside all three, so their errors are problems, counted, and tagged with the request id.
-    package static func make<Context: RequestContext>(
+    package static func make<Context: Hummingbird.RequestContext>(
         _ context: Context.Type = BasicRequestContext.self,
         configuration: ServiceConfiguration,
         readiness: [ReadinessCheck]

@@ -1,0 +1,98 @@
+/// What a client asks to generate: the body of `POST /api/v1/generations`.
+///
+/// Keys are snake_case. `batch_size` defaults to 1 and `loras` to `[]` when absent; unknown
+/// fields are ignored. Limits (sizes, steps, which LoRAs exist) are the model router's business.
+package struct JobRequest: Codable, Sendable, Equatable, Hashable {
+    package var model: String
+    package var prompt: String
+    package var negativePrompt: String?
+    package var width: Int
+    package var height: Int
+    package var steps: Int
+    package var cfgScale: Double
+    /// Nil means "pick one"; the worker reports the seed it used on each image.
+    package var seed: Int64?
+    package var sampler: String?
+    package var scheduler: String?
+    package var batchSize: Int
+    package var loras: [LoRA]
+    package var controlnet: ControlNet?
+
+    package init(
+        model: String,
+        prompt: String,
+        negativePrompt: String? = nil,
+        width: Int,
+        height: Int,
+        steps: Int,
+        cfgScale: Double,
+        seed: Int64? = nil,
+        sampler: String? = nil,
+        scheduler: String? = nil,
+        batchSize: Int = 1,
+        loras: [LoRA] = [],
+        controlnet: ControlNet? = nil
+    ) {
+        self.model = model
+        self.prompt = prompt
+        self.negativePrompt = negativePrompt
+        self.width = width
+        self.height = height
+        self.steps = steps
+        self.cfgScale = cfgScale
+        self.seed = seed
+        self.sampler = sampler
+        self.scheduler = scheduler
+        self.batchSize = batchSize
+        self.loras = loras
+        self.controlnet = controlnet
+    }
+
+    /// A LoRA applied on top of the base model.
+    package struct LoRA: Codable, Sendable, Equatable, Hashable {
+        package var name: String
+        package var weight: Double
+
+        package init(name: String, weight: Double) {
+            self.name = name
+            self.weight = weight
+        }
+    }
+
+    /// A ControlNet conditioning: which model, the control image (base64 PNG) and its strength.
+    package struct ControlNet: Codable, Sendable, Equatable, Hashable {
+        package var model: String
+        package var image: String
+        package var strength: Double
+
+        package init(model: String, image: String, strength: Double) {
+            self.model = model
+            self.image = image
+            self.strength = strength
+        }
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case model, prompt, width, height, steps, seed, sampler, scheduler, loras, controlnet
+        case negativePrompt = "negative_prompt"
+        case cfgScale = "cfg_scale"
+        case batchSize = "batch_size"
+    }
+
+    package init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        model = try c.decode(String.self, forKey: .model)
+        prompt = try c.decode(String.self, forKey: .prompt)
+        negativePrompt = try c.decodeIfPresent(String.self, forKey: .negativePrompt)
+        width = try c.decode(Int.self, forKey: .width)
+        height = try c.decode(Int.self, forKey: .height)
+        steps = try c.decode(Int.self, forKey: .steps)
+        cfgScale = try c.decode(Double.self, forKey: .cfgScale)
+        seed = try c.decodeIfPresent(Int64.self, forKey: .seed)
+        sampler = try c.decodeIfPresent(String.self, forKey: .sampler)
+        scheduler = try c.decodeIfPresent(String.self, forKey: .scheduler)
+        batchSize = try c.decodeIfPresent(Int.self, forKey: .batchSize) ?? 1
+        loras = try c.decodeIfPresent([LoRA].self, forKey: .loras) ?? []
+        controlnet = try c.decodeIfPresent(ControlNet.self, forKey: .controlnet)
+    }
+}

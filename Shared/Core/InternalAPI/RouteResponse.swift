@@ -1,0 +1,23 @@
+/// The model router's answer to a `RouteRequest`.
+package struct RouteResponse: Codable, Sendable, Equatable {
+    /// The Redis stream (worker pool) the job goes to.
+    package var queue: String
+    package var cost: Credits
+    /// `"sd15"`, `"sdxl"`, `"flux"`, ...
+    package var modelFamily: String
+    /// Expected run time once started, from measured step times; nil when unknown.
+    package var estimatedSeconds: Double?
+
+    package init(queue: String, cost: Credits, modelFamily: String, estimatedSeconds: Double? = nil) {
+        self.queue = queue
+        self.cost = cost
+        self.modelFamily = modelFamily
+        self.estimatedSeconds = estimatedSeconds
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case queue, cost
+        case modelFamily = "model_family"
+        case estimatedSeconds = "estimated_seconds"
+    }
+}

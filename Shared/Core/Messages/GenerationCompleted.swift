@@ -1,0 +1,43 @@
+package import Foundation
+
+/// Integration event: a generation reached a terminal status (`generation.completed`).
+///
+/// Emitted by generation after credits were captured or released; gallery records the images.
+package struct GenerationCompleted: WireMessage, Equatable {
+    package static let type = "generation.completed"
+
+    package var jobID: JobID
+    package var userID: UserID
+    package var status: JobStatus
+    package var model: String
+    package var prompt: String
+    package var negativePrompt: String?
+    /// Empty unless `status` is `.succeeded`.
+    package var images: [ProducedImage]
+    /// What was charged: the held cost on success, zero after a refund.
+    package var cost: Credits
+    package var finishedAt: Date
+
+    package init(
+        jobID: JobID, userID: UserID, status: JobStatus, model: String, prompt: String, negativePrompt: String? = nil,
+        images: [ProducedImage], cost: Credits, finishedAt: Date
+    ) {
+        self.jobID = jobID
+        self.userID = userID
+        self.status = status
+        self.model = model
+        self.prompt = prompt
+        self.negativePrompt = negativePrompt
+        self.images = images
+        self.cost = cost
+        self.finishedAt = finishedAt
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case status, model, prompt, images, cost
+        case jobID = "job_id"
+        case userID = "user_id"
+        case negativePrompt = "negative_prompt"
+        case finishedAt = "finished_at"
+    }
+}

@@ -1,0 +1,47 @@
+package import Foundation
+
+/// A job accepted and priced by generation, on its way to a worker's queue (`job.queued`).
+///
+/// Written to the outbox with the job; the relay puts it on the Redis stream named by `queue`.
+/// A retry re-publishes it with `attempt` incremented.
+package struct JobQueued: WireMessage, Equatable {
+    package static let type = "job.queued"
+
+    package var jobID: JobID
+    package var userID: UserID
+    /// 1 for the first delivery, incremented on every retry.
+    package var attempt: Int
+    package var plan: Plan
+    /// Scheduling priority at enqueue time (usually `plan.priority`).
+    package var priority: Int
+    package var request: JobRequest
+    package var cost: Credits
+    /// The stream/pool the model router picked.
+    package var queue: String
+    /// After this the job fails instead of starting.
+    package var deadline: Date?
+    package var enqueuedAt: Date
+
+    package init(
+        jobID: JobID, userID: UserID, attempt: Int = 1, plan: Plan, priority: Int? = nil, request: JobRequest, cost: Credits,
+        queue: String, deadline: Date? = nil, enqueuedAt: Date
+    ) {
+        self.jobID = jobID
+        self.userID = userID
+        self.attempt = attempt
+        self.plan = plan
+        self.priority = priority ?? plan.priority
+        self.request = request
+        self.cost = cost
+        self.queue = queue
+        self.deadline = deadline
+        self.enqueuedAt = enqueuedAt
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case attempt, plan, priority, request, cost, queue, deadline
+        case jobID = "job_id"
+        case userID = "user_id"
+        case enqueuedAt = "enqueued_at"
+    }
+}

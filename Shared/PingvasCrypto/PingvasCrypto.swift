@@ -1,3 +1,0 @@
-import COpenSSL
-import JWTKit
-package enum PingvasCryptoModule {}

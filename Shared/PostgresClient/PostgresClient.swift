@@ -1,2 +1,0 @@
-import CLibPQ
-package enum PostgresClientModule {}

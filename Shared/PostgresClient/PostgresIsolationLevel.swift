@@ -1,0 +1,6 @@
+/// Transaction isolation levels for `BEGIN ISOLATION LEVEL ...`.
+package enum PostgresIsolationLevel: String, Sendable {
+    case readCommitted = "READ COMMITTED"
+    case repeatableRead = "REPEATABLE READ"
+    case serializable = "SERIALIZABLE"
+}

@@ -1,2 +1,0 @@
-import CHiredis
-package enum RedisClientModule {}

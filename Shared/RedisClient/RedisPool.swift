@@ -1,0 +1,236 @@
+import Dispatch
+package import Logging
+import Synchronization
+
+/// A pool of Redis connections: commands, pipelines, streams, scripts and publishing.
+///
+/// Connections open lazily, up to `maxConnections`; callers beyond that wait in FIFO order for at most
+/// `acquireTimeout` (then `poolTimeout`). A connection whose I/O failed is dropped, never reused. While
+/// Redis is unreachable, opening fails with `connectionFailed` and further attempts are refused at once
+/// for a backoff window (50 ms doubling to 2 s), so callers fail fast instead of piling up; the first
+/// attempt after the window reconnects as soon as Redis is back.
+package final class RedisPool: Sendable {
+    let configuration: RedisConfiguration
+    let logger: Logger
+    private let state = Mutex(PoolState())
+    private let waiterIDs = Atomic<Int>(0)
+
+    static let initialBackoff: Duration = .milliseconds(50)
+    static let maximumBackoff: Duration = .seconds(2)
+
+    package init(configuration: RedisConfiguration, logger: Logger) {
+        self.configuration = configuration
+        self.logger = logger
+    }
+
+    /// Sends one command and returns its reply; an error reply is thrown as `RedisError.server`.
+    package func send(_ arguments: [[UInt8]]) async throws -> RedisValue {
+        let timeout = Self.timeout(for: [arguments], base: configuration.commandTimeout)
+        let reply = try await withConnection { connection in
+            try await connection.run(timeout: timeout) { context throws(RedisError) in try context.command(arguments) }
+        }
+        if case .error(let message) = reply { throw RedisError.server(message) }
+        return reply
+    }
+
+    package func send(_ arguments: [String]) async throws -> RedisValue {
+        try await send(arguments.map { Array($0.utf8) })
+    }
+
+    package func send(_ arguments: String...) async throws -> RedisValue {
+        try await send(arguments)
+    }
+
+    /// Sends all commands in one write and reads all replies: one round trip. Error replies stay
+    /// in place as `.error`, so one failing command does not hide the others' results.
+    package func pipeline(_ commands: [[[UInt8]]]) async throws -> [RedisValue] {
+        guard !commands.isEmpty else { return [] }
+        let timeout = Self.timeout(for: commands, base: configuration.commandTimeout)
+        return try await withConnection { connection in
+            try await connection.run(timeout: timeout) { context throws(RedisError) in
+                for command in commands { try context.append(command) }
+                var replies: [RedisValue] = []
+                replies.reserveCapacity(commands.count)
+                for _ in commands { replies.append(try context.nextReply()) }
+                return replies
+            }
+        }
+    }
+
+    package func pipeline(_ commands: [[String]]) async throws -> [RedisValue] {
+        try await pipeline(commands.map { $0.map { Array($0.utf8) } })
+    }
+
+    /// `PING`; throws unless the server answers `PONG`. For `/readyz`.
+    package func ping() async throws {
+        let reply = try await send("PING")
+        guard reply == .status("PONG") else { throw RedisError(.protocolError, "PING answered \(reply)") }
+    }
+
+    /// Posts `message` to `channel`; returns how many subscribers received it.
+    @discardableResult
+    package func publish(_ channel: String, _ message: [UInt8]) async throws -> Int {
+        try await send([Array("PUBLISH".utf8), Array(channel.utf8), message]).integer()
+    }
+
+    @discardableResult
+    package func publish(_ channel: String, _ message: String) async throws -> Int {
+        try await publish(channel, Array(message.utf8))
+    }
+
+    /// Refuses new work, fails every waiter with `poolClosed` and closes idle connections;
+    /// connections in use close when their command finishes.
+    package func close() async {
+        let (waiters, idle) = state.withLock { state in
+            state.closed = true
+            defer { state.waiters.removeAll(); state.idle.removeAll() }
+            state.open -= state.idle.count
+            return (state.waiters, state.idle)
+        }
+        for waiter in waiters { waiter.continuation.resume(throwing: RedisError(.poolClosed, "pool closed")) }
+        _ = idle
+    }
+
+    /// Leases a connection for the duration of `body` (used by EVALSHA to retry on the same connection).
+    func withConnection<T: Sendable>(_ body: (RedisConnection) async throws -> T) async throws -> T {
+        let connection = try await acquire()
+        defer { release(connection) }
+        return try await body(connection)
+    }
+}
+
+// MARK: - Leasing
+
+extension RedisPool {
+    struct PoolState {
+        var idle: [RedisConnection] = []
+        /// Connections idle, leased or being opened.
+        var open = 0
+        var waiters: [Waiter] = []
+        var closed = false
+        var failures = 0
+        var retryAt: ContinuousClock.Instant?
+    }
+
+    struct Waiter {
+        var id: Int
+        var continuation: CheckedContinuation<Lease, any Error>
+    }
+
+    enum Lease: Sendable {
+        case connection(RedisConnection)
+        /// A slot is reserved; the holder opens a new connection.
+        case open
+    }
+
+    func acquire() async throws -> RedisConnection {
+        let id = waiterIDs.wrappingAdd(1, ordering: .relaxed).newValue
+        let lease = try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Lease, any Error>) in
+                var dead: [RedisConnection] = []
+                let immediate = state.withLock { state -> Result<Lease, any Error>? in
+                    if state.closed { return .failure(RedisError(.poolClosed, "pool closed")) }
+                    if Task.isCancelled { return .failure(CancellationError()) }
+                    while let connection = state.idle.popLast() {
+                        if !connection.looksDead { return .success(.connection(connection)) }
+                        state.open -= 1
+                        dead.append(connection)
+                    }
+                    if state.open < configuration.maxConnections {
+                        if let retryAt = state.retryAt, ContinuousClock.now < retryAt {
+                            return .failure(RedisError(.connectionFailed, "server unreachable; next attempt after backoff"))
+                        }
+                        state.open += 1
+                        return .success(.open)
+                    }
+                    state.waiters.append(Waiter(id: id, continuation: continuation))
+                    return nil
+                }
+                if !dead.isEmpty { logger.debug("redis: dropped \(dead.count) dead idle connection(s)") }
+                if let immediate {
+                    continuation.resume(with: immediate)
+                } else {
+                    let deadline = DispatchTime.now() + .nanoseconds(Self.nanoseconds(configuration.acquireTimeout))
+                    DispatchQueue.global().asyncAfter(deadline: deadline) { [self] in
+                        resumeWaiter(id, with: .failure(RedisError(
+                            .poolTimeout, "all \(configuration.maxConnections) connections busy for \(configuration.acquireTimeout)"
+                        )))
+                    }
+                }
+            }
+        } onCancel: {
+            resumeWaiter(id, with: .failure(CancellationError()))
+        }
+        switch lease {
+        case .connection(let connection):
+            return connection
+        case .open:
+            return try await openConnection()
+        }
+    }
+
+    private func openConnection() async throws -> RedisConnection {
+        do {
+            let endpoint = try RedisEndpoint.parse(configuration.url).get()
+            let connection = try await RedisConnection.open(endpoint, configuration: configuration)
+            let recovered = state.withLock { state in
+                defer { state.failures = 0; state.retryAt = nil }
+                return state.failures > 0
+            }
+            if recovered { logger.info("redis: connected again", metadata: ["redis_endpoint": "\(endpoint)"]) }
+            return connection
+        } catch {
+            let (waiters, failures) = state.withLock { state in
+                state.open -= 1
+                state.failures += 1
+                let backoff = min(Self.initialBackoff * (1 << min(state.failures - 1, 10)), Self.maximumBackoff)
+                state.retryAt = ContinuousClock.now + backoff
+                defer { state.waiters.removeAll() }
+                return (state.waiters, state.failures)
+            }
+            if failures == 1 { logger.warning("redis: cannot connect", metadata: ["error": "\(error)"]) }
+            for waiter in waiters { waiter.continuation.resume(throwing: error) }
+            throw error
+        }
+    }
+
+    func release(_ connection: RedisConnection) {
+        let handOff = state.withLock { state -> (Waiter, Lease)? in
+            let broken = connection.isFailed
+            if broken || state.closed {
+                state.open -= 1
+                guard !state.closed, !state.waiters.isEmpty else { return nil }
+                return (state.waiters.removeFirst(), .open)
+            }
+            guard !state.waiters.isEmpty else {
+                state.idle.append(connection)
+                return nil
+            }
+            return (state.waiters.removeFirst(), .connection(connection))
+        }
+        if connection.isFailed { logger.debug("redis: dropped a connection after an I/O error") }
+        if let (waiter, lease) = handOff { waiter.continuation.resume(returning: lease) }
+    }
+
+    /// Resumes a waiter that is still queued (timeout or cancellation); no-op if it was served already.
+    private func resumeWaiter(_ id: Int, with result: Result<Lease, any Error>) {
+        let waiter = state.withLock { state -> Waiter? in
+            guard let index = state.waiters.firstIndex(where: { $0.id == id }) else { return nil }
+            return state.waiters.remove(at: index)
+        }
+        waiter?.continuation.resume(with: result)
+    }
+
+    static func nanoseconds(_ duration: Duration) -> Int {
+        let (seconds, attoseconds) = duration.components
+        return Int(seconds) * 1_000_000_000 + Int(attoseconds / 1_000_000_000)
+    }
+}
+
+extension RedisValue {
+    /// The integer of an integer reply, or `protocolError`.
+    func integer() throws(RedisError) -> Int {
+        guard case .integer(let value) = self else { throw RedisError(.protocolError, "expected an integer, got \(self)") }
+        return Int(value)
+    }
+}

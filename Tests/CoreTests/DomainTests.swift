@@ -1,0 +1,88 @@
+import Core
+import Foundation
+import Testing
+
+@Suite struct DomainTests {
+    @Test func identifierParsesUUIDsAndRejectsJunk() throws {
+        let id = try #require(UserID("8E0C1F9A-3B7E-4C2D-9A51-6F0E2D4B7C10"))
+        #expect(id.description == "8e0c1f9a-3b7e-4c2d-9a51-6f0e2d4b7c10")
+        #expect(UserID(id.description) == id)
+        for junk in ["", "hello", "8e0c1f9a3b7e4c2d9a516f0e2d4b7c10", "8e0c1f9a-3b7e-4c2d-9a51-6f0e2d4b7c1", "8e0c1f9a-3b7e-4c2d-9a51-6f0e2d4b7c10 ",
+            "{8e0c1f9a-3b7e-4c2d-9a51-6f0e2d4b7c10}", "zzzzzzzz-3b7e-4c2d-9a51-6f0e2d4b7c10"]
+        {
+            #expect(UserID(junk) == nil, "\(junk)")
+        }
+        #expect(JobID() != JobID())
+    }
+
+    @Test func identifierEncodesAsALowercasedString() throws {
+        let id = try #require(JobID("0B9D2C3E-1F4A-4E6B-8C7D-5A9E0F1B2C3D"))
+        #expect(String(decoding: try WireCodec.encodeBody([id]), as: UTF8.self) == #"["0b9d2c3e-1f4a-4e6b-8c7d-5a9e0f1b2c3d"]"#)
+        #expect(try WireCodec.decodeBody([JobID].self, from: Array(#"["0b9d2c3e-1f4a-4e6b-8c7d-5a9e0f1b2c3d"]"#.utf8)) == [id])
+        #expect(throws: WireCodecError.self) { try WireCodec.decodeBody([JobID].self, from: Array(#"["nope"]"#.utf8)) }
+    }
+
+    @Test func creditsAreABareIntegerWithArithmetic() throws {
+        let balance: Credits = 100
+        #expect(String(decoding: try WireCodec.encodeBody(balance), as: UTF8.self) == "100")
+        #expect(try WireCodec.decodeBody(Credits.self, from: Array("-7".utf8)) == Credits(-7))
+        #expect(throws: WireCodecError.self) { try WireCodec.decodeBody(Credits.self, from: Array(#""100""#.utf8)) }
+        #expect(balance - 30 + 5 == 75)
+        #expect(Credits.zero < balance)
+        #expect([Credits(3), 4, 5].reduce(.zero, +) == 12)
+        #expect(Credits(4) * 3 == 12)
+    }
+
+    @Test func jobStatusTransitions() {
+        #expect(JobStatus.queued.canTransition(to: .running))
+        #expect(JobStatus.queued.canTransition(to: .canceled))
+        #expect(JobStatus.running.canTransition(to: .succeeded))
+        #expect(JobStatus.running.canTransition(to: .queued))
+        #expect(!JobStatus.succeeded.canTransition(to: .running))
+        #expect(!JobStatus.queued.canTransition(to: .succeeded))
+        #expect(!JobStatus.running.canTransition(to: .running))
+        for terminal in JobStatus.allCases where terminal.isTerminal {
+            #expect(JobStatus.allCases.allSatisfy { !terminal.canTransition(to: $0) }, "\(terminal)")
+        }
+        #expect(JobStatus.allCases.filter(\.isTerminal) == [.succeeded, .failed, .canceled])
+    }
+
+    @Test func plansAreOrderedByPriorityAndLimitsGrow() {
+        let ordered = Plan.allCases.sorted { $0.priority > $1.priority }
+        #expect(ordered == [.studio, .pro, .basic, .free])
+        for (lower, higher) in zip(Plan.allCases, Plan.allCases.dropFirst()) {
+            #expect(lower.maxQueuedJobs <= higher.maxQueuedJobs)
+            #expect(lower.maxRunningJobs <= higher.maxRunningJobs)
+            #expect(lower.requestsPerMinute < higher.requestsPerMinute)
+            #expect(lower < higher)
+        }
+        #expect(Plan.allCases.allSatisfy { $0.maxRunningJobs >= 1 && $0.maxQueuedJobs >= $0.maxRunningJobs })
+    }
+
+    @Test func jobRequestDefaultsAndToleratesUnknownFields() throws {
+        let body = #"{"model":"sd15","prompt":"a cat","width":512,"height":512,"steps":20,"cfg_scale":7,"hires_fix":true,"style":{"x":1}}"#
+        let request = try WireCodec.decodeBody(JobRequest.self, from: Array(body.utf8))
+        #expect(request == JobRequest(model: "sd15", prompt: "a cat", width: 512, height: 512, steps: 20, cfgScale: 7))
+        #expect(request.batchSize == 1)
+        #expect(request.loras.isEmpty)
+        #expect(request.seed == nil && request.controlnet == nil && request.negativePrompt == nil)
+    }
+
+    @Test func jobRequestReadsTheFullPublicShape() throws {
+        let body = """
+            {"model":"sdxl-base-1.0","prompt":"a lighthouse at dusk, oil painting","negative_prompt":"blurry","width":1024,"height":1024,
+             "steps":30,"cfg_scale":7.5,"seed":42,"sampler":"euler_a","scheduler":"karras","batch_size":2,
+             "loras":[{"name":"watercolor","weight":0.8}],"controlnet":{"model":"canny-sdxl","image":"iVBORw0KGgo=","strength":0.6}}
+            """
+        #expect(try WireCodec.decodeBody(JobRequest.self, from: Array(body.utf8)) == Fixtures.request)
+    }
+
+    @Test func jobRequestWithAWrongFieldTypeIsRejected() {
+        let body = #"{"model":"sd15","prompt":"a cat","width":"512","height":512,"steps":20,"cfg_scale":7}"#
+        #expect(throws: WireCodecError.malformed("width: expected Int")) {
+            try WireCodec.decodeBody(JobRequest.self, from: Array(body.utf8))
+        }
+        let missing = #"{"model":"sd15","width":512,"height":512,"steps":20,"cfg_scale":7}"#
+        #expect(throws: WireCodecError.missingField("prompt")) { try WireCodec.decodeBody(JobRequest.self, from: Array(missing.utf8)) }
+    }
+}

@@ -1,0 +1,85 @@
+import HTTPClient
+import Synchronization
+import Testing
+
+extension CurlHTTPClientTests {
+    @Test func twoHundredConcurrentRequestsShareOneLoopThread() async throws {
+        try await TestServer.with { base in
+            try await withClient { client in
+                _ = try await client.execute(HTTPClientRequest(url: "\(base)/echo"))  // server and loop warmed up
+                let baseline = try currentThreadCount()
+                let sampler = ThreadSampler(baseline: baseline)
+
+                let statuses = try await withThrowingTaskGroup(of: Int.self) { group in
+                    group.addTask {
+                        while !sampler.isDone {
+                            sampler.record((try? currentThreadCount()) ?? 0)
+                            try await Task.sleep(for: .milliseconds(20))
+                        }
+                        return -1
+                    }
+                    var requests = [Task<Int, any Error>]()
+                    for _ in 0..<200 {
+                        requests.append(Task { try await client.execute(HTTPClientRequest(url: "\(base)/sleep/200")).status })
+                    }
+                    var statuses: [Int] = []
+                    for request in requests { statuses.append(try await request.value) }
+                    sampler.finish()
+                    try await group.waitForAll()
+                    return statuses
+                }
+
+                #expect(statuses.count == 200)
+                #expect(statuses.allSatisfy { $0 == 200 })
+                let peakThreads = sampler.peak
+                #expect(peakThreads < 60, "peak \(peakThreads) threads, baseline \(baseline)")
+                #expect(peakThreads - baseline < 20, "peak \(peakThreads) threads, baseline \(baseline)")
+            }
+        }
+    }
+
+    @Test func cancellingAWaitingTaskThrowsCancelledPromptly() async throws {
+        try await TestServer.with { base in
+            try await withClient { client in
+                let slow = Task { try await client.execute(HTTPClientRequest(url: "\(base)/sleep/5000")) }
+                try await Task.sleep(for: .milliseconds(200))
+                let start = ContinuousClock.now
+                slow.cancel()
+                let error = await thrownError { try await slow.value }
+                let elapsed = ContinuousClock.now - start
+                #expect(error as? HTTPClientError == .cancelled)
+                #expect(elapsed < .milliseconds(500), "cancellation took \(elapsed)")
+
+                // Cancelled before it was even submitted.
+                let early = Task {
+                    withUnsafeCurrentTask { $0?.cancel() }
+                    return try await client.execute(HTTPClientRequest(url: "\(base)/echo"))
+                }
+                #expect(await thrownError { try await early.value } as? HTTPClientError == .cancelled)
+
+                let after = try await client.execute(HTTPClientRequest(url: "\(base)/echo", headers: ["X-Custom": "still works"]))
+                #expect(after[header: "X-Seen-Custom"] == "still works")
+            }
+        }
+    }
+}
+
+/// The highest thread count seen while a burst runs.
+final class ThreadSampler: Sendable {
+    private let state: Mutex<(peak: Int, done: Bool)>
+
+    init(baseline: Int) {
+        state = Mutex((baseline, false))
+    }
+
+    var peak: Int { state.withLock { $0.peak } }
+    var isDone: Bool { state.withLock { $0.done } }
+
+    func record(_ count: Int) {
+        state.withLock { $0.peak = max($0.peak, count) }
+    }
+
+    func finish() {
+        state.withLock { $0.done = true }
+    }
+}

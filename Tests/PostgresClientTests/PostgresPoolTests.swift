@@ -1,0 +1,72 @@
+import PostgresClient
+import Testing
+import TestSupport
+
+@Suite struct PostgresPoolTests {
+    @Test func exhaustedPoolTimesOutThenRecoversOnRelease() async throws {
+        let db = try await PostgresTestDatabase(maxConnections: 2, acquireTimeout: .milliseconds(200))
+        let pool = db.pool
+        try await pool.withConnection { first in
+            try await pool.withConnection { second in
+                _ = try await first.query("SELECT 1", [])
+                _ = try await second.query("SELECT 1", [])
+                let start = ContinuousClock.now
+                let error = await postgresError { try await pool.withConnection { _ in } }
+                let waited = ContinuousClock.now - start
+                #expect(error?.code == .poolTimeout)
+                #expect(waited >= .milliseconds(150) && waited < .seconds(2), "waited \(waited)")
+            }
+        }
+        #expect(try await pool.query("SELECT 7 AS n", [])[0].decode(Int.self, "n") == 7)
+        await db.tearDown()
+    }
+
+    @Test func waiterGetsTheConnectionReleasedWhileItWaits() async throws {
+        let db = try await PostgresTestDatabase(maxConnections: 1, acquireTimeout: .seconds(5))
+        let pool = db.pool
+        let waiter = try await pool.withConnection { _ in
+            let waiter = Task { try await pool.query("SELECT 42 AS n", [])[0].decode(Int.self, "n") }
+            try await Task.sleep(for: .milliseconds(100))
+            return waiter
+        }
+        #expect(try await waiter.value == 42)
+        await db.tearDown()
+    }
+
+    @Test func hundredConcurrentQueriesShareFiveConnections() async throws {
+        let db = try await PostgresTestDatabase(maxConnections: 5, acquireTimeout: .seconds(10))
+        let pool = db.pool
+        let sum = try await withThrowingTaskGroup(of: Int.self) { group in
+            for value in 1...100 {
+                group.addTask {
+                    let rows = try await pool.query("SELECT $1::int + 1 AS n, pg_sleep(0.01)", value)
+                    return try rows[0].decode(Int.self, "n")
+                }
+            }
+            return try await group.reduce(0, +)
+        }
+        #expect(sum == (1...100).reduce(0, +) + 100)
+        let open = try await pool.query(
+            "SELECT count(*) AS n FROM pg_stat_activity WHERE application_name = $1", db.schema)
+        let count = try open[0].decode(Int.self, "n")
+        #expect(count >= 1 && count <= 5, "\(count) server connections")
+        await db.tearDown()
+    }
+
+    @Test func closedPoolRefusesWork() async throws {
+        let db = try await PostgresTestDatabase()
+        try await db.pool.execute("DROP SCHEMA \(db.schema)", [])
+        await db.pool.close()
+        let error = await postgresError { try await db.pool.ping() }
+        #expect(error?.code == .poolClosed)
+    }
+
+    @Test func searchPathAndApplicationNameComeFromTheConfiguration() async throws {
+        let db = try await PostgresTestDatabase()
+        let row = try await db.pool.query("SELECT current_schema() AS s, current_setting('application_name') AS a, current_setting('statement_timeout') AS t", [])[0]
+        #expect(try row.decode(String.self, "s") == db.schema)
+        #expect(try row.decode(String.self, "a") == db.schema)
+        #expect(try row.decode(String.self, "t") == "30s")
+        await db.tearDown()
+    }
+}

@@ -1,0 +1,76 @@
+import Logging
+import RedisClient
+import Synchronization
+import TestSupport
+
+/// Builders and helpers shared by the Redis tests.
+enum Redis {
+    static let logger: Logger = {
+        var logger = Logger(label: "redis-client-tests")
+        logger.logLevel = .warning
+        return logger
+    }()
+
+    static func pool(
+        _ url: String? = nil, maxConnections: Int = 4, commandTimeout: Duration = .seconds(5), acquireTimeout: Duration = .seconds(5)
+    ) throws -> RedisPool {
+        let configuration = RedisConfiguration(
+            url: try url ?? TestStack.shared().redisURL,
+            maxConnections: maxConnections,
+            connectTimeout: .seconds(1),
+            commandTimeout: commandTimeout,
+            acquireTimeout: acquireTimeout
+        )
+        return RedisPool(configuration: configuration, logger: logger)
+    }
+
+    /// Runs `body` with a fresh pool and closes the pool afterwards, also when `body` throws.
+    static func withPool<T>(
+        _ url: String? = nil, maxConnections: Int = 4, commandTimeout: Duration = .seconds(5), acquireTimeout: Duration = .seconds(5),
+        _ body: (RedisPool) async throws -> T
+    ) async throws -> T {
+        let pool = try pool(url, maxConnections: maxConnections, commandTimeout: commandTimeout, acquireTimeout: acquireTimeout)
+        do {
+            let result = try await body(pool)
+            await pool.close()
+            return result
+        } catch {
+            await pool.close()
+            throw error
+        }
+    }
+
+    static func subscriber(_ url: String? = nil) throws -> RedisSubscriber {
+        let configuration = RedisConfiguration(url: try url ?? TestStack.shared().redisURL, connectTimeout: .seconds(1))
+        return RedisSubscriber(configuration: configuration, logger: logger)
+    }
+}
+
+/// Drains a pub/sub stream in the background so a test can wait for messages with a deadline.
+final class MessageCollector: Sendable {
+    private let box = MessageBox()
+    private let task: Task<Void, Never>
+
+    init(_ stream: AsyncStream<RedisPubSubMessage>) {
+        let box = self.box
+        task = Task { for await message in stream { box.append(message) } }
+    }
+
+    /// Waits until at least `count` messages arrived or `timeout` passed; returns what arrived.
+    func wait(for count: Int, timeout: Duration = .seconds(5)) async -> [RedisPubSubMessage] {
+        let deadline = ContinuousClock.now + timeout
+        while box.count < count, ContinuousClock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+        return box.all
+    }
+
+    func cancel() { task.cancel() }
+}
+
+final class MessageBox: Sendable {
+    private let storage = Mutex<[RedisPubSubMessage]>([])
+    func append(_ message: RedisPubSubMessage) { storage.withLock { $0.append(message) } }
+    var count: Int { storage.withLock { $0.count } }
+    var all: [RedisPubSubMessage] { storage.withLock { $0 } }
+}
