@@ -4,13 +4,14 @@
 SHELL := /bin/bash
 SERVICES := gateway user generation payment-webhook gallery model-router ai-worker
 
-.PHONY: help deps build stack run stop status logs test clean $(SERVICES)
+.PHONY: help deps build stack run stop status logs test check-deploy clean $(SERVICES)
 
 help:
 	@echo "make run     start PostgreSQL, Redis and all seven services (logs in .run/logs)"
 	@echo "make stop    stop everything make run started"
 	@echo "make status  what is running"
 	@echo "make test    run the tests against real PostgreSQL and Redis"
+	@echo "make check-deploy  validate k8s/, helm/ and docker-compose.yml offline (also part of make test)"
 	@echo "make deps    install missing system packages (apt)"
 	@echo "make build   debug build of every executable"
 	@echo "make <id>    build one service, e.g. make gateway"
@@ -41,8 +42,11 @@ status:
 logs:
 	@tail -n 20 .run/logs/*.log
 
-test:
+test: check-deploy
 	@scripts/test.sh
+
+check-deploy:
+	@scripts/check-deploy.sh
 
 clean: stop
 	rm -rf .run

@@ -75,22 +75,24 @@ wait_ready() {
 }
 
 stop() {
-    local id pid
+    local id pid stopped=()
     for id in "${services[@]}"; do
         if running "$id"; then
-            pid="$(cat "$(pid_file "$id")")"
-            kill -TERM "$pid" 2>/dev/null || true
+            kill -TERM "$(cat "$(pid_file "$id")")" 2>/dev/null || true
+            stopped+=("$id")
         fi
     done
-    for id in "${services[@]}"; do
-        if running "$id"; then
-            pid="$(cat "$(pid_file "$id")")"
-            for _ in $(seq 1 150); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    for id in "${stopped[@]}"; do
+        pid="$(cat "$(pid_file "$id")")"
+        for _ in $(seq 1 150); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+        if kill -0 "$pid" 2>/dev/null; then
             kill -KILL "$pid" 2>/dev/null || true
+            echo "$id: killed (did not stop within 15 s of SIGTERM)"
+        else
             echo "$id: stopped"
         fi
-        rm -f "$(pid_file "$id")"
     done
+    rm -f "$dir"/pids/*.pid
 }
 
 status() {

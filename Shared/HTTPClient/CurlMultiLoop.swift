@@ -32,7 +32,7 @@ final class CurlMultiLoop: @unchecked Sendable {
     }
 
     private static let idleHandleLimit = 16
-    private static let maxPollMilliseconds = 1000
+    private static let maxPollMilliseconds = 5000
 
     private let multi: UnsafeMutableRawPointer
     private let configuration: HTTPClientConfiguration

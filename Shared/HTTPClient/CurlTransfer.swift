@@ -186,7 +186,7 @@ final class CurlTransfer: @unchecked Sendable {
 
     private func receiveHeaderLine(_ bytes: UnsafeRawBufferPointer) {
         var line = Substring(String(decoding: bytes, as: UTF8.self))
-        while let last = line.last, last == "\r" || last == "\n" { line.removeLast() }
+        while let last = line.last, last.isNewline { line.removeLast() }  // "\r\n" is one Character
         if line.hasPrefix("HTTP/") {
             // A new head (after 1xx interim responses): start over.
             let parts = line.split(separator: " ", maxSplits: 2)

@@ -3,8 +3,9 @@ package import Foundation
 /// A versioned message as it travels on a queue or event stream:
 /// `{"v": 1, "type": "...", "id": "<uuid>", "at": "<ISO 8601>", "traceparent": "...", "data": {...}}`.
 ///
-/// `id` is the idempotency key of the delivery; consumers dedupe on it. Decode through
-/// `WireCodec.decode`, which checks the version and type before touching `data`.
+/// `id` is the idempotency key of the delivery; consumers dedupe on it. `at` travels with
+/// millisecond precision. Decode through `WireCodec.decode`, which checks the version and type
+/// before touching `data`.
 package struct Envelope<Payload: WireMessage>: Sendable {
     /// The major wire version the message was written with.
     package var v: Int
