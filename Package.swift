@@ -32,6 +32,7 @@ var targets: [Target] = [
     cModule("CHiredis", pkgConfig: "hiredis", apt: ["libhiredis-dev"]),
     cModule("CCurl", pkgConfig: "libcurl", apt: ["libcurl4-openssl-dev"]),
     cModule("COpenSSL", pkgConfig: "openssl", apt: ["libssl-dev"]),
+    cModule("CZlib", pkgConfig: "zlib", apt: ["zlib1g-dev"]),
 
     .target(name: "Core", path: "Shared/Core", swiftSettings: strict),
     .target(name: "PostgresClient", dependencies: ["CLibPQ", logging], path: "Shared/PostgresClient", swiftSettings: strict),
@@ -74,13 +75,29 @@ var targets: [Target] = [
     ),
 ]
 
-targets += services.map { service in
-    .executableTarget(
-        name: service.target,
-        dependencies: ["ServiceKit", "Core"],
-        path: "Services/\(service.target)",
-        swiftSettings: strict
-    )
+/// What every service may import directly; ai-worker also encodes PNGs through zlib.
+let serviceDependencies: [Target.Dependency] = [
+    "ServiceKit", "Core", "PostgresClient", "RedisClient", "HTTPClient", "PingvasCrypto", hummingbird, logging, lifecycle,
+]
+let extraServiceDependencies: [String: [Target.Dependency]] = ["AIWorkerService": ["CZlib"]]
+
+targets += services.flatMap { service -> [Target] in
+    [
+        .executableTarget(
+            name: service.target,
+            dependencies: serviceDependencies + extraServiceDependencies[service.target, default: []],
+            path: "Services/\(service.target)",
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "\(service.target)Tests",
+            dependencies: [
+                .target(name: service.target), "TestSupport", "Core", "ServiceKit", hummingbird,
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ],
+            swiftSettings: strict
+        ),
+    ]
 }
 
 let package = Package(

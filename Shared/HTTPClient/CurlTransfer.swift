@@ -47,8 +47,6 @@ final class CurlTransfer: @unchecked Sendable {
         releaseResources()
     }
 
-    var isStreaming: Bool { request.streaming }
-
     /// Any thread: marks the transfer cancelled, so a loop that has not added it yet never will.
     func requestCancel() {
         cancelRequested.store(true, ordering: .releasing)

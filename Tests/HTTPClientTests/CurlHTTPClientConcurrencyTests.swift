@@ -31,7 +31,6 @@ extension CurlHTTPClientTests {
                 #expect(statuses.count == 200)
                 #expect(statuses.allSatisfy { $0 == 200 })
                 let peakThreads = sampler.peak
-                print("thread count: baseline \(baseline), peak \(peakThreads) during 200 concurrent requests")
                 #expect(peakThreads < 60, "peak \(peakThreads) threads, baseline \(baseline)")
                 #expect(peakThreads - baseline < 20, "peak \(peakThreads) threads, baseline \(baseline)")
             }
