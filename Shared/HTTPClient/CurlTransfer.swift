@@ -51,6 +51,8 @@ final class CurlTransfer: @unchecked Sendable {
     func requestCancel() {
         cancelRequested.store(true, ordering: .releasing)
     }
+
+    /// Loop thread: true until the head has been reported or the transfer has ended.
     var isAwaitingHead: Bool { !headDelivered && !finished }
 
     // MARK: Loop thread

@@ -97,5 +97,6 @@ extension HTTPField.Name {
     package static let traceparent = HTTPField.Name("traceparent")!
     package static let userID = HTTPField.Name("X-User-Id")!
     package static let userRoles = HTTPField.Name("X-User-Roles")!
+    package static let userPlan = HTTPField.Name("X-User-Plan")!
     package static let idempotencyKey = HTTPField.Name("Idempotency-Key")!
 }

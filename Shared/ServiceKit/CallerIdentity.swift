@@ -1,0 +1,42 @@
+import Foundation
+package import Core
+package import Hummingbird
+
+/// Who is calling, as the gateway vouched for it in `X-User-Id`, `X-User-Roles` and `X-User-Plan`.
+///
+/// Services behind the gateway trust these headers: the gateway drops any a client sends and sets
+/// them only after verifying the access token, and the network policies let only the gateway reach
+/// the public routes.
+package struct CallerIdentity: Sendable, Equatable {
+    package var userID: UserID
+    package var roles: [String]
+    package var plan: Plan
+
+    package init(userID: UserID, roles: [String] = ["user"], plan: Plan = .free) {
+        self.userID = userID
+        self.roles = roles
+        self.plan = plan
+    }
+
+    package var isAdmin: Bool { roles.contains("admin") }
+
+    /// The caller of `request`, or nil when the request carries no (valid) identity.
+    package init?(request: Request) {
+        guard let raw = request.headers[.userID], let userID = UserID(raw) else { return nil }
+        self.userID = userID
+        self.roles = (request.headers[.userRoles] ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+            .filter { !$0.isEmpty }
+        self.plan = request.headers[.userPlan].flatMap(Plan.init(rawValue:)) ?? .free
+    }
+
+    /// The caller, or a 401 problem.
+    package static func require(_ request: Request) throws -> CallerIdentity {
+        guard let identity = CallerIdentity(request: request) else { throw Problem.unauthorized() }
+        return identity
+    }
+
+    /// The headers that carry this identity to a service behind the gateway.
+    package var headers: [(String, String)] {
+        [("X-User-Id", userID.description), ("X-User-Roles", roles.joined(separator: ",")), ("X-User-Plan", plan.rawValue)]
+    }
+}
