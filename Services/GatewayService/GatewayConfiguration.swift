@@ -1,10 +1,51 @@
+import Foundation
 import ServiceKit
 
-/// Everything the gateway service reads from the environment.
+/// Everything the gateway reads from the environment.
 struct GatewayConfiguration: Sendable {
     var service: ServiceConfiguration
+    /// HS256 secret shared with the user service, which signs the access tokens.
+    var jwtSecret: String
+    var jwtIssuer: String
+    var jwtAudience: String
+    var upstreams: [Upstream: String]
+    /// Largest request body forwarded; larger ones get 413.
+    var maxBodyBytes: Int
+    /// Time an upstream has to send its response head (streams may then run on).
+    var upstreamTimeout: Duration
+    /// Requests per minute per client IP.
+    var rateLimitPerIP: Int
+    /// Requests per minute per user; 0 uses the user's plan (`Plan.requestsPerMinute`).
+    var rateLimitPerUser: Int
+    /// How many proxies in front of the gateway append to `X-Forwarded-For` (0: use the peer address).
+    var trustedProxyHops: Int
+    /// Origins allowed by CORS; empty allows none.
+    var corsOrigins: [String]
 
     init(reader: inout ConfigurationReader) {
         service = .read(serviceID: "gateway", defaultPort: 8080, needsDatabase: false, needsRedis: true, from: &reader)
+        jwtSecret = reader.string("PINGVAS_JWT_SECRET", secret: true)
+        jwtIssuer = reader.string("PINGVAS_JWT_ISSUER", default: "pingvas-user")
+        jwtAudience = reader.string("PINGVAS_JWT_AUDIENCE", default: "pingvas")
+        var upstreams: [Upstream: String] = [:]
+        for upstream in Upstream.allCases {
+            upstreams[upstream] = reader.string(upstream.configurationKey)
+        }
+        self.upstreams = upstreams
+        maxBodyBytes = reader.int("PINGVAS_MAX_BODY_BYTES", default: 8 * 1024 * 1024)
+        upstreamTimeout = reader.duration("PINGVAS_UPSTREAM_TIMEOUT", default: .seconds(30))
+        rateLimitPerIP = reader.int("PINGVAS_RATE_LIMIT_PER_IP", default: 600)
+        rateLimitPerUser = reader.int("PINGVAS_RATE_LIMIT_PER_USER", default: 0)
+        trustedProxyHops = reader.int("PINGVAS_TRUSTED_PROXY_HOPS", default: 0)
+        corsOrigins = (reader.optionalString("PINGVAS_CORS_ORIGINS") ?? "").split(separator: ",").map(String.init)
+    }
+}
+
+/// The services the gateway forwards to.
+enum Upstream: String, CaseIterable, Sendable {
+    case user, generation, paymentWebhook = "payment-webhook", gallery, modelRouter = "model-router"
+
+    var configurationKey: String {
+        "PINGVAS_\(rawValue.uppercased().replacingOccurrences(of: "-", with: "_"))_URL"
     }
 }

@@ -3,8 +3,35 @@ import ServiceKit
 /// Everything the user service reads from the environment.
 struct UserConfiguration: Sendable {
     var service: ServiceConfiguration
+    /// HS256 secret for access tokens (`PINGVAS_JWT_SECRET`, at least 32 bytes); shared with the gateway.
+    var jwtSecret: String
+    var jwtIssuer: String
+    var jwtAudience: String
+    /// Credits every new account starts with.
+    var signupCredits: Int64
+    /// scrypt cost as log2(N).
+    var passwordHashCost: Int
+    var accessTokenLifetime: Duration
+    var refreshTokenLifetime: Duration
 
     init(reader: inout ConfigurationReader) {
         service = .read(serviceID: "user", defaultPort: 8081, needsDatabase: true, needsRedis: true, from: &reader)
+        jwtSecret = reader.string("PINGVAS_JWT_SECRET", secret: true)
+        if !jwtSecret.isEmpty && jwtSecret.utf8.count < 32 {
+            reader.reject("PINGVAS_JWT_SECRET", because: "at least 32 bytes")
+        }
+        jwtIssuer = reader.string("PINGVAS_JWT_ISSUER", default: "pingvas-user")
+        jwtAudience = reader.string("PINGVAS_JWT_AUDIENCE", default: "pingvas")
+        let credits = reader.int("PINGVAS_SIGNUP_CREDITS", default: 100)
+        if credits < 0 { reader.reject("PINGVAS_SIGNUP_CREDITS", because: "must not be negative") }
+        signupCredits = Int64(max(credits, 0))
+        passwordHashCost = reader.int("PINGVAS_PASSWORD_HASH_COST", default: 15)
+        if !(10...20).contains(passwordHashCost) {
+            reader.reject("PINGVAS_PASSWORD_HASH_COST", because: "scrypt log2(N) between 10 and 20")
+        }
+        accessTokenLifetime = reader.duration("PINGVAS_ACCESS_TOKEN_TTL", default: .seconds(15 * 60))
+        if accessTokenLifetime < .seconds(1) { reader.reject("PINGVAS_ACCESS_TOKEN_TTL", because: "at least 1s") }
+        refreshTokenLifetime = reader.duration("PINGVAS_REFRESH_TOKEN_TTL", default: .seconds(7 * 24 * 3600))
+        if refreshTokenLifetime < .seconds(1) { reader.reject("PINGVAS_REFRESH_TOKEN_TTL", because: "at least 1s") }
     }
 }

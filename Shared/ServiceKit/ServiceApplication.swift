@@ -24,7 +24,7 @@ package enum ServiceApplication {
                 address: .hostname(configuration.host, port: configuration.port),
                 serverName: "pingvas-\(configuration.serviceID)"
             ),
-            services: [ResourceCloser(dependencies: dependencies)] + services,
+            services: [ShutdownHook { await dependencies.close() }] + services,
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? configuration.port
                 logger.info("listening", metadata: ["host": "\(configuration.host)", "port": "\(port)"])
@@ -53,12 +53,18 @@ package enum ServiceApplication {
     }
 }
 
-/// Closes the pools once everything listed after it (server included) has shut down.
-struct ResourceCloser: Service {
-    let dependencies: ServiceDependencies
 
-    func run() async throws {
+/// Runs `action` once the services listed after it (the HTTP server included) have shut down:
+/// for closing clients and flushing what a service holds.
+package struct ShutdownHook: Service {
+    let action: @Sendable () async -> Void
+
+    package init(_ action: @escaping @Sendable () async -> Void) {
+        self.action = action
+    }
+
+    package func run() async throws {
         try? await gracefulShutdown()
-        await dependencies.close()
+        await action()
     }
 }

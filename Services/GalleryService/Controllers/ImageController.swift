@@ -1,0 +1,191 @@
+import Core
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+import ServiceKit
+
+/// The public image routes: the owner's gallery, one image and its PNG, edits, deletion, the public feed.
+///
+/// An image someone may not see answers 404, never 403, so ids of private images leak nothing.
+struct ImageController: Sendable {
+    let repository: any ImageRepository
+    let storage: any ImageStorage
+
+    func addRoutes(to router: Router<BasicRequestContext>) {
+        router.get("/api/v1/images", use: list)
+        router.get("/api/v1/images/:id", use: show)
+        router.get("/api/v1/images/:id/content", use: content)
+        router.patch("/api/v1/images/:id", use: update)
+        router.delete("/api/v1/images/:id", use: delete)
+        router.get("/api/v1/explore", use: explore)
+    }
+
+    struct ImageDTO: Codable, Equatable {
+        var id: String
+        var generationID: String
+        var width: Int
+        var height: Int
+        var seed: Int64
+        var prompt: String
+        var negativePrompt: String?
+        var model: String
+        var engine: String
+        var visibility: ImageVisibility
+        var title: String?
+        var tags: [String]
+        var createdAt: String
+        var url: String
+
+        init(_ record: ImageRecord) {
+            id = record.id.description
+            generationID = record.generationID.description
+            width = record.width
+            height = record.height
+            seed = record.seed
+            prompt = record.prompt
+            negativePrompt = record.negativePrompt
+            model = record.model
+            engine = record.engine
+            visibility = record.visibility
+            title = record.title
+            tags = record.tags
+            createdAt = WireCodec.formatDate(record.createdAt)
+            url = "/api/v1/images/\(record.id)/content"
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case id, width, height, seed, prompt, model, engine, visibility, title, tags, url
+            case generationID = "generation_id"
+            case negativePrompt = "negative_prompt"
+            case createdAt = "created_at"
+        }
+    }
+
+    struct Page: Encodable {
+        var items: [ImageDTO]
+        var nextCursor: String?
+        enum CodingKeys: String, CodingKey {
+            case items
+            case nextCursor = "next_cursor"
+        }
+    }
+
+    struct Changes: Decodable {
+        var visibility: ImageVisibility?
+        var title: String??
+        var tags: [String]?
+
+        init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            visibility = try container.decodeIfPresent(ImageVisibility.self, forKey: .visibility)
+            title = container.contains(.title) ? .some(try container.decodeIfPresent(String.self, forKey: .title)) : nil
+            tags = try container.decodeIfPresent([String].self, forKey: .tags)
+        }
+        enum CodingKeys: String, CodingKey { case visibility, title, tags }
+    }
+
+    @Sendable func list(_ request: Request, context: BasicRequestContext) async throws -> Response {
+        let caller = try CallerIdentity.require(request)
+        let (cursor, limit) = try Self.paging(request)
+        var query = request.uri.queryParameters.get("q")?.trimmingCharacters(in: .whitespaces)
+        if query?.isEmpty == true { query = nil }
+        if let query, query.count > 200 { throw Problem.validation(["q": "at most 200 characters"]) }
+        let records = try await repository.list(owner: caller.userID, query: query, after: cursor, limit: limit + 1)
+        return try Self.page(records, limit: limit)
+    }
+
+    @Sendable func explore(_ request: Request, context: BasicRequestContext) async throws -> Response {
+        let (cursor, limit) = try Self.paging(request)
+        return try Self.page(try await repository.listPublic(after: cursor, limit: limit + 1), limit: limit)
+    }
+
+    @Sendable func show(_ request: Request, context: BasicRequestContext) async throws -> Response {
+        try Self.json(ImageDTO(try await visibleImage(request, context: context)))
+    }
+
+    @Sendable func content(_ request: Request, context: BasicRequestContext) async throws -> Response {
+        let record = try await visibleImage(request, context: context)
+        guard let bytes = try await storage.read(record.storageKey) else {
+            context.logger.error("image file missing", metadata: ["image_id": "\(record.id)", "storage_key": "\(record.storageKey)"])
+            throw Problem(.notFound, type: "content-missing", detail: "The image file is gone.")
+        }
+        let cacheControl = record.visibility == .public ? "public, max-age=86400, immutable" : "private, max-age=3600"
+        return Response(
+            status: .ok,
+            headers: [.contentType: record.contentType, .cacheControl: cacheControl, .contentLength: String(bytes.count)],
+            body: .init(byteBuffer: ByteBuffer(bytes: bytes))
+        )
+    }
+
+    @Sendable func update(_ request: Request, context: BasicRequestContext) async throws -> Response {
+        let caller = try CallerIdentity.require(request)
+        let id = try Self.imageID(context)
+        let changes = try await request.decode(as: Changes.self, context: context)
+        var errors: [String: String] = [:]
+        if let title = changes.title ?? nil, title.count > 200 { errors["title"] = "at most 200 characters" }
+        if let tags = changes.tags {
+            if tags.count > 20 { errors["tags"] = "at most 20 tags" }
+            if tags.contains(where: { $0.isEmpty || $0.count > 40 }) { errors["tags"] = "each tag 1 to 40 characters" }
+        }
+        guard errors.isEmpty else { throw Problem.validation(errors) }
+        guard let updated = try await repository.update(
+            id, owner: caller.userID, changes: ImageChanges(visibility: changes.visibility, title: changes.title, tags: changes.tags)
+        ) else { throw Problem.notFound("No such image.") }
+        return try Self.json(ImageDTO(updated))
+    }
+
+    @Sendable func delete(_ request: Request, context: BasicRequestContext) async throws -> Response {
+        let caller = try CallerIdentity.require(request)
+        guard let deleted = try await repository.delete(try Self.imageID(context), owner: caller.userID) else {
+            throw Problem.notFound("No such image.")
+        }
+        do {
+            try await storage.delete(deleted.storageKey)
+        } catch {
+            // The record is gone, so nobody can reach the file; a leftover file is only disk space.
+            context.logger.error("could not delete image file", metadata: ["image_id": "\(deleted.id)", "error": "\(error)"])
+        }
+        return Response(status: .noContent)
+    }
+
+    func visibleImage(_ request: Request, context: BasicRequestContext) async throws -> ImageRecord {
+        let caller = CallerIdentity(request: request)
+        guard let record = try await repository.find(try Self.imageID(context)), record.isVisible(to: caller?.userID) else {
+            throw Problem.notFound("No such image.")
+        }
+        return record
+    }
+
+    static func imageID(_ context: BasicRequestContext) throws -> ImageID {
+        guard let raw = context.parameters.get("id"), let id = ImageID(raw) else { throw Problem.notFound("No such image.") }
+        return id
+    }
+
+    static func paging(_ request: Request) throws -> (ImageCursor?, Int) {
+        let parameters = request.uri.queryParameters
+        var limit = 20
+        if let raw = parameters.get("limit") {
+            guard let value = Int(raw), (1...100).contains(value) else { throw Problem.validation(["limit": "a whole number from 1 to 100"]) }
+            limit = value
+        }
+        var cursor: ImageCursor?
+        if let raw = parameters.get("cursor"), !raw.isEmpty {
+            guard let parsed = ImageCursor(token: raw) else { throw Problem.badRequest("The cursor is not one this API gave out.", type: "invalid-cursor") }
+            cursor = parsed
+        }
+        return (cursor, limit)
+    }
+
+    static func page(_ records: [ImageRecord], limit: Int) throws -> Response {
+        let items = Array(records.prefix(limit))
+        let next = records.count > limit ? items.last.map { ImageCursor(createdAt: $0.createdAt, id: $0.id).token } : nil
+        return try json(Page(items: items.map(ImageDTO.init), nextCursor: next))
+    }
+
+    static func json(_ value: some Encodable) throws -> Response {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: try encoder.encode(value))))
+    }
+}

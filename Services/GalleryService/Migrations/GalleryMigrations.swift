@@ -1,0 +1,35 @@
+import PostgresClient
+
+/// The gallery's schema, applied at start-up by `MigrationService`.
+enum GalleryMigrations {
+    static let all: [Migration] = [
+        Migration(
+            version: 1, name: "create_images",
+            sql: """
+                CREATE TABLE images (
+                    id              uuid PRIMARY KEY,
+                    generation_id   uuid NOT NULL,
+                    user_id         uuid NOT NULL,
+                    width           integer NOT NULL CHECK (width > 0),
+                    height          integer NOT NULL CHECK (height > 0),
+                    seed            bigint NOT NULL,
+                    prompt          text NOT NULL,
+                    negative_prompt text,
+                    model           text NOT NULL,
+                    engine          text NOT NULL,
+                    storage_key     text NOT NULL,
+                    content_type    text NOT NULL,
+                    bytes           bigint NOT NULL,
+                    visibility      text NOT NULL DEFAULT 'private' CHECK (visibility IN ('private', 'unlisted', 'public')),
+                    title           text,
+                    tags            text[] NOT NULL DEFAULT '{}',
+                    created_at      timestamptz NOT NULL DEFAULT now(),
+                    search          tsvector GENERATED ALWAYS AS (to_tsvector('simple', prompt || ' ' || coalesce(title, ''))) STORED
+                );
+                CREATE INDEX images_owner_recent ON images (user_id, created_at DESC, id DESC);
+                CREATE INDEX images_public_recent ON images (created_at DESC, id DESC) WHERE visibility = 'public';
+                CREATE INDEX images_search ON images USING gin (search);
+                """
+        )
+    ]
+}

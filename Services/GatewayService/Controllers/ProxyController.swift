@@ -1,0 +1,167 @@
+import Core
+import Foundation
+import HTTPClient
+import HTTPTypes
+import Hummingbird
+import Logging
+import PingvasCrypto
+import ServiceKit
+
+/// Forwards `/api/v1/*` and `/webhooks/*` to the service that owns them.
+///
+/// Verifies the access token here (no call to user per request), drops every identity header a
+/// client sent and sets `X-User-Id`, `X-User-Roles`, `X-User-Plan` from the token; the request id
+/// and trace context travel through `RequestContext`. Responses stream back as they arrive, so
+/// server-sent events are not buffered.
+struct ProxyController: Sendable {
+    let configuration: GatewayConfiguration
+    let client: CurlHTTPClient
+    let signer: TokenSigner
+    let rateLimiter: RateLimiter
+
+    func addRoutes(to router: Router<GatewayRequestContext>) {
+        for method: HTTPRequest.Method in [.get, .post, .put, .patch, .delete] {
+            router.on("/api/**", method: method, use: proxy)
+            router.on("/webhooks/**", method: method, use: proxy)
+        }
+    }
+
+    @Sendable func proxy(_ request: Request, context: GatewayRequestContext) async throws -> Response {
+        guard let route = UpstreamRoute.match(request.uri.path), let base = configuration.upstreams[route.upstream] else {
+            throw Problem.notFound("No such route.")
+        }
+        let identity = try await authenticate(request, access: route.access)
+
+        var limits = [RateLimiter.Limit(key: "ip:\(clientAddress(request, context: context))", perMinute: configuration.rateLimitPerIP)]
+        if let identity {
+            let perUser = configuration.rateLimitPerUser > 0 ? configuration.rateLimitPerUser : identity.plan.requestsPerMinute
+            limits.append(RateLimiter.Limit(key: "user:\(identity.userID)", perMinute: perUser))
+        }
+        if let retryAfter = await rateLimiter.check(limits) {
+            throw Problem.tooManyRequests(retryAfterSeconds: retryAfter)
+        }
+
+        let body = try await collectBody(request)
+        var target = base + request.uri.path
+        if let query = request.uri.query, !query.isEmpty { target += "?" + query }
+        let outgoing = HTTPClientRequest(
+            method: request.method.rawValue, url: target, headers: forwardedHeaders(request, context: context, identity: identity),
+            body: body, timeout: configuration.upstreamTimeout
+        )
+        let upstream: HTTPClientStreamingResponse
+        do {
+            upstream = try await client.stream(outgoing)
+        } catch .timeout {
+            throw Problem(.gatewayTimeout, type: "upstream-timeout", detail: "The \(route.upstream.rawValue) service did not answer in time.")
+        } catch .connectionFailed {
+            throw Problem(.badGateway, type: "upstream-unavailable", detail: "The \(route.upstream.rawValue) service is unreachable.")
+        } catch .cancelled {
+            throw CancellationError()
+        } catch {
+            context.logger.error("upstream call failed", metadata: ["upstream": "\(route.upstream.rawValue)", "error": "\(error)"])
+            throw Problem(.badGateway, type: "upstream-unavailable", detail: "The \(route.upstream.rawValue) service failed.")
+        }
+
+        var fields = HTTPFields()
+        for field in upstream.headers where Self.passesBack(field.name) {
+            if let name = HTTPField.Name(field.name) { fields.append(HTTPField(name: name, value: field.value)) }
+        }
+        let stream = upstream.body
+        return Response(
+            status: HTTPResponse.Status(code: upstream.status),
+            headers: fields,
+            body: ResponseBody { writer in
+                for try await chunk in stream {
+                    try await writer.write(ByteBuffer(bytes: chunk))
+                }
+                try await writer.finish(nil)
+            }
+        )
+    }
+
+    /// The caller behind the bearer token. Public routes ignore tokens (a stale one must not block
+    /// login); optional routes accept none but reject a bad one; required routes need a good one.
+    func authenticate(_ request: Request, access: UpstreamRoute.Access) async throws -> CallerIdentity? {
+        guard access != .public else { return nil }
+        guard let header = request.headers[.authorization] else {
+            if access == .required { throw Problem.unauthorized("Sign in: this route needs a bearer access token.") }
+            return nil
+        }
+        let parts = header.split(separator: " ", maxSplits: 1)
+        guard parts.count == 2, parts[0].lowercased() == "bearer" else {
+            throw Problem.unauthorized("The Authorization header must be `Bearer <access token>`.")
+        }
+        let claims: AccessClaims
+        do {
+            claims = try await signer.verify(String(parts[1]))
+        } catch {
+            throw Problem(
+                .unauthorized, type: "invalid-token", detail: "The access token is invalid or expired.", headers: [.wwwAuthenticate: "Bearer error=\"invalid_token\""]
+            )
+        }
+        guard let userID = UserID(claims.sub) else {
+            throw Problem(.unauthorized, type: "invalid-token", detail: "The access token is invalid or expired.")
+        }
+        return CallerIdentity(userID: userID, roles: claims.roles, plan: Plan(rawValue: claims.plan) ?? .free)
+    }
+
+    func collectBody(_ request: Request) async throws -> [UInt8]? {
+        if let length = request.headers[.contentLength].flatMap(Int.init), length > configuration.maxBodyBytes {
+            throw Self.tooLarge(configuration.maxBodyBytes)
+        }
+        do {
+            let buffer = try await request.body.collect(upTo: configuration.maxBodyBytes)
+            return buffer.readableBytes == 0 && [.get, .head, .delete].contains(request.method) ? nil : Array(buffer.readableBytesView)
+        } catch let error as HTTPError where error.status == .contentTooLarge {
+            throw Self.tooLarge(configuration.maxBodyBytes)
+        }
+    }
+
+    static func tooLarge(_ limit: Int) -> Problem {
+        Problem(.contentTooLarge, type: "payload-too-large", detail: "The request body is larger than \(limit) bytes.")
+    }
+
+    /// The client's address: the peer, or with `trustedProxyHops` the entry that many hops back in `X-Forwarded-For`.
+    func clientAddress(_ request: Request, context: GatewayRequestContext) -> String {
+        let peer = context.peerAddress ?? "unknown"
+        guard configuration.trustedProxyHops > 0, let forwarded = request.headers[.xForwardedFor] else { return peer }
+        let hops = forwarded.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+        let index = hops.count - configuration.trustedProxyHops
+        return index >= 0 && index < hops.count ? hops[index] : peer
+    }
+
+    func forwardedHeaders(_ request: Request, context: GatewayRequestContext, identity: CallerIdentity?) -> HTTPHeaders {
+        var headers = HTTPHeaders()
+        for field in request.headers where Self.forwards(field.name) {
+            headers.add(name: field.name.canonicalName, value: field.value)
+        }
+        for (name, value) in identity?.headers ?? [] { headers.add(name: name, value: value) }
+        let peer = context.peerAddress ?? "unknown"
+        if let prior = request.headers[.xForwardedFor], configuration.trustedProxyHops > 0 {
+            headers.add(name: "X-Forwarded-For", value: "\(prior), \(peer)")
+        } else {
+            headers.add(name: "X-Forwarded-For", value: peer)
+        }
+        return headers
+    }
+
+    /// Request headers that never go upstream: hop-by-hop ones, identity a client may not assert,
+    /// credentials verified here, and ids this gateway sets itself.
+    static func forwards(_ name: HTTPField.Name) -> Bool {
+        let lowered = name.canonicalName.lowercased()
+        if lowered.hasPrefix("x-user-") || lowered.hasPrefix("proxy-") { return false }
+        return ![
+            "connection", "keep-alive", "te", "trailer", "transfer-encoding", "upgrade", "host", "content-length",
+            "authorization", "cookie", "x-request-id", "traceparent", "tracestate", "x-forwarded-for", "expect",
+        ].contains(lowered)
+    }
+
+    static func passesBack(_ name: String) -> Bool {
+        !["connection", "keep-alive", "transfer-encoding", "upgrade", "trailer", "x-request-id", "server", "date"]
+            .contains(name.lowercased())
+    }
+}
+
+extension HTTPField.Name {
+    static let xForwardedFor = HTTPField.Name("X-Forwarded-For")!
+}

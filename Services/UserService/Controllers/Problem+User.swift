@@ -1,0 +1,38 @@
+import ServiceKit
+
+/// The problem types the user service answers with, beyond ServiceKit's common ones.
+extension Problem {
+    /// One message for an unknown email and a wrong password, so the answer reveals neither.
+    static let invalidCredentials = Problem(
+        .unauthorized, type: "invalid-credentials", title: "Invalid credentials",
+        detail: "The email or password is incorrect.", headers: [.wwwAuthenticate: "Bearer"]
+    )
+
+    static let invalidRefreshToken = Problem(
+        .unauthorized, type: "invalid-token", title: "Invalid token",
+        detail: "The refresh token is invalid, expired or revoked; log in again."
+    )
+
+    static let emailTaken = Problem(
+        .conflict, type: "email-taken", title: "Email taken", detail: "An account with this email already exists."
+    )
+
+    static func insufficientCredits(balance: Int64, required: Int64) -> Problem {
+        Problem(
+            .paymentRequired, type: "insufficient-credits", title: "Insufficient credits",
+            detail: "The balance (\(balance)) is below the amount (\(required)).",
+            extensions: ["balance": .int(Int(balance)), "required": .int(Int(required))]
+        )
+    }
+
+    static func holdSettled(status: String) -> Problem {
+        Problem(
+            .conflict, type: "hold-settled", title: "Hold already settled",
+            detail: "The hold was already \(status).", extensions: ["status": .string(status)]
+        )
+    }
+
+    static func idempotencyConflict(_ detail: String) -> Problem {
+        Problem(.conflict, type: "idempotency-conflict", title: "Idempotency conflict", detail: detail)
+    }
+}

@@ -1,0 +1,82 @@
+import PostgresClient
+
+/// The user service's schema, applied in order at start-up by `MigrationService`.
+///
+/// Never edit an applied migration (its checksum is recorded); add the next version instead.
+enum UserMigrations {
+    static let all: [Migration] = [createUsers, createRefreshTokens, createCreditLedger]
+
+    static let createUsers = Migration(
+        version: 1, name: "create_users",
+        sql: """
+            CREATE TABLE users (
+                id            uuid PRIMARY KEY,
+                email         text NOT NULL UNIQUE CHECK (email = lower(email)),
+                password_hash text NOT NULL,
+                display_name  text NOT NULL,
+                roles         text[] NOT NULL DEFAULT '{user}',
+                plan          text NOT NULL DEFAULT 'free',
+                created_at    timestamptz NOT NULL DEFAULT now(),
+                updated_at    timestamptz NOT NULL DEFAULT now()
+            );
+            """
+    )
+
+    /// Refresh tokens are stored only as SHA-256 hex; a family is every token descended from one login.
+    static let createRefreshTokens = Migration(
+        version: 2, name: "create_refresh_tokens",
+        sql: """
+            CREATE TABLE refresh_tokens (
+                token_hash  text PRIMARY KEY,
+                user_id     uuid NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+                family_id   uuid NOT NULL,
+                expires_at  timestamptz NOT NULL,
+                created_at  timestamptz NOT NULL DEFAULT now(),
+                used_at     timestamptz,
+                revoked_at  timestamptz,
+                replaced_by text
+            );
+            CREATE INDEX refresh_tokens_family_idx ON refresh_tokens (family_id);
+            CREATE INDEX refresh_tokens_user_idx ON refresh_tokens (user_id);
+            """
+    )
+
+    /// One account per user; every balance change is a ledger entry (`amount` is the signed change).
+    static let createCreditLedger = Migration(
+        version: 3, name: "create_credit_ledger",
+        sql: """
+            CREATE TABLE credit_accounts (
+                user_id    uuid PRIMARY KEY REFERENCES users (id) ON DELETE CASCADE,
+                balance    bigint NOT NULL CHECK (balance >= 0),
+                updated_at timestamptz NOT NULL DEFAULT now()
+            );
+
+            CREATE TABLE credit_holds (
+                job_id     uuid PRIMARY KEY,
+                hold_id    uuid NOT NULL UNIQUE,
+                user_id    uuid NOT NULL REFERENCES credit_accounts (user_id) ON DELETE CASCADE,
+                amount     bigint NOT NULL CHECK (amount > 0),
+                status     text NOT NULL DEFAULT 'held' CHECK (status IN ('held', 'captured', 'released')),
+                created_at timestamptz NOT NULL DEFAULT now(),
+                settled_at timestamptz
+            );
+            CREATE INDEX credit_holds_user_idx ON credit_holds (user_id);
+
+            CREATE TABLE credit_entries (
+                id         bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+                user_id    uuid NOT NULL REFERENCES credit_accounts (user_id) ON DELETE CASCADE,
+                amount     bigint NOT NULL,
+                kind       text NOT NULL CHECK (kind IN ('grant', 'hold', 'capture', 'release')),
+                reason     text,
+                reference  text,
+                job_id     uuid,
+                created_at timestamptz NOT NULL DEFAULT now()
+            );
+            CREATE INDEX credit_entries_user_idx ON credit_entries (user_id, id DESC);
+            -- One entry per job and kind: hold, capture and release each happen at most once.
+            CREATE UNIQUE INDEX credit_entries_job_kind_key ON credit_entries (job_id, kind) WHERE job_id IS NOT NULL;
+            -- Grants are idempotent by reference (payments retry; the signup grant is 'signup:<user id>').
+            CREATE UNIQUE INDEX credit_entries_grant_reference_key ON credit_entries (reference) WHERE kind = 'grant';
+            """
+    )
+}
