@@ -2,102 +2,104 @@ import RedisClient
 import Testing
 import TestSupport
 
-@Suite("Redis commands")
-struct RedisCommandTests {
-    @Test("binary-safe values, integers, nil and server errors round trip")
-    func basicCommands() async throws {
-        try await Redis.withPool { pool in
-            let key = TestStack.uniqueName("bin")
-            let value: [UInt8] = [0x00, 0x01, 0xFF, 0x00, 0x7F, 0x0D, 0x0A, 0x00]
+extension RedisClientTests {
+    @Suite("Redis commands")
+    struct RedisCommandTests {
+        @Test("binary-safe values, integers, nil and server errors round trip")
+        func basicCommands() async throws {
+            try await Redis.withPool { pool in
+                let key = TestStack.uniqueName("bin")
+                let value: [UInt8] = [0x00, 0x01, 0xFF, 0x00, 0x7F, 0x0D, 0x0A, 0x00]
 
-            #expect(try await pool.send([Array("SET".utf8), Array(key.utf8), value]) == .status("OK"))
-            #expect(try await pool.send("GET", key) == .bulk(value))
-            #expect(try await pool.send("STRLEN", key) == .integer(Int64(value.count)))
+                #expect(try await pool.send([Array("SET".utf8), Array(key.utf8), value]) == .status("OK"))
+                #expect(try await pool.send("GET", key) == .bulk(value))
+                #expect(try await pool.send("STRLEN", key) == .integer(Int64(value.count)))
 
-            let counter = TestStack.uniqueName("n")
-            #expect(try await pool.send("INCR", counter).int == 1)
-            #expect(try await pool.send("INCRBY", counter, "41").int == 42)
-            #expect(try await pool.send("GET", counter).string == "42")
-            #expect(try await pool.send("GET", TestStack.uniqueName("missing")) == .null)
+                let counter = TestStack.uniqueName("n")
+                #expect(try await pool.send("INCR", counter).int == 1)
+                #expect(try await pool.send("INCRBY", counter, "41").int == 42)
+                #expect(try await pool.send("GET", counter).string == "42")
+                #expect(try await pool.send("GET", TestStack.uniqueName("missing")) == .null)
 
-            let error = await #expect(throws: RedisError.self) { try await pool.send("INCR", key) }
-            #expect(error?.kind == .server("ERR value is not an integer or out of range"))
-            #expect(error?.serverCode == "ERR")
-            let wrongType = await #expect(throws: RedisError.self) { try await pool.send("LPUSH", key, "x") }
-            #expect(wrongType?.serverCode == "WRONGTYPE")
+                let error = await #expect(throws: RedisError.self) { try await pool.send("INCR", key) }
+                #expect(error?.kind == .server("ERR value is not an integer or out of range"))
+                #expect(error?.serverCode == "ERR")
+                let wrongType = await #expect(throws: RedisError.self) { try await pool.send("LPUSH", key, "x") }
+                #expect(wrongType?.serverCode == "WRONGTYPE")
 
-            // The connection stays usable after error replies.
-            try await pool.ping()
-        }
-    }
-
-    @Test("100 commands in one pipeline come back in order; an error in the middle keeps its place")
-    func pipeline() async throws {
-        try await Redis.withPool(maxConnections: 1) { pool in
-            let counter = TestStack.uniqueName("pipe")
-            let text = TestStack.uniqueName("text")
-            _ = try await pool.send("SET", text, "not a list")
-
-            let commands = (0..<100).map { index in index == 50 ? ["LPUSH", text, "x"] : ["INCR", counter] }
-            let replies = try await pool.pipeline(commands)
-
-            #expect(replies.count == 100)
-            for (index, reply) in replies.enumerated() where index != 50 {
-                #expect(reply == .integer(Int64(index < 50 ? index + 1 : index)), "reply \(index)")
+                // The connection stays usable after error replies.
+                try await pool.ping()
             }
-            guard case .error(let message) = replies[50] else {
-                Issue.record("expected an error reply at 50, got \(replies[50])")
-                return
-            }
-            #expect(message.hasPrefix("WRONGTYPE"))
-            #expect(try await pool.send("GET", counter).int == 99)
         }
-    }
 
-    @Test("a full pool makes the next caller fail with poolTimeout; blocking commands outlive the command timeout")
-    func poolTimeout() async throws {
-        try await Redis.withPool(maxConnections: 2, commandTimeout: .milliseconds(500), acquireTimeout: .milliseconds(200)) { pool in
-            let empty = TestStack.uniqueName("empty")
+        @Test("100 commands in one pipeline come back in order; an error in the middle keeps its place")
+        func pipeline() async throws {
+            try await Redis.withPool(maxConnections: 1) { pool in
+                let counter = TestStack.uniqueName("pipe")
+                let text = TestStack.uniqueName("text")
+                _ = try await pool.send("SET", text, "not a list")
 
-            async let first = pool.send("BLPOP", empty, "1")
-            async let second = pool.send("BLPOP", empty, "1")
-            try await Task.sleep(for: .milliseconds(250))
+                let commands = (0..<100).map { index in index == 50 ? ["LPUSH", text, "x"] : ["INCR", counter] }
+                let replies = try await pool.pipeline(commands)
 
-            let clock = ContinuousClock()
-            let started = clock.now
-            let error = await #expect(throws: RedisError.self) { try await pool.send("PING") }
-            #expect(error?.kind == .poolTimeout)
-            #expect(clock.now - started < .milliseconds(800))
-
-            // BLPOP 1 s with a 500 ms command timeout: the blocking time extends the socket timeout.
-            #expect(try await first == .null)
-            #expect(try await second == .null)
-            try await pool.ping()
-        }
-    }
-
-    @Test("200 concurrent sends on a pool of 4 all succeed")
-    func concurrentSends() async throws {
-        try await Redis.withPool(maxConnections: 4) { pool in
-            let counter = TestStack.uniqueName("concurrent")
-
-            let values = try await withThrowingTaskGroup(of: Int64.self) { group in
-                for _ in 0..<200 {
-                    group.addTask { try await pool.send("INCR", counter).int ?? -1 }
+                #expect(replies.count == 100)
+                for (index, reply) in replies.enumerated() where index != 50 {
+                    #expect(reply == .integer(Int64(index < 50 ? index + 1 : index)), "reply \(index)")
                 }
-                return try await group.reduce(into: [Int64]()) { $0.append($1) }
+                guard case .error(let message) = replies[50] else {
+                    Issue.record("expected an error reply at 50, got \(replies[50])")
+                    return
+                }
+                #expect(message.hasPrefix("WRONGTYPE"))
+                #expect(try await pool.send("GET", counter).int == 99)
             }
-            #expect(values.sorted() == Array(1...200))
-            #expect(try await pool.send("GET", counter).int == 200)
         }
-    }
 
-    @Test("a closed pool refuses work")
-    func closedPool() async throws {
-        let pool = try Redis.pool()
-        try await pool.ping()
-        await pool.close()
-        let error = await #expect(throws: RedisError.self) { try await pool.ping() }
-        #expect(error?.kind == .poolClosed)
+        @Test("a full pool makes the next caller fail with poolTimeout; blocking commands outlive the command timeout")
+        func poolTimeout() async throws {
+            try await Redis.withPool(maxConnections: 2, commandTimeout: .milliseconds(500), acquireTimeout: .milliseconds(200)) { pool in
+                let empty = TestStack.uniqueName("empty")
+
+                async let first = pool.send("BLPOP", empty, "1")
+                async let second = pool.send("BLPOP", empty, "1")
+                try await Task.sleep(for: .milliseconds(250))
+
+                let clock = ContinuousClock()
+                let started = clock.now
+                let error = await #expect(throws: RedisError.self) { try await pool.send("PING") }
+                #expect(error?.kind == .poolTimeout)
+                #expect(clock.now - started < .milliseconds(800))
+
+                // BLPOP 1 s with a 500 ms command timeout: the blocking time extends the socket timeout.
+                #expect(try await first == .null)
+                #expect(try await second == .null)
+                try await pool.ping()
+            }
+        }
+
+        @Test("200 concurrent sends on a pool of 4 all succeed")
+        func concurrentSends() async throws {
+            try await Redis.withPool(maxConnections: 4) { pool in
+                let counter = TestStack.uniqueName("concurrent")
+
+                let values = try await withThrowingTaskGroup(of: Int64.self) { group in
+                    for _ in 0..<200 {
+                        group.addTask { try await pool.send("INCR", counter).int ?? -1 }
+                    }
+                    return try await group.reduce(into: [Int64]()) { $0.append($1) }
+                }
+                #expect(values.sorted() == Array(1...200))
+                #expect(try await pool.send("GET", counter).int == 200)
+            }
+        }
+
+        @Test("a closed pool refuses work")
+        func closedPool() async throws {
+            let pool = try Redis.pool()
+            try await pool.ping()
+            await pool.close()
+            let error = await #expect(throws: RedisError.self) { try await pool.ping() }
+            #expect(error?.kind == .poolClosed)
+        }
     }
 }

@@ -2,39 +2,41 @@ import RedisClient
 import Testing
 import TestSupport
 
-@Suite("Redis outages")
-struct RedisOutageTests {
-    @Test("ping fails fast while Redis is down and succeeds again once it is back")
-    func serverDown() async throws {
-        let servers = try TestStack.startPrivate("redis")
-        defer { try? servers.stack("stop", "redis") }
-        try await Redis.withPool(servers.redisURL, maxConnections: 2) { pool in
-            try await pool.ping()
-            let key = TestStack.uniqueName("outage")
-            _ = try await pool.send("SET", key, "v")
+extension RedisClientTests {
+    @Suite("Redis outages")
+    struct RedisOutageTests {
+        @Test("ping fails fast while Redis is down and succeeds again once it is back")
+        func serverDown() async throws {
+            let servers = try TestStack.startPrivate("redis")
+            defer { try? servers.stack("stop", "redis") }
+            try await Redis.withPool(servers.redisURL, maxConnections: 2) { pool in
+                try await pool.ping()
+                let key = TestStack.uniqueName("outage")
+                _ = try await pool.send("SET", key, "v")
 
-            try servers.stack("stop", "redis")
-            let clock = ContinuousClock()
-            let stoppedAt = clock.now
-            let error = await #expect(throws: RedisError.self) { try await pool.ping() }
-            #expect(clock.now - stoppedAt < .seconds(3))
-            #expect(error?.kind == .connectionFailed || error?.kind == .connectionLost)
-            // Still down: fails again, still quickly.
-            await #expect(throws: RedisError.self) { try await pool.ping() }
-            #expect(clock.now - stoppedAt < .seconds(3))
+                try servers.stack("stop", "redis")
+                let clock = ContinuousClock()
+                let stoppedAt = clock.now
+                let error = await #expect(throws: RedisError.self) { try await pool.ping() }
+                #expect(clock.now - stoppedAt < .seconds(3))
+                #expect(error?.kind == .connectionFailed || error?.kind == .connectionLost)
+                // Still down: fails again, still quickly.
+                await #expect(throws: RedisError.self) { try await pool.ping() }
+                #expect(clock.now - stoppedAt < .seconds(3))
 
-            try servers.stack("start", "redis")
-            let startedAt = clock.now
-            var recovered = false
-            while clock.now - startedAt < .seconds(10) {
-                if (try? await pool.ping()) != nil {
-                    recovered = true
-                    break
+                try servers.stack("start", "redis")
+                let startedAt = clock.now
+                var recovered = false
+                while clock.now - startedAt < .seconds(10) {
+                    if (try? await pool.ping()) != nil {
+                        recovered = true
+                        break
+                    }
+                    try await Task.sleep(for: .milliseconds(100))
                 }
-                try await Task.sleep(for: .milliseconds(100))
+                #expect(recovered, "ping did not succeed within 10 s of Redis coming back")
+                #expect(clock.now - startedAt < .seconds(4))
             }
-            #expect(recovered, "ping did not succeed within 10 s of Redis coming back")
-            #expect(clock.now - startedAt < .seconds(4))
         }
     }
 }

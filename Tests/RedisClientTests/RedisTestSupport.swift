@@ -1,7 +1,15 @@
 import Logging
 import RedisClient
 import Synchronization
+import Testing
 import TestSupport
+
+/// All Redis suites, run one at a time: `TestStack` starts servers through `Process`, and
+/// swift-corelibs-foundation's `Process.waitUntilExit()` can hang forever when two threads run
+/// processes at once (seen here: `shared()` and `startPrivate` racing), so the suites that start,
+/// stop and restart Redis must not overlap.
+@Suite("RedisClient", .serialized)
+struct RedisClientTests {}
 
 /// Builders and helpers shared by the Redis tests.
 enum Redis {

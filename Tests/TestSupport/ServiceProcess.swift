@@ -47,6 +47,12 @@ public final class ServiceProcess: @unchecked Sendable {
     public var isRunning: Bool { process.isRunning }
     public var log: String { (try? String(contentsOf: logFile, encoding: .utf8)) ?? "" }
 
+    /// Freezes the process (SIGSTOP), e.g. to keep a worker from taking a job yet.
+    public func pause() { kill(process.processIdentifier, SIGSTOP) }
+
+    /// Lets a paused process run on (SIGCONT).
+    public func resume() { kill(process.processIdentifier, SIGCONT) }
+
     /// Sends SIGTERM and waits up to `timeout` for the exit; returns the exit status (nil: still running, then killed).
     @discardableResult
     public func stop(timeout: Duration = .seconds(15)) async -> Int32? {

@@ -1,3 +1,4 @@
+import HTTPTypes
 import Core
 import Hummingbird
 
@@ -12,7 +13,7 @@ struct JSONBody<Value: Encodable & Sendable>: ResponseGenerator {
         self.value = value
     }
 
-    func response(from request: Request, context: some RequestContext) throws -> Response {
+    func response(from request: Request, context: some Hummingbird.RequestContext) throws -> Response {
         let bytes = try WireCodec.encodeBody(value)
         return Response(
             status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: bytes))

@@ -1,3 +1,4 @@
+import HTTPTypes
 import ServiceKit
 
 /// The problem types the user service answers with, beyond ServiceKit's common ones.
@@ -19,7 +20,7 @@ extension Problem {
 
     static func insufficientCredits(balance: Int64, required: Int64) -> Problem {
         Problem(
-            .paymentRequired, type: "insufficient-credits", title: "Insufficient credits",
+            HTTPResponse.Status(code: 402, reasonPhrase: "Payment Required"), type: "insufficient-credits", title: "Insufficient credits",
             detail: "The balance (\(balance)) is below the amount (\(required)).",
             extensions: ["balance": .int(Int(balance)), "required": .int(Int(required))]
         )

@@ -1,0 +1,42 @@
+import Core
+import Foundation
+
+extension Job {
+    /// `JobQueued` for the worker pool's stream, as the outbox carries it.
+    static func queuedMessage(_ job: NewJob, enqueuedAt: Date, keys: RedisKeys) throws -> OutboxMessage {
+        let message = JobQueued(
+            jobID: job.id, userID: job.userID, attempt: 1, plan: job.plan, priority: job.priority, request: job.request,
+            cost: job.cost, queue: job.queue, enqueuedAt: enqueuedAt
+        )
+        return OutboxMessage(stream: keys.queueStream(job.queue), envelope: try WireCodec.encode(message))
+    }
+
+    /// `GenerationCompleted` for gallery's stream; the cost is what was charged (zero after a refund).
+    func completedMessage(keys: RedisKeys, traceparent: String?) throws -> OutboxMessage {
+        let message = GenerationCompleted(
+            jobID: id, userID: userID, status: status, model: request.model, prompt: request.prompt,
+            negativePrompt: request.negativePrompt, images: status == .succeeded ? images : [],
+            cost: status == .succeeded ? cost : .zero, finishedAt: finishedAt ?? .now
+        )
+        return OutboxMessage(stream: keys.generationEvents, envelope: try WireCodec.encode(message, traceparent: traceparent))
+    }
+}
+
+extension JobCompletion {
+    /// What a worker's outcome does to the job and its hold.
+    init(_ outcome: JobOutcome) {
+        switch outcome {
+        case .succeeded(let images):
+            self.init(status: .succeeded, images: images, settlement: .capture)
+        case .failed(let code, let message, _):
+            // Retries are the worker's business; a failure reported here is final.
+            self.init(status: .failed, error: JobError(code: code, message: message), settlement: .release)
+        case .canceled:
+            self.init(status: .canceled, error: .canceled, settlement: .release)
+        }
+    }
+}
+
+extension JobError {
+    static let canceled = JobError(code: "canceled", message: "The generation was canceled.")
+}

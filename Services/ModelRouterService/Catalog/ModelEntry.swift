@@ -1,0 +1,63 @@
+import Foundation
+/// One model of the catalog: what it is, where it runs, what it allows and what it costs.
+struct ModelEntry: Codable, Sendable, Equatable {
+    var id: String
+    var name: String
+    var family: ModelFamily
+    var engine: ModelEngineKind
+    /// Worker pool: the job goes to the stream `pingvas:queue:<pool>`.
+    var pool: String
+    var limits: ModelLimits
+    var pricing: ModelPricing
+    var timing: ModelTiming
+    var files: ModelFiles
+    var loras: [ModelAddon]
+    var controlnets: [ModelAddon]
+
+    init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        id = try c.decode(String.self, forKey: .id)
+        name = try c.decode(String.self, forKey: .name)
+        family = try c.decode(ModelFamily.self, forKey: .family)
+        engine = try c.decode(ModelEngineKind.self, forKey: .engine)
+        pool = try c.decode(String.self, forKey: .pool)
+        limits = try c.decode(ModelLimits.self, forKey: .limits)
+        pricing = try c.decode(ModelPricing.self, forKey: .pricing)
+        timing = try c.decodeIfPresent(ModelTiming.self, forKey: .timing)
+            ?? ModelTiming(secondsPerMegapixelStep: 1, overheadSeconds: 1, loadSeconds: 10)
+        files = try c.decodeIfPresent(ModelFiles.self, forKey: .files) ?? ModelFiles()
+        loras = try c.decodeIfPresent([ModelAddon].self, forKey: .loras) ?? []
+        controlnets = try c.decodeIfPresent([ModelAddon].self, forKey: .controlnets) ?? []
+    }
+
+    /// Problems that make the entry unusable, each a sentence naming the model.
+    var problems: [String] {
+        var found: [String] = []
+        let l = limits
+        func add(_ text: String) { found.append("model \(id): \(text)") }
+        if id.isEmpty || id.contains(where: { $0.isWhitespace }) { add("id must be non-empty without spaces") }
+        if pool.range(of: "^[a-z0-9][a-z0-9-]{0,62}$", options: .regularExpression) == nil { add("pool must be lower-case letters, digits and -") }
+        if l.multipleOf < 1 { add("multiple_of must be positive") }
+        if l.minWidth < 1 || l.minWidth > l.maxWidth { add("min_width must be between 1 and max_width") }
+        if l.minHeight < 1 || l.minHeight > l.maxHeight { add("min_height must be between 1 and max_height") }
+        if l.maxWidth > 4096 || l.maxHeight > 4096 { add("sizes above 4096 are not supported") }
+        if l.maxSteps < 1 || l.maxSteps > 500 { add("max_steps must be between 1 and 500") }
+        if l.maxBatch < 1 || l.maxBatch > 16 { add("max_batch must be between 1 and 16") }
+        if l.minCfgScale > l.maxCfgScale { add("min_cfg_scale must not exceed max_cfg_scale") }
+        if l.samplers.isEmpty { add("samplers must not be empty") }
+        let d = l.defaults
+        if !(l.minWidth...l.maxWidth).contains(d.width) || d.width % max(1, l.multipleOf) != 0 { add("defaults.width is outside the limits") }
+        if !(l.minHeight...l.maxHeight).contains(d.height) || d.height % max(1, l.multipleOf) != 0 { add("defaults.height is outside the limits") }
+        if !(1...max(1, l.maxSteps)).contains(d.steps) { add("defaults.steps is outside the limits") }
+        if l.minCfgScale <= l.maxCfgScale, !(l.minCfgScale...l.maxCfgScale).contains(d.cfgScale) { add("defaults.cfg_scale is outside the limits") }
+        if !l.samplers.contains(d.sampler) { add("defaults.sampler is not among samplers") }
+        if pricing.base < 0 || pricing.perMegapixelStepMilli < 0 || pricing.perLora < 0 || pricing.controlnet < 0 {
+            add("prices must not be negative")
+        }
+        if engine == .sdcpp, files.isEmpty { add("an sdcpp model needs files.checkpoint or files.diffusion_model") }
+        if engine == .preview, family != .preview { add("the preview engine serves only the preview family") }
+        if Set(loras.map(\.name)).count != loras.count { add("duplicate LoRA names") }
+        if Set(controlnets.map(\.name)).count != controlnets.count { add("duplicate ControlNet names") }
+        return found
+    }
+}

@@ -1,0 +1,8 @@
+/// The architecture family of a model: decides which engine options apply (ControlNet, cfg, text encoders).
+enum ModelFamily: String, Codable, Sendable, CaseIterable {
+    /// Procedural stand-in images, never presented as AI output.
+    case preview
+    case sd15
+    case sdxl
+    case flux
+}

@@ -1,0 +1,59 @@
+import Core
+import Hummingbird
+import Logging
+import ServiceKit
+
+/// `POST /internal/route`: validates a `RouteRequest` against the catalog, prices it and names its queue.
+struct RouteController<Context: Hummingbird.RequestContext> {
+    let catalog: ModelCatalog
+    let registry: any WorkerRegistry
+    let keys: RedisKeys
+
+    static var maxBodyBytes: Int { 256 * 1024 }
+
+    func addRoutes(to router: Router<Context>) {
+        router.post("/internal/route") { request, context in try await route(request, context: context) }
+    }
+
+    func route(_ request: Request, context: Context) async throws -> Response {
+        let buffer = try await request.body.collect(upTo: Self.maxBodyBytes)
+        let body: RouteRequest
+        do {
+            body = try WireCodec.decodeBody(RouteRequest.self, from: Array(buffer.readableBytesView))
+        } catch {
+            throw Problem.badRequest("The request body is not a valid route request: \(error).", type: "invalid-body")
+        }
+        let job = body.request
+        guard let model = catalog.model(job.model) else {
+            throw Problem(
+                .unprocessableContent, type: "unknown-model", title: "Unknown model",
+                detail: "No model \(job.model.prefix(100)); GET /api/v1/models lists them.",
+                extensions: ["errors": .object(["model": .string("unknown model")])]
+            )
+        }
+        let errors = RequestValidator.errors(for: job, model: model)
+        guard errors.isEmpty else { throw Problem.validation(errors) }
+
+        let steps = job.steps
+        let cost = model.pricing.cost(
+            width: job.width, height: job.height, steps: steps, batchSize: job.batchSize,
+            loraCount: job.loras.count, usesControlNet: job.controlnet != nil
+        )
+        let warm = await isWarm(model, context: context)
+        let seconds = model.timing.estimate(width: job.width, height: job.height, steps: steps, batchSize: job.batchSize, warm: warm)
+        let response = RouteResponse(queue: keys.queue(model.pool), cost: cost, modelFamily: model.family.rawValue, estimatedSeconds: seconds)
+        return try ResponseBody.json(response)
+    }
+
+    /// Whether a live worker has the model loaded; assumed warm when the registry cannot be read,
+    /// because routing must not fail on an estimate.
+    private func isWarm(_ model: ModelEntry, context: Context) async -> Bool {
+        if model.engine == .preview { return true }
+        do {
+            return ModelAvailability(model: model, workers: try await registry.liveWorkers()).warmWorkers > 0
+        } catch {
+            context.logger.warning("worker registry unavailable", metadata: ["error": "\(error)"])
+            return true
+        }
+    }
+}

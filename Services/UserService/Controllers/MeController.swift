@@ -1,0 +1,120 @@
+import HTTPTypes
+import Core
+import Foundation
+import Hummingbird
+import ServiceKit
+
+/// `GET /api/v1/me` and `GET /api/v1/me/credits` for the caller the gateway vouched for.
+struct MeController<Context: Hummingbird.RequestContext>: Sendable {
+    let users: any UserRepository
+    let ledger: any CreditLedgerRepository
+
+    static var defaultLimit: Int { 50 }
+    static var maxLimit: Int { 100 }
+
+    func addRoutes(to group: RouterGroup<Context>) {
+        group.get(use: me)
+        group.get("credits", use: credits)
+    }
+
+    struct MeResponse: Encodable, Sendable {
+        var id: String
+        var email: String
+        var displayName: String
+        var roles: [String]
+        var plan: String
+        var credits: Int64
+
+        enum CodingKeys: String, CodingKey {
+            case id, email, roles, plan, credits
+            case displayName = "display_name"
+        }
+    }
+
+    struct EntryResponse: Encodable, Sendable {
+        var id: String
+        var amount: Int64
+        var kind: String
+        var reason: String?
+        var reference: String?
+        var jobID: String?
+        var createdAt: Date
+
+        enum CodingKeys: String, CodingKey {
+            case id, amount, kind, reason, reference
+            case jobID = "job_id"
+            case createdAt = "created_at"
+        }
+
+        init(_ entry: LedgerEntry) {
+            id = String(entry.id)
+            amount = entry.amount
+            kind = entry.kind
+            reason = entry.reason
+            reference = entry.reference
+            jobID = entry.jobID?.description
+            createdAt = entry.createdAt
+        }
+
+        /// Nulls are written out, so every entry has the same keys.
+        func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(id, forKey: .id)
+            try container.encode(amount, forKey: .amount)
+            try container.encode(kind, forKey: .kind)
+            try container.encode(reason, forKey: .reason)
+            try container.encode(reference, forKey: .reference)
+            try container.encode(jobID, forKey: .jobID)
+            try container.encode(createdAt, forKey: .createdAt)
+        }
+    }
+
+    struct CreditsResponse: Encodable, Sendable {
+        var balance: Int64
+        var entries: [EntryResponse]
+        var nextCursor: String?
+
+        enum CodingKeys: String, CodingKey {
+            case balance, entries
+            case nextCursor = "next_cursor"
+        }
+
+        func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(balance, forKey: .balance)
+            try container.encode(entries, forKey: .entries)
+            try container.encode(nextCursor, forKey: .nextCursor)
+        }
+    }
+
+    @Sendable func me(_ request: Request, context: Context) async throws -> JSONBody<MeResponse> {
+        let caller = try CallerIdentity.require(request)
+        guard let user = try await users.find(id: caller.userID) else { throw Problem.notFound("The user no longer exists.") }
+        let balance = try await ledger.balance(userID: user.id) ?? 0
+        return JSONBody(.ok, MeResponse(
+            id: user.id.description, email: user.email, displayName: user.displayName,
+            roles: user.roles, plan: user.plan.rawValue, credits: balance))
+    }
+
+    @Sendable func credits(_ request: Request, context: Context) async throws -> JSONBody<CreditsResponse> {
+        let caller = try CallerIdentity.require(request)
+        let query = request.uri.queryParameters
+        var errors: [String: String] = [:]
+        var limit = Self.defaultLimit
+        if let raw = query.get("limit") {
+            if let value = Int(raw), (1...Self.maxLimit).contains(value) { limit = value } else { errors["limit"] = "must be an integer from 1 to \(Self.maxLimit)" }
+        }
+        var before: Int64?
+        if let raw = query.get("cursor"), !raw.isEmpty {
+            if let value = Int64(raw), value > 0 { before = value } else { errors["cursor"] = "is not a cursor from a previous page" }
+        }
+        guard errors.isEmpty else { throw Problem.validation(errors) }
+
+        guard let balance = try await ledger.balance(userID: caller.userID) else { throw Problem.notFound("The user no longer exists.") }
+        // One extra row tells whether another page follows.
+        let page = try await ledger.entries(userID: caller.userID, before: before, limit: limit + 1)
+        let entries = Array(page.prefix(limit))
+        let nextCursor = page.count > limit ? entries.last.map { String($0.id) } : nil
+        return JSONBody(.ok, CreditsResponse(balance: balance, entries: entries.map(EntryResponse.init), nextCursor: nextCursor))
+    }
+}

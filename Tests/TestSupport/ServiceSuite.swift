@@ -1,0 +1,113 @@
+public import Foundation
+import HTTPClient
+import Logging
+
+/// All seven executables on free loopback ports over a private PostgreSQL and Redis, wired as
+/// `make run` wires them. End-to-end tests talk to `gatewayURL` only.
+public final class ServiceSuite: Sendable {
+    public static let ids = ["user", "model-router", "generation", "gallery", "payment-webhook", "ai-worker", "gateway"]
+
+    public let servers: TestServers
+    public let processes: [String: ServiceProcess]
+    public let storageDirectory: URL
+    public let jwtSecret: String
+
+    public var gatewayURL: String { processes["gateway"]!.baseURL }
+
+    /// Starts everything and waits until every service's `/readyz` answers 200.
+    public static func start(extraEnvironment: [String: String] = [:]) async throws -> ServiceSuite {
+        let servers = try TestStack.startPrivate()
+        let storage = TestStack.repositoryRoot.appendingPathComponent(".run/test-private/\(TestStack.uniqueName("storage"))")
+        try FileManager.default.createDirectory(at: storage, withIntermediateDirectories: true)
+        var ports: [String: Int] = [:]
+        for id in ids { ports[id] = try TestStack.freePort() }
+        let secret = TestStack.uniqueName("jwt-secret-for-tests-only-0123456789")
+        var environment: [String: String] = [
+            "PINGVAS_DATABASE_URL": servers.databaseURL,
+            "PINGVAS_REDIS_URL": servers.redisURL,
+            "PINGVAS_DB_SCHEMA": "pingvas_e2e",
+            "PINGVAS_JWT_SECRET": secret,
+            "PINGVAS_STORAGE_DIR": storage.path,
+            "PINGVAS_MODEL_CATALOG": TestStack.repositoryRoot.appendingPathComponent("config/models.json").path,
+            "PINGVAS_MODELS_DIR": TestStack.repositoryRoot.appendingPathComponent(".run/test-model").path,
+            "PINGVAS_WORKER_QUEUES": "cpu-preview",
+            "PINGVAS_PASSWORD_HASH_COST": "10",
+            "PINGVAS_SIGNUP_CREDITS": "100",
+            "PINGVAS_RATE_LIMIT_PER_USER": "10000",
+            "PINGVAS_RATE_LIMIT_PER_IP": "10000",
+            "PINGVAS_LEMONSQUEEZY_SIGNING_SECRET": "whsec-test-only",
+        ]
+        for id in ids where id != "gateway" && id != "ai-worker" {
+            environment["PINGVAS_\(id.uppercased().replacingOccurrences(of: "-", with: "_"))_URL"] = "http://127.0.0.1:\(ports[id]!)"
+        }
+        environment.merge(extraEnvironment) { _, new in new }
+        var processes: [String: ServiceProcess] = [:]
+        do {
+            for id in ids { processes[id] = try ServiceProcess(id, port: ports[id], environment: environment) }
+            for id in ids {
+                let process = processes[id]!
+                let ready = await eventually(timeout: .seconds(60)) { await Self.isReady(process) }
+                guard ready else { throw ServiceSuiteError.notReady(id, process.log.suffix(3000).description) }
+            }
+        } catch {
+            for process in processes.values { await process.stop(timeout: .seconds(2)) }
+            try? servers.stack("stop")
+            throw error
+        }
+        return ServiceSuite(servers: servers, processes: processes, storageDirectory: storage, jwtSecret: secret)
+    }
+
+    /// Runs `body` against a fresh suite and stops the suite afterwards, whatever `body` does.
+    public static func with<T: Sendable>(
+        extraEnvironment: [String: String] = [:], _ body: (ServiceSuite) async throws -> T
+    ) async throws -> T {
+        let suite = try await start(extraEnvironment: extraEnvironment)
+        do {
+            let result = try await body(suite)
+            await suite.stop()
+            return result
+        } catch {
+            await suite.stop()
+            throw error
+        }
+    }
+
+    init(servers: TestServers, processes: [String: ServiceProcess], storageDirectory: URL, jwtSecret: String) {
+        self.servers = servers
+        self.processes = processes
+        self.storageDirectory = storageDirectory
+        self.jwtSecret = jwtSecret
+    }
+
+    /// SIGTERM to every service (gateway first), then the servers; returns each exit status.
+    @discardableResult
+    public func stop() async -> [String: Int32?] {
+        var statuses: [String: Int32?] = [:]
+        for id in Self.ids.reversed() { statuses[id] = await processes[id]!.stop() }
+        try? servers.stack("stop")
+        return statuses
+    }
+
+    /// Every service's log, for failure messages.
+    public var logs: String {
+        Self.ids.map { "=== \($0)\n\(processes[$0]!.log.suffix(4000))" }.joined(separator: "\n")
+    }
+
+    static let probe = CurlHTTPClient(logger: Logger(label: "test-probe"))
+
+    static func isReady(_ process: ServiceProcess) async -> Bool {
+        guard process.isRunning else { return false }
+        let response = try? await probe.execute(HTTPClientRequest(url: "\(process.baseURL)/readyz", timeout: .seconds(3)))
+        return response?.status == 200
+    }
+}
+
+public enum ServiceSuiteError: Error, CustomStringConvertible {
+    case notReady(String, String)
+
+    public var description: String {
+        switch self {
+        case .notReady(let id, let log): "\(id) did not become ready; its log ends:\n\(log)"
+        }
+    }
+}
