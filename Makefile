@@ -4,12 +4,13 @@
 SHELL := /bin/bash
 SERVICES := gateway user generation payment-webhook gallery model-router ai-worker
 
-.PHONY: help deps build stack run stop status logs test check-deploy clean $(SERVICES)
+.PHONY: help deps build stack run stop status logs demo test check-deploy clean $(SERVICES)
 
 help:
 	@echo "make run     start PostgreSQL, Redis and all seven services (logs in .run/logs)"
 	@echo "make stop    stop everything make run started"
 	@echo "make status  what is running"
+	@echo "make demo    with make run up: sign up, generate an image through the gateway, save the PNG"
 	@echo "make test    run the tests against real PostgreSQL and Redis"
 	@echo "make check-deploy  validate k8s/, helm/ and docker-compose.yml offline (also part of make test)"
 	@echo "make deps    install missing system packages (apt)"
@@ -38,6 +39,9 @@ stop:
 status:
 	@scripts/stack.sh status
 	@scripts/services.sh status
+
+demo:
+	@scripts/demo.sh
 
 logs:
 	@tail -n 20 .run/logs/*.log

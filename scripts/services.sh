@@ -48,7 +48,14 @@ start() {
     mkdir -p "$dir/logs" "$dir/pids" "$dir/storage"
     eval "$("$here/scripts/stack.sh" env)"
     set -a; . "$(secrets)"; set +a
-    local id
+    local id upstream
+    # Where each service finds the others, and the shared local settings.
+    for upstream in user generation payment-webhook gallery model-router; do
+        export "PINGVAS_$(echo "$upstream" | tr 'a-z-' 'A-Z_')_URL=http://127.0.0.1:$(port_of "$upstream")"
+    done
+    export PINGVAS_MODEL_CATALOG="${PINGVAS_MODEL_CATALOG:-$here/config/models.json}"
+    export PINGVAS_MODELS_DIR="${PINGVAS_MODELS_DIR:-$dir/models}"
+    export PINGVAS_WORKER_QUEUES="${PINGVAS_WORKER_QUEUES:-cpu-preview}"
     for id in "${services[@]}"; do
         if running "$id"; then echo "$id: already running on 127.0.0.1:$(port_of "$id")"; continue; fi
         [ -x "$bin_dir/$id" ] || { echo "services: $bin_dir/$id not built (make build)" >&2; exit 1; }

@@ -1,6 +1,7 @@
 import Hummingbird
 import Logging
 import ServiceKit
+import ServiceLifecycle
 
 /// The whole wiring of the model-router service; tests call it with their own configuration.
 ///
