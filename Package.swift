@@ -92,7 +92,7 @@ targets += services.flatMap { service -> [Target] in
         .testTarget(
             name: "\(service.target)Tests",
             dependencies: [
-                .target(name: service.target), "TestSupport", "Core", "ServiceKit", hummingbird,
+                .target(name: service.target), "TestSupport", "Core", "ServiceKit", "HTTPClient", "RedisClient", "PostgresClient", hummingbird,
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],
             swiftSettings: strict

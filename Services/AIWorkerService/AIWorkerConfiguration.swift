@@ -1,10 +1,71 @@
+import Foundation
 import ServiceKit
 
 /// Everything the ai-worker service reads from the environment.
 struct AIWorkerConfiguration: Sendable {
     var service: ServiceConfiguration
+    /// `PINGVAS_WORKER_QUEUES`: pools to take jobs from (comma-separated; default `cpu-preview`).
+    var queues: [String]
+    /// `PINGVAS_STORAGE_DIR` (required): PNGs go to `<dir>/<user id>/<image id>.png`.
+    var storageDir: String
+    /// `PINGVAS_WORKER_ID`: consumer name and registry key (default host name + pid).
+    var workerID: String
+    /// `PINGVAS_MODELS_DIR`: where catalog file paths are resolved (default `/models`).
+    var modelsDir: String
+    /// `PINGVAS_MODEL_CATALOG`: the catalog file; optional, without it only the `preview` model is known.
+    var catalogPath: String?
+    /// `PINGVAS_JOB_LEASE`: a job pending longer than this on a silent consumer is claimed (default 5m).
+    var jobLease: Duration
+    /// `PINGVAS_WORKER_SHUTDOWN_GRACE`: on SIGTERM, how long the running job may still take before it is
+    /// handed back unacknowledged (default 100s: inside the 2-minute spot-node drain).
+    var shutdownGrace: Duration
+    /// How often the heartbeat is written (the registry counts 30 s of silence as dead).
+    var heartbeatInterval: Duration = .seconds(5)
+    /// How long one XREADGROUP waits for a job.
+    var readBlock: Duration = .seconds(2)
+    /// Per-step pause of the preview engine.
+    var previewStepDelay: Duration = .milliseconds(10)
+    /// Redis names; only tests change the prefix.
+    var keys = RedisKeys()
 
     init(reader: inout ConfigurationReader) {
         service = .read(serviceID: "ai-worker", defaultPort: 8086, needsDatabase: false, needsRedis: true, from: &reader)
+        let pools = reader.string("PINGVAS_WORKER_QUEUES", default: "cpu-preview")
+        queues = Self.parseQueues(pools)
+        if queues.isEmpty || queues.contains(where: { $0.range(of: "^[a-z0-9][a-z0-9-]{0,62}$", options: .regularExpression) == nil }) {
+            reader.reject("PINGVAS_WORKER_QUEUES", because: "comma-separated pool names of lower-case letters, digits and -")
+        }
+        storageDir = reader.string("PINGVAS_STORAGE_DIR")
+        workerID = reader.string("PINGVAS_WORKER_ID", default: Self.defaultWorkerID())
+        modelsDir = reader.string("PINGVAS_MODELS_DIR", default: "/models")
+        catalogPath = reader.optionalString("PINGVAS_MODEL_CATALOG")
+        jobLease = reader.duration("PINGVAS_JOB_LEASE", default: .seconds(300))
+        shutdownGrace = reader.duration("PINGVAS_WORKER_SHUTDOWN_GRACE", default: .seconds(100))
+        if jobLease < .seconds(1) { reader.reject("PINGVAS_JOB_LEASE", because: "at least 1s") }
+    }
+
+    init(service: ServiceConfiguration, queues: [String], storageDir: String, workerID: String, modelsDir: String = "/models",
+         catalogPath: String? = nil, jobLease: Duration = .seconds(300), shutdownGrace: Duration = .seconds(100)) {
+        self.service = service
+        self.queues = queues
+        self.storageDir = storageDir
+        self.workerID = workerID
+        self.modelsDir = modelsDir
+        self.catalogPath = catalogPath
+        self.jobLease = jobLease
+        self.shutdownGrace = shutdownGrace
+    }
+
+    static func parseQueues(_ text: String) -> [String] {
+        var seen: [String] = []
+        for part in text.split(separator: ",") {
+            let pool = part.trimmingCharacters(in: .whitespaces)
+            if !pool.isEmpty, !seen.contains(pool) { seen.append(pool) }
+        }
+        return seen
+    }
+
+    static func defaultWorkerID() -> String {
+        "\(ProcessInfo.processInfo.hostName)-\(ProcessInfo.processInfo.processIdentifier)"
     }
 }

@@ -1,0 +1,98 @@
+import Core
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+import PingvasCrypto
+import ServiceKit
+
+extension JobController {
+    /// `POST /api/v1/generations`: validate and price (model-router), hold (user), then job row and
+    /// `JobQueued` outbox row in one transaction; 202 `{id, status, queue_position, cost}`.
+    @Sendable func create(_ request: Request, context: BasicRequestContext) async throws -> Response {
+        let caller = try CallerIdentity.require(request)
+        let key = try Self.idempotencyKey(request)
+        let body = try await request.decode(as: JobRequest.self, context: context)
+        // Canonical form: decoded and re-encoded with sorted keys, so spacing, key order and unknown
+        // fields do not make "the same" request look different.
+        let requestHash = SHA256Digest.hex(try WireCodec.encodeBody(body))
+        if let key, let stored = try await jobs.idempotentAnswer(user: caller.userID, key: key) {
+            return try Self.replay(stored, requestHash: requestHash)
+        }
+        let maxQueued = configuration.maxQueued(for: caller.plan)
+        guard try await jobs.queuedCount(user: caller.userID) < maxQueued else { throw Self.tooManyJobs(maxQueued) }
+
+        let route = try await router.route(RouteRequest(userID: caller.userID, plan: caller.plan, request: body))
+        let id = JobID()
+        var logger = context.logger
+        logger[metadataKey: "job_id"] = "\(id)"
+        logger[metadataKey: "user_id"] = "\(caller.userID)"
+        _ = try await ledger.hold(user: caller.userID, job: id, amount: route.cost)
+
+        let newJob = NewJob(
+            id: id, userID: caller.userID, request: body, queue: route.queue, plan: caller.plan, priority: caller.plan.priority,
+            cost: route.cost, maxQueued: maxQueued, idempotency: key.map { ($0, requestHash) }
+        )
+        do {
+            let queued = try Job.queuedMessage(newJob, enqueuedAt: .now, keys: keys)
+            let job = try await jobs.create(newJob, queued: queued) { job in
+                IdempotentAnswer(
+                    requestHash: requestHash, jobID: job.id, status: 202,
+                    body: String(decoding: try JSONResponse.encode(AcceptedView(job: job)), as: UTF8.self)
+                )
+            }
+            logger.info("job queued", metadata: ["queue": "\(job.queue)", "cost": "\(job.cost)"])
+            return try JSONResponse.make(.accepted, AcceptedView(job: job), headers: [.location: "/api/v1/generations/\(job.id)"])
+        } catch {
+            await releaseAbandonedHold(id, logger: logger)
+            switch error {
+            case JobCreationError.queueFull(let limit):
+                throw Self.tooManyJobs(limit)
+            case JobCreationError.idempotencyKeyTaken:
+                if let key, let stored = try await jobs.idempotentAnswer(user: caller.userID, key: key) {
+                    return try Self.replay(stored, requestHash: requestHash)
+                }
+                throw error
+            default:
+                throw error
+            }
+        }
+    }
+
+    /// Releases the hold of a job that was never written; a few quick tries, then it is logged.
+    private func releaseAbandonedHold(_ id: JobID, logger: Logger) async {
+        for attempt in 1...3 {
+            if (try? await ledger.settle(job: id, .release)) != nil { return }
+            if attempt < 3 { try? await Task.sleep(for: .milliseconds(200 * attempt)) }
+        }
+        logger.error("could not release the hold of a job that was not created", metadata: ["job_id": "\(id)"])
+    }
+
+    static func idempotencyKey(_ request: Request) throws -> String? {
+        guard let key = request.headers[.idempotencyKey] else { return nil }
+        guard (1...255).contains(key.utf8.count), key.utf8.allSatisfy({ $0 >= 0x21 && $0 <= 0x7E }) else {
+            throw Problem.badRequest("Idempotency-Key must be 1 to 255 visible ASCII characters.", type: "invalid-idempotency-key")
+        }
+        return key
+    }
+
+    static func replay(_ stored: IdempotentAnswer, requestHash: String) throws -> Response {
+        guard stored.requestHash == requestHash else {
+            throw Problem(
+                .unprocessableContent, type: "idempotency-key-reused", title: "Idempotency key reused",
+                detail: "This Idempotency-Key was already used with a different request body."
+            )
+        }
+        return JSONResponse.make(
+            HTTPResponse.Status(code: stored.status), bytes: Array(stored.body.utf8),
+            headers: [.location: "/api/v1/generations/\(stored.jobID)"]
+        )
+    }
+
+    static func tooManyJobs(_ limit: Int) -> Problem {
+        Problem(
+            .tooManyRequests, type: "too-many-jobs", title: "Too many queued jobs",
+            detail: "You already have \(limit) queued generations; wait for one to start.", extensions: ["limit": .int(limit)]
+        )
+    }
+}

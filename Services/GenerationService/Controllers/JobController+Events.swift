@@ -1,0 +1,37 @@
+import Core
+import HTTPTypes
+import Hummingbird
+import RedisClient
+import ServiceKit
+
+extension HTTPField.Name {
+    static let lastEventID = HTTPField.Name("Last-Event-ID")!
+    static let accelBuffering = HTTPField.Name("X-Accel-Buffering")!
+}
+
+extension JobController {
+    /// `GET /api/v1/generations/{id}/events`: the job's events as server-sent events.
+    ///
+    /// Subscribes to `pingvas:job:<id>` (on the process's one shared subscriber) before reading the
+    /// job, so nothing published in between is missed; any replica can serve any job.
+    @Sendable func events(_ request: Request, context: BasicRequestContext) async throws -> Response {
+        let caller = try CallerIdentity.require(request)
+        let owned = try await ownedJob(context, caller)
+        let lastEventID = request.headers[.lastEventID].flatMap { Int64($0.trimmingCharacters(in: .whitespaces)) }
+        let messages: AsyncStream<RedisPubSubMessage>
+        do {
+            messages = try await subscriber.subscribe([keys.jobChannel(owned.id)])
+        } catch {
+            context.logger.warning("could not subscribe to job events", metadata: ["job_id": "\(owned.id)", "error": "\(error)"])
+            throw Problem.unavailable("Live events are unavailable right now; try again later.", type: "dependency-unavailable")
+        }
+        let stream = JobEventStream(
+            jobID: owned.id, initial: owned, messages: messages, lastEventID: lastEventID, jobs: jobs, logger: context.logger
+        )
+        return Response(
+            status: .ok,
+            headers: [.contentType: "text/event-stream", .cacheControl: "no-cache", .accelBuffering: "no"],
+            body: ResponseBody { writer in try await stream.write(to: &writer) }
+        )
+    }
+}

@@ -1,0 +1,121 @@
+import Core
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+import PingvasCrypto
+import RedisClient
+import ServiceKit
+
+/// `/api/v1/generations`: create, read, list, cancel, and follow jobs (the gateway forwards the full path).
+struct JobController: Sendable {
+    let jobs: any JobRepository
+    let router: any ModelRouting
+    let ledger: any CreditLedger
+    let settler: CreditSettler
+    let notifier: JobNotifier
+    let redis: RedisPool
+    let subscriber: RedisSubscriber
+    let configuration: GenerationConfiguration
+    let logger: Logger
+
+    var keys: RedisKeys { configuration.keys }
+
+    func addRoutes(to group: RouterGroup<BasicRequestContext>) {
+        group.post(use: create)
+        group.get(use: list)
+        group.get("{id}", use: show)
+        group.post("{id}/cancel", use: cancel)
+        group.get("{id}/events", use: events)
+    }
+
+    @Sendable func show(_ request: Request, context: BasicRequestContext) async throws -> Response {
+        let caller = try CallerIdentity.require(request)
+        let job = try await ownedJob(context, caller)
+        return try JSONResponse.make(.ok, JobView(job: job))
+    }
+
+    @Sendable func list(_ request: Request, context: BasicRequestContext) async throws -> Response {
+        let caller = try CallerIdentity.require(request)
+        let query = request.uri.queryParameters
+        var limit = 20
+        if let raw = query.get("limit") {
+            guard let value = Int(raw), (1...100).contains(value) else {
+                throw Problem.badRequest("limit must be an integer from 1 to 100.", type: "invalid-query")
+            }
+            limit = value
+        }
+        var before: Int64?
+        if let raw = query.get("cursor"), !raw.isEmpty {
+            guard let sequence = PageCursor.decode(raw) else {
+                throw Problem.badRequest("The cursor is not one this API returned.", type: "invalid-cursor")
+            }
+            before = sequence
+        }
+        let found = try await jobs.jobs(user: caller.userID, before: before, limit: limit + 1)
+        let page = Array(found.prefix(limit))
+        let next = found.count > limit ? page.last.map { PageCursor.encode($0.sequence) } : nil
+        return try JSONResponse.make(.ok, JobPage(items: page.map(JobView.init), nextCursor: next))
+    }
+
+    @Sendable func cancel(_ request: Request, context: BasicRequestContext) async throws -> Response {
+        let caller = try CallerIdentity.require(request)
+        var job = try await ownedJob(context, caller)
+        guard !job.status.isTerminal else { throw Self.finished(job) }
+        // The key goes first: whatever state the job is in a moment later, the worker will skip or stop it.
+        do {
+            _ = try await redis.send("SET", keys.canceledKey(job.id), "1", "EX", "86400")
+        } catch {
+            context.logger.warning("could not set the cancel key", metadata: ["job_id": "\(job.id)", "error": "\(error)"])
+            throw Problem.unavailable("Cancelling is unavailable right now; try again later.", type: "dependency-unavailable")
+        }
+        if job.status == .queued {
+            let keys = keys
+            let traceparent = Core.RequestContext.traceparent
+            let change = JobCompletion(status: .canceled, error: .canceled, settlement: .release)
+            if let canceled = try await jobs.finish(
+                id: job.id, change: change, attempt: nil, owner: caller.userID, onlyQueued: true,
+                completed: { try $0.completedMessage(keys: keys, traceparent: traceparent) }
+            ) {
+                context.logger.info("job canceled", metadata: ["job_id": "\(job.id)"])
+                await notifier.statusChanged(canceled)
+                await settler.settle(canceled.id, .release)
+                return try JSONResponse.make(.ok, JobView(job: canceled))
+            }
+            // A worker took it meanwhile (or it finished): answer for the state it is in now.
+            job = try await ownedJob(context, caller)
+            guard !job.status.isTerminal else { throw Self.finished(job) }
+        }
+        return try JSONResponse.make(.accepted, JobView(job: job))
+    }
+
+    /// The job named in the path if the caller owns it; 404 otherwise (never 403, so ids do not leak).
+    func ownedJob(_ context: BasicRequestContext, _ caller: CallerIdentity) async throws -> Job {
+        guard let raw = context.parameters.get("id"), let id = JobID(raw),
+              let job = try await jobs.job(id: id), job.userID == caller.userID
+        else { throw Problem.notFound("No such generation.") }
+        return job
+    }
+
+    static func finished(_ job: Job) -> Problem {
+        Problem.conflict("The generation already \(job.status.rawValue).", type: "job-finished")
+    }
+}
+
+/// Opaque list cursors: base64url of `j<sequence>`.
+enum PageCursor {
+    static func encode(_ sequence: Int64) -> String {
+        Data("j\(sequence)".utf8).base64EncodedString()
+            .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
+    }
+
+    static func decode(_ cursor: String) -> Int64? {
+        guard cursor.utf8.count <= 64 else { return nil }
+        var base64 = cursor.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
+        base64 += String(repeating: "=", count: (4 - base64.utf8.count % 4) % 4)
+        guard let data = Data(base64Encoded: base64), let text = String(data: data, encoding: .utf8), text.hasPrefix("j"),
+              let sequence = Int64(text.dropFirst()), sequence > 0
+        else { return nil }
+        return sequence
+    }
+}

@@ -1,0 +1,93 @@
+import Core
+import Foundation
+
+/// A generation as the public API shows it; unknown values are `null`, never missing.
+struct JobView: Encodable {
+    let job: Job
+
+    enum CodingKeys: String, CodingKey {
+        case id, status, model, prompt, cost, progress, images, error, attempt
+        case queuePosition = "queue_position"
+        case createdAt = "created_at"
+        case startedAt = "started_at"
+        case finishedAt = "finished_at"
+    }
+
+    struct Progress: Encodable {
+        var step: Int?
+        var total: Int
+        func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(step, forKey: .step)
+            try c.encode(total, forKey: .total)
+        }
+        enum CodingKeys: String, CodingKey { case step, total }
+    }
+
+    struct Image: Encodable {
+        var id: ImageID
+        var url: String
+    }
+
+    /// Steps done as far as the database knows: live steps travel on the event stream only.
+    var progress: Progress {
+        let total = job.request.steps
+        switch job.status {
+        case .queued: return Progress(step: 0, total: total)
+        case .succeeded: return Progress(step: total, total: total)
+        case .running, .failed, .canceled: return Progress(step: nil, total: total)
+        }
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(job.id, forKey: .id)
+        try c.encode(job.status, forKey: .status)
+        try c.encode(job.model, forKey: .model)
+        try c.encode(job.request.prompt, forKey: .prompt)
+        try c.encode(job.status == .queued ? job.queuePosition : nil, forKey: .queuePosition)
+        try c.encode(job.cost, forKey: .cost)
+        try c.encode(job.attempt, forKey: .attempt)
+        try c.encode(progress, forKey: .progress)
+        try c.encode(job.images.map { Image(id: $0.imageID, url: "/api/v1/images/\($0.imageID)/content") }, forKey: .images)
+        try c.encode(job.error, forKey: .error)
+        try c.encode(job.createdAt, forKey: .createdAt)
+        try c.encode(job.startedAt, forKey: .startedAt)
+        try c.encode(job.finishedAt, forKey: .finishedAt)
+    }
+}
+
+/// The 202 answer to a create: `{id, status, queue_position, cost}`.
+struct AcceptedView: Encodable {
+    let job: Job
+
+    enum CodingKeys: String, CodingKey {
+        case id, status, cost
+        case queuePosition = "queue_position"
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(job.id, forKey: .id)
+        try c.encode(job.status, forKey: .status)
+        try c.encode(job.queuePosition, forKey: .queuePosition)
+        try c.encode(job.cost, forKey: .cost)
+    }
+}
+
+/// A page of the caller's jobs.
+struct JobPage: Encodable {
+    var items: [JobView]
+    var nextCursor: String?
+
+    enum CodingKeys: String, CodingKey {
+        case items
+        case nextCursor = "next_cursor"
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(items, forKey: .items)
+        try c.encode(nextCursor, forKey: .nextCursor)
+    }
+}

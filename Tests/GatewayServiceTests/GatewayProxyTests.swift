@@ -1,0 +1,198 @@
+import Core
+import Foundation
+import HTTPClient
+import Hummingbird
+import HummingbirdTesting
+import Logging
+import PingvasCrypto
+import ServiceKit
+import Testing
+import TestSupport
+@testable import GatewayService
+
+/// The gateway against a real upstream server on loopback and the real Redis.
+@Suite struct GatewayProxyTests {
+    static let secret = "gateway-test-secret-0123456789abcdef-0123"
+
+    /// An upstream that echoes what it received, streams slowly, or stalls.
+    static func upstream() -> some ApplicationProtocol {
+        let router = Router()
+        router.on("/api/**", method: .get) { request, _ -> Response in
+            if request.uri.path.hasSuffix("/slow") { try await Task.sleep(for: .seconds(3)) }
+            var echoed: [String: String] = [:]
+            for field in request.headers { echoed[field.name.canonicalName.lowercased()] = field.value }
+            echoed["path"] = request.uri.path
+            echoed["query"] = request.uri.query ?? ""
+            let data = try JSONSerialization.data(withJSONObject: echoed)
+            return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: data)))
+        }
+        router.get("/api/v1/generations/stream") { _, _ -> Response in
+            Response(status: .ok, headers: [.contentType: "text/event-stream"], body: ResponseBody { writer in
+                for index in 1...3 {
+                    try await writer.write(ByteBuffer(string: "event: progress\ndata: {\"step\":\(index)}\n\n"))
+                    try await Task.sleep(for: .milliseconds(400))
+                }
+                try await writer.finish(nil)
+            })
+        }
+        router.post("/webhooks/echo") { request, _ -> Response in
+            let body = try await request.body.collect(upTo: 1 << 20)
+            return Response(status: .ok, body: .init(byteBuffer: body))
+        }
+        return Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)))
+    }
+
+    static func gateway(upstreamPort: Int, extra: [String: String] = [:]) async throws -> some ApplicationProtocol {
+        let servers = try TestStack.shared()
+        var environment = [
+            "PINGVAS_REDIS_URL": servers.redisURL, "PINGVAS_JWT_SECRET": secret, "PINGVAS_HOST": "127.0.0.1", "PINGVAS_PORT": "0",
+            "PINGVAS_UPSTREAM_TIMEOUT": "500ms", "PINGVAS_MAX_BODY_BYTES": "1024",
+        ]
+        for upstream in Upstream.allCases { environment[upstream.configurationKey] = "http://127.0.0.1:\(upstreamPort)" }
+        environment.merge(extra) { _, new in new }
+        var reader = ConfigurationReader(environment: environment)
+        let configuration = GatewayConfiguration(reader: &reader)
+        try reader.validate()
+        return try await buildApplication(configuration: configuration)
+    }
+
+    static func token(plan: Plan = .pro, userID: UserID = UserID(), lifetime: Duration = .seconds(600)) async throws -> String {
+        let signer = try await TokenSigner(key: .hmac(secret: secret), issuer: "pingvas-user", audience: "pingvas")
+        return try await signer.sign(
+            TokenSigner.makeAccessClaims(userID: userID.description, roles: ["user"], plan: plan.rawValue, lifetime: lifetime)
+        )
+    }
+
+    static func json(_ response: TestResponse) -> [String: String] {
+        (try? JSONSerialization.jsonObject(with: Data(response.body.readableBytesView))) as? [String: String] ?? [:]
+    }
+
+    @Test func verifiedIdentityReplacesWhateverTheClientSent() async throws {
+        let user = UserID()
+        let token = try await Self.token(plan: .studio, userID: user)
+        try await Self.upstream().test(.live) { upstream in
+            try await Self.gateway(upstreamPort: upstream.port!).test(.router) { client in
+                let forged: HTTPFields = [
+                    .authorization: "Bearer \(token)", HTTPField.Name("X-User-Id")!: UUID().uuidString, HTTPField.Name("X-User-Roles")!: "admin",
+                    .requestID: "client-req-1",
+                ]
+                try await client.execute(uri: "/api/v1/generations?limit=5", method: .get, headers: forged) { response in
+                    #expect(response.status == .ok)
+                    let echoed = Self.json(response)
+                    #expect(echoed["x-user-id"] == user.description)
+                    #expect(echoed["x-user-roles"] == "user")
+                    #expect(echoed["x-user-plan"] == "studio")
+                    #expect(echoed["authorization"] == nil, "the token stays at the gateway")
+                    #expect(echoed["x-request-id"] == "client-req-1")
+                    #expect(echoed["traceparent"]?.hasPrefix("00-") == true)
+                    #expect(echoed["query"] == "limit=5")
+                    #expect(response.headers[.requestID] == "client-req-1")
+                    #expect(response.headers[HTTPField.Name("X-Content-Type-Options")!] == "nosniff")
+                }
+            }
+        }
+    }
+
+    @Test func tokensAreCheckedWhereTheRouteNeedsThem() async throws {
+        let expired = try await Self.token(lifetime: .seconds(-60))
+        try await Self.upstream().test(.live) { upstream in
+            try await Self.gateway(upstreamPort: upstream.port!).test(.router) { client in
+                try await client.execute(uri: "/api/v1/me", method: .get) { response in
+                    #expect(response.status == .unauthorized)
+                    #expect(response.headers[.contentType] == "application/problem+json")
+                }
+                try await client.execute(uri: "/api/v1/me", method: .get, headers: [.authorization: "Bearer \(expired)"]) { response in
+                    #expect(response.status == .unauthorized)
+                    #expect(String(buffer: response.body).contains("invalid-token"))
+                }
+                try await client.execute(uri: "/api/v1/me", method: .get, headers: [.authorization: "Basic abc"]) { response in
+                    #expect(response.status == .unauthorized)
+                }
+                // public routes ignore a stale token; optional routes work without one
+                try await client.execute(uri: "/api/v1/auth/whatever", method: .get, headers: [.authorization: "Bearer \(expired)"]) { response in
+                    #expect(response.status == .ok)
+                    #expect(Self.json(response)["x-user-id"] == nil)
+                }
+                try await client.execute(uri: "/api/v1/models", method: .get) { response in
+                    #expect(response.status == .ok)
+                }
+                try await client.execute(uri: "/internal/credits/holds", method: .get) { response in
+                    #expect(response.status == .notFound)
+                }
+            }
+        }
+    }
+
+    @Test func bodyLimitTimeoutAndDeadUpstreamAreProblems() async throws {
+        let token = try await Self.token()
+        try await Self.upstream().test(.live) { upstream in
+            try await Self.gateway(upstreamPort: upstream.port!).test(.router) { client in
+                try await client.execute(uri: "/webhooks/echo", method: .post, body: ByteBuffer(string: "small")) { response in
+                    #expect(response.status == .ok)
+                    #expect(String(buffer: response.body) == "small")
+                }
+                try await client.execute(uri: "/webhooks/echo", method: .post, body: ByteBuffer(repeating: 0x41, count: 4096)) { response in
+                    #expect(response.status == .contentTooLarge)
+                    #expect(String(buffer: response.body).contains("payload-too-large"))
+                }
+                try await client.execute(uri: "/api/v1/models/slow", method: .get, headers: [.authorization: "Bearer \(token)"]) { response in
+                    #expect(response.status == .gatewayTimeout)
+                    #expect(String(buffer: response.body).contains("upstream-timeout"))
+                }
+            }
+        }
+        let deadPort = try TestStack.freePort()
+        try await Self.gateway(upstreamPort: deadPort).test(.router) { client in
+            try await client.execute(uri: "/api/v1/models", method: .get) { response in
+                #expect(response.status == .badGateway)
+                #expect(String(buffer: response.body).contains("upstream-unavailable"))
+            }
+        }
+    }
+
+    @Test func rateLimitAnswers429WithRetryAfter() async throws {
+        try await Self.upstream().test(.live) { upstream in
+            // a per-IP limit unique to this test run, so parallel tests do not share its window
+            try await Self.gateway(upstreamPort: upstream.port!, extra: ["PINGVAS_RATE_LIMIT_PER_USER": "3"]).test(.router) { client in
+                let token = try await Self.token()
+                var statuses: [HTTPResponse.Status] = []
+                var retryAfter: String?
+                for _ in 0..<5 {
+                    try await client.execute(uri: "/api/v1/models", method: .get, headers: [.authorization: "Bearer \(token)"]) { response in
+                        statuses.append(response.status)
+                        if response.status == .tooManyRequests { retryAfter = response.headers[.retryAfter] }
+                    }
+                }
+                #expect(statuses.prefix(3).allSatisfy { $0 == .ok })
+                #expect(statuses.suffix(2).allSatisfy { $0 == .tooManyRequests })
+                let seconds = try #require(retryAfter.flatMap(Int.init))
+                #expect((1...60).contains(seconds))
+            }
+        }
+    }
+
+    @Test func serverSentEventsStreamThroughUnbuffered() async throws {
+        let token = try await Self.token()
+        try await Self.upstream().test(.live) { upstream in
+            try await Self.gateway(upstreamPort: upstream.port!).test(.live) { gateway in
+                let http = CurlHTTPClient(logger: Logger(label: "test"))
+                let started = ContinuousClock.now
+                let response = try await http.stream(HTTPClientRequest(
+                    url: "http://127.0.0.1:\(gateway.port!)/api/v1/generations/stream", headers: ["Authorization": "Bearer \(token)"]
+                ))
+                #expect(response.status == 200)
+                var arrivals: [Duration] = []
+                var text = ""
+                for try await chunk in response.body {
+                    arrivals.append(ContinuousClock.now - started)
+                    text += String(decoding: chunk, as: UTF8.self)
+                }
+                #expect(text.components(separatedBy: "event: progress").count == 4)
+                let first = try #require(arrivals.first)
+                #expect(first < .milliseconds(600), "the first event arrives before the upstream finished (\(first))")
+                #expect(arrivals.last! > .milliseconds(700))
+                await http.shutdown()
+            }
+        }
+    }
+}
