@@ -8,7 +8,8 @@ import ServiceLifecycle
 
 /// The whole wiring of the generation service; tests call it with their own configuration.
 func buildApplication(configuration: GenerationConfiguration) -> some ApplicationProtocol {
-    let logger = Logger(label: "generation")
+    var logger = Logger(label: "generation")
+    logger.logLevel = configuration.service.logLevel
     let dependencies = ServiceDependencies.open(configuration.service, logger: logger)
     guard let postgres = dependencies.postgres, let redis = dependencies.redis, let redisURL = configuration.service.redisURL else {
         preconditionFailure("generation needs PINGVAS_DATABASE_URL and PINGVAS_REDIS_URL")

@@ -72,7 +72,8 @@ final class LibPQConnection: @unchecked Sendable {
     /// server closed during a restart is noticed here instead of failing the next query.
     func isReusable() -> Bool {
         guard let connection else { return false }
-        if PQconsumeInput(connection) == 0 { return false }
+        // One read returns the server's goodbye (FATAL 57P01), the next one sees the EOF.
+        for _ in 0..<3 where PQconsumeInput(connection) == 0 { return false }
         return PQstatus(connection) == CONNECTION_OK && PQtransactionStatus(connection) == PQTRANS_IDLE
     }
 

@@ -2,7 +2,7 @@ import Logging
 
 extension PostgresConnection {
     /// BEGIN; `body`; COMMIT. If `body` or COMMIT throws, ROLLBACK (even when the task is cancelled) and rethrow.
-    package func transaction<T: Sendable>(
+    nonisolated(nonsending) package func transaction<T: Sendable>(
         isolation: PostgresIsolationLevel = .readCommitted, _ body: (PostgresConnection) async throws -> T
     ) async throws -> T {
         try await execute("BEGIN ISOLATION LEVEL \(isolation.rawValue)", [])

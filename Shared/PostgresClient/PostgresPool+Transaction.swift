@@ -6,7 +6,7 @@ extension PostgresPool {
     /// With `retryOnSerializationFailure: n`, a serialization failure (40001) or deadlock (40P01),
     /// from the body or from COMMIT, reruns the whole body, up to n more times, after a short
     /// jittered backoff. The body must therefore have no effects outside the database.
-    package func transaction<T: Sendable>(
+    nonisolated(nonsending) package func transaction<T: Sendable>(
         isolation: PostgresIsolationLevel = .readCommitted,
         retryOnSerializationFailure attempts: Int = 0,
         _ body: (PostgresConnection) async throws -> T

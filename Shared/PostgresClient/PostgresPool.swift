@@ -19,11 +19,11 @@ package final class PostgresPool: Sendable {
     }
 
     /// Leases a connection for `body` and returns it to the pool afterwards, also when `body` throws.
-    package func withConnection<T: Sendable>(_ body: (PostgresConnection) async throws -> T) async throws -> T {
+    nonisolated(nonsending) package func withConnection<T: Sendable>(_ body: (PostgresConnection) async throws -> T) async throws -> T {
         try await withConnection(acquireTimeout: configuration.acquireTimeout, body)
     }
 
-    func withConnection<T: Sendable>(
+    nonisolated(nonsending) func withConnection<T: Sendable>(
         acquireTimeout: Duration, _ body: (PostgresConnection) async throws -> T
     ) async throws -> T {
         let connection = try await acquire(timeout: acquireTimeout)

@@ -1,6 +1,7 @@
 import Core
 import Foundation
 import HTTPClient
+import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import Logging
@@ -26,7 +27,7 @@ import TestSupport
             let data = try JSONSerialization.data(withJSONObject: echoed)
             return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: data)))
         }
-        router.get("/api/v1/generations/stream") { _, _ -> Response in
+        router.get("/webhooks/stream") { _, _ -> Response in
             Response(status: .ok, headers: [.contentType: "text/event-stream"], body: ResponseBody { writer in
                 for index in 1...3 {
                     try await writer.write(ByteBuffer(string: "event: progress\ndata: {\"step\":\(index)}\n\n"))
@@ -178,7 +179,7 @@ import TestSupport
                 let http = CurlHTTPClient(logger: Logger(label: "test"))
                 let started = ContinuousClock.now
                 let response = try await http.stream(HTTPClientRequest(
-                    url: "http://127.0.0.1:\(gateway.port!)/api/v1/generations/stream", headers: ["Authorization": "Bearer \(token)"]
+                    url: "http://127.0.0.1:\(gateway.port!)/webhooks/stream", headers: ["Authorization": "Bearer \(token)"]
                 ))
                 #expect(response.status == 200)
                 var arrivals: [Duration] = []

@@ -1,16 +1,16 @@
 public import Foundation
+import Synchronization
 
 /// One of the seven executables, started as a real process on loopback.
 ///
 /// Output goes to a log file under `.run/test-logs/`; `stop()` sends SIGTERM and waits, so a test
 /// sees the exit status a Kubernetes pod would.
-public final class ServiceProcess: @unchecked Sendable {
-    // @unchecked: `process` is configured in init and afterwards only read or signalled, which
-    // Foundation's Process allows from any thread.
+public final class ServiceProcess: Sendable {
     public let id: String
     public let port: Int
     public let logFile: URL
-    private let process: Process
+    private let pid: pid_t
+    private let exitStatus = Mutex<Int32?>(nil)
 
     /// Directory of the built executables: the one holding the running test bundle, or `PINGVAS_BIN_DIR`.
     public static var binDirectory: URL {
@@ -29,47 +29,52 @@ public final class ServiceProcess: @unchecked Sendable {
         guard FileManager.default.isExecutableFile(atPath: executable.path) else {
             throw ServiceProcessError.notBuilt(executable.path)
         }
-        process = Process()
-        process.executableURL = executable
         var env = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("PINGVAS_") }
         env["PINGVAS_HOST"] = "127.0.0.1"
         env["PINGVAS_PORT"] = String(self.port)
         env["PINGVAS_LOG_LEVEL"] = "debug"
         env.merge(environment) { _, new in new }
-        process.environment = env
-        let handle = try FileHandle(forWritingTo: logFile)
-        process.standardOutput = handle
-        process.standardError = handle
-        try process.run()
+        pid = try ChildProcess.spawn([executable.path], environment: env, logPath: logFile.path)
+    }
+
+    /// The exit status, once the process has ended.
+    public var terminationStatus: Int32? {
+        exitStatus.withLock { status in
+            if status == nil { status = ChildProcess.poll(pid) }
+            return status
+        }
     }
 
     public var baseURL: String { "http://127.0.0.1:\(port)" }
-    public var isRunning: Bool { process.isRunning }
+    public var isRunning: Bool { terminationStatus == nil }
     public var log: String { (try? String(contentsOf: logFile, encoding: .utf8)) ?? "" }
 
     /// Freezes the process (SIGSTOP), e.g. to keep a worker from taking a job yet.
-    public func pause() { kill(process.processIdentifier, SIGSTOP) }
+    public func pause() { kill(pid, SIGSTOP) }
 
     /// Lets a paused process run on (SIGCONT).
-    public func resume() { kill(process.processIdentifier, SIGCONT) }
+    public func resume() { kill(pid, SIGCONT) }
 
     /// Sends SIGTERM and waits up to `timeout` for the exit; returns the exit status (nil: still running, then killed).
     @discardableResult
     public func stop(timeout: Duration = .seconds(15)) async -> Int32? {
-        guard process.isRunning else { return process.terminationStatus }
-        kill(process.processIdentifier, SIGTERM)
+        if let status = terminationStatus { return status }
+        kill(pid, SIGCONT)
+        kill(pid, SIGTERM)
         let deadline = ContinuousClock.now + timeout
-        while process.isRunning && ContinuousClock.now < deadline { try? await Task.sleep(for: .milliseconds(50)) }
-        if process.isRunning {
-            kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
-            return nil
-        }
-        return process.terminationStatus
+        while isRunning && ContinuousClock.now < deadline { try? await Task.sleep(for: .milliseconds(50)) }
+        if let status = terminationStatus { return status }
+        kill(pid, SIGKILL)
+        _ = ChildProcess.wait(pid)
+        exitStatus.withLock { $0 = 128 + SIGKILL }
+        return nil
     }
 
     deinit {
-        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        if exitStatus.withLock({ $0 }) == nil, ChildProcess.poll(pid) == nil {
+            kill(pid, SIGKILL)
+            _ = ChildProcess.wait(pid)
+        }
     }
 }
 

@@ -78,21 +78,17 @@ public enum TestStack {
     }
 
     static func runScript(_ arguments: [String], directory: String, postgresPort: Int, redisPort: Int) throws {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/bash")
-        process.arguments = [repositoryRoot.appendingPathComponent("scripts/stack.sh").path] + arguments
         var env = ProcessInfo.processInfo.environment
         env["PINGVAS_STACK_DIR"] = directory
         env["PINGVAS_PG_PORT"] = String(postgresPort)
         env["PINGVAS_REDIS_PORT"] = String(redisPort)
-        process.environment = env
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = output
-        try process.run()
-        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
+        let log = FileManager.default.temporaryDirectory.appendingPathComponent("stack-\(UUID().uuidString).log").path
+        defer { try? FileManager.default.removeItem(atPath: log) }
+        let script = repositoryRoot.appendingPathComponent("scripts/stack.sh").path
+        let pid = try ChildProcess.spawn(["/bin/bash", script] + arguments, environment: env, logPath: log)
+        let status = ChildProcess.wait(pid)
+        guard status == 0 else {
+            let text = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
             throw TestStackError.scriptFailed(arguments.joined(separator: " "), text)
         }
     }

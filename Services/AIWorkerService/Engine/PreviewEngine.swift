@@ -20,28 +20,28 @@ struct PreviewEngine: ImageEngine {
             throw EngineError(.invalidRequest, "size, steps and batch size must be positive")
         }
         let delay = stepDelay
-        let cancellation = job.cancellation
-        return try await withTaskCancellationHandler {
-            try await executor.run { () throws(EngineError) -> [EngineImage] in
-                var images: [EngineImage] = []
-                for index in 0..<job.batchSize {
-                    for step in 1...job.steps {
-                        if cancellation.isCanceled { throw EngineError(.canceled, "canceled at step \(step) of image \(index + 1)") }
-                        if delay > .zero { Thread.sleep(forTimeInterval: Self.seconds(delay)) }
-                        progress(EngineProgress(step: step, totalSteps: job.steps, imageIndex: index, imageCount: job.batchSize))
-                    }
-                    let seed = job.seed &+ Int64(index)
-                    let rgb = PreviewRenderer.render(prompt: job.prompt, seed: seed, width: job.width, height: job.height)
-                    images.append(EngineImage(width: job.width, height: job.height, rgb: rgb, seed: seed))
-                }
-                return images
-            }
+        let result = await withTaskCancellationHandler {
+            await executor.run { Result { () throws(EngineError) in try Self.run(job, stepDelay: delay, progress: progress) } }
         } onCancel: {
-            cancellation.cancel(.shutdown)
+            job.cancellation.cancel(.shutdown)
         }
+        return try result.get()
     }
 
-    private static func seconds(_ duration: Duration) -> Double {
-        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+    /// The blocking part, on the engine's queue: steps (progress, cancellation) then pixels, image by image.
+    private static func run(_ job: EngineJob, stepDelay: Duration, progress: (EngineProgress) -> Void) throws(EngineError) -> [EngineImage] {
+        let pause = Double(stepDelay.components.seconds) + Double(stepDelay.components.attoseconds) / 1e18
+        var images: [EngineImage] = []
+        for index in 0..<job.batchSize {
+            for step in 1...job.steps {
+                if job.cancellation.isCanceled { throw EngineError(.canceled, "canceled at step \(step) of image \(index + 1)") }
+                if pause > 0 { Thread.sleep(forTimeInterval: pause) }
+                progress(EngineProgress(step: step, totalSteps: job.steps, imageIndex: index, imageCount: job.batchSize))
+            }
+            let seed = job.seed &+ Int64(index)
+            let rgb = PreviewRenderer.render(prompt: job.prompt, seed: seed, width: job.width, height: job.height)
+            images.append(EngineImage(width: job.width, height: job.height, rgb: rgb, seed: seed))
+        }
+        return images
     }
 }

@@ -1,5 +1,6 @@
 import Core
 import HTTPClient
+import HTTPTypes
 import ServiceKit
 
 /// model-router's internal API, as generation uses it.
@@ -18,15 +19,16 @@ struct ModelRouterClient: ModelRouting {
     let timeout: Duration
 
     func route(_ request: RouteRequest) async throws -> RouteResponse {
+        let body = try WireCodec.encodeBody(request)
         let response: HTTPClientResponse
         do {
             response = try await http.execute(
                 HTTPClientRequest(
                     method: "POST", url: "\(baseURL)/internal/route", headers: ["Content-Type": "application/json"],
-                    body: try WireCodec.encodeBody(request), timeout: timeout
+                    body: body, timeout: timeout
                 )
             )
-        } catch let error as HTTPClientError {
+        } catch {
             throw UpstreamProblem.unavailable("model-router", error)
         }
         switch response.status {

@@ -1,5 +1,6 @@
 import Core
 import HTTPClient
+import HTTPTypes
 import ServiceKit
 
 /// user's internal credit API, as generation uses it.
@@ -38,7 +39,7 @@ struct UserClient: CreditLedger {
         case 402:
             let upstream = UpstreamProblem.passThrough(response)
             throw Problem(
-                .paymentRequired, type: "insufficient-credits", title: "Insufficient credits",
+                HTTPResponse.Status(code: 402, reasonPhrase: "Payment Required"), type: "insufficient-credits", title: "Insufficient credits",
                 detail: upstream?.detail ?? "Your credit balance does not cover this generation (\(amount) credits).",
                 extensions: (upstream?.extensions ?? [:]).merging(["cost": .int(Int(amount.value))]) { current, _ in current }
             )
@@ -66,7 +67,7 @@ struct UserClient: CreditLedger {
             return try await http.execute(
                 HTTPClientRequest(method: "POST", url: baseURL + path, headers: ["Content-Type": "application/json"], body: body, timeout: timeout)
             )
-        } catch let error as HTTPClientError {
+        } catch {
             throw UpstreamProblem.unavailable("user", error)
         }
     }

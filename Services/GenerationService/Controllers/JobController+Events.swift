@@ -1,6 +1,8 @@
 import Core
+import Foundation
 import HTTPTypes
 import Hummingbird
+import Logging
 import RedisClient
 import ServiceKit
 

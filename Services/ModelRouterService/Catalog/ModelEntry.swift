@@ -46,10 +46,11 @@ struct ModelEntry: Codable, Sendable, Equatable {
         if l.minCfgScale > l.maxCfgScale { add("min_cfg_scale must not exceed max_cfg_scale") }
         if l.samplers.isEmpty { add("samplers must not be empty") }
         let d = l.defaults
-        if !(l.minWidth...l.maxWidth).contains(d.width) || d.width % max(1, l.multipleOf) != 0 { add("defaults.width is outside the limits") }
-        if !(l.minHeight...l.maxHeight).contains(d.height) || d.height % max(1, l.multipleOf) != 0 { add("defaults.height is outside the limits") }
-        if !(1...max(1, l.maxSteps)).contains(d.steps) { add("defaults.steps is outside the limits") }
-        if l.minCfgScale <= l.maxCfgScale, !(l.minCfgScale...l.maxCfgScale).contains(d.cfgScale) { add("defaults.cfg_scale is outside the limits") }
+        // Comparisons, not ranges: a range with min > max would trap, and that case is reported above.
+        if d.width < l.minWidth || d.width > l.maxWidth || d.width % max(1, l.multipleOf) != 0 { add("defaults.width is outside the limits") }
+        if d.height < l.minHeight || d.height > l.maxHeight || d.height % max(1, l.multipleOf) != 0 { add("defaults.height is outside the limits") }
+        if d.steps < 1 || d.steps > l.maxSteps { add("defaults.steps is outside the limits") }
+        if d.cfgScale < l.minCfgScale || d.cfgScale > l.maxCfgScale { add("defaults.cfg_scale is outside the limits") }
         if !l.samplers.contains(d.sampler) { add("defaults.sampler is not among samplers") }
         if pricing.base < 0 || pricing.perMegapixelStepMilli < 0 || pricing.perLora < 0 || pricing.controlnet < 0 {
             add("prices must not be negative")

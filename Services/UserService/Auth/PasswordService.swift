@@ -1,17 +1,23 @@
-import Dispatch
+import Foundation
 import PingvasCrypto
 
 /// scrypt hashing and verification off Swift's cooperative pool.
 ///
-/// scrypt blocks its thread for tens of milliseconds by design; running it on a dispatch queue
-/// keeps the cooperative threads free for other requests.
+/// scrypt blocks its thread for tens of milliseconds and takes 32 MiB (at ln=15) by design; an
+/// operation queue as wide as the machine keeps the cooperative threads free for other requests
+/// and bounds the memory a burst of logins can take.
 struct PasswordService: Sendable {
     let hasher: PasswordHasher
     /// A hash of a random password, verified against when the email is unknown, so a failed login
     /// takes as long whether or not the account exists.
     private let decoyHash: String
 
-    private static let queue = DispatchQueue(label: "user.password-hashing", attributes: .concurrent)
+    private static let queue: OperationQueue = {
+        let queue = OperationQueue()
+        queue.name = "user.password-hashing"
+        queue.maxConcurrentOperationCount = max(2, ProcessInfo.processInfo.activeProcessorCount)
+        return queue
+    }()
 
     init(logN: Int) throws {
         hasher = PasswordHasher(logN: logN)
@@ -37,13 +43,13 @@ struct PasswordService: Sendable {
 
     private static func offload<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
         try await withCheckedThrowingContinuation { continuation in
-            queue.async { continuation.resume(with: Result { try work() }) }
+            queue.addOperation { continuation.resume(with: Result { try work() }) }
         }
     }
 
     private static func offload<T: Sendable>(_ work: @escaping @Sendable () -> T) async -> T {
         await withCheckedContinuation { continuation in
-            queue.async { continuation.resume(returning: work()) }
+            queue.addOperation { continuation.resume(returning: work()) }
         }
     }
 }

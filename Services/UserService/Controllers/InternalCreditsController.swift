@@ -1,6 +1,6 @@
-import HTTPTypes
-import Foundation
 import Core
+import Foundation
+import HTTPTypes
 import Hummingbird
 import Logging
 import ServiceKit

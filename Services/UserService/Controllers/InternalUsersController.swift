@@ -1,5 +1,5 @@
-import HTTPTypes
 import Core
+import HTTPTypes
 import Hummingbird
 import ServiceKit
 

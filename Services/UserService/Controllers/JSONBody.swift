@@ -1,5 +1,5 @@
-import HTTPTypes
 import Core
+import HTTPTypes
 import Hummingbird
 
 /// A JSON response encoded with the wire configuration (snake_case keys from the DTOs'

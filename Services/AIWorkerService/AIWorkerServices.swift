@@ -1,0 +1,34 @@
+import Logging
+import RedisClient
+import ServiceLifecycle
+
+/// The worker's background services: heartbeat first, job loop last, so on shutdown the loop drains
+/// before the worker leaves the registry.
+enum AIWorkerServices {
+    static func make(configuration: AIWorkerConfiguration, redis: RedisPool, logger: Logger) throws -> [any Service] {
+        let catalog = try configuration.catalogPath.map(WorkerCatalog.load(path:)) ?? .builtIn
+        // The stable-diffusion.cpp engine (issue 4) registers here when its library is present.
+        let engines: [String: any ImageEngine] = ["preview": PreviewEngine(stepDelay: configuration.previewStepDelay)]
+        logger.info("engines ready", metadata: [
+            "engines": "\(engines.keys.sorted().joined(separator: ","))",
+            "models": "\(catalog.models.keys.sorted().joined(separator: ","))",
+            "queues": "\(configuration.queues.joined(separator: ","))",
+        ])
+        let status = WorkerStatus()
+        let keys = configuration.keys
+        let processor = JobProcessor(
+            redis: redis, keys: keys, workerID: configuration.workerID, catalog: catalog, engines: engines,
+            storage: FileImageStorage(root: configuration.storageDir), modelsDir: configuration.modelsDir, status: status,
+            lease: configuration.jobLease, shutdownGrace: configuration.shutdownGrace, logger: logger
+        )
+        let heartbeat = HeartbeatService(
+            redis: redis, key: keys.workers, workerID: configuration.workerID, pools: configuration.queues, engines: engines,
+            primaryEngine: "preview", catalog: catalog, status: status, interval: configuration.heartbeatInterval, logger: logger
+        )
+        let worker = JobWorker(
+            redis: redis, streams: configuration.queues.map(keys.queue), workerID: configuration.workerID, processor: processor,
+            status: status, lease: configuration.jobLease, readBlock: configuration.readBlock, logger: logger
+        )
+        return [heartbeat, worker]
+    }
+}

@@ -1,0 +1,103 @@
+import Core
+import Foundation
+import Logging
+import RedisClient
+import Synchronization
+
+extension JobProcessor {
+    /// The engine and engine job for a queued job, or why it cannot run on this worker.
+    func prepare(_ job: JobQueued) -> Result<(any ImageEngine, EngineJob), EngineError> {
+        let request = job.request
+        guard let model = catalog.model(request.model) else {
+            return .failure(EngineError(.modelNotFound, "This worker's catalog has no model \(request.model.prefix(100))."))
+        }
+        guard let engine = engines[model.engine] else {
+            return .failure(EngineError(.engineUnavailable, "This worker has no \(model.engine) engine."))
+        }
+        var loras: [EngineJob.LoRA] = []
+        for lora in request.loras {
+            guard let known = model.loras.first(where: { $0.name == lora.name }) else {
+                return .failure(EngineError(.invalidRequest, "Model \(model.id) has no LoRA \(lora.name.prefix(100))."))
+            }
+            loras.append(EngineJob.LoRA(name: lora.name, path: WorkerModel.join(modelsDir, known.file), weight: lora.weight))
+        }
+        var controlNet: EngineJob.ControlNet?
+        if let requested = request.controlnet {
+            guard let known = model.controlnets.first(where: { $0.name == requested.model }) else {
+                return .failure(EngineError(.invalidRequest, "Model \(model.id) has no ControlNet \(requested.model.prefix(100))."))
+            }
+            guard let image = Data(base64Encoded: requested.image, options: .ignoreUnknownCharacters) else {
+                return .failure(EngineError(.invalidRequest, "The control image is not base64."))
+            }
+            controlNet = EngineJob.ControlNet(name: known.name, path: WorkerModel.join(modelsDir, known.file), image: Array(image), strength: requested.strength)
+        }
+        let engineJob = EngineJob(
+            model: model.id, family: model.family, files: model.resolvedFiles(modelsDir: modelsDir),
+            prompt: request.prompt, negativePrompt: request.negativePrompt ?? "",
+            width: request.width, height: request.height, steps: request.steps, cfgScale: request.cfgScale,
+            sampler: request.sampler, scheduler: request.scheduler, seed: request.seed ?? ImageIdentity.seed(for: job.jobID),
+            batchSize: request.batchSize, loras: loras, controlNet: controlNet, cancellation: EngineCancellation()
+        )
+        return .success((engine, engineJob))
+    }
+
+    /// Runs the engine while a watch polls the cancel key, keeps the lease and enforces the shutdown
+    /// grace, and a publisher sends throttled progress.
+    func generate(
+        _ engine: any ImageEngine, _ engineJob: EngineJob, job: JobQueued, message: RedisStreamMessage, logger: Logger
+    ) async -> Result<[EngineImage], EngineError> {
+        let (steps, continuation) = AsyncStream.makeStream(of: EngineProgress.self, bufferingPolicy: .bufferingNewest(1))
+        let publisher = ProgressPublisher(
+            redis: redis, channel: keys.progressChannel(job.jobID), jobID: job.jobID, attempt: job.attempt, logger: logger
+        )
+        let lastStep = Mutex(ContinuousClock.now)
+        let engineID = engine.id
+        return await withTaskGroup(of: Void.self) { watchGroup in
+            watchGroup.addTask { await watch(job.jobID, message: message, cancellation: engineJob.cancellation, logger: logger) }
+            let result = await withTaskGroup(of: Void.self) { publishGroup in
+                publishGroup.addTask { await publisher.run(steps) }
+                let result: Result<[EngineImage], EngineError>
+                do throws(EngineError) {
+                    result = .success(try await engine.generate(engineJob) { progress in
+                        let now = ContinuousClock.now
+                        let elapsed = lastStep.withLock { last in
+                            defer { last = now }
+                            return now - last
+                        }
+                        WorkerMetrics.step(engine: engineID, duration: elapsed)
+                        continuation.yield(progress)
+                    })
+                } catch {
+                    result = .failure(error)
+                }
+                continuation.finish()
+                await publishGroup.waitForAll()
+                return result
+            }
+            watchGroup.cancelAll()
+            return result
+        }
+    }
+
+    /// Until cancelled: every 250 ms checks `pingvas:canceled:<id>` and the shutdown grace; every third
+    /// of the lease re-claims the message (`XCLAIM ... JUSTID` resets its idle time) so no other
+    /// worker takes over a job that is still running.
+    private func watch(_ jobID: JobID, message: RedisStreamMessage, cancellation: EngineCancellation, logger: Logger) async {
+        var lastRefresh = ContinuousClock.now
+        let refreshEvery = lease / 3
+        while !Task.isCancelled {
+            try? await Task.sleep(for: .milliseconds(250))
+            if Task.isCancelled { return }
+            if await isCanceled(jobID) { cancellation.cancel(.requested) }
+            if status.graceExpired(shutdownGrace) { cancellation.cancel(.shutdown) }
+            if ContinuousClock.now - lastRefresh >= refreshEvery {
+                lastRefresh = .now
+                do {
+                    _ = try await redis.send("XCLAIM", message.stream, RedisKeys.workerGroup, workerID, "0", message.id, "JUSTID")
+                } catch {
+                    logger.warning("lease not renewed", metadata: ["error": "\(error)"])
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,24 @@
+import Metrics
+
+/// The worker's own Prometheus series (next to ServiceKit's HTTP ones).
+///
+/// - `pingvas_worker_jobs_total{outcome}`: jobs finished as succeeded, failed, canceled, dead_lettered or handed_back;
+/// - `pingvas_worker_job_duration_seconds{outcome}`: from taking a job to reporting it;
+/// - `pingvas_engine_step_seconds{engine}`: wall time of one sampling step.
+enum WorkerMetrics {
+    static func jobFinished(outcome: String, duration: Duration) {
+        Counter(label: "pingvas_worker_jobs_total", dimensions: [("outcome", outcome)]).increment()
+        Timer(label: "pingvas_worker_job_duration_seconds", dimensions: [("outcome", outcome)]).recordInterval(duration)
+    }
+
+    static func step(engine: String, duration: Duration) {
+        Timer(label: "pingvas_engine_step_seconds", dimensions: [("engine", engine)]).recordInterval(duration)
+    }
+}
+
+extension Timer {
+    func recordInterval(_ duration: Duration) {
+        let (seconds, attoseconds) = duration.components
+        recordNanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
+    }
+}

@@ -1,0 +1,99 @@
+import Core
+import Foundation
+import Logging
+import RedisClient
+import ServiceKit
+import ServiceLifecycle
+import TestSupport
+import Testing
+@testable import AIWorkerService
+
+/// A worker (heartbeat + job loop) against the shared test Redis, with its own key prefix and storage folder.
+struct WorkerHarness {
+    let keys: RedisKeys
+    let redis: RedisPool
+    let storage: URL
+    let configuration: AIWorkerConfiguration
+    let userID = UserID()
+
+    init(lease: Duration = .seconds(300), grace: Duration = .seconds(100)) throws {
+        let servers = try TestStack.shared()
+        let prefix = TestStack.uniqueName("aw")
+        keys = RedisKeys(prefix: prefix)
+        redis = RedisPool(configuration: RedisConfiguration(url: servers.redisURL), logger: Logger(label: "test"))
+        storage = FileManager.default.temporaryDirectory.appendingPathComponent(prefix, isDirectory: true)
+        var configuration = AIWorkerConfiguration(
+            service: ServiceConfiguration(serviceID: "ai-worker", port: 0, redisURL: servers.redisURL),
+            queues: ["cpu-preview"], storageDir: storage.path, workerID: "\(prefix)-worker",
+            catalogPath: TestStack.repositoryRoot.appendingPathComponent("config/models.json").path,
+            jobLease: lease, shutdownGrace: grace
+        )
+        configuration.keys = keys
+        configuration.readBlock = .milliseconds(200)
+        configuration.previewStepDelay = .milliseconds(2)
+        configuration.heartbeatInterval = .milliseconds(200)
+        self.configuration = configuration
+    }
+
+    var queue: String { keys.queue("cpu-preview") }
+
+    func job(_ change: (inout JobRequest) -> Void = { _ in }) -> JobQueued {
+        var request = JobRequest(model: "preview", prompt: "a lighthouse", width: 96, height: 64, steps: 4, cfgScale: 7, seed: 1234)
+        change(&request)
+        return JobQueued(jobID: JobID(), userID: userID, plan: .free, request: request, cost: 1, queue: queue, enqueuedAt: Date())
+    }
+
+    @discardableResult
+    func enqueue(_ job: JobQueued) async throws -> String {
+        try await redis.xadd(queue, maxLength: nil, fields: [("m", String(decoding: try WireCodec.encode(job), as: UTF8.self))])
+    }
+
+    /// Runs the worker's services around `body`, then shuts them down gracefully.
+    func withWorker<T: Sendable>(_ body: @Sendable () async throws -> T) async throws -> T {
+        let services = try AIWorkerServices.make(configuration: configuration, redis: redis, logger: Logger(label: "ai-worker-test"))
+        let group = ServiceGroup(configuration: .init(services: services, logger: Logger(label: "ai-worker-test")))
+        return try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { try await group.run() }
+            defer { tasks.cancelAll() }
+            do {
+                let result = try await body()
+                await group.triggerGracefulShutdown()
+                try await tasks.waitForAll()
+                return result
+            } catch {
+                await group.triggerGracefulShutdown()
+                throw error
+            }
+        }
+    }
+
+    /// Result messages for `job` (type, raw envelope), waiting until a `job.finished` arrives.
+    func results(for job: JobID, timeout: Duration = .seconds(20)) async throws -> [(type: String, bytes: [UInt8])] {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            let entries = try await redis.send("XRANGE", keys.results, "-", "+").array ?? []
+            var found: [(String, [UInt8])] = []
+            for entry in entries {
+                guard let pair = entry.array, pair.count == 2, let fields = pair[1].array, fields.count >= 2,
+                      let bytes = fields[1].bytes, let header = try? WireCodec.peek(bytes) else { continue }
+                let mentions = (try? JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any])
+                    .flatMap { ($0["data"] as? [String: Any])?["job_id"] as? String } == job.description
+                if mentions { found.append((header.type, bytes)) }
+            }
+            if found.contains(where: { $0.0 == JobFinished.type }) { return found }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        Issue.record("no job.finished for \(job) within \(timeout)")
+        return []
+    }
+
+    func finished(_ results: [(type: String, bytes: [UInt8])]) throws -> JobFinished {
+        let bytes = try #require(results.last { $0.type == JobFinished.type }?.bytes)
+        return try WireCodec.decode(JobFinished.self, from: bytes).data
+    }
+
+    func files() -> [String] {
+        let folder = storage.appendingPathComponent(userID.description)
+        return ((try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []).sorted()
+    }
+}

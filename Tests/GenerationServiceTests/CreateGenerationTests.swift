@@ -1,0 +1,142 @@
+import Core
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import ServiceKit
+import Synchronization
+import Testing
+@testable import GenerationService
+
+@Suite struct CreateGenerationTests {
+    @Test func createHoldsTheRoutedCostAndRelaysJobQueued() async throws {
+        try await GenerationHarness.run { h in
+            let user = UserID()
+            let response = try await h.post(user)
+            #expect(response.status == .accepted)
+            let body = try GenerationHarness.object(response.body)
+            let id = try #require((body["id"] as? String).flatMap(JobID.init))
+            #expect(body["status"] as? String == "queued")
+            #expect(body["cost"] as? Int == 7)
+            #expect(body["queue_position"] as? Int == 0)
+
+            let holds = h.fakes.holds(of: id)
+            #expect(holds.count == 1)
+            #expect(holds.first?.userID == user)
+            #expect(holds.first?.amount == 7)
+            #expect(h.fakes.calls.withLock { $0.routes.first?.userID } == user)
+
+            let job = try await h.job(id, user)
+            #expect(job["status"] as? String == "queued")
+            #expect(job["model"] as? String == "preview")
+            #expect((job["progress"] as? [String: Any])?["total"] as? Int == 4)
+
+            let stream = h.keys.queueStream("preview")
+            try await eventually("JobQueued reached \(stream)") { try await !h.streamMessages(stream).isEmpty }
+            let messages = try await h.streamMessages(stream)
+            #expect(messages.count == 1)
+            let queued = try WireCodec.decode(JobQueued.self, from: Array(messages[0].utf8))
+            #expect(queued.data.jobID == id)
+            #expect(queued.data.userID == user)
+            #expect(queued.data.cost == 7)
+            #expect(queued.data.attempt == 1)
+            #expect(queued.data.priority == Plan.free.priority)
+            #expect(queued.data.request.prompt == "a penguin")
+        }
+    }
+
+    @Test func queuePositionCountsJobsAhead() async throws {
+        try await GenerationHarness.run { h in
+            let first = try await h.post(UserID(), plan: .studio)
+            let second = try await h.post(UserID(), plan: .free)
+            let third = try await h.post(UserID(), plan: .free)
+            #expect(try GenerationHarness.object(first.body)["queue_position"] as? Int == 0)
+            #expect(try GenerationHarness.object(second.body)["queue_position"] as? Int == 1)
+            #expect(try GenerationHarness.object(third.body)["queue_position"] as? Int == 2)
+        }
+    }
+
+    @Test func sameIdempotencyKeyAndBodyReturnsTheFirstAnswer() async throws {
+        try await GenerationHarness.run { h in
+            let user = UserID()
+            let first = try await h.post(user, key: "key-1")
+            // Same request, other spacing and key order: still the same canonical body.
+            let reordered = ByteBuffer(string: #"{ "prompt": "a penguin", "model": "preview", "height": 64, "width": 64, "cfg_scale": 7, "steps": 4 }"#)
+            let second = try await h.post(user, key: "key-1", body: reordered)
+            #expect(first.status == .accepted)
+            #expect(second.status == .accepted)
+            #expect(String(buffer: first.body) == String(buffer: second.body))
+            #expect(h.fakes.calls.withLock { $0.holds.count } == 1)
+
+            let other = try await h.post(user, key: "key-1", body: GenerationHarness.requestBody(prompt: "a walrus"))
+            #expect(other.status == .unprocessableContent)
+            #expect(try GenerationHarness.problemType(other.body) == "idempotency-key-reused")
+
+            // Keys are per user.
+            let someoneElse = try await h.post(UserID(), key: "key-1")
+            #expect(someoneElse.status == .accepted)
+            #expect(String(buffer: someoneElse.body) != String(buffer: first.body))
+        }
+    }
+
+    @Test func routerValidationProblemsPassThrough() async throws {
+        try await GenerationHarness.run { h in
+            let user = UserID()
+            let tooWide = try await h.post(user, body: GenerationHarness.requestBody(width: 4096))
+            #expect(tooWide.status == .unprocessableContent)
+            let problem = try GenerationHarness.object(tooWide.body)
+            #expect(try GenerationHarness.problemType(tooWide.body) == "validation-failed")
+            #expect((problem["errors"] as? [String: String])?["width"] == "must be at most 2048")
+            #expect(tooWide.headers[.contentType] == "application/problem+json")
+
+            let unknown = try await h.post(user, body: GenerationHarness.requestBody(model: "unknown"))
+            #expect(unknown.status == .unprocessableContent)
+            #expect(try GenerationHarness.problemType(unknown.body) == "unknown-model")
+            #expect(h.fakes.calls.withLock { $0.holds.isEmpty })
+        }
+    }
+
+    @Test func insufficientCreditsIs402AndWritesNoJob() async throws {
+        try await GenerationHarness.run { h in
+            let user = UserID()
+            h.fakes.poor.withLock { _ = $0.insert(user) }
+            let response = try await h.post(user)
+            #expect(response.status.code == 402)
+            #expect(try GenerationHarness.problemType(response.body) == "insufficient-credits")
+            let list = try await h.get("/api/v1/generations", user)
+            #expect((try GenerationHarness.object(list.body)["items"] as? [Any])?.isEmpty == true)
+        }
+    }
+
+    @Test func malformedBodiesAre400() async throws {
+        try await GenerationHarness.run { h in
+            let user = UserID()
+            let broken = try await h.post(user, body: ByteBuffer(string: "{nope"))
+            #expect(broken.status == .badRequest)
+            #expect(try GenerationHarness.problemType(broken.body) == "invalid-body")
+            let wrongType = try await h.post(user, body: ByteBuffer(string: #"{"model":"preview","prompt":"x","width":"wide","height":64,"steps":4,"cfg_scale":7}"#))
+            #expect(wrongType.status == .badRequest)
+            #expect(try GenerationHarness.problemType(wrongType.body) == "invalid-body")
+            #expect(h.fakes.calls.withLock { $0.routes.isEmpty })
+        }
+    }
+
+    @Test func missingIdentityIs401() async throws {
+        try await GenerationHarness.run { h in
+            let response = try await h.client.execute(
+                uri: "/api/v1/generations", method: .post, headers: [.contentType: "application/json"], body: GenerationHarness.requestBody()
+            )
+            #expect(response.status == .unauthorized)
+        }
+    }
+
+    @Test func queuedJobsArePerUserCapped() async throws {
+        try await GenerationHarness.run { h in
+            let user = UserID()
+            for _ in 0..<Plan.free.maxQueuedJobs { #expect(try await h.post(user).status == .accepted) }
+            let refused = try await h.post(user)
+            #expect(refused.status == .tooManyRequests)
+            #expect(try GenerationHarness.problemType(refused.body) == "too-many-jobs")
+            #expect(h.fakes.calls.withLock { $0.holds.count } == Plan.free.maxQueuedJobs)
+        }
+    }
+}

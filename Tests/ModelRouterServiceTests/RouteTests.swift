@@ -1,0 +1,153 @@
+import Core
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import Testing
+@testable import ModelRouterService
+
+@Suite struct RouteTests {
+    static func sd15(_ change: (inout JobRequest) -> Void = { _ in }) -> JobRequest {
+        var request = JobRequest(model: "sd15", prompt: "a lighthouse at dusk", width: 512, height: 512, steps: 25, cfgScale: 7, sampler: "euler_a")
+        change(&request)
+        return request
+    }
+
+    /// One invalid field each, with the field the 422 must name.
+    enum Invalid: String, CaseIterable, Sendable {
+        case widthTooLarge, widthNotMultiple, heightTooSmall, stepsZero, stepsTooMany, batchTooLarge, cfgOutOfRange
+        case samplerNotAllowed, unknownLora, promptEmpty, promptTooLong, negativePromptTooLong, controlnetOnSDXL, seedNegative
+
+        var field: String {
+            switch self {
+            case .widthTooLarge, .widthNotMultiple: "width"
+            case .heightTooSmall: "height"
+            case .stepsZero, .stepsTooMany: "steps"
+            case .batchTooLarge: "batch_size"
+            case .cfgOutOfRange: "cfg_scale"
+            case .samplerNotAllowed: "sampler"
+            case .unknownLora: "loras"
+            case .promptEmpty, .promptTooLong: "prompt"
+            case .negativePromptTooLong: "negative_prompt"
+            case .controlnetOnSDXL: "controlnet"
+            case .seedNegative: "seed"
+            }
+        }
+
+        var request: JobRequest {
+            RouteTests.sd15 { r in
+                switch self {
+                case .widthTooLarge: r.width = 4096
+                case .widthNotMultiple: r.width = 520
+                case .heightTooSmall: r.height = 64
+                case .stepsZero: r.steps = 0
+                case .stepsTooMany: r.steps = 101
+                case .batchTooLarge: r.batchSize = 5
+                case .cfgOutOfRange: r.cfgScale = 50
+                case .samplerNotAllowed: r.sampler = "bogus"
+                case .unknownLora: r.loras = [.init(name: "no-such-lora", weight: 0.8)]
+                case .promptEmpty: r.prompt = "   "
+                case .promptTooLong: r.prompt = String(repeating: "a", count: 2001)
+                case .negativePromptTooLong: r.negativePrompt = String(repeating: "b", count: 2001)
+                case .controlnetOnSDXL:
+                    r.model = "sdxl"; r.width = 1024; r.height = 1024; r.sampler = "euler"
+                    r.controlnet = .init(model: "canny", image: "iVBORw0KGgo=", strength: 1)
+                case .seedNegative: r.seed = -5
+                }
+            }
+        }
+    }
+
+    @Test func validRequestIsPricedAndRoutedDeterministically() async throws {
+        let fixture = try RouterFixture()
+        try await fixture.app().test(.router) { client in
+            var answers: [[String: Any]] = []
+            for _ in 0..<2 {
+                let body = try RouterFixture.body(RouterFixture.route(Self.sd15 { $0.loras = [.init(name: "add-detail", weight: 0.5)] }))
+                try await client.execute(uri: "/internal/route", method: .post, headers: [.contentType: "application/json"], body: body) { response in
+                    #expect(response.status == .ok)
+                    answers.append(try RouterFixture.json(response.body))
+                }
+            }
+            let answer = try #require(answers.first)
+            #expect(answer["queue"] as? String == fixture.keys.queue("gpu-sd15"))
+            // 1 × (1 + 1 LoRA) + ⌈512 × 512 × 25 × 100 / 10⁹⌉ = 2 + 1
+            #expect(answer["cost"] as? Int == 3)
+            #expect(answer["model_family"] as? String == "sd15")
+            #expect((answer["estimated_seconds"] as? Double ?? 0) > 0)
+            #expect(answers[1]["cost"] as? Int == 3)
+
+            let preview = JobRequest(model: "preview", prompt: "x", width: 256, height: 256, steps: 4, cfgScale: 7)
+            try await client.execute(uri: "/internal/route", method: .post, body: try RouterFixture.body(RouterFixture.route(preview))) { response in
+                let body = try RouterFixture.json(response.body)
+                #expect(body["queue"] as? String == fixture.keys.queue("cpu-preview"))
+                #expect(body["cost"] as? Int == 1)
+                #expect(body["model_family"] as? String == "preview")
+            }
+        }
+    }
+
+    @Test(arguments: Invalid.allCases)
+    func invalidFieldIsA422NamingIt(_ invalid: Invalid) async throws {
+        let fixture = try RouterFixture()
+        try await fixture.app().test(.router) { client in
+            let body = try RouterFixture.body(RouterFixture.route(invalid.request))
+            try await client.execute(uri: "/internal/route", method: .post, body: body) { response in
+                #expect(response.status == .unprocessableContent)
+                #expect(response.headers[.contentType] == "application/problem+json")
+                let problem = try RouterFixture.json(response.body)
+                #expect(problem["type"] as? String == "https://pingvas.studio/problems/validation-failed")
+                let errors = try #require(problem["errors"] as? [String: String])
+                #expect(Array(errors.keys) == [invalid.field], "errors: \(errors)")
+            }
+        }
+    }
+
+    @Test func everyInvalidFieldIsReportedAtOnce() async throws {
+        let fixture = try RouterFixture()
+        let request = Self.sd15 { $0.width = 100; $0.steps = 500; $0.sampler = "nope" }
+        try await fixture.app().test(.router) { client in
+            try await client.execute(uri: "/internal/route", method: .post, body: try RouterFixture.body(RouterFixture.route(request))) { response in
+                let errors = try RouterFixture.json(response.body)["errors"] as? [String: String]
+                #expect(Set(errors?.keys ?? [:].keys) == ["width", "steps", "sampler"])
+            }
+        }
+    }
+
+    @Test func unknownModelIsA422UnknownModel() async throws {
+        let fixture = try RouterFixture()
+        try await fixture.app().test(.router) { client in
+            let body = try RouterFixture.body(RouterFixture.route(Self.sd15 { $0.model = "sd-9000" }))
+            try await client.execute(uri: "/internal/route", method: .post, body: body) { response in
+                #expect(response.status == .unprocessableContent)
+                let type = try RouterFixture.json(response.body)["type"] as? String
+                #expect(type == "https://pingvas.studio/problems/unknown-model")
+            }
+        }
+    }
+
+    @Test(arguments: ["{not json", "", "{\"user_id\": \"x\"}", "[1,2]"])
+    func malformedBodyIsA400(_ text: String) async throws {
+        let fixture = try RouterFixture()
+        try await fixture.app().test(.router) { client in
+            try await client.execute(uri: "/internal/route", method: .post, body: ByteBuffer(string: text)) { response in
+                #expect(response.status == .badRequest)
+                let type = try RouterFixture.json(response.body)["type"] as? String
+                #expect(type == "https://pingvas.studio/problems/invalid-body")
+            }
+        }
+    }
+
+    @Test func wrongTypeIsA400() async throws {
+        let fixture = try RouterFixture()
+        let text = """
+        {"user_id": "\(UserID())", "plan": "free", "request": {"model": "sd15", "prompt": "x", "width": "big", "height": 512, "steps": 20, "cfg_scale": 7}}
+        """
+        try await fixture.app().test(.router) { client in
+            try await client.execute(uri: "/internal/route", method: .post, body: ByteBuffer(string: text)) { response in
+                #expect(response.status == .badRequest)
+                let detail = try RouterFixture.json(response.body)["detail"] as? String ?? ""
+                #expect(detail.contains("request.width"))
+            }
+        }
+    }
+}
