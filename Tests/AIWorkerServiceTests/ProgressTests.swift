@@ -11,7 +11,6 @@ import Testing
         let harness = try WorkerHarness()
         let job = harness.job { $0.steps = 150 }  // ~0.3 s of 2 ms steps
         let subscriber = RedisSubscriber(configuration: RedisConfiguration(url: try TestStack.shared().redisURL), logger: Logger(label: "test"))
-        defer { Task { await subscriber.close() } }
         let messages = try await subscriber.subscribe([harness.keys.progressChannel(job.jobID)])
         try await harness.enqueue(job)
 
@@ -24,6 +23,7 @@ import Testing
             }
             return seen
         }
+        await subscriber.close()
         #expect(!progress.isEmpty)
         #expect(progress.last?.step == 150 && progress.last?.totalSteps == 150 && progress.last?.imageIndex == 0)
         #expect(progress.count <= 10, "throttled to about 10 per second, got \(progress.count)")

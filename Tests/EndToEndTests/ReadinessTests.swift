@@ -17,15 +17,19 @@ import TestSupport
         return String(decoding: response.body, as: UTF8.self)
     }
 
+    static func environment(_ servers: TestServers) -> [String: String] {
+        let storage = TestStack.repositoryRoot.appendingPathComponent(".run/test-private/\(TestStack.uniqueName("storage"))")
+        var environment = ServiceSuite.baseEnvironment(
+            servers: servers, storage: storage, jwtSecret: "readiness-test-secret-0123456789abcdef", ports: [:]
+        )
+        environment["PINGVAS_READINESS_TIMEOUT"] = "1s"
+        return environment
+    }
+
     @Test func serviceSurvivesPostgresAndRedisOutages() async throws {
         let servers = try TestStack.startPrivate()
         defer { try? servers.stack("stop") }
-        let service = try ServiceProcess("user", environment: [
-            "PINGVAS_DATABASE_URL": servers.databaseURL,
-            "PINGVAS_REDIS_URL": servers.redisURL,
-            "PINGVAS_DB_SCHEMA": "pingvas_test",
-            "PINGVAS_READINESS_TIMEOUT": "1s",
-        ])
+        let service = try ServiceProcess("user", environment: Self.environment(servers))
         let ready = await eventually { await status("\(service.baseURL)/readyz") == 200 }
         #expect(ready, "user never became ready:\n\(service.log)")
         #expect(await status("\(service.baseURL)/healthz") == 200)
@@ -55,30 +59,32 @@ import TestSupport
         #expect(exit == 0, "SIGTERM should end the service cleanly:\n\(service.log)")
     }
 
-    @Test(arguments: ["gateway", "user", "generation", "payment-webhook", "gallery", "model-router", "ai-worker"])
-    func everyServiceStartsAnswersAndStopsOnSIGTERM(id: String) async throws {
-        let servers = try TestStack.shared()
-        let service = try ServiceProcess(id, environment: [
-            "PINGVAS_DATABASE_URL": servers.databaseURL,
-            "PINGVAS_REDIS_URL": servers.redisURL,
-            "PINGVAS_DB_SCHEMA": "pingvas_e2e",
-        ])
-        #expect(await eventually { await status("\(service.baseURL)/readyz") == 200 }, "\(id) not ready:\n\(service.log)")
-        #expect(await status("\(service.baseURL)/healthz") == 200)
-        let metrics = await body("\(service.baseURL)/metrics")
-        #expect(metrics.contains("hb_requests"), "\(id) /metrics: \(metrics.prefix(200))")
-        #expect(await service.stop() == 0, "\(id) did not stop cleanly:\n\(service.log)")
-        // every log line is JSON with the service id
-        for line in service.log.split(separator: "\n") {
-            let object = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
-            #expect(object?["service"] as? String == id, "not a JSON log line: \(line)")
+    @Test func everyServiceStartsAnswersAndStopsOnSIGTERM() async throws {
+        let suite = try await ServiceSuite.start()
+        for id in ServiceSuite.ids {
+            let service = suite.processes[id]!
+            #expect(await status("\(service.baseURL)/healthz") == 200, "\(id) healthz")
+            #expect(await status("\(service.baseURL)/readyz") == 200, "\(id) readyz")
+            let metrics = await body("\(service.baseURL)/metrics")
+            #expect(metrics.contains("hb_requests"), "\(id) /metrics: \(metrics.prefix(200))")
+        }
+        let statuses = await suite.stop()
+        for id in ServiceSuite.ids {
+            let service = suite.processes[id]!
+            #expect(statuses[id] == 0, "\(id) did not stop cleanly:\n\(service.log.suffix(3000))")
+            // every log line is JSON with the service id
+            for line in service.log.split(separator: "\n") {
+                let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
+                #expect(object?["service"] as? String == id, "\(id): not a JSON log line: \(line)")
+            }
         }
     }
 
     @Test func missingConfigurationIsReportedAllAtOnce() async throws {
         let service = try ServiceProcess("generation", environment: [:])
-        let exit = await service.stop(timeout: .seconds(10))
+        let exit = await service.waitForExit(timeout: .seconds(10))
         #expect(exit == 78)
-        #expect(service.log.contains("PINGVAS_DATABASE_URL") && service.log.contains("PINGVAS_REDIS_URL"))
+        #expect(service.log.contains("PINGVAS_DATABASE_URL") && service.log.contains("PINGVAS_REDIS_URL") && service.log.contains("PINGVAS_USER_URL"))
+        await service.stop()
     }
 }

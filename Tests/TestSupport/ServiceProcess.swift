@@ -56,6 +56,13 @@ public final class ServiceProcess: Sendable {
     public func resume() { kill(pid, SIGCONT) }
 
     /// Sends SIGTERM and waits up to `timeout` for the exit; returns the exit status (nil: still running, then killed).
+    /// Waits up to `timeout` for the process to end by itself; its exit status, or nil if it still runs.
+    public func waitForExit(timeout: Duration) async -> Int32? {
+        let deadline = ContinuousClock.now + timeout
+        while isRunning && ContinuousClock.now < deadline { try? await Task.sleep(for: .milliseconds(50)) }
+        return terminationStatus
+    }
+
     @discardableResult
     public func stop(timeout: Duration = .seconds(15)) async -> Int32? {
         if let status = terminationStatus { return status }

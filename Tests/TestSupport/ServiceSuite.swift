@@ -22,24 +22,7 @@ public final class ServiceSuite: Sendable {
         var ports: [String: Int] = [:]
         for id in ids { ports[id] = try TestStack.freePort() }
         let secret = TestStack.uniqueName("jwt-secret-for-tests-only-0123456789")
-        var environment: [String: String] = [
-            "PINGVAS_DATABASE_URL": servers.databaseURL,
-            "PINGVAS_REDIS_URL": servers.redisURL,
-            "PINGVAS_DB_SCHEMA": "pingvas_e2e",
-            "PINGVAS_JWT_SECRET": secret,
-            "PINGVAS_STORAGE_DIR": storage.path,
-            "PINGVAS_MODEL_CATALOG": TestStack.repositoryRoot.appendingPathComponent("config/models.json").path,
-            "PINGVAS_MODELS_DIR": TestStack.repositoryRoot.appendingPathComponent(".run/test-model").path,
-            "PINGVAS_WORKER_QUEUES": "cpu-preview",
-            "PINGVAS_PASSWORD_HASH_COST": "10",
-            "PINGVAS_SIGNUP_CREDITS": "100",
-            "PINGVAS_RATE_LIMIT_PER_USER": "10000",
-            "PINGVAS_RATE_LIMIT_PER_IP": "10000",
-            "PINGVAS_LEMONSQUEEZY_SIGNING_SECRET": "whsec-test-only",
-        ]
-        for id in ids where id != "gateway" && id != "ai-worker" {
-            environment["PINGVAS_\(id.uppercased().replacingOccurrences(of: "-", with: "_"))_URL"] = "http://127.0.0.1:\(ports[id]!)"
-        }
+        var environment = baseEnvironment(servers: servers, storage: storage, jwtSecret: secret, ports: ports)
         environment.merge(extraEnvironment) { _, new in new }
         var processes: [String: ServiceProcess] = [:]
         do {
@@ -70,6 +53,31 @@ public final class ServiceSuite: Sendable {
             await suite.stop()
             throw error
         }
+    }
+
+    /// What every service needs to start as `make run` starts it: servers, secrets, catalog,
+    /// storage, and where the others listen (`ports`, by id).
+    public static func baseEnvironment(servers: TestServers, storage: URL, jwtSecret: String, ports: [String: Int]) -> [String: String] {
+        var environment: [String: String] = [
+            "PINGVAS_DATABASE_URL": servers.databaseURL,
+            "PINGVAS_REDIS_URL": servers.redisURL,
+            "PINGVAS_DB_SCHEMA": "pingvas_e2e",
+            "PINGVAS_JWT_SECRET": jwtSecret,
+            "PINGVAS_STORAGE_DIR": storage.path,
+            "PINGVAS_MODEL_CATALOG": TestStack.repositoryRoot.appendingPathComponent("config/models.json").path,
+            "PINGVAS_MODELS_DIR": TestStack.repositoryRoot.appendingPathComponent(".run/test-model").path,
+            "PINGVAS_WORKER_QUEUES": "cpu-preview",
+            "PINGVAS_PASSWORD_HASH_COST": "10",
+            "PINGVAS_SIGNUP_CREDITS": "100",
+            "PINGVAS_RATE_LIMIT_PER_USER": "10000",
+            "PINGVAS_RATE_LIMIT_PER_IP": "10000",
+            "PINGVAS_LEMONSQUEEZY_SIGNING_SECRET": "whsec-test-only",
+        ]
+        for id in ids where id != "gateway" && id != "ai-worker" {
+            let port = ports[id] ?? 9
+            environment["PINGVAS_\(id.uppercased().replacingOccurrences(of: "-", with: "_"))_URL"] = "http://127.0.0.1:\(port)"
+        }
+        return environment
     }
 
     init(servers: TestServers, processes: [String: ServiceProcess], storageDirectory: URL, jwtSecret: String) {
