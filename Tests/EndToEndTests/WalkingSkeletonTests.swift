@@ -8,7 +8,7 @@ import TestSupport
     static var request: [String: Any] {
         [
         "model": "preview", "prompt": "a lighthouse at dusk, oil painting", "negative_prompt": "blurry",
-        "width": 64, "height": 48, "steps": 6, "cfg_scale": 7, "seed": 42, "batch_size": 1,
+        "width": 96, "height": 64, "steps": 6, "cfg_scale": 7, "seed": 42, "batch_size": 1,
         ]
     }
 
@@ -91,7 +91,7 @@ import TestSupport
             #expect(content.status == 200)
             #expect(content.headers["Content-Type"] == "image/png")
             let size = try #require(pngSize(content.body), "not a PNG")
-            #expect(size.width == 64 && size.height == 48)
+            #expect(size.width == 96 && size.height == 64)
 
             #expect(try await credits(api, alice.token) == startBalance - cost, "charged exactly the cost")
 
