@@ -16,7 +16,7 @@ echo "   credits: $(curl -fsS "$api/api/v1/me" "${auth[@]}" | json "['credits']"
 
 echo "2. submit a preview generation"
 job=$(curl -fsS "$api/api/v1/generations" "${auth[@]}" -H 'Content-Type: application/json' -H "Idempotency-Key: $(date +%s%N)" \
-    -d '{"model":"preview","prompt":"a lighthouse at dusk","width":256,"height":192,"steps":8,"seed":7}')
+    -d '{"model":"preview","prompt":"a lighthouse at dusk","width":256,"height":192,"steps":8,"cfg_scale":7,"seed":7}')
 id=$(echo "$job" | json "['id']")
 echo "   job $id, cost $(echo "$job" | json "['cost']")"
 

@@ -33,9 +33,13 @@ package struct ProblemMiddleware<Context: Hummingbird.RequestContext>: RouterMid
 
     static func problem(for error: HTTPError) -> Problem {
         var detail = error.body
-        // Hummingbird's decoding failures carry Swift's description of the DecodingError: useful, but
-        // it names internal types. Keep a plain sentence instead.
-        if error.status == .badRequest { detail = "The request body is not valid JSON of the expected shape." }
+        // Hummingbird names the offending field of a decoding failure ("Coding key `steps` not found.",
+        // "Type mismatch for `width` key, expected `Int` type."): worth keeping. Its text for broken
+        // JSON quotes Foundation's internals instead, so that becomes a plain sentence.
+        if error.status == .badRequest {
+            let namesField = ["Coding key", "Value not found", "Type mismatch"].contains { detail?.hasPrefix($0) == true }
+            detail = namesField ? "The request body is not valid: \(detail!)" : "The request body is not valid JSON of the expected shape."
+        }
         var problem = Problem(error.status, type: slug(for: error.status), detail: detail)
         if error.status == .badRequest { problem.type = "invalid-body" }
         for field in error.headers where field.name != .contentType && field.name != .contentLength {
