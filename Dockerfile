@@ -39,11 +39,14 @@ RUN swift build -c release --product "$SERVICE" \
 FROM debian:bookworm-slim
 ARG SERVICE
 ARG PORT
+# /data/images: mount point of the filesystem image store (PINGVAS_STORAGE_DIR), owned by the
+# service user so that a fresh Docker named volume mounted there inherits that owner.
 RUN apt-get update \
  && apt-get install -y --no-install-recommends libpq5 libhiredis0.14 libcurl4 libssl3 ca-certificates tzdata \
  && rm -rf /var/lib/apt/lists/* \
  && groupadd --system --gid 10001 pingvas \
- && useradd --system --uid 10001 --gid pingvas --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin pingvas
+ && useradd --system --uid 10001 --gid pingvas --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin pingvas \
+ && install -d -o 10001 -g 10001 -m 0750 /data/images
 COPY --from=build /usr/lib/swift/linux/*.so /usr/lib/swift/linux/
 COPY --from=build /out/engine /opt/engine/lib
 RUN echo /usr/lib/swift/linux >/etc/ld.so.conf.d/swift.conf \

@@ -514,6 +514,20 @@ def main() -> int:
                     problems.append(f"{sid}: depends_on {dep} should wait for service_healthy")
         check("docker-compose.yml agrees with k8s/dev (ids, ports, variables, limits, readiness)", problems)
 
+    # kustomize may not load files outside k8s/base, and a chart only sees its own files: both carry a
+    # copy of config/models.json, which must not drift from the one the services are tested with.
+    problems = []
+    catalog_text = (ROOT / "config" / "models.json").read_bytes()
+    for copy in ("k8s/base/models.json", "helm/pingvas/files/models.json"):
+        if not (ROOT / copy).is_file() or (ROOT / copy).read_bytes() != catalog_text:
+            problems.append(f"{copy} differs from config/models.json (cp config/models.json {copy})")
+    for label, docs in [(f"k8s/{env}", k8s[env]) for env in ENVIRONMENTS] + [(f"helm/{env}", helm[env]) for env in ENVIRONMENTS]:
+        maps = [d for d in docs or [] if d.get("kind") == "ConfigMap"
+                and re.sub(r"-[a-z0-9]{10}$", "", d["metadata"]["name"]) == "pingvas-model-catalog"]
+        if docs is not None and (len(maps) != 1 or (maps[0].get("data") or {}).get("models.json") != catalog_text.decode()):
+            problems.append(f"{label}: ConfigMap pingvas-model-catalog does not hold config/models.json")
+    check("the model catalog ConfigMaps hold config/models.json byte for byte", problems)
+
     print("check-deploy: security scan")
     files = [OUT / f"{kind}-{env}.yaml" for kind in ("k8s", "helm") for env in ENVIRONMENTS
              if (OUT / f"{kind}-{env}.yaml").exists()]
