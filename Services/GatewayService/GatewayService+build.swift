@@ -10,8 +10,9 @@ func buildApplication(configuration: GatewayConfiguration) async throws -> some 
     let dependencies = ServiceDependencies.open(configuration.service, logger: logger)
     let signer = try await TokenSigner(key: .hmac(secret: configuration.jwtSecret), issuer: configuration.jwtIssuer, audience: configuration.jwtAudience)
     let client = CurlHTTPClient(configuration: HTTPClientConfiguration(maxConnectionsPerHost: 64), logger: logger)
-    let router = ServiceRouter.make(GatewayRequestContext.self, configuration: configuration.service, readiness: dependencies.readinessChecks)
-    router.add(middleware: SecurityHeadersMiddleware(allowedOrigins: Set(configuration.corsOrigins)))
+    let router = ServiceRouter.make(GatewayRequestContext.self, configuration: configuration.service, readiness: dependencies.readinessChecks) {
+        $0.add(middleware: SecurityHeadersMiddleware(allowedOrigins: Set(configuration.corsOrigins)))
+    }
     ProxyController(
         configuration: configuration, client: client, signer: signer,
         rateLimiter: RateLimiter(redis: dependencies.redis!, logger: logger)

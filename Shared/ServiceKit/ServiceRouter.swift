@@ -5,15 +5,19 @@ import Logging
 
 /// The router every service starts from: standard middleware plus `/healthz`, `/readyz`, `/metrics`.
 package enum ServiceRouter {
-    /// Middleware order, outermost first: request id, metrics, problem+json. Routes a service adds
-    /// run inside all three, so their errors are problems, counted, and tagged with the request id.
+    /// Middleware order, outermost first: what `outermost` adds, request id, metrics, problem+json.
+    /// Routes a service adds run inside all of them, so their errors are problems, counted, and
+    /// tagged with the request id; `outermost` middleware (e.g. the gateway's CORS and security
+    /// headers) sees every response, error responses included.
     package static func make<Context: Hummingbird.RequestContext>(
         _ context: Context.Type = BasicRequestContext.self,
         configuration: ServiceConfiguration,
-        readiness: [ReadinessCheck]
+        readiness: [ReadinessCheck],
+        outermost: (Router<Context>) -> Void = { _ in }
     ) -> Router<Context> {
         ServiceMetrics.bootstrap()
         let router = Router(context: Context.self)
+        outermost(router)
         router.add(middleware: RequestIDMiddleware())
         router.add(middleware: MetricsMiddleware())
         router.add(middleware: ProblemMiddleware())

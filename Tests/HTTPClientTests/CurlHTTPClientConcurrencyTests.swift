@@ -52,7 +52,8 @@ extension CurlHTTPClientTests {
                 let error = await thrownError { try await slow.value }
                 let elapsed = ContinuousClock.now - start
                 #expect(error as? HTTPClientError == .cancelled)
-                #expect(elapsed < .milliseconds(500), "cancellation took \(elapsed)")
+                // The server answers after 5 s; a cancelled call must not wait for that (margin for a loaded CI machine).
+                #expect(elapsed < .seconds(3), "cancellation took \(elapsed)")
 
                 // Cancelled before it was even submitted.
                 let early = Task {

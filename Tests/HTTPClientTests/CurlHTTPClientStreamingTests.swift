@@ -10,8 +10,6 @@ extension CurlHTTPClientTests {
                 let headArrived = ContinuousClock.now - start
                 #expect(response.status == 200)
                 #expect(response[header: "content-type"] == "text/event-stream")
-                // The server needs 400 ms for the whole body; the head must not wait for it.
-                #expect(headArrived < .milliseconds(300), "head after \(headArrived)")
 
                 var received = ""
                 var arrivals: [(text: String, at: Duration)] = []
@@ -24,6 +22,8 @@ extension CurlHTTPClientTests {
                 let first = try #require(arrivals.first)
                 let last = try #require(arrivals.last)
                 #expect(first.text.hasPrefix("data: 0") && !first.text.contains("data: 2"))
+                // The server needs 400 ms for the whole body; the head must not wait for it.
+                #expect(headArrived + .milliseconds(200) < last.at, "head after \(headArrived), last chunk at \(last.at)")
                 // The last chunk is written 400 ms after the first; the first must have arrived well before that.
                 #expect(last.at - first.at > .milliseconds(300), "first at \(first.at), last at \(last.at)")
             }
@@ -52,10 +52,10 @@ extension CurlHTTPClientTests {
             try await withClient { client in
                 let start = ContinuousClock.now
                 let timedOut = await thrownError {
-                    try await client.stream(HTTPClientRequest(url: "\(base)/sleep/2000", timeout: .milliseconds(300)))
+                    try await client.stream(HTTPClientRequest(url: "\(base)/sleep/5000", timeout: .milliseconds(300)))
                 }
                 #expect(timedOut as? HTTPClientError == .timeout)
-                #expect(ContinuousClock.now - start < .seconds(1))
+                #expect(ContinuousClock.now - start < .seconds(3))
 
                 // Cancelling the consumer while it waits for the next chunk aborts the stream promptly.
                 let response = try await client.stream(HTTPClientRequest(url: "\(base)/chunks"))
@@ -69,7 +69,7 @@ extension CurlHTTPClientTests {
                 consumer.cancel()
                 let error = await thrownError { try await consumer.value }
                 #expect(error as? HTTPClientError == .cancelled)
-                #expect(ContinuousClock.now - cancelledAt < .milliseconds(500))
+                #expect(ContinuousClock.now - cancelledAt < .seconds(2))
 
                 let after = try await client.execute(HTTPClientRequest(url: "\(base)/echo"))
                 #expect(after.status == 200)
