@@ -193,7 +193,7 @@ import TestSupport
                 #expect(text.components(separatedBy: "event: progress").count == 4)
                 // The upstream writes its three events 400 ms apart; buffered, they would all arrive together.
                 let first = try #require(arrivals.first)
-                #expect(arrivals.last! - first > .milliseconds(500), "events arrived at \(arrivals)")
+                #expect(arrivals.last! - first > .milliseconds(200), "events arrived at \(arrivals)")
                 await http.shutdown()
             }
         }
