@@ -1,13 +1,46 @@
+import HTTPClient
 import Hummingbird
 import Logging
 import ServiceKit
+import ServiceLifecycle
 
 /// The whole wiring of the payment-webhook service; tests call it with their own configuration.
 func buildApplication(configuration: PaymentWebhookConfiguration) -> some ApplicationProtocol {
-    let logger = Logger(label: "payment-webhook")
+    var logger = Logger(label: "payment-webhook")
+    logger.logLevel = configuration.service.logLevel
     let dependencies = ServiceDependencies.open(configuration.service, logger: logger)
-    let router = ServiceRouter.make(configuration: configuration.service, readiness: dependencies.readinessChecks)
-    return ServiceApplication.make(
-        responder: router.buildResponder(), configuration: configuration.service, dependencies: dependencies, logger: logger
+    guard let postgres = dependencies.postgres else { preconditionFailure("payment-webhook needs PINGVAS_DATABASE_URL") }
+    let migrations = MigrationService(
+        pool: postgres, schema: configuration.service.databaseSchema, migrations: PaymentMigrations.all, logger: logger
     )
+    let http = CurlHTTPClient(configuration: HTTPClientConfiguration(defaultTimeout: configuration.upstreamTimeout), logger: logger)
+    let credits = UserCreditsClient(baseURL: configuration.userURL, http: http, timeout: configuration.upstreamTimeout)
+
+    let router = ServiceRouter.make(configuration: configuration.service, readiness: dependencies.readinessChecks + [migrations.readinessCheck])
+    WebhookController(
+        repository: PostgresDeliveryRepository(pool: postgres), signature: WebhookSignature(secret: configuration.signingSecret),
+        acceptTestMode: configuration.acceptTestMode, maxBodyBytes: configuration.maxBodyBytes
+    ).addRoutes(to: router)
+    BillingController(subscriptions: PostgresSubscriptionRepository(pool: postgres)).addRoutes(to: router)
+
+    let processor = DeliveryProcessor(
+        pool: postgres, applier: EventApplier(variants: configuration.variants, credits: credits, logger: logger),
+        pollInterval: configuration.pollInterval, retryBase: configuration.retryBase, retryCap: configuration.retryCap,
+        maxAttempts: configuration.maxAttempts, ready: { migrations.isDone }, logger: logger
+    )
+    // Shutdown runs in reverse: server, processor, then the HTTP client, migrations and pools.
+    return ServiceApplication.make(
+        responder: router.buildResponder(), configuration: configuration.service, dependencies: dependencies,
+        services: [migrations, HTTPClientCloser(http: http), processor], logger: logger
+    )
+}
+
+/// Shuts the HTTP client down once the processor, its only user, has stopped.
+struct HTTPClientCloser: Service {
+    let http: CurlHTTPClient
+
+    func run() async throws {
+        try? await gracefulShutdown()
+        await http.shutdown()
+    }
 }

@@ -1,0 +1,58 @@
+import PostgresClient
+
+/// The payment-webhook schema, applied at start-up by `MigrationService`.
+enum PaymentMigrations {
+    static let all: [Migration] = [
+        Migration(
+            version: 1, name: "create_webhook_deliveries",
+            sql: """
+                CREATE TABLE webhook_deliveries (
+                    id              uuid PRIMARY KEY,
+                    dedupe_key      text NOT NULL UNIQUE,
+                    event_name      text NOT NULL,
+                    test_mode       boolean NOT NULL DEFAULT false,
+                    body            bytea NOT NULL,
+                    received_at     timestamptz NOT NULL DEFAULT now(),
+                    status          text NOT NULL CHECK (status IN ('pending', 'processed', 'failed', 'ignored', 'dead')),
+                    attempts        integer NOT NULL DEFAULT 0,
+                    next_attempt_at timestamptz NOT NULL DEFAULT now(),
+                    last_error      text,
+                    processed_at    timestamptz
+                );
+                CREATE INDEX webhook_deliveries_due ON webhook_deliveries (next_attempt_at) WHERE status = 'pending';
+                CREATE INDEX webhook_deliveries_recent ON webhook_deliveries (received_at DESC, id DESC);
+                """
+        ),
+        Migration(
+            version: 2, name: "create_subscriptions_and_orders",
+            sql: """
+                CREATE TABLE subscriptions (
+                    ls_subscription_id bigint PRIMARY KEY,
+                    user_id            uuid NOT NULL,
+                    variant_id         bigint NOT NULL,
+                    plan               text NOT NULL,
+                    status             text NOT NULL,
+                    renews_at          timestamptz,
+                    ends_at            timestamptz,
+                    trial_ends_at      timestamptz,
+                    ls_updated_at      timestamptz NOT NULL,
+                    created_at         timestamptz NOT NULL DEFAULT now()
+                );
+                CREATE INDEX subscriptions_user ON subscriptions (user_id);
+
+                CREATE TABLE orders (
+                    ls_order_id     bigint PRIMARY KEY,
+                    user_id         uuid,
+                    variant_id      bigint,
+                    identifier      text,
+                    status          text NOT NULL,
+                    total           bigint,
+                    credits         bigint NOT NULL DEFAULT 0,
+                    ls_updated_at   timestamptz,
+                    created_at      timestamptz NOT NULL DEFAULT now()
+                );
+                CREATE INDEX orders_user ON orders (user_id);
+                """
+        ),
+    ]
+}
