@@ -24,4 +24,17 @@ cleanup() {
 trap cleanup EXIT
 
 stack start || exit 1
-swift test ${SWIFT_TEST_FLAGS:-} "$@"
+log="$PINGVAS_TEST_STACK_DIR/swift-test.log"
+swift test ${SWIFT_TEST_FLAGS:-} "$@" 2>&1 | tee "$log"
+status=${PIPESTATUS[0]}
+
+# One plain closing line with the counts of Swift Testing's run (XCTest runs no test here, and its
+# "Executed 0 tests" line must not be mistaken for the result).
+total=$(sed -n 's/.*Test run with \([0-9]*\) tests\{0,1\} .*/\1/p' "$log" | tail -n 1)
+failed=$(grep -c '^✘ Test .* failed' "$log" || true)
+if [ -n "$total" ]; then
+    echo "swift-test: $((total - failed)) passed, $failed failed"
+elif [ "$status" -ne 0 ]; then
+    echo "swift-test: 0 passed, 1 failed"
+fi
+exit "$status"
