@@ -4,10 +4,14 @@ import Logging
 import ServiceKit
 import ServiceLifecycle
 
-/// The whole wiring of the payment-webhook service; tests call it with their own configuration.
-func buildApplication(configuration: PaymentWebhookConfiguration) -> some ApplicationProtocol {
-    var logger = Logger(label: "payment-webhook")
-    logger.logLevel = configuration.service.logLevel
+/// The whole wiring of the payment-webhook service; tests call it with their own configuration
+/// and, to read what the service logs, their own `logger`.
+func buildApplication(configuration: PaymentWebhookConfiguration, logger: Logger? = nil) -> some ApplicationProtocol {
+    let logger = logger ?? {
+        var logger = Logger(label: "payment-webhook")
+        logger.logLevel = configuration.service.logLevel
+        return logger
+    }()
     let dependencies = ServiceDependencies.open(configuration.service, logger: logger)
     guard let postgres = dependencies.postgres else { preconditionFailure("payment-webhook needs PINGVAS_DATABASE_URL") }
     let migrations = MigrationService(
@@ -22,20 +26,27 @@ func buildApplication(configuration: PaymentWebhookConfiguration) -> some Applic
         acceptTestMode: configuration.acceptTestMode, maxBodyBytes: configuration.maxBodyBytes
     ).addRoutes(to: router)
     BillingController(subscriptions: PostgresSubscriptionRepository(pool: postgres)).addRoutes(to: router)
+    let checkout = configuration.apiKey.map {
+        LemonSqueezyCheckoutClient(apiURL: configuration.apiURL, apiKey: $0, storeID: configuration.storeID, http: http, timeout: configuration.upstreamTimeout)
+    }
+    if checkout == nil { logger.warning("checkout is off: PINGVAS_LEMONSQUEEZY_API_KEY is not set") }
+    CheckoutController(client: checkout, variants: configuration.variants).addRoutes(to: router)
+    DeliveryAdminController(repository: PostgresDeliveryRepository(pool: postgres), acceptTestMode: configuration.acceptTestMode)
+        .addRoutes(to: router)
 
     let processor = DeliveryProcessor(
         pool: postgres, applier: EventApplier(variants: configuration.variants, credits: credits, logger: logger),
         pollInterval: configuration.pollInterval, retryBase: configuration.retryBase, retryCap: configuration.retryCap,
         maxAttempts: configuration.maxAttempts, ready: { migrations.isDone }, logger: logger
     )
-    // Shutdown runs in reverse: server, processor, then the HTTP client, migrations and pools.
+    // Shutdown runs in reverse: server (checkout), processor, then the HTTP client, migrations and pools.
     return ServiceApplication.make(
         responder: router.buildResponder(), configuration: configuration.service, dependencies: dependencies,
         services: [migrations, HTTPClientCloser(http: http), processor], logger: logger
     )
 }
 
-/// Shuts the HTTP client down once the processor, its only user, has stopped.
+/// Shuts the HTTP client down once its users, the server (checkout) and the processor, have stopped.
 struct HTTPClientCloser: Service {
     let http: CurlHTTPClient
 

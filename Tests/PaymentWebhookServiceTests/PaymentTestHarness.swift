@@ -18,16 +18,17 @@ struct PaymentTestHarness: Sendable {
     let pool: PostgresPool
     let signer = WebhookSignature(secret: PaymentTestHarness.secret)
 
-    init(userURL: String, acceptTestMode: Bool = false) throws {
+    /// `environment` adds to or overrides the settings below (e.g. the Lemon Squeezy API ones).
+    init(userURL: String, acceptTestMode: Bool = false, environment: [String: String] = [:]) throws {
         let servers = try TestStack.shared()
-        var reader = ConfigurationReader(environment: [
+        var reader = ConfigurationReader(environment: environment.merging([
             "PINGVAS_DATABASE_URL": servers.databaseURL, "PINGVAS_REDIS_URL": servers.redisURL,
             "PINGVAS_DB_SCHEMA": TestStack.uniqueName("pay"), "PINGVAS_LEMONSQUEEZY_SIGNING_SECRET": Self.secret,
             "PINGVAS_LEMONSQUEEZY_VARIANTS": Self.variants, "PINGVAS_USER_URL": userURL,
             "PINGVAS_LEMONSQUEEZY_ACCEPT_TEST_MODE": acceptTestMode ? "true" : "false",
             "PINGVAS_WEBHOOK_POLL_INTERVAL": "50ms", "PINGVAS_WEBHOOK_RETRY_BASE": "50ms", "PINGVAS_WEBHOOK_RETRY_CAP": "200ms",
             "PINGVAS_WEBHOOK_MAX_ATTEMPTS": "40",
-        ])
+        ]) { given, _ in given })
         configuration = PaymentWebhookConfiguration(reader: &reader)
         try reader.validate()
         pool = PostgresPool(

@@ -1,0 +1,74 @@
+import Core
+import Foundation
+import Hummingbird
+import Logging
+import ServiceKit
+
+/// `POST /api/v1/billing/checkout {variant}`: a Lemon Squeezy checkout for the caller, answered
+/// with `{checkout_url}` (201).
+///
+/// Only variants in `PINGVAS_LEMONSQUEEZY_VARIANTS` can be bought (422 otherwise), so every
+/// checkout leads to an order or subscription the webhook processor knows how to apply. When
+/// Lemon Squeezy fails the caller gets 502 `payment-provider-unavailable`; without an API key
+/// checkout is off and answers 503 with the same type.
+struct CheckoutController: Sendable {
+    /// Nil when no API key is configured.
+    let client: LemonSqueezyCheckoutClient?
+    let variants: VariantCatalog
+
+    func addRoutes(to router: Router<BasicRequestContext>) {
+        router.post("/api/v1/billing/checkout", use: create)
+    }
+
+    struct CheckoutBody: Decodable {
+        var variant: String?
+
+        enum CodingKeys: String, CodingKey { case variant }
+
+        init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            // Variant ids are numbers in Lemon Squeezy's attributes and strings in JSON:API ids; take either.
+            if let number = try? container.decodeIfPresent(Int64.self, forKey: .variant) {
+                variant = String(number)
+            } else {
+                variant = try? container.decodeIfPresent(String.self, forKey: .variant)
+            }
+        }
+    }
+
+    struct Answer: Encodable {
+        var checkoutURL: String
+        enum CodingKeys: String, CodingKey { case checkoutURL = "checkout_url" }
+    }
+
+    @Sendable func create(_ request: Request, context: BasicRequestContext) async throws -> Response {
+        let caller = try CallerIdentity.require(request)
+        let buffer = try await request.body.collect(upTo: 16 * 1024)
+        guard let body = try? JSONDecoder().decode(CheckoutBody.self, from: Data(buffer.readableBytesView)) else {
+            throw Problem.badRequest("The body must be a JSON object {\"variant\": ...}.", type: "invalid-body")
+        }
+        guard let variant = body.variant?.trimmingCharacters(in: .whitespaces), variants.offers[variant] != nil else {
+            throw Problem.validation(["variant": "must be one of the variants on sale"])
+        }
+        guard let client else {
+            throw Problem.unavailable("Checkout is not configured.", type: "payment-provider-unavailable")
+        }
+        let url: String
+        do {
+            url = try await client.createCheckout(variant: variant, user: caller.userID)
+        } catch {
+            context.logger.error("checkout creation failed", metadata: ["user_id": "\(caller.userID)", "variant": "\(variant)", "error": "\(error)"])
+            throw Problem(
+                .badGateway, type: "payment-provider-unavailable", title: "Payment provider unavailable",
+                detail: "The payment provider could not create a checkout; try again later."
+            )
+        }
+        context.logger.info("checkout created", metadata: ["user_id": "\(caller.userID)", "variant": "\(variant)"])
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return Response(
+            status: .created, headers: [.contentType: "application/json"],
+            body: .init(byteBuffer: ByteBuffer(bytes: try encoder.encode(Answer(checkoutURL: url))))
+        )
+    }
+}

@@ -1,0 +1,104 @@
+import Core
+import Foundation
+import HTTPClient
+
+/// Creates hosted checkouts through the Lemon Squeezy API (`POST /v1/checkouts`, JSON:API).
+///
+/// The caller's user id travels as `checkout_data.custom.user_id`, which Lemon Squeezy hands back
+/// as `meta.custom_data.user_id` in the webhooks of the resulting order and subscription. Errors
+/// never carry the API key, the request or the answer's body.
+struct LemonSqueezyCheckoutClient: Sendable {
+    let apiURL: String
+    let apiKey: String
+    let storeID: String
+    let http: CurlHTTPClient
+    let timeout: Duration
+
+    /// The checkout page's URL for `user` buying `variant`.
+    func createCheckout(variant: String, user: UserID) async throws(CheckoutError) -> String {
+        let request = CheckoutRequest(
+            data: .init(
+                attributes: .init(checkoutData: .init(custom: ["user_id": user.description])),
+                relationships: .init(store: .init(data: .init(type: "stores", id: storeID)), variant: .init(data: .init(type: "variants", id: variant)))
+            )
+        )
+        let body: Data
+        do { body = try JSONEncoder().encode(request) } catch { throw .unusableAnswer("request could not be encoded") }
+        let response: HTTPClientResponse
+        do {
+            response = try await http.execute(
+                HTTPClientRequest(
+                    method: "POST", url: apiURL + "/v1/checkouts",
+                    headers: [
+                        "Accept": "application/vnd.api+json", "Content-Type": "application/vnd.api+json", "Authorization": "Bearer \(apiKey)",
+                    ],
+                    body: Array(body), timeout: timeout
+                )
+            )
+        } catch {
+            throw .unreachable(error.description)
+        }
+        guard (200..<300).contains(response.status) else { throw .status(response.status) }
+        guard let answer = try? JSONDecoder().decode(CheckoutAnswer.self, from: Data(response.body)),
+            let url = answer.data.attributes.url, url.hasPrefix("https://") || url.hasPrefix("http://")
+        else { throw .unusableAnswer("answer has no data.attributes.url") }
+        return url
+    }
+
+    struct Identifier: Codable {
+        var type: String
+        var id: String
+    }
+
+    struct Relationship: Codable {
+        var data: Identifier
+    }
+
+    struct CheckoutRequest: Encodable {
+        struct Resource: Encodable {
+            var type = "checkouts"
+            var attributes: Attributes
+            var relationships: Relationships
+        }
+        struct Attributes: Encodable {
+            var checkoutData: CheckoutData
+            enum CodingKeys: String, CodingKey { case checkoutData = "checkout_data" }
+        }
+        struct CheckoutData: Encodable {
+            var custom: [String: String]
+        }
+        struct Relationships: Encodable {
+            var store: Relationship
+            var variant: Relationship
+        }
+        var data: Resource
+    }
+
+    struct CheckoutAnswer: Decodable {
+        struct Resource: Decodable {
+            var attributes: Attributes
+        }
+        struct Attributes: Decodable {
+            var url: String?
+        }
+        var data: Resource
+    }
+}
+
+/// Why a checkout could not be created; descriptions are safe to log.
+enum CheckoutError: Error, CustomStringConvertible {
+    /// No answer: connection refused, timeout, TLS.
+    case unreachable(String)
+    /// Lemon Squeezy answered 4xx or 5xx.
+    case status(Int)
+    /// A 2xx answer without a checkout URL.
+    case unusableAnswer(String)
+
+    var description: String {
+        switch self {
+        case .unreachable(let detail): "Lemon Squeezy unreachable: \(detail)"
+        case .status(let code): "Lemon Squeezy answered status \(code)"
+        case .unusableAnswer(let detail): "Lemon Squeezy answer unusable: \(detail)"
+        }
+    }
+}
