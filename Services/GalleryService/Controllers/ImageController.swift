@@ -162,16 +162,16 @@ struct ImageController: Sendable {
         return id
     }
 
-    static func paging(_ request: Request) throws -> (ImageCursor?, Int) {
+    static func paging(_ request: Request) throws -> (PageCursor?, Int) {
         let parameters = request.uri.queryParameters
         var limit = 20
         if let raw = parameters.get("limit") {
             guard let value = Int(raw), (1...100).contains(value) else { throw Problem.validation(["limit": "a whole number from 1 to 100"]) }
             limit = value
         }
-        var cursor: ImageCursor?
+        var cursor: PageCursor?
         if let raw = parameters.get("cursor"), !raw.isEmpty {
-            guard let parsed = ImageCursor(token: raw) else { throw Problem.badRequest("The cursor is not one this API gave out.", type: "invalid-cursor") }
+            guard let parsed = PageCursor(token: raw) else { throw Problem.badRequest("The cursor is not one this API gave out.", type: "invalid-cursor") }
             cursor = parsed
         }
         return (cursor, limit)
@@ -179,7 +179,7 @@ struct ImageController: Sendable {
 
     static func page(_ records: [ImageRecord], limit: Int) throws -> Response {
         let items = Array(records.prefix(limit))
-        let next = records.count > limit ? items.last.map { ImageCursor(createdAt: $0.createdAt, id: $0.id).token } : nil
+        let next = records.count > limit ? items.last.map { PageCursor(time: $0.createdAt, id: $0.id.uuid).token } : nil
         return try json(Page(items: items.map(ImageDTO.init), nextCursor: next))
     }
 

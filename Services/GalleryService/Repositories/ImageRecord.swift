@@ -33,31 +33,3 @@ struct ImageChanges: Sendable, Equatable {
     var title: String??
     var tags: [String]?
 }
-
-/// A position in a newest-first listing: the last item's creation time and id.
-struct ImageCursor: Sendable, Equatable {
-    var createdAt: Date
-    var id: ImageID
-
-    /// Opaque text form: base64url of `<microseconds since 1970>:<id>`.
-    var token: String {
-        let micros = Int64((createdAt.timeIntervalSince1970 * 1_000_000).rounded())
-        return Data("\(micros):\(id)".utf8).base64EncodedString()
-            .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
-    }
-
-    init(createdAt: Date, id: ImageID) {
-        self.createdAt = createdAt
-        self.id = id
-    }
-
-    init?(token: String) {
-        var base64 = token.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
-        while base64.count % 4 != 0 { base64 += "=" }
-        guard let data = Data(base64Encoded: base64), let text = String(data: data, encoding: .utf8) else { return nil }
-        let parts = text.split(separator: ":", maxSplits: 1)
-        guard parts.count == 2, let micros = Int64(parts[0]), let id = ImageID(String(parts[1])) else { return nil }
-        self.createdAt = Date(timeIntervalSince1970: Double(micros) / 1_000_000)
-        self.id = id
-    }
-}

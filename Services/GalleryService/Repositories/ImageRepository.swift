@@ -1,4 +1,5 @@
 import Core
+import ServiceKit
 
 /// Where the gallery keeps image records.
 protocol ImageRepository: Sendable {
@@ -8,9 +9,9 @@ protocol ImageRepository: Sendable {
     /// One image, or nil.
     func find(_ id: ImageID) async throws -> ImageRecord?
     /// The owner's images, newest first, optionally matching a full-text query on prompt and title.
-    func list(owner: UserID, query: String?, after cursor: ImageCursor?, limit: Int) async throws -> [ImageRecord]
+    func list(owner: UserID, query: String?, after cursor: PageCursor?, limit: Int) async throws -> [ImageRecord]
     /// Public images of everyone, newest first.
-    func listPublic(after cursor: ImageCursor?, limit: Int) async throws -> [ImageRecord]
+    func listPublic(after cursor: PageCursor?, limit: Int) async throws -> [ImageRecord]
     /// Applies `changes` when `owner` owns the image; nil when there is no such image of theirs.
     func update(_ id: ImageID, owner: UserID, changes: ImageChanges) async throws -> ImageRecord?
     /// Deletes the record when `owner` owns it; returns the deleted record.

@@ -1,6 +1,7 @@
 import Core
 import Foundation
 import PostgresClient
+import ServiceKit
 
 /// `ImageRepository` on the gallery's own PostgreSQL schema.
 struct PostgresImageRepository: ImageRepository {
@@ -37,7 +38,7 @@ struct PostgresImageRepository: ImageRepository {
         try await pool.query("SELECT \(Self.columns) FROM images WHERE id = $1::uuid", [id.description]).first.map(Self.decode)
     }
 
-    func list(owner: UserID, query: String?, after cursor: ImageCursor?, limit: Int) async throws -> [ImageRecord] {
+    func list(owner: UserID, query: String?, after cursor: PageCursor?, limit: Int) async throws -> [ImageRecord] {
         try await pool.query(
             """
             SELECT \(Self.columns) FROM images
@@ -47,11 +48,11 @@ struct PostgresImageRepository: ImageRepository {
             ORDER BY created_at DESC, id DESC
             LIMIT $5
             """,
-            [owner.description, query, cursor?.createdAt, cursor?.id.description, limit]
+            [owner.description, query, cursor?.time, cursor?.id, limit]
         ).map(Self.decode)
     }
 
-    func listPublic(after cursor: ImageCursor?, limit: Int) async throws -> [ImageRecord] {
+    func listPublic(after cursor: PageCursor?, limit: Int) async throws -> [ImageRecord] {
         try await pool.query(
             """
             SELECT \(Self.columns) FROM images
@@ -60,7 +61,7 @@ struct PostgresImageRepository: ImageRepository {
             ORDER BY created_at DESC, id DESC
             LIMIT $3
             """,
-            [cursor?.createdAt, cursor?.id.description, limit]
+            [cursor?.time, cursor?.id, limit]
         ).map(Self.decode)
     }
 

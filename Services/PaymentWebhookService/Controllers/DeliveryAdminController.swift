@@ -107,9 +107,9 @@ struct DeliveryAdminController: Sendable {
             }
             limit = value
         }
-        var cursor: DeliveryCursor?
+        var cursor: PageCursor?
         if let raw = query.get("cursor"), !raw.isEmpty {
-            guard let value = DeliveryCursor(token: raw) else {
+            guard let value = PageCursor(token: raw) else {
                 throw Problem.badRequest("The cursor is not one this API returned.", type: "invalid-cursor")
             }
             cursor = value

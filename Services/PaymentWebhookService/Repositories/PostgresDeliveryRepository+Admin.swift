@@ -1,8 +1,9 @@
 import Foundation
 import PostgresClient
+import ServiceKit
 
 extension PostgresDeliveryRepository {
-    func list(status: DeliveryStatus?, after cursor: DeliveryCursor?, limit: Int) async throws -> [DeliverySummary] {
+    func list(status: DeliveryStatus?, after cursor: PageCursor?, limit: Int) async throws -> [DeliverySummary] {
         try await pool.query(
             """
             SELECT id, event_name, status, test_mode, attempts, last_error, received_at, next_attempt_at, processed_at
@@ -12,7 +13,7 @@ extension PostgresDeliveryRepository {
             ORDER BY received_at DESC, id DESC
             LIMIT $4
             """,
-            [status?.rawValue, cursor?.receivedAt, cursor?.id, limit]
+            [status?.rawValue, cursor?.time, cursor?.id, limit]
         ).map { row in
             DeliverySummary(
                 id: try row.decode(UUID.self, "id"), eventName: try row.decode(String.self, "event_name"),
