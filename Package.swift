@@ -33,6 +33,8 @@ var targets: [Target] = [
     cModule("CCurl", pkgConfig: "libcurl", apt: ["libcurl4-openssl-dev"]),
     cModule("COpenSSL", pkgConfig: "openssl", apt: ["libssl-dev"]),
     cModule("CZlib", pkgConfig: "zlib", apt: ["zlib1g-dev"]),
+    // stable-diffusion.cpp is loaded at run time (dlopen) through the project's shim: see its header.
+    .target(name: "CStableDiffusion", path: "Shared/CStableDiffusion", exclude: ["engine"]),
 
     .target(name: "Core", path: "Shared/Core", swiftSettings: strict),
     .target(name: "PostgresClient", dependencies: ["CLibPQ", logging], path: "Shared/PostgresClient", swiftSettings: strict),
@@ -62,7 +64,7 @@ var targets: [Target] = [
         path: "Tests/TestSupport",
         swiftSettings: strict
     ),
-    .testTarget(name: "EndToEndTests", dependencies: ["TestSupport", "HTTPClient", logging], swiftSettings: strict),
+    .testTarget(name: "EndToEndTests", dependencies: ["TestSupport", "HTTPClient", "PingvasCrypto", logging], swiftSettings: strict),
     .testTarget(name: "CoreTests", dependencies: ["Core"], swiftSettings: strict),
     .testTarget(name: "PostgresClientTests", dependencies: ["PostgresClient", "TestSupport"], swiftSettings: strict),
     .testTarget(name: "RedisClientTests", dependencies: ["RedisClient", "TestSupport"], swiftSettings: strict),
@@ -75,11 +77,11 @@ var targets: [Target] = [
     ),
 ]
 
-/// What every service may import directly; ai-worker also encodes PNGs through zlib.
+/// What every service may import directly; ai-worker also encodes PNGs through zlib and loads the engine.
 let serviceDependencies: [Target.Dependency] = [
     "ServiceKit", "Core", "PostgresClient", "RedisClient", "HTTPClient", "PingvasCrypto", hummingbird, logging, lifecycle,
 ]
-let extraServiceDependencies: [String: [Target.Dependency]] = ["AIWorkerService": ["CZlib"]]
+let extraServiceDependencies: [String: [Target.Dependency]] = ["AIWorkerService": ["CZlib", "CStableDiffusion"]]
 
 targets += services.flatMap { service -> [Target] in
     [
@@ -100,10 +102,15 @@ targets += services.flatMap { service -> [Target] in
     ]
 }
 
+/// `make bench`: a load generator for the webhook intake (not a service; not part of `make test`).
+targets.append(
+    .executableTarget(name: "PingvasBench", dependencies: ["HTTPClient", "PingvasCrypto", logging], path: "Benchmarks/PingvasBench", swiftSettings: strict)
+)
+
 let package = Package(
     name: "pingvas",
     platforms: [.macOS(.v15)],
-    products: services.map { .executable(name: $0.id, targets: [$0.target]) },
+    products: services.map { .executable(name: $0.id, targets: [$0.target]) } + [.executable(name: "pingvas-bench", targets: ["PingvasBench"])],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),

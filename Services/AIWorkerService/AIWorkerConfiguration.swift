@@ -19,6 +19,15 @@ struct AIWorkerConfiguration: Sendable {
     /// `PINGVAS_WORKER_SHUTDOWN_GRACE`: on SIGTERM, how long the running job may still take before it is
     /// handed back unacknowledged (default 100s: inside the 2-minute spot-node drain).
     var shutdownGrace: Duration
+    /// `PINGVAS_SD_LIBRARY`: the engine shim `make engine` builds (`libpingvas-sd.so`); unset: the first of
+    /// `/opt/pingvas/engine/lib/libpingvas-sd.so` and `.run/engine/lib/libpingvas-sd.so` that exists.
+    /// Absent: the worker serves the preview engine only.
+    var sdLibrary: String?
+    /// `PINGVAS_ENGINE_MEMORY_MB`: memory the loaded models may take together (default 12000); idle
+    /// models are evicted least recently used first to make room.
+    var engineMemoryMB: Int = 12000
+    /// `PINGVAS_ENGINE_THREADS`: CPU threads per generation (0 = the library's choice, the physical cores).
+    var engineThreads: Int = 0
     /// How often the heartbeat is written (the registry counts 30 s of silence as dead).
     var heartbeatInterval: Duration = .seconds(5)
     /// How long one XREADGROUP waits for a job.
@@ -42,6 +51,11 @@ struct AIWorkerConfiguration: Sendable {
         jobLease = reader.duration("PINGVAS_JOB_LEASE", default: .seconds(300))
         shutdownGrace = reader.duration("PINGVAS_WORKER_SHUTDOWN_GRACE", default: .seconds(100))
         if jobLease < .seconds(1) { reader.reject("PINGVAS_JOB_LEASE", because: "at least 1s") }
+        sdLibrary = reader.optionalString("PINGVAS_SD_LIBRARY")
+        engineMemoryMB = reader.int("PINGVAS_ENGINE_MEMORY_MB", default: 12000)
+        if engineMemoryMB < 256 { reader.reject("PINGVAS_ENGINE_MEMORY_MB", because: "at least 256") }
+        engineThreads = reader.int("PINGVAS_ENGINE_THREADS", default: 0)
+        if engineThreads < 0 { reader.reject("PINGVAS_ENGINE_THREADS", because: "0 (automatic) or more") }
     }
 
     init(service: ServiceConfiguration, queues: [String], storageDir: String, workerID: String, modelsDir: String = "/models",

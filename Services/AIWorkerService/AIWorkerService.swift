@@ -5,6 +5,10 @@ import ServiceKit
 @main
 struct AIWorkerService {
     static func main() async throws {
+        let arguments = CommandLine.arguments.dropFirst()
+        if arguments.first == "generate" {
+            exit(await GenerateCommand.main(Array(arguments.dropFirst())))
+        }
         let configuration = ServiceApplication.loadConfiguration { AIWorkerConfiguration(reader: &$0) }
         ServiceLogging.bootstrap(serviceID: configuration.service.serviceID, level: configuration.service.logLevel)
         try await ServiceApplication.run(Self.build(configuration))

@@ -7,8 +7,7 @@ import ServiceLifecycle
 enum AIWorkerServices {
     static func make(configuration: AIWorkerConfiguration, redis: RedisPool, logger: Logger) throws -> [any Service] {
         let catalog = try configuration.catalogPath.map(WorkerCatalog.load(path:)) ?? .builtIn
-        // The stable-diffusion.cpp engine (issue 4) registers here when its library is present.
-        let engines: [String: any ImageEngine] = ["preview": PreviewEngine(stepDelay: configuration.previewStepDelay)]
+        let engines = makeEngines(configuration: configuration, logger: logger)
         logger.info("engines ready", metadata: [
             "engines": "\(engines.keys.sorted().joined(separator: ","))",
             "models": "\(catalog.models.keys.sorted().joined(separator: ","))",
@@ -23,12 +22,30 @@ enum AIWorkerServices {
         )
         let heartbeat = HeartbeatService(
             redis: redis, key: keys.workers, workerID: configuration.workerID, pools: configuration.queues, engines: engines,
-            primaryEngine: "preview", catalog: catalog, status: status, interval: configuration.heartbeatInterval, logger: logger
+            primaryEngine: engines["sdcpp"] == nil ? "preview" : "sdcpp", catalog: catalog, status: status, interval: configuration.heartbeatInterval, logger: logger
         )
         let worker = JobWorker(
             redis: redis, streams: configuration.queues.map(keys.queue), workerID: configuration.workerID, processor: processor,
             status: status, lease: configuration.jobLease, readBlock: configuration.readBlock, logger: logger
         )
         return [heartbeat, worker]
+    }
+
+    /// The preview engine always; stable-diffusion.cpp when its shim loads (said at start-up either way).
+    static func makeEngines(configuration: AIWorkerConfiguration, logger: Logger) -> [String: any ImageEngine] {
+        var engines: [String: any ImageEngine] = ["preview": PreviewEngine(stepDelay: configuration.previewStepDelay)]
+        let path = StableDiffusionLibrary.resolvePath(configuration.sdLibrary)
+        switch StableDiffusionLibrary.load(path: path) {
+        case .success(let library):
+            StableDiffusionLibrary.setLogger(logger)
+            engines["sdcpp"] = StableDiffusionEngine(
+                library: library, memoryBudgetBytes: UInt64(configuration.engineMemoryMB) << 20,
+                threads: configuration.engineThreads, logger: logger
+            )
+            logger.info("engine: stable-diffusion.cpp ready", metadata: ["library": "\(path)", "version": "\(library.version)"])
+        case .failure(let error):
+            logger.notice("engine: preview only", metadata: ["reason": "\(error.message)"])
+        }
+        return engines
     }
 }

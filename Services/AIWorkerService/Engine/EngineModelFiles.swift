@@ -1,7 +1,7 @@
 /// Absolute paths of a model's weight files (catalog paths resolved against `PINGVAS_MODELS_DIR`).
 ///
 /// Field names follow stable-diffusion.cpp's context parameters; all nil for the preview engine.
-struct EngineModelFiles: Sendable, Equatable {
+struct EngineModelFiles: Sendable, Hashable {
     var checkpoint: String?
     var diffusionModel: String?
     var clipL: String?
