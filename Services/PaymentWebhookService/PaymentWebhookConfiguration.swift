@@ -29,6 +29,9 @@ struct PaymentWebhookConfiguration: Sendable {
     var retryCap: Duration
     /// Attempts after which a delivery is marked `failed` (kept, never deleted).
     var maxAttempts: Int
+    /// The stream `plan.changed` events go to (docs/pipeline.md); not read from the environment,
+    /// tests set their own so parallel tests on one Redis never share it.
+    var planEventsStream = "pingvas:events:plan"
 
     init(reader: inout ConfigurationReader) {
         service = .read(serviceID: "payment-webhook", defaultPort: 8083, needsDatabase: true, needsRedis: true, from: &reader)

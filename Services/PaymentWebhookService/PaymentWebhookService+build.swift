@@ -34,15 +34,20 @@ func buildApplication(configuration: PaymentWebhookConfiguration, logger: Logger
     DeliveryAdminController(repository: PostgresDeliveryRepository(pool: postgres), acceptTestMode: configuration.acceptTestMode)
         .addRoutes(to: router)
 
+    let applier = EventApplier(
+        variants: configuration.variants, credits: credits, plans: PlanAnnouncer(stream: configuration.planEventsStream), logger: logger
+    )
     let processor = DeliveryProcessor(
-        pool: postgres, applier: EventApplier(variants: configuration.variants, credits: credits, logger: logger),
+        pool: postgres, applier: applier,
         pollInterval: configuration.pollInterval, retryBase: configuration.retryBase, retryCap: configuration.retryCap,
         maxAttempts: configuration.maxAttempts, ready: { migrations.isDone }, logger: logger
     )
-    // Shutdown runs in reverse: server (checkout), processor, then the HTTP client, migrations and pools.
+    guard let redis = dependencies.redis else { preconditionFailure("payment-webhook needs PINGVAS_REDIS_URL") }
+    let relay = OutboxRelay(pool: postgres, redis: redis, interval: configuration.pollInterval, ready: { migrations.isDone }, logger: logger)
+    // Shutdown runs in reverse: server (checkout), processor, relay, then the HTTP client, migrations and pools.
     return ServiceApplication.make(
         responder: router.buildResponder(), configuration: configuration.service, dependencies: dependencies,
-        services: [migrations, HTTPClientCloser(http: http), processor], logger: logger
+        services: [migrations, HTTPClientCloser(http: http), relay, processor], logger: logger
     )
 }
 

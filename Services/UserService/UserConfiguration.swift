@@ -13,6 +13,12 @@ struct UserConfiguration: Sendable {
     var passwordHashCost: Int
     var accessTokenLifetime: Duration
     var refreshTokenLifetime: Duration
+    /// The stream of `plan.changed` events and this service's consumer group on it (docs/pipeline.md);
+    /// not read from the environment, tests set their own.
+    var planEventsStream = "pingvas:events:plan"
+    var planEventsGroup = "user"
+    /// A plan event pending this long on a dead replica is claimed by another.
+    var planEventLease = Duration.seconds(60)
 
     init(reader: inout ConfigurationReader) {
         service = .read(serviceID: "user", defaultPort: 8081, needsDatabase: true, needsRedis: true, from: &reader)

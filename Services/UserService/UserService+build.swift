@@ -1,3 +1,4 @@
+import Foundation
 import Hummingbird
 import Logging
 import PingvasCrypto
@@ -29,14 +30,26 @@ func buildApplication(configuration: UserConfiguration) async throws -> some App
     InternalCreditsController(ledger: ledger).addRoutes(to: router.group("/internal/credits"))
     InternalUsersController(users: users).addRoutes(to: router.group("/internal/users"))
 
+    guard let redis = dependencies.redis else { throw UserServiceError.noRedis }
+    let plans = PlanChangedConsumer(
+        redis: redis, users: users, stream: configuration.planEventsStream, group: configuration.planEventsGroup,
+        consumer: "\(ProcessInfo.processInfo.hostName)-\(ProcessInfo.processInfo.processIdentifier)", lease: configuration.planEventLease,
+        ready: { migrations.isDone }, logger: logger
+    )
     return ServiceApplication.make(
         responder: router.buildResponder(), configuration: configuration.service, dependencies: dependencies,
-        services: [migrations], logger: logger
+        services: [migrations, plans], logger: logger
     )
 }
 
 enum UserServiceError: Error, CustomStringConvertible {
     case noDatabase
+    case noRedis
 
-    var description: String { "the user service needs PINGVAS_DATABASE_URL" }
+    var description: String {
+        switch self {
+        case .noDatabase: "the user service needs PINGVAS_DATABASE_URL"
+        case .noRedis: "the user service needs PINGVAS_REDIS_URL"
+        }
+    }
 }

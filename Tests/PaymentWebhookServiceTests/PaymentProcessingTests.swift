@@ -126,22 +126,6 @@ import Testing
         #expect(fake.granted.map(\.reference) == ["ls-order:8200"])
     }
 
-    @Test func refundsAreKeptAsFailedUntilCreditsCanBeTakenBack() async throws {
-        let fake = FakeUserService()
-        try await fake.run { userURL in
-            let harness = try PaymentTestHarness(userURL: userURL)
-            defer { Task { await harness.pool.close() } }
-            try await buildApplication(configuration: harness.configuration).test(.router) { client in
-                try await harness.waitUntilReady(client)
-                _ = try await harness.deliver(client, LemonSqueezyPayloads.order("order_refunded", id: 8300, user: UserID().description, status: "refunded"))
-                try await harness.waitUntilSettled()
-                let rows = try await harness.deliveries()
-                #expect(rows.map(\.status) == ["failed"])
-                #expect(rows.first?.error?.contains("refund") == true)
-            }
-        }
-    }
-
     @Test func aUserWithoutASubscriptionHasTheFreePlan() async throws {
         let fake = FakeUserService()
         try await fake.run { userURL in

@@ -29,8 +29,11 @@ struct PaymentTestHarness: Sendable {
             "PINGVAS_WEBHOOK_POLL_INTERVAL": "50ms", "PINGVAS_WEBHOOK_RETRY_BASE": "50ms", "PINGVAS_WEBHOOK_RETRY_CAP": "200ms",
             "PINGVAS_WEBHOOK_MAX_ATTEMPTS": "40",
         ]) { given, _ in given })
-        configuration = PaymentWebhookConfiguration(reader: &reader)
+        var configuration = PaymentWebhookConfiguration(reader: &reader)
         try reader.validate()
+        // Parallel tests share one Redis: each gets a plan-event stream of its own.
+        configuration.planEventsStream = TestStack.uniqueName("plan-events")
+        self.configuration = configuration
         pool = PostgresPool(
             configuration: PostgresConfiguration(url: servers.databaseURL, schema: configuration.service.databaseSchema, maxConnections: 2),
             logger: Logger(label: "test")

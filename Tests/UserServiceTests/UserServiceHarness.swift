@@ -33,9 +33,12 @@ enum UserServiceHarness {
 
     /// Runs `body` against a fresh application once its migrations are applied (`/readyz` is 200).
     static func withApp(
-        _ overrides: [String: String] = [:], _ body: @escaping @Sendable (APIClient) async throws -> Void
+        _ overrides: [String: String] = [:], adjust: (inout UserConfiguration) -> Void = { _ in },
+        _ body: @escaping @Sendable (APIClient) async throws -> Void
     ) async throws {
-        let app = try await buildApplication(configuration: configuration(overrides))
+        var configuration = try configuration(overrides)
+        adjust(&configuration)
+        let app = try await buildApplication(configuration: configuration)
         try await app.test(.router) { client in
             let api = APIClient(client: client)
             let ready = await eventually(timeout: .seconds(30)) {

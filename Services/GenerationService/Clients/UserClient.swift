@@ -5,7 +5,8 @@ import ServiceKit
 
 /// user's internal credit API, as generation uses it.
 protocol CreditLedger: Sendable {
-    /// Holds `amount` for `job`; idempotent by job id. 402 `insufficient-credits` when the balance is too low.
+    /// Holds `amount` for `job`; idempotent by job id. 402 `insufficient-credits` when the balance is too
+    /// low, 402 `credits-debt` while a refund has left the account in debt.
     func hold(user: UserID, job: JobID, amount: Credits) async throws -> CreditHoldResponse
 
     /// Captures or releases the hold of `job`; idempotent. Throws when user could not be asked, so
@@ -38,6 +39,14 @@ struct UserClient: CreditLedger {
             return hold
         case 402:
             let upstream = UpstreamProblem.passThrough(response)
+            if let upstream, upstream.type == "credits-debt" {
+                // A refund left the account in debt: the user must pay, not just wait for credits.
+                throw Problem(
+                    HTTPResponse.Status(code: 402, reasonPhrase: "Payment Required"), type: "credits-debt", title: "Credits in debt",
+                    detail: upstream.detail ?? "A refunded payment left your credits in debt; new generations are refused until it is repaid.",
+                    extensions: upstream.extensions
+                )
+            }
             throw Problem(
                 HTTPResponse.Status(code: 402, reasonPhrase: "Payment Required"), type: "insufficient-credits", title: "Insufficient credits",
                 detail: upstream?.detail ?? "Your credit balance does not cover this generation (\(amount) credits).",

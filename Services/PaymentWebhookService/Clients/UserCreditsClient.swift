@@ -2,13 +2,14 @@ import Core
 import Foundation
 import HTTPClient
 
-/// `CreditGranter` over HTTP: `POST <user>/internal/credits/grants {user_id, amount, reason, reference}`.
-struct UserCreditsClient: CreditGranter {
+/// `UserCredits` over HTTP: `POST <user>/internal/credits/grants` and `.../debits`, both with
+/// `{user_id, amount, reason, reference}`.
+struct UserCreditsClient: UserCredits {
     let baseURL: String
     let http: CurlHTTPClient
     let timeout: Duration
 
-    struct GrantRequest: Encodable {
+    struct LedgerRequest: Encodable {
         var userID: String
         var amount: Int64
         var reason: String
@@ -20,10 +21,18 @@ struct UserCreditsClient: CreditGranter {
     }
 
     func grant(user: UserID, amount: Int64, reason: String, reference: String) async throws {
-        let body = try JSONEncoder().encode(GrantRequest(userID: user.description, amount: amount, reason: reason, reference: reference))
+        try await post("grants", user: user, amount: amount, reason: reason, reference: reference)
+    }
+
+    func debit(user: UserID, amount: Int64, reason: String, reference: String) async throws {
+        try await post("debits", user: user, amount: amount, reason: reason, reference: reference)
+    }
+
+    private func post(_ kind: String, user: UserID, amount: Int64, reason: String, reference: String) async throws {
+        let body = try JSONEncoder().encode(LedgerRequest(userID: user.description, amount: amount, reason: reason, reference: reference))
         let response = try await http.execute(
             HTTPClientRequest(
-                method: "POST", url: baseURL + "/internal/credits/grants", headers: ["Content-Type": "application/json"],
+                method: "POST", url: baseURL + "/internal/credits/" + kind, headers: ["Content-Type": "application/json"],
                 body: Array(body), timeout: timeout
             )
         )
@@ -31,9 +40,9 @@ struct UserCreditsClient: CreditGranter {
         case 200..<300:
             return
         case 404, 409, 422:
-            throw ProcessingError.permanent("user service refused grant \(reference) with status \(response.status)")
+            throw ProcessingError.permanent("user service refused \(kind) \(reference) with status \(response.status)")
         default:
-            throw ProcessingError.retry("user service answered grant \(reference) with status \(response.status)")
+            throw ProcessingError.retry("user service answered \(kind) \(reference) with status \(response.status)")
         }
     }
 }

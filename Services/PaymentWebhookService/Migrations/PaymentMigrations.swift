@@ -54,5 +54,39 @@ enum PaymentMigrations {
                 CREATE INDEX orders_user ON orders (user_id);
                 """
         ),
+        Migration(
+            version: 3, name: "refunds_and_plan_events",
+            sql: """
+                -- What each paid subscription invoice granted, so a refund takes back exactly that.
+                CREATE TABLE invoices (
+                    ls_invoice_id      bigint PRIMARY KEY,
+                    ls_subscription_id bigint NOT NULL,
+                    user_id            uuid NOT NULL,
+                    credits            bigint NOT NULL CHECK (credits >= 0),
+                    created_at         timestamptz NOT NULL DEFAULT now(),
+                    refunded_at        timestamptz
+                );
+                CREATE INDEX invoices_user ON invoices (user_id);
+                ALTER TABLE orders ADD COLUMN refunded_at timestamptz;
+
+                -- The plan last announced for each user; changed_at orders the plan.changed events.
+                CREATE TABLE user_plans (
+                    user_id    uuid PRIMARY KEY,
+                    plan       text NOT NULL,
+                    changed_at timestamptz NOT NULL
+                );
+
+                -- Integration events written with the state change, relayed to Redis streams.
+                CREATE TABLE outbox (
+                    id         bigserial PRIMARY KEY,
+                    stream     text NOT NULL,
+                    envelope   text NOT NULL,
+                    created_at timestamptz NOT NULL DEFAULT now(),
+                    sent_at    timestamptz
+                );
+                CREATE INDEX outbox_unsent ON outbox (id) WHERE sent_at IS NULL;
+                CREATE INDEX outbox_sent_at ON outbox (sent_at) WHERE sent_at IS NOT NULL;
+                """
+        ),
     ]
 }

@@ -6,11 +6,15 @@ import PostgresClient
 /// Applies one stored Lemon Squeezy event inside the processor's transaction.
 ///
 /// Subscription state follows the event's `updated_at`, so the order of arrival does not matter;
-/// credits go through the user service's grants, idempotent by reference (`ls-invoice:<id>`,
-/// `ls-order:<id>`), so applying an event twice (a retry after a crash) grants once.
+/// a change of the user's effective plan writes a `plan.changed` outbox row in the same
+/// transaction. Credits go through the user service's grants, idempotent by reference
+/// (`ls-invoice:<id>`, `ls-order:<id>`), so applying an event twice (a retry after a crash) grants
+/// once; refunds take back what the order or invoice granted (`ls-refund:order:<id>`,
+/// `ls-refund:invoice:<id>`), also once.
 struct EventApplier: Sendable {
     let variants: VariantCatalog
-    let credits: any CreditGranter
+    let credits: any UserCredits
+    let plans: PlanAnnouncer
     let logger: Logger
 
     /// Applies `body`; returns a short note for the delivery row, or throws `ProcessingError`.
@@ -33,9 +37,10 @@ struct EventApplier: Sendable {
             return "no effect: status follows subscription_updated"
         case .orderCreated:
             return try await applyOrder(event, on: connection)
-        case .orderRefunded, .subscriptionPaymentRefunded:
-            // Kept as failed, so it can be replayed once user has a debit route to take credits back.
-            throw ProcessingError.permanent("refund take-back is not implemented yet (needs a user-service debit route)")
+        case .orderRefunded:
+            return try await applyOrderRefund(event, on: connection)
+        case .subscriptionPaymentRefunded:
+            return try await applyInvoiceRefund(event, on: connection)
         }
     }
 
@@ -66,8 +71,11 @@ struct EventApplier: Sendable {
         logger.info(
             "subscription event", metadata: ["user_id": "\(owner)", "subscription_id": "\(id)", "status": "\(status)", "applied": "\(applied)"]
         )
-        // TODO(issue 6): tell the user service about plan changes through an integration event.
-        return applied ? nil : "older than the stored state; not applied"
+        guard applied else { return "older than the stored state; not applied" }
+        if let plan = try await plans.announce(user: owner, source: "ls-subscription:\(id)", on: connection) {
+            logger.info("plan changed", metadata: ["user_id": "\(owner)", "plan": "\(plan.rawValue)", "subscription_id": "\(id)"])
+        }
+        return nil
     }
 
     func applyInvoicePaid(_ event: LemonSqueezyEvent, on connection: PostgresConnection) async throws -> String? {
@@ -77,14 +85,24 @@ struct EventApplier: Sendable {
             throw ProcessingError.permanent("not a subscription invoice")
         }
         guard attributes.status == "paid" else { return "invoice not paid; nothing granted" }
-        // A proration invoice of a plan change is not a new month of credits.
-        if let reason = attributes.billingReason, reason != "initial" && reason != "renewal" {
-            return "billing_reason \(reason); nothing granted"
-        }
         guard let subscription = try await PostgresSubscriptionRepository.find(subscriptionID, on: connection) else {
             throw ProcessingError.retry("subscription \(subscriptionID) of invoice \(invoiceID) is not known yet")
         }
-        guard let monthly = variants[subscription.variantID]?.monthlyCredits, monthly > 0 else { return "plan grants no monthly credits" }
+        var monthly = variants[subscription.variantID]?.monthlyCredits ?? 0
+        var note: String?
+        // A proration invoice of a plan change is not a new month of credits.
+        if let reason = attributes.billingReason, reason != "initial" && reason != "renewal" {
+            monthly = 0
+            note = "billing_reason \(reason); nothing granted"
+        } else if monthly <= 0 {
+            monthly = 0
+            note = "plan grants no monthly credits"
+        }
+        // Recorded even when nothing is granted, so a refund of this invoice knows there is nothing to take back.
+        try await PostgresInvoiceRepository.record(
+            invoice: invoiceID, subscription: subscriptionID, user: subscription.userID, credits: monthly, on: connection
+        )
+        guard monthly > 0 else { return note }
         try await credits.grant(
             user: subscription.userID, amount: monthly, reason: "\(subscription.plan.rawValue) plan monthly credits",
             reference: "ls-invoice:\(invoiceID)"

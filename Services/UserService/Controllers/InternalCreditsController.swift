@@ -5,7 +5,7 @@ import Hummingbird
 import Logging
 import ServiceKit
 
-/// `/internal/credits/...`: holds, captures, releases and grants, called by generation and
+/// `/internal/credits/...`: holds, captures, releases, grants and debits, called by generation and
 /// payment-webhook (never routed by the gateway). Every call is idempotent.
 struct InternalCreditsController<Context: Hummingbird.RequestContext>: Sendable {
     let ledger: any CreditLedgerRepository
@@ -17,6 +17,7 @@ struct InternalCreditsController<Context: Hummingbird.RequestContext>: Sendable 
         group.post("holds/:job_id/capture", use: capture)
         group.post("holds/:job_id/release", use: release)
         group.post("grants", use: grant)
+        group.post("debits", use: debit)
     }
 
     struct SettleResponse: Encodable, Sendable {
@@ -24,6 +25,7 @@ struct InternalCreditsController<Context: Hummingbird.RequestContext>: Sendable 
         var balance: Int64
     }
 
+    /// Body of grants and debits: `{user_id, amount, reason, reference}`.
     struct GrantRequest: Decodable {
         var userID: UserID?
         var amount: Int64?
@@ -36,8 +38,17 @@ struct InternalCreditsController<Context: Hummingbird.RequestContext>: Sendable 
         }
     }
 
+    /// Answer of grants and debits: the account after the call, and for a new debit what became debt.
     struct GrantResponse: Encodable, Sendable {
         var balance: Int64
+        var debt: Int64
+        var shortfall: Int64?
+
+        init(_ account: CreditAccount, shortfall: Int64? = nil) {
+            balance = account.balance
+            debt = account.debt
+            self.shortfall = shortfall
+        }
     }
 
     @Sendable func hold(_ request: Request, context: Context) async throws -> JSONBody<CreditHoldResponse> {
@@ -51,6 +62,8 @@ struct InternalCreditsController<Context: Hummingbird.RequestContext>: Sendable 
             return JSONBody(.ok, CreditHoldResponse(holdID: holdID, balance: Credits(balance)))
         case .insufficient(let balance):
             throw Problem.insufficientCredits(balance: balance, required: amount)
+        case .inDebt(let debt, let balance):
+            throw Problem.creditsDebt(debt: debt, balance: balance)
         case .unknownUser:
             throw Problem.notFound("No credit account for this user.")
         case .mismatch:
@@ -80,6 +93,40 @@ struct InternalCreditsController<Context: Hummingbird.RequestContext>: Sendable 
     }
 
     @Sendable func grant(_ request: Request, context: Context) async throws -> JSONBody<GrantResponse> {
+        let (userID, amount, reason, reference) = try await Self.validated(request, context: context)
+        switch try await ledger.grant(userID: userID, amount: amount, reason: reason, reference: reference) {
+        case .granted(let account):
+            context.logger.info("credits granted", metadata: ["user_id": "\(userID)", "amount": "\(amount)", "reference": "\(reference)"])
+            return JSONBody(.ok, GrantResponse(account))
+        case .unknownUser:
+            throw Problem.notFound("No credit account for this user.")
+        case .mismatch:
+            throw Problem.idempotencyConflict("This reference was already used for another user or amount.")
+        }
+    }
+
+    /// `POST /internal/credits/debits`: takes credits back (a refunded payment). What the balance
+    /// cannot cover becomes debt; a repeat with the same reference takes nothing more.
+    @Sendable func debit(_ request: Request, context: Context) async throws -> JSONBody<GrantResponse> {
+        let (userID, amount, reason, reference) = try await Self.validated(request, context: context)
+        switch try await ledger.debit(userID: userID, amount: amount, reason: reason, reference: reference) {
+        case .debited(let account, let shortfall):
+            if let shortfall {
+                context.logger.notice(
+                    "credits taken back",
+                    metadata: ["user_id": "\(userID)", "amount": "\(amount)", "reference": "\(reference)", "shortfall": "\(shortfall)"]
+                )
+            }
+            return JSONBody(.ok, GrantResponse(account, shortfall: shortfall))
+        case .unknownUser:
+            throw Problem.notFound("No credit account for this user.")
+        case .mismatch:
+            throw Problem.idempotencyConflict("This reference was already used for another user or amount.")
+        }
+    }
+
+    /// The fields of a grant or debit body, or 422 naming each bad one.
+    static func validated(_ request: Request, context: Context) async throws -> (UserID, Int64, String, String) {
         let body = try await request.decode(as: GrantRequest.self, context: context)
         var errors: [String: String] = [:]
         if body.userID == nil { errors["user_id"] = "is required" }
@@ -93,15 +140,6 @@ struct InternalCreditsController<Context: Hummingbird.RequestContext>: Sendable 
         let reference = body.reference ?? ""
         if !(1...200).contains(reference.count) { errors["reference"] = reference.isEmpty ? "is required" : "must be at most 200 characters" }
         guard errors.isEmpty, let userID = body.userID, let amount = body.amount else { throw Problem.validation(errors) }
-
-        switch try await ledger.grant(userID: userID, amount: amount, reason: reason, reference: reference) {
-        case .granted(let balance):
-            context.logger.info("credits granted", metadata: ["user_id": "\(userID)", "amount": "\(amount)", "reference": "\(reference)"])
-            return JSONBody(.ok, GrantResponse(balance: balance))
-        case .unknownUser:
-            throw Problem.notFound("No credit account for this user.")
-        case .mismatch:
-            throw Problem.idempotencyConflict("This reference was already used for another user or amount.")
-        }
+        return (userID, amount, reason, reference)
     }
 }

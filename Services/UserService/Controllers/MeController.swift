@@ -24,16 +24,20 @@ struct MeController<Context: Hummingbird.RequestContext>: Sendable {
         var roles: [String]
         var plan: String
         var credits: Int64
+        /// Credits a refund took back beyond the balance; new jobs are refused while above zero.
+        var creditDebt: Int64
 
         enum CodingKeys: String, CodingKey {
             case id, email, roles, plan, credits
             case displayName = "display_name"
+            case creditDebt = "credit_debt"
         }
     }
 
     struct EntryResponse: Encodable, Sendable {
         var id: String
         var amount: Int64
+        var debtChange: Int64
         var kind: String
         var reason: String?
         var reference: String?
@@ -42,6 +46,7 @@ struct MeController<Context: Hummingbird.RequestContext>: Sendable {
 
         enum CodingKeys: String, CodingKey {
             case id, amount, kind, reason, reference
+            case debtChange = "debt_change"
             case jobID = "job_id"
             case createdAt = "created_at"
         }
@@ -49,6 +54,7 @@ struct MeController<Context: Hummingbird.RequestContext>: Sendable {
         init(_ entry: LedgerEntry) {
             id = String(entry.id)
             amount = entry.amount
+            debtChange = entry.debtChange
             kind = entry.kind
             reason = entry.reason
             reference = entry.reference
@@ -61,6 +67,7 @@ struct MeController<Context: Hummingbird.RequestContext>: Sendable {
             var container = encoder.container(keyedBy: CodingKeys.self)
             try container.encode(id, forKey: .id)
             try container.encode(amount, forKey: .amount)
+            try container.encode(debtChange, forKey: .debtChange)
             try container.encode(kind, forKey: .kind)
             try container.encode(reason, forKey: .reason)
             try container.encode(reference, forKey: .reference)
@@ -71,17 +78,19 @@ struct MeController<Context: Hummingbird.RequestContext>: Sendable {
 
     struct CreditsResponse: Encodable, Sendable {
         var balance: Int64
+        var debt: Int64
         var entries: [EntryResponse]
         var nextCursor: String?
 
         enum CodingKeys: String, CodingKey {
-            case balance, entries
+            case balance, debt, entries
             case nextCursor = "next_cursor"
         }
 
         func encode(to encoder: any Encoder) throws {
             var container = encoder.container(keyedBy: CodingKeys.self)
             try container.encode(balance, forKey: .balance)
+            try container.encode(debt, forKey: .debt)
             try container.encode(entries, forKey: .entries)
             try container.encode(nextCursor, forKey: .nextCursor)
         }
@@ -90,10 +99,10 @@ struct MeController<Context: Hummingbird.RequestContext>: Sendable {
     @Sendable func me(_ request: Request, context: Context) async throws -> JSONBody<MeResponse> {
         let caller = try CallerIdentity.require(request)
         guard let user = try await users.find(id: caller.userID) else { throw Problem.notFound("The user no longer exists.") }
-        let balance = try await ledger.balance(userID: user.id) ?? 0
+        let account = try await ledger.account(userID: user.id) ?? CreditAccount(balance: 0, debt: 0)
         return JSONBody(.ok, MeResponse(
             id: user.id.description, email: user.email, displayName: user.displayName,
-            roles: user.roles, plan: user.plan.rawValue, credits: balance))
+            roles: user.roles, plan: user.plan.rawValue, credits: account.balance, creditDebt: account.debt))
     }
 
     @Sendable func credits(_ request: Request, context: Context) async throws -> JSONBody<CreditsResponse> {
@@ -110,11 +119,11 @@ struct MeController<Context: Hummingbird.RequestContext>: Sendable {
         }
         guard errors.isEmpty else { throw Problem.validation(errors) }
 
-        guard let balance = try await ledger.balance(userID: caller.userID) else { throw Problem.notFound("The user no longer exists.") }
+        guard let account = try await ledger.account(userID: caller.userID) else { throw Problem.notFound("The user no longer exists.") }
         // One extra row tells whether another page follows.
         let page = try await ledger.entries(userID: caller.userID, before: before, limit: limit + 1)
         let entries = Array(page.prefix(limit))
         let nextCursor = page.count > limit ? entries.last.map { String($0.id) } : nil
-        return JSONBody(.ok, CreditsResponse(balance: balance, entries: entries.map(EntryResponse.init), nextCursor: nextCursor))
+        return JSONBody(.ok, CreditsResponse(balance: account.balance, debt: account.debt, entries: entries.map(EntryResponse.init), nextCursor: nextCursor))
     }
 }

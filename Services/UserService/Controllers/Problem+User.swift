@@ -26,6 +26,16 @@ extension Problem {
         )
     }
 
+    /// A refund took back more than the balance held; no job is accepted until the debt is repaid.
+    static func creditsDebt(debt: Int64, balance: Int64) -> Problem {
+        Problem(
+            HTTPResponse.Status(code: 402, reasonPhrase: "Payment Required"), type: "credits-debt", title: "Credits in debt",
+            detail: "A refunded payment took back \(debt) credits more than your balance held. New generations are refused until "
+                + "a purchase or the next monthly grant repays the debt.",
+            extensions: ["debt": .int(Int(debt)), "balance": .int(Int(balance))]
+        )
+    }
+
     static func holdSettled(status: String) -> Problem {
         Problem(
             .conflict, type: "hold-settled", title: "Hold already settled",

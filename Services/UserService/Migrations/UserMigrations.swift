@@ -4,7 +4,7 @@ import PostgresClient
 ///
 /// Never edit an applied migration (its checksum is recorded); add the next version instead.
 enum UserMigrations {
-    static let all: [Migration] = [createUsers, createRefreshTokens, createCreditLedger]
+    static let all: [Migration] = [createUsers, createRefreshTokens, createCreditLedger, creditDebt, planChanges]
 
     static let createUsers = Migration(
         version: 1, name: "create_users",
@@ -77,6 +77,31 @@ enum UserMigrations {
             CREATE UNIQUE INDEX credit_entries_job_kind_key ON credit_entries (job_id, kind) WHERE job_id IS NOT NULL;
             -- Grants are idempotent by reference (payments retry; the signup grant is 'signup:<user id>').
             CREATE UNIQUE INDEX credit_entries_grant_reference_key ON credit_entries (reference) WHERE kind = 'grant';
+            """
+    )
+
+    /// Take-backs (refunds) that exceed the balance become debt instead of a negative balance.
+    ///
+    /// `credit_entries.amount` stays the signed change of what the user owns net (balance minus
+    /// debt); `debt_change` is the signed change of the debt, so the balance changed by
+    /// `amount + debt_change`. Debits are idempotent by reference, like grants.
+    static let creditDebt = Migration(
+        version: 4, name: "credit_debt",
+        sql: """
+            ALTER TABLE credit_accounts ADD COLUMN debt bigint NOT NULL DEFAULT 0 CHECK (debt >= 0);
+            ALTER TABLE credit_entries ADD COLUMN debt_change bigint NOT NULL DEFAULT 0;
+            ALTER TABLE credit_entries DROP CONSTRAINT credit_entries_kind_check;
+            ALTER TABLE credit_entries ADD CONSTRAINT credit_entries_kind_check
+                CHECK (kind IN ('grant', 'hold', 'capture', 'release', 'debit'));
+            CREATE UNIQUE INDEX credit_entries_debit_reference_key ON credit_entries (reference) WHERE kind = 'debit';
+            """
+    )
+
+    /// When the plan last changed through a `plan.changed` event: older events are ignored.
+    static let planChanges = Migration(
+        version: 5, name: "plan_changes",
+        sql: """
+            ALTER TABLE users ADD COLUMN plan_changed_at timestamptz;
             """
     )
 }

@@ -6,6 +6,8 @@ enum HoldOutcome: Sendable, Equatable {
     case held(holdID: String, balance: Int64)
     /// Nothing was held; the balance is below the amount.
     case insufficient(balance: Int64)
+    /// Nothing was held: a refund left the account in debt, and no job starts until it is repaid.
+    case inDebt(debt: Int64, balance: Int64)
     /// The user has no credit account.
     case unknownUser
     /// The job id already holds credits for another user or amount.
@@ -23,8 +25,18 @@ enum SettleOutcome: Sendable, Equatable {
 
 /// What `CreditLedgerRepository.grant` did.
 enum GrantOutcome: Sendable, Equatable {
-    /// Granted now, or earlier under the same reference; `balance` is the user's current balance.
-    case granted(balance: Int64)
+    /// Granted now (debt repaid first), or earlier under the same reference; the account as it is now.
+    case granted(CreditAccount)
+    case unknownUser
+    /// The reference was already used for another user or amount.
+    case mismatch
+}
+
+/// What `CreditLedgerRepository.debit` did.
+enum DebitOutcome: Sendable, Equatable {
+    /// Taken now, or earlier under the same reference (`shortfall` nil); the account as it is now.
+    /// `shortfall` is what the balance could not cover and became debt.
+    case debited(CreditAccount, shortfall: Int64?)
     case unknownUser
     /// The reference was already used for another user or amount.
     case mismatch

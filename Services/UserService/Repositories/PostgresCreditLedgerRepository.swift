@@ -6,13 +6,14 @@ import PostgresClient
 ///
 /// Every change is one transaction of conditional statements: the unique keys make repeats
 /// no-ops, and `UPDATE ... WHERE balance >= amount` lets concurrent holds queue on the account
-/// row, each seeing the balance the previous one left.
+/// row, each seeing the balance the previous one left. While the account has debt, holds are
+/// refused and credits that come back (releases, grants) repay the debt first.
 struct PostgresCreditLedgerRepository: CreditLedgerRepository {
     let pool: PostgresPool
 
-    func balance(userID: UserID) async throws -> Int64? {
-        let rows = try await pool.query("SELECT balance FROM credit_accounts WHERE user_id = $1", userID.uuid)
-        return try rows.first?.decode(Int64.self, "balance")
+    func account(userID: UserID) async throws -> CreditAccount? {
+        let rows = try await pool.query("SELECT balance, debt FROM credit_accounts WHERE user_id = $1", userID.uuid)
+        return try rows.first.map { CreditAccount(balance: try $0.decode(Int64.self, "balance"), debt: try $0.decode(Int64.self, "debt")) }
     }
 
     func entries(userID: UserID, before: Int64?, limit: Int) async throws -> [LedgerEntry] {
@@ -44,24 +45,24 @@ struct PostgresCreditLedgerRepository: CreditLedgerRepository {
                 let debited = try await connection.query(
                     """
                     UPDATE credit_accounts SET balance = balance - $2, updated_at = now()
-                    WHERE user_id = $1 AND balance >= $2
+                    WHERE user_id = $1 AND balance >= $2 AND debt = 0
                     RETURNING balance
                     """,
                     userID.uuid, amount)
                 guard let balanceRow = debited.first else {
-                    let balance = try await connection.query(
-                        "SELECT balance FROM credit_accounts WHERE user_id = $1", userID.uuid
-                    ).first?.decode(Int64.self, "balance") ?? 0
+                    let account = try await connection.query("SELECT balance, debt FROM credit_accounts WHERE user_id = $1", userID.uuid).first
+                    let balance = try account?.decode(Int64.self, "balance") ?? 0
+                    let debt = try account?.decode(Int64.self, "debt") ?? 0
                     // Undo the hold row: the caller learns why, and may try again with the same job id.
-                    throw InsufficientCredits(balance: balance)
+                    throw HoldRefused(balance: balance, debt: debt)
                 }
                 try await connection.execute(
                     "INSERT INTO credit_entries (user_id, amount, kind, job_id) VALUES ($1, $2, 'hold', $3)",
                     userID.uuid, -amount, jobID.uuid)
                 return .held(holdID: holdID, balance: try balanceRow.decode(Int64.self, "balance"))
             }
-        } catch let shortfall as InsufficientCredits {
-            return .insufficient(balance: shortfall.balance)
+        } catch let refused as HoldRefused {
+            return refused.debt > 0 ? .inDebt(debt: refused.debt, balance: refused.balance) : .insufficient(balance: refused.balance)
         } catch let error as PostgresError where error.code == .foreignKeyViolation {
             return .unknownUser
         }
@@ -115,61 +116,17 @@ struct PostgresCreditLedgerRepository: CreditLedgerRepository {
             let userID = try row.decode(UUID.self, "user_id")
             let amount = try row.decode(Int64.self, "amount")
             let change = refund ? amount : 0
-            let balance = try await connection.query(
-                """
-                UPDATE credit_accounts SET balance = balance + $2, updated_at = now()
-                WHERE user_id = $1 RETURNING balance
-                """,
-                userID, change
-            ).first?.decode(Int64.self, "balance") ?? 0
+            let credited = try await Self.credit(UserID(uuid: userID), change, on: connection)
             try await connection.execute(
-                "INSERT INTO credit_entries (user_id, amount, kind, job_id) VALUES ($1, $2, $3, $4)",
-                userID, change, entryKind, jobID.uuid)
-            return .settled(status: status, balance: balance)
-        }
-    }
-
-    func grant(userID: UserID, amount: Int64, reason: String, reference: String) async throws -> GrantOutcome {
-        do {
-            return try await pool.transaction { connection -> GrantOutcome in
-                let inserted = try await connection.query(
-                    """
-                    INSERT INTO credit_entries (user_id, amount, kind, reason, reference)
-                    VALUES ($1, $2, 'grant', $3, $4)
-                    ON CONFLICT (reference) WHERE kind = 'grant' DO NOTHING
-                    RETURNING id
-                    """,
-                    userID.uuid, amount, reason, reference)
-                if inserted.isEmpty {
-                    let rows = try await connection.query(
-                        """
-                        SELECT e.user_id, e.amount, a.balance
-                        FROM credit_entries e JOIN credit_accounts a ON a.user_id = e.user_id
-                        WHERE e.kind = 'grant' AND e.reference = $1
-                        """,
-                        reference)
-                    guard let row = rows.first, try row.decode(UUID.self, "user_id") == userID.uuid,
-                        try row.decode(Int64.self, "amount") == amount
-                    else { return .mismatch }
-                    return .granted(balance: try row.decode(Int64.self, "balance"))
-                }
-                let balance = try await connection.query(
-                    """
-                    UPDATE credit_accounts SET balance = balance + $2, updated_at = now()
-                    WHERE user_id = $1 RETURNING balance
-                    """,
-                    userID.uuid, amount
-                ).first?.decode(Int64.self, "balance")
-                guard let balance else { return .unknownUser }
-                return .granted(balance: balance)
-            }
-        } catch let error as PostgresError where error.code == .foreignKeyViolation {
-            return .unknownUser
+                "INSERT INTO credit_entries (user_id, amount, kind, job_id, debt_change) VALUES ($1, $2, $3, $4, $5)",
+                userID, change, entryKind, jobID.uuid, -credited.repaid)
+            return .settled(status: status, balance: credited.account.balance)
         }
     }
 }
 
-/// Thrown inside the hold transaction to roll it back when the balance is too low.
-private struct InsufficientCredits: Error {
+/// Thrown inside the hold transaction to roll it back when the balance is too low or in debt.
+private struct HoldRefused: Error {
     let balance: Int64
+    let debt: Int64
 }

@@ -47,4 +47,13 @@ struct PostgresUserRepository: UserRepository {
         try await pool.execute(
             "UPDATE users SET password_hash = $2, updated_at = now() WHERE id = $1", id.uuid, passwordHash)
     }
+
+    func applyPlanChange(id: UserID, plan: Plan, changedAt: Date) async throws -> Bool {
+        try await pool.execute(
+            """
+            UPDATE users SET plan = $2, plan_changed_at = $3, updated_at = now()
+            WHERE id = $1 AND (plan_changed_at IS NULL OR plan_changed_at < $3)
+            """,
+            id.uuid, plan.rawValue, changedAt) == 1
+    }
 }

@@ -1,4 +1,5 @@
 import Core
+import Foundation
 
 /// Users and their credentials.
 protocol UserRepository: Sendable {
@@ -11,4 +12,7 @@ protocol UserRepository: Sendable {
     func find(id: UserID) async throws -> UserRecord?
     /// Replaces the stored password hash (after a login with outdated hash parameters).
     func updatePasswordHash(id: UserID, passwordHash: String) async throws
+    /// Sets the plan from a `plan.changed` event unless a change at `changedAt` or later was applied
+    /// already; false when nothing changed (stale, repeated, or no such user).
+    func applyPlanChange(id: UserID, plan: Plan, changedAt: Date) async throws -> Bool
 }
