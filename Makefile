@@ -4,7 +4,7 @@
 SHELL := /bin/bash
 SERVICES := gateway user generation payment-webhook gallery model-router ai-worker
 
-.PHONY: help deps build stack run stop status logs demo test check-deploy clean $(SERVICES)
+.PHONY: help deps build stack run stop status logs demo test check-deploy bench clean $(SERVICES)
 
 help:
 	@echo "make run     start PostgreSQL, Redis and all seven services (logs in .run/logs)"
@@ -13,6 +13,7 @@ help:
 	@echo "make demo    with make run up: sign up, generate an image through the gateway, save the PNG"
 	@echo "make test    run the tests against real PostgreSQL and Redis"
 	@echo "make check-deploy  validate k8s/, helm/ and docker-compose.yml offline (also part of make test)"
+	@echo "make bench   webhook deliveries stored per second vs a pgbench insert run (release build, own stack)"
 	@echo "make deps    install missing system packages (apt)"
 	@echo "make build   debug build of every executable"
 	@echo "make <id>    build one service, e.g. make gateway"
@@ -51,6 +52,9 @@ test: check-deploy
 
 check-deploy:
 	@scripts/check-deploy.sh
+
+bench:
+	@scripts/bench.sh
 
 clean: stop
 	rm -rf .run
