@@ -16,7 +16,11 @@ struct WorkerHarness {
     let configuration: AIWorkerConfiguration
     let userID = UserID()
 
-    init(lease: Duration = .seconds(300), grace: Duration = .seconds(100)) throws {
+    init(
+        lease: Duration = .seconds(300), grace: Duration = .seconds(100), queues: [String] = ["cpu-preview"],
+        catalogPath: String = TestStack.repositoryRoot.appendingPathComponent("config/models.json").path,
+        modelsDir: String = "/models", sdLibrary: String? = nil
+    ) throws {
         let servers = try TestStack.shared()
         let prefix = TestStack.uniqueName("aw")
         keys = RedisKeys(prefix: prefix)
@@ -24,10 +28,11 @@ struct WorkerHarness {
         storage = FileManager.default.temporaryDirectory.appendingPathComponent(prefix, isDirectory: true)
         var configuration = AIWorkerConfiguration(
             service: ServiceConfiguration(serviceID: "ai-worker", port: 0, redisURL: servers.redisURL),
-            queues: ["cpu-preview"], storageDir: storage.path, workerID: "\(prefix)-worker",
-            catalogPath: TestStack.repositoryRoot.appendingPathComponent("config/models.json").path,
-            jobLease: lease, shutdownGrace: grace
+            queues: queues, storageDir: storage.path, workerID: "\(prefix)-worker", modelsDir: modelsDir,
+            catalogPath: catalogPath, jobLease: lease, shutdownGrace: grace
         )
+        // Without an explicit library the worker must not pick up the one `make engine` built.
+        configuration.sdLibrary = sdLibrary ?? "/nonexistent/libpingvas-sd.so"
         configuration.keys = keys
         configuration.readBlock = .milliseconds(200)
         configuration.previewStepDelay = .milliseconds(2)
@@ -35,7 +40,7 @@ struct WorkerHarness {
         self.configuration = configuration
     }
 
-    var queue: String { keys.queue("cpu-preview") }
+    var queue: String { keys.queue(configuration.queues[0]) }
 
     func job(_ change: (inout JobRequest) -> Void = { _ in }) -> JobQueued {
         var request = JobRequest(model: "preview", prompt: "a lighthouse", width: 96, height: 64, steps: 4, cfgScale: 7, seed: 1234)
