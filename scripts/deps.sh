@@ -11,6 +11,11 @@ command -v pkg-config >/dev/null || need+=(pkg-config)
 command -v redis-server >/dev/null || need+=(redis-server)
 command -v curl >/dev/null || need+=(curl)
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
+# make engine: stable-diffusion.cpp is compiled from its PyPI sdist (CMake + Ninja) and the shim with gcc
+command -v cmake >/dev/null || need+=(cmake)
+command -v ninja >/dev/null || need+=(ninja-build)
+command -v g++ >/dev/null || need+=(g++)
+python3 -m pip --version >/dev/null 2>&1 || need+=(python3-pip)
 [ ${#need[@]} -eq 0 ] && { echo "deps: all present"; exit 0; }
 echo "deps: installing ${need[*]}"
 sudo=""; [ "$(id -u)" = 0 ] || sudo="sudo"
