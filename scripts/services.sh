@@ -56,6 +56,7 @@ start() {
     export PINGVAS_MODEL_CATALOG="${PINGVAS_MODEL_CATALOG:-$here/config/models.json}"
     export PINGVAS_MODELS_DIR="${PINGVAS_MODELS_DIR:-$dir/models}"
     export PINGVAS_WORKER_QUEUES="${PINGVAS_WORKER_QUEUES:-cpu-preview}"
+    export PINGVAS_SD_LIBRARY="${PINGVAS_SD_LIBRARY:-$here/.run/engine/lib/libpingvas-sd.so}"  # absent: preview engine only
     for id in "${services[@]}"; do
         if running "$id"; then echo "$id: already running on 127.0.0.1:$(port_of "$id")"; continue; fi
         [ -x "$bin_dir/$id" ] || { echo "services: $bin_dir/$id not built (make build)" >&2; exit 1; }
