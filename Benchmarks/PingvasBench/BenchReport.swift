@@ -5,6 +5,8 @@ struct BenchReport {
     let options: BenchOptions
     let result: LoadRun.Result
     let generatorRate: Double
+    /// CPU the load generator used during the measured run, in cores (1.0 = one core busy).
+    let generatorCores: Double
 
     func percentile(_ sorted: [Double], _ p: Double) -> Double {
         guard !sorted.isEmpty else { return .nan }
@@ -24,6 +26,7 @@ struct BenchReport {
         row("stored per second", f(rate))
         row("answer time p50 / p99 / max (ms)", "\(f(percentile(sorted, 0.50), 2)) / \(f(percentile(sorted, 0.99), 2)) / \(f(sorted.last ?? .nan, 2))")
         row("generator alone: bodies signed per second", "\(f(generatorRate, 0)) (one thread)")
+        row("generator CPU during the run (cores)", "\(f(generatorCores, 2)) of \(ProcessInfo.processInfo.activeProcessorCount)")
         if let baseline = options.baselineTPS, baseline > 0 {
             row("pgbench single-row insert, tps", f(baseline))
             if let latency = options.baselineLatencyMS { row("pgbench average latency (ms)", f(latency, 3)) }

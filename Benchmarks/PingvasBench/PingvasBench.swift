@@ -27,11 +27,21 @@ struct PingvasBench {
         )
         // Warm-up: open the connections and let the server settle; not counted.
         _ = await LoadRun(http: http, url: options.url, bodies: bodies, workerOffset: 1_000).run(connections: options.connections, for: .seconds(1))
+        let cpuBefore = Self.cpuSeconds()
         let result = await LoadRun(http: http, url: options.url, bodies: bodies, workerOffset: 0)
             .run(connections: options.connections, for: .seconds(options.duration))
+        let generatorCores = (Self.cpuSeconds() - cpuBefore) / result.elapsed
         await http.shutdown()
 
-        BenchReport(options: options, result: result, generatorRate: generatorRate).print()
+        BenchReport(options: options, result: result, generatorRate: generatorRate, generatorCores: generatorCores).print()
         if result.stored == 0 { exit(1) }
+    }
+
+    /// User plus system CPU time this process has used, in seconds.
+    static func cpuSeconds() -> Double {
+        var usage = rusage()
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        func seconds(_ time: timeval) -> Double { Double(time.tv_sec) + Double(time.tv_usec) / 1e6 }
+        return seconds(usage.ru_utime) + seconds(usage.ru_stime)
     }
 }

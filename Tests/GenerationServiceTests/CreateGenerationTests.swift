@@ -107,6 +107,19 @@ import Testing
         }
     }
 
+    @Test func debtIs402CreditsDebtAndWritesNoJob() async throws {
+        try await GenerationHarness.run { h in
+            let user = UserID()
+            h.fakes.indebted.withLock { _ = $0.insert(user) }
+            let response = try await h.post(user)
+            #expect(response.status.code == 402)
+            #expect(try GenerationHarness.problemType(response.body) == "credits-debt")
+            #expect(try GenerationHarness.object(response.body)["debt"] as? Int == 40)
+            let list = try await h.get("/api/v1/generations", user)
+            #expect((try GenerationHarness.object(list.body)["items"] as? [Any])?.isEmpty == true)
+        }
+    }
+
     @Test func malformedBodiesAre400() async throws {
         try await GenerationHarness.run { h in
             let user = UserID()

@@ -10,7 +10,8 @@ import Synchronization
 /// docs/pipeline.md and recording every call.
 ///
 /// Routing: model `unknown` → 422 `unknown-model`; width above 2048 → 422 `validation-failed` with
-/// `errors.width`; otherwise queue `preview`, cost 7 per image. Holds fail with 402 for users in `poor`.
+/// `errors.width`; otherwise queue `preview`, cost 7 per image. Holds fail with 402 for users in `poor`,
+/// and with 402 `credits-debt` (debt 40) for users in `indebted`.
 final class FakeUpstreams: Sendable {
     struct Calls: Sendable {
         var routes: [RouteRequest] = []
@@ -21,6 +22,7 @@ final class FakeUpstreams: Sendable {
 
     let calls = Mutex(Calls())
     let poor = Mutex<Set<UserID>>([])
+    let indebted = Mutex<Set<UserID>>([])
     let url: String
     private let task: Task<Void, any Error>
 
@@ -86,6 +88,9 @@ final class FakeUpstreams: Sendable {
             fakes.calls.withLock { $0.holds.append(hold) }
             if fakes.poor.withLock({ $0.contains(hold.userID) }) {
                 return problem(402, type: "insufficient-credits")
+            }
+            if fakes.indebted.withLock({ $0.contains(hold.userID) }) {
+                return problem(402, type: "credits-debt", extra: ["debt": 40, "balance": 0])
             }
             return json(200, try WireCodec.encodeBody(CreditHoldResponse(holdID: "hold-\(hold.jobID)", balance: 100)))
         }

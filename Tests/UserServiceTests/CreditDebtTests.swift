@@ -75,6 +75,28 @@ import Testing
         }
     }
 
+    @Test func concurrentGrantsAndTakeBacksOfOneAccountAllSucceedAndAddUp() async throws {
+        try await UserServiceHarness.withApp { api in
+            let account = try await api.signup()
+            let statuses = try await withThrowingTaskGroup(of: HTTPResponse.Status.self) { group in
+                for index in 0..<30 {
+                    group.addTask {
+                        if index % 2 == 0 { return try await debit(api, account, 12, reference: "r-\(UUID())").status }
+                        return try await api.post(
+                            "/internal/credits/grants", json: ["user_id": account.id, "amount": 10, "reason": "x", "reference": "g-\(UUID())"]
+                        ).status
+                    }
+                }
+                return try await group.reduce(into: []) { $0.append($1) }
+            }
+            #expect(statuses.allSatisfy { $0 == .ok }, "no deadlock, no 500: \(statuses.map(\.code))")
+            let credits = try await api.get("/api/v1/me/credits", headers: account.identity)
+            // 100 + 15 x 10 - 15 x 12 = 70: debt, if any arose on the way, was repaid first.
+            #expect(credits.json["balance"] as? Int == 70)
+            #expect(credits.json["debt"] as? Int == 0)
+        }
+    }
+
     @Test func badTakeBacksAreProblemsNeverA500() async throws {
         try await UserServiceHarness.withApp { api in
             let account = try await api.signup()

@@ -47,7 +47,7 @@ extension PostgresCreditLedgerRepository {
                         .map { .debited($0, shortfall: nil) } ?? .mismatch
                 }
                 guard let row = try await connection.query(
-                    "SELECT balance, debt FROM credit_accounts WHERE user_id = $1 FOR UPDATE", userID.uuid
+                    "SELECT balance, debt FROM credit_accounts WHERE user_id = $1 FOR NO KEY UPDATE", userID.uuid
                 ).first else { return .unknownUser }
                 let balance = try row.decode(Int64.self, "balance")
                 // What the balance cannot cover becomes debt: the balance never goes below zero.
@@ -92,8 +92,10 @@ extension PostgresCreditLedgerRepository {
     /// went to the debt. The caller records the ledger entry.
     static func credit(_ userID: UserID, _ amount: Int64, on connection: PostgresConnection) async throws -> (account: CreditAccount, repaid: Int64) {
         // The row lock orders this against concurrent debits, holds and grants of the same account.
+        // NO KEY UPDATE, not UPDATE: the ledger entry inserted before holds a KEY SHARE lock on this
+        // row (its foreign key), and two calls upgrading to FOR UPDATE would deadlock.
         guard let locked = try await connection.query(
-            "SELECT debt FROM credit_accounts WHERE user_id = $1 FOR UPDATE", userID.uuid
+            "SELECT debt FROM credit_accounts WHERE user_id = $1 FOR NO KEY UPDATE", userID.uuid
         ).first else {
             throw PostgresError(.foreignKeyViolation, message: "no credit account")
         }
