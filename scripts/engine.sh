@@ -5,7 +5,7 @@
 #     pip/                          the package as pip installs it (Python API, used by make bench-engine)
 #     include/stable-diffusion.h    the library's C header
 #     lib/libstable-diffusion.so    the library
-#     lib/libpingvas-sd.so          Shared/CStableDiffusion/engine/pingvas_sd_shim.c, linked to it: what the
+#     lib/libpingvas-sd.so          Shared/CStableDiffusion/engine/pingvas_sd_shim.cpp, linked to it: what the
 #                                   ai-worker dlopens (PINGVAS_SD_LIBRARY)
 #     lib/pkgconfig/stable-diffusion.pc
 #
@@ -19,7 +19,7 @@ version="0.4.7"   # the one place the library version is pinned
 dir="${PINGVAS_ENGINE_DIR:-$here/.run/engine}"
 mkdir -p "$dir"
 dir="$(cd "$dir" && pwd)"
-shim_src="$here/Shared/CStableDiffusion/engine/pingvas_sd_shim.c"
+shim_src="$here/Shared/CStableDiffusion/engine/pingvas_sd_shim.cpp"
 shim_hdr="$here/Shared/CStableDiffusion/include/pingvas_sd.h"
 stamp_text="stable-diffusion-cpp-python==$version|${CMAKE_ARGS:-}|$(cat "$shim_src" "$shim_hdr" | sha256sum | cut -c1-16)"
 
@@ -60,7 +60,7 @@ Cflags: -I\${includedir}
 PC
 
 # The shim: a compile error here means the library's C API moved away from what the shim expects.
-gcc -std=c11 -O2 -Wall -Wextra -Werror -fPIC -shared \
+g++ -std=c++17 -O2 -Wall -Wextra -Werror -fPIC -shared \
     -DPINGVAS_SD_LIBRARY_VERSION="\"stable-diffusion-cpp-python $version\"" \
     -I"$here/Shared/CStableDiffusion/include" $(PKG_CONFIG_PATH="$dir/lib/pkgconfig" pkg-config --cflags stable-diffusion) \
     "$shim_src" -o "$dir/lib/libpingvas-sd.so" \

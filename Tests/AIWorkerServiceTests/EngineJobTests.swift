@@ -1,5 +1,6 @@
 import Core
 import Foundation
+import RedisClient
 import TestSupport
 import Testing
 @testable import AIWorkerService
@@ -69,6 +70,23 @@ import Testing
             Issue.record("the worker must stay up and serve the next job"); return
         }
         #expect(images.count == 1 && images[0].engine == "stable-diffusion")
+    }
+
+    @Test func aRunningSDJobCanceledByItsOwnerStopsWithinAStep() async throws {
+        let harness = try harness()
+        let job = tinyJob(harness) { $0.steps = 40 }  // ~10 s of steps at 64x64 on 2 cores
+        try await harness.enqueue(job)
+        let (results, latency) = try await harness.withWorker {
+            while (try await harness.redis.send("XLEN", harness.keys.results).int ?? 0) == 0 { try await Task.sleep(for: .milliseconds(20)) }
+            try await Task.sleep(for: .seconds(4))  // past the model load (~3 s), well into sampling
+            let canceledAt = ContinuousClock.now
+            _ = try await harness.redis.send("SET", harness.keys.canceled(job.jobID), "1")
+            let results = try await harness.results(for: job.jobID, timeout: .seconds(60))
+            return (results, ContinuousClock.now - canceledAt)
+        }
+        #expect(try harness.finished(results).outcome == .canceled)
+        #expect(harness.files().isEmpty)
+        print("queued sd job: cancel key set -> job.finished(canceled) in \(latency) (poll 250 ms + rest of the step)")
     }
 
     /// A catalog holding the models of `original` plus those of `extra` (catalog JSON text).

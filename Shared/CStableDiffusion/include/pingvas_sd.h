@@ -17,7 +17,7 @@
 extern "C" {
 #endif
 
-#define PINGVAS_SD_ABI 1
+#define PINGVAS_SD_ABI 2
 
 typedef struct pingvas_sd_ctx pingvas_sd_ctx;
 
@@ -60,8 +60,11 @@ typedef struct {
 } pingvas_sd_image_config;
 
 /// Called on the generating thread once per finished sampling step (1-based), never for tensor or
-/// LoRA loading progress.
-typedef void (*pingvas_sd_progress_fn)(int step, int steps, void* user);
+/// LoRA loading progress. Return nonzero to stop the generation there (it then returns
+/// PINGVAS_SD_CANCELED); it is also called with step 0 before the first step, to stop before any.
+typedef int (*pingvas_sd_progress_fn)(int step, int steps, void* user);
+
+#define PINGVAS_SD_CANCELED (-2)
 
 /// Log lines of the library (level 0 debug, 1 info, 2 warn, 3 error), from any thread.
 typedef void (*pingvas_sd_log_fn)(int level, const char* text, void* user);
@@ -81,8 +84,9 @@ typedef struct {
     /// 0 when `name` is a sampler (or scheduler) this library knows.
     int (*check_sampler)(const char* name);
     int (*check_scheduler)(const char* name);
-    /// Generates one image into `rgb` (width*height*3 bytes). 0 on success; otherwise -1 with the
-    /// reason in `error`. Calls on one context must come from one thread at a time.
+    /// Generates one image into `rgb` (width*height*3 bytes). 0 on success; PINGVAS_SD_CANCELED when
+    /// `progress` asked to stop; otherwise -1 with the reason in `error`. Calls on one context must
+    /// come from one thread at a time.
     int (*generate)(pingvas_sd_ctx* ctx, const pingvas_sd_image_config* config, pingvas_sd_progress_fn progress,
                     void* user, uint8_t* rgb, size_t rgb_size, char* error, size_t error_size);
 } pingvas_sd_api;

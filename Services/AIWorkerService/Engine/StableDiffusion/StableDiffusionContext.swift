@@ -69,14 +69,15 @@ final class StableDiffusionContext: @unchecked Sendable {
     }
 
     /// One image with the library's own batch semantics (seed is the image's seed). Runs on the
-    /// context's thread; `progress` is called there once per sampling step.
+    /// context's thread; `progress` is called there once per sampling step. Between two steps the
+    /// generation stops with `canceled` as soon as `job.cancellation` is set.
     func generateImage(
         _ job: EngineJob, seed: Int64, controlRGB: [UInt8]?, progress: @escaping @Sendable (Int, Int) -> Void
     ) async throws(EngineError) -> [UInt8] {
         let api = library.api
         let handle = handle
         let result: Result<[UInt8], EngineError> = await thread.run {
-            let box = ProgressBox(progress)
+            let box = ProgressBox(cancellation: job.cancellation, report: progress)
             var rgb = [UInt8](repeating: 0, count: job.width * job.height * 3)
             var error = [CChar](repeating: 0, count: 1024)
             let loraPaths = job.loras.map { strdup($0.path) }
@@ -104,6 +105,9 @@ final class StableDiffusionContext: @unchecked Sendable {
                 }
             }
             withExtendedLifetime(box) {}
+            if status == PINGVAS_SD_CANCELED {
+                return .failure(EngineError(.canceled, "The job was canceled."))
+            }
             guard status == 0 else {
                 let reason = errorText(error)
                 let code: EngineError.Code = reason.localizedCaseInsensitiveContains("alloc") ? .outOfMemory : .engineError
@@ -124,13 +128,21 @@ final class StableDiffusionContext: @unchecked Sendable {
 }
 
 private final class ProgressBox {
+    let cancellation: EngineCancellation
     let report: @Sendable (Int, Int) -> Void
-    init(_ report: @escaping @Sendable (Int, Int) -> Void) { self.report = report }
+
+    init(cancellation: EngineCancellation, report: @escaping @Sendable (Int, Int) -> Void) {
+        self.cancellation = cancellation
+        self.report = report
+    }
 }
 
+/// Reports finished steps and answers "stop" (1) once the job is canceled.
 private let progressCallback: pingvas_sd_progress_fn = { step, steps, user in
-    guard let user else { return }
-    Unmanaged<ProgressBox>.fromOpaque(user).takeUnretainedValue().report(Int(step), Int(steps))
+    guard let user else { return 0 }
+    let box = Unmanaged<ProgressBox>.fromOpaque(user).takeUnretainedValue()
+    if step > 0 { box.report(Int(step), Int(steps)) }
+    return box.cancellation.isCanceled ? 1 : 0
 }
 
 /// Calls `body` with C strings for each element (NULL for nil), valid during the call.

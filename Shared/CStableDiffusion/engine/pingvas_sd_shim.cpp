@@ -10,14 +10,20 @@
 //   weights' size are kept per thread, and progress goes to the thread's current call only, counting
 //   sampling steps (not tensor or LoRA loading);
 // - generate_image returns a malloc'd array of malloc'd pixels: copied into the caller's buffer and
-//   freed here.
+//   freed here;
+// - the library has no abort call. The shim is C++ so that a cancel can stop a generation between two
+//   sampling steps: the progress callback (called by the sampler after each step, outside any ggml
+//   computation) throws, the exception unwinds the library's C++ frames (whose state is RAII:
+//   sd::Tensor, std::vector, unique_ptr) and is caught here around generate_image. A compute buffer
+//   the sampler would have freed at its end stays reserved and is reused by the next call. The tests
+//   check that the same job after a cancel still gives identical bytes.
 #include "pingvas_sd.h"
 
-#include <math.h>
-#include <stdarg.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <new>
 
 #include <stable-diffusion.h>
 
@@ -30,6 +36,10 @@ struct pingvas_sd_ctx {
     char version[64];
 };
 
+namespace {
+struct canceled {};
+}
+
 typedef struct {
     char last_error[512];
     char version[64];
@@ -41,7 +51,7 @@ typedef struct {
     bool armed;
 } thread_state;
 
-static _Thread_local thread_state state;
+static thread_local thread_state state;
 
 static pingvas_sd_log_fn log_fn = NULL;
 static void* log_user = NULL;
@@ -73,11 +83,12 @@ static void on_progress(int step, int steps, float time, void* data) {
     if (state.progress == NULL || steps != state.steps) return;
     if (step == 0) {
         state.armed = true;  // the sampler announces itself with 0/N before step 1
+        if (state.progress(0, steps, state.progress_user) != 0) throw canceled{};
         return;
     }
     if (!state.armed) return;
-    state.progress(step, steps, state.progress_user);
     if (step >= steps) state.armed = false;
+    if (state.progress(step, steps, state.progress_user) != 0 && step < steps) throw canceled{};
 }
 
 static void install_callbacks(void) {
@@ -111,7 +122,7 @@ static pingvas_sd_ctx* new_ctx(const pingvas_sd_ctx_config* config, uint64_t* pa
     state.last_error[0] = 0;
     state.version[0] = 0;
     state.params_bytes = 0;
-    pingvas_sd_ctx* ctx = calloc(1, sizeof(pingvas_sd_ctx));
+    pingvas_sd_ctx* ctx = static_cast<pingvas_sd_ctx*>(calloc(1, sizeof(pingvas_sd_ctx)));
     if (ctx == NULL) {
         snprintf(error, error_size, "out of memory");
         return NULL;
@@ -166,7 +177,7 @@ static int generate(pingvas_sd_ctx* ctx, const pingvas_sd_image_config* c, pingv
     }
     sd_lora_t* loras = NULL;
     if (c->lora_count > 0) {
-        loras = calloc(c->lora_count, sizeof(sd_lora_t));
+        loras = static_cast<sd_lora_t*>(calloc(c->lora_count, sizeof(sd_lora_t)));
         if (loras == NULL) {
             snprintf(error, error_size, "out of memory");
             return -1;
@@ -208,11 +219,25 @@ static int generate(pingvas_sd_ctx* ctx, const pingvas_sd_image_config* c, pingv
     state.progress_user = user;
     state.steps = c->steps;
     state.armed = false;
-    sd_image_t* images = generate_image(ctx->sd, &p);
+    sd_image_t* images = NULL;
+    bool was_canceled = false;
+    try {
+        images = generate_image(ctx->sd, &p);
+    } catch (const canceled&) {
+        was_canceled = true;
+    } catch (const std::bad_alloc&) {
+        snprintf(state.last_error, sizeof state.last_error, "out of memory (allocation failed)");
+    } catch (...) {
+        snprintf(state.last_error, sizeof state.last_error, "the library threw an exception");
+    }
     state.progress = NULL;
     state.progress_user = NULL;
     state.armed = false;
     free(loras);
+    if (was_canceled) {
+        snprintf(error, error_size, "canceled");
+        return PINGVAS_SD_CANCELED;
+    }
 
     if (images == NULL) {
         fail(error, error_size, "the library produced no image");
@@ -232,7 +257,7 @@ static int generate(pingvas_sd_ctx* ctx, const pingvas_sd_image_config* c, pingv
     return result;
 }
 
-__attribute__((visibility("default"))) int pingvas_sd_fill_api(pingvas_sd_api* api) {
+extern "C" __attribute__((visibility("default"))) int pingvas_sd_fill_api(pingvas_sd_api* api) {
     install_callbacks();
     api->abi = PINGVAS_SD_ABI;
     api->library_version = library_version;
