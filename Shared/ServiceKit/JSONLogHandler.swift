@@ -29,17 +29,21 @@ package struct JSONLogHandler: LogHandler {
         var merged = metadata
         if let provided = metadataProvider?.get() { merged.merge(provided) { _, new in new } }
         if let extra = event.metadata { merged.merge(extra) { _, new in new } }
-        var object: [String: Any] = [
-            "ts": Self.timestamp(),
-            "level": event.level.rawValue,
-            "service": service,
-            "msg": event.message.description,
+        var object: [String: LogJSON] = [
+            "ts": .string(Self.timestamp()),
+            "level": .string(event.level.rawValue),
+            "service": .string(service),
+            "msg": .string(event.message.description),
         ]
-        if event.level >= .error { object["source"] = "\(event.file):\(event.line)" }
+        if event.level >= .error { object["source"] = .string("\(event.file):\(event.line)") }
         for (key, value) in merged where object[key] == nil {
-            object[key] = Self.isSecret(key) ? "[redacted]" : Self.jsonValue(value)
+            object[key] = Self.isSecret(key) ? .string("[redacted]") : Self.jsonValue(value)
         }
-        guard var line = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes]) else { return }
+        // Written by hand rather than through JSONSerialization: a log line per request is on the
+        // hot path of every service (sorted keys, slashes unescaped, as before).
+        var line: [UInt8] = []
+        line.reserveCapacity(256)
+        LogJSON.object(object).append(to: &line)
         line.append(0x0A)
         sink.write(line)
     }
@@ -49,17 +53,79 @@ package struct JSONLogHandler: LogHandler {
         return ["password", "token", "authorization", "signature", "secret", "cookie", "api_key"].contains { lowered.contains($0) }
     }
 
-    static func jsonValue(_ value: Logger.MetadataValue) -> Any {
+    static func jsonValue(_ value: Logger.MetadataValue) -> LogJSON {
         switch value {
-        case .string(let string): string
-        case .stringConvertible(let convertible): convertible.description
-        case .array(let array): array.map(jsonValue)
-        case .dictionary(let dictionary): dictionary.mapValues(jsonValue)
+        case .string(let string): .string(string)
+        case .stringConvertible(let convertible): .string(convertible.description)
+        case .array(let array): .array(array.map(jsonValue))
+        case .dictionary(let dictionary): .object(dictionary.mapValues(jsonValue))
         }
     }
 
+    /// Now as ISO 8601 in UTC with milliseconds, e.g. `2026-01-31T09:15:02.123Z`.
     static func timestamp() -> String {
-        Date().formatted(.iso8601.year().month().day().time(includingFractionalSeconds: true).timeZone(separator: .omitted))
+        var now = timespec()
+        clock_gettime(CLOCK_REALTIME, &now)
+        var seconds = now.tv_sec
+        var parts = tm()
+        gmtime_r(&seconds, &parts)
+        func pad(_ value: Int32, _ width: Int) -> String {
+            let digits = String(value)
+            return digits.count >= width ? digits : String(repeating: "0", count: width - digits.count) + digits
+        }
+        return "\(pad(parts.tm_year + 1900, 4))-\(pad(parts.tm_mon + 1, 2))-\(pad(parts.tm_mday, 2))T"
+            + "\(pad(parts.tm_hour, 2)):\(pad(parts.tm_min, 2)):\(pad(parts.tm_sec, 2)).\(pad(Int32(now.tv_nsec / 1_000_000), 3))Z"
+    }
+}
+
+/// The JSON a log line is made of: strings, arrays and objects (keys written sorted).
+enum LogJSON {
+    case string(String)
+    case array([LogJSON])
+    case object([String: LogJSON])
+
+    func append(to out: inout [UInt8]) {
+        switch self {
+        case .string(let text):
+            Self.appendString(text, to: &out)
+        case .array(let items):
+            out.append(UInt8(ascii: "["))
+            for (index, item) in items.enumerated() {
+                if index > 0 { out.append(UInt8(ascii: ",")) }
+                item.append(to: &out)
+            }
+            out.append(UInt8(ascii: "]"))
+        case .object(let members):
+            out.append(UInt8(ascii: "{"))
+            for (index, key) in members.keys.sorted().enumerated() {
+                if index > 0 { out.append(UInt8(ascii: ",")) }
+                Self.appendString(key, to: &out)
+                out.append(UInt8(ascii: ":"))
+                members[key]!.append(to: &out)
+            }
+            out.append(UInt8(ascii: "}"))
+        }
+    }
+
+    /// `text` as a JSON string: quotes, backslashes and control characters escaped, the rest as UTF-8.
+    static func appendString(_ text: String, to out: inout [UInt8]) {
+        let hex: [UInt8] = Array("0123456789abcdef".utf8)
+        out.append(UInt8(ascii: "\""))
+        for byte in text.utf8 {
+            switch byte {
+            case UInt8(ascii: "\""): out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\"")])
+            case UInt8(ascii: "\\"): out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\\")])
+            case 0x0A: out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "n")])
+            case 0x0D: out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "r")])
+            case 0x09: out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "t")])
+            case 0..<0x20, 0x7F:
+                out.append(contentsOf: Array("\\u00".utf8))
+                out.append(hex[Int(byte >> 4)])
+                out.append(hex[Int(byte & 0x0F)])
+            default: out.append(byte)
+            }
+        }
+        out.append(UInt8(ascii: "\""))
     }
 }
 
@@ -74,7 +140,7 @@ package final class LogSink: Sendable {
     package static let standardOutput = LogSink(target: .standardOutput)
     package static func memory() -> LogSink { LogSink(target: .memory) }
 
-    func write(_ line: Data) {
+    func write(_ line: [UInt8]) {
         switch target {
         case .standardOutput:
             // One write(2) per line keeps lines from interleaving between threads.

@@ -23,4 +23,23 @@ import Testing
         #expect(!sink.contents.contains("hunter2"))
         #expect((object["ts"] as? String)?.hasSuffix("Z") == true)
     }
+
+    @Test func escapesWhatJSONNeedsAndKeepsTheRest() throws {
+        let sink = LogSink.memory()
+        let logger = Logger(label: "user") { _ in JSONLogHandler(service: "user", level: .info, sink: sink) }
+        let tricky = "quote \" backslash \\ line\nbreak tab\t bell\u{07} slash / ünïcødé 🐧"
+        logger.error("\(tricky)", metadata: ["list": ["a", "b\"c"], "nested": ["k": "v"]])
+        let lines = sink.contents.split(separator: "\n")
+        #expect(lines.count == 1)
+        let object = try #require(JSONSerialization.jsonObject(with: Data(lines[0].utf8)) as? [String: Any])
+        #expect(object["msg"] as? String == tricky)
+        #expect(object["list"] as? [String] == ["a", "b\"c"])
+        #expect((object["nested"] as? [String: String]) == ["k": "v"])
+        #expect(object["source"] is String)
+        #expect(lines[0].contains("slash / "), "slashes are not escaped")
+        let ts = try #require(object["ts"] as? String)
+        #expect(ts.wholeMatch(of: /\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z/) != nil, "\(ts)")
+        let keys = lines[0].split(separator: ",").compactMap { $0.split(separator: ":").first }
+        #expect(keys.first?.contains("level") == true, "keys are sorted: \(lines[0])")
+    }
 }
