@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # `make test-model`: writes the tiny random-weight model and LoRA the engine tests use:
-#   .run/test-model/model.ckpt, .run/test-model/lora.safetensors (never committed; deterministic).
+#   .run/test-model/model.ckpt, .run/test-model/lora.safetensors, and for ControlNet an SD1-layout
+#   model-sd1.ckpt with controlnet.ckpt (never committed; deterministic).
 # Needs numpy; installs it into .run/pytools from PyPI when the system Python lacks it.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$here"
 out="${PINGVAS_TEST_MODEL_DIR:-$here/.run/test-model}"
 stamp="$(sha256sum scripts/make-test-model.py | cut -c1-16)"
-if [ -f "$out/model.ckpt" ] && [ -f "$out/lora.safetensors" ] && [ "$(cat "$out/.stamp" 2>/dev/null)" = "$stamp" ]; then
+if [ -f "$out/model.ckpt" ] && [ -f "$out/lora.safetensors" ] && [ -f "$out/controlnet.ckpt" ] && [ "$(cat "$out/.stamp" 2>/dev/null)" = "$stamp" ]; then
     echo "test-model: up to date in $out"
     exit 0
 fi
@@ -19,5 +20,5 @@ if ! python3 -c "import numpy" 2>/dev/null; then
     export PYTHONPATH="$here/.run/pytools${PYTHONPATH:+:$PYTHONPATH}"
 fi
 mkdir -p "$out"
-python3 scripts/make-test-model.py "$out" "$@"
+python3 scripts/make-test-model.py "$out" --with-controlnet "$@"
 printf '%s' "$stamp" > "$out/.stamp"

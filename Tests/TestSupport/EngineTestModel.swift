@@ -11,11 +11,14 @@ public enum EngineTestModel {
     public static var modelsDir: String { TestStack.repositoryRoot.appendingPathComponent(".run/test-model").path }
     public static var modelPath: String { modelsDir + "/model.ckpt" }
     public static var loraPath: String { modelsDir + "/lora.safetensors" }
+    /// The full SD1 layout (the tiny model's UNet cannot take a ControlNet) and an SD1 ControlNet.
+    public static var sd1ModelPath: String { modelsDir + "/model-sd1.ckpt" }
+    public static var controlNetPath: String { modelsDir + "/controlnet.ckpt" }
 
     /// Why the engine tests cannot run, or nil when the library and the model are in place. Tests
     /// fail (never skip) with this text.
     public static var missing: String? {
-        for path in [libraryPath, modelPath, loraPath] where !FileManager.default.fileExists(atPath: path) {
+        for path in [libraryPath, modelPath, loraPath, sd1ModelPath, controlNetPath] where !FileManager.default.fileExists(atPath: path) {
             return "\(path) is missing: run `make engine test-model` (make test does it before swift test)"
         }
         return nil
