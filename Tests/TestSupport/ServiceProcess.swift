@@ -104,3 +104,23 @@ public func eventually(timeout: Duration = .seconds(15), _ probe: () async -> Bo
     }
     return await probe()
 }
+
+extension ServiceProcess {
+    /// Runs one of the built executables with `arguments` to completion (a command, not a server):
+    /// its exit status and everything it wrote to stdout and stderr.
+    public static func runCommand(_ id: String, _ arguments: [String], environment: [String: String] = [:]) async throws -> (status: Int32, output: String) {
+        let executable = binDirectory.appendingPathComponent(id)
+        guard FileManager.default.isExecutableFile(atPath: executable.path) else { throw ServiceProcessError.notBuilt(executable.path) }
+        let log = FileManager.default.temporaryDirectory.appendingPathComponent("\(TestStack.uniqueName(id)).log")
+        defer { try? FileManager.default.removeItem(at: log) }
+        var env = ProcessInfo.processInfo.environment
+        env.merge(environment) { _, new in new }
+        let pid = try ChildProcess.spawn([executable.path] + arguments, environment: env, logPath: log.path)
+        var status: Int32? = nil
+        while status == nil {
+            try? await Task.sleep(for: .milliseconds(20))
+            status = ChildProcess.poll(pid)
+        }
+        return (status ?? -1, (try? String(contentsOf: log, encoding: .utf8)) ?? "")
+    }
+}

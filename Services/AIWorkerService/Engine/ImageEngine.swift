@@ -19,4 +19,11 @@ protocol ImageEngine: Sendable {
 
     /// Runs one job to completion; see the protocol's contract.
     func generate(_ job: EngineJob, progress: @escaping @Sendable (EngineProgress) -> Void) async throws(EngineError) -> [EngineImage]
+
+    /// Frees what the engine holds (loaded models); called once no job runs any more.
+    func shutdown() async
+}
+
+extension ImageEngine {
+    func shutdown() async {}
 }

@@ -27,6 +27,8 @@ struct JobWorker: Service {
         } onGracefulShutdown: {
             status.requestStop()
         }
+        // No job runs any more: free the loaded models (and their threads) before the process ends.
+        for engine in processor.engines.values { await engine.shutdown() }
         logger.info("worker loop stopped")
     }
 

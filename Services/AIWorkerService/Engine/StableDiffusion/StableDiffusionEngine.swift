@@ -21,6 +21,10 @@ struct StableDiffusionEngine: ImageEngine {
         self.cache = ContextCache(library: library, budgetBytes: memoryBudgetBytes, threads: threads, logger: logger)
     }
 
+    func shutdown() async {
+        await cache.closeAll()
+    }
+
     func warmModels(among models: [String]) async -> [String] {
         let loaded = await cache.loadedModels()
         return models.filter(loaded.contains)
