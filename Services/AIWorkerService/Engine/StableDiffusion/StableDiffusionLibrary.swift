@@ -53,9 +53,11 @@ final class StableDiffusionLibrary: @unchecked Sendable {
         logBridge.withLock { $0 = logger }
     }
 
-    fileprivate static func log(level: Int32, text: String) {
+    fileprivate static func log(level: Int32, text: UnsafePointer<CChar>) {
         guard let logger = logBridge.withLock({ $0 }) else { return }
-        let line = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        // The library logs at debug level while it samples: drop those lines before any work.
+        if level < 2 && logger.logLevel > .debug { return }
+        let line = String(cString: text).trimmingCharacters(in: .whitespacesAndNewlines)
         guard !line.isEmpty else { return }
         switch level {
         case 3: logger.warning("engine error", metadata: ["sd": "\(line)"])
@@ -73,7 +75,7 @@ final class StableDiffusionLibrary: @unchecked Sendable {
 
 private let logCallback: pingvas_sd_log_fn = { level, text, _ in
     guard let text else { return }
-    StableDiffusionLibrary.log(level: level, text: String(cString: text))
+    StableDiffusionLibrary.log(level: level, text: text)
 }
 
 /// The NUL-terminated text a C call wrote into `buffer`.
