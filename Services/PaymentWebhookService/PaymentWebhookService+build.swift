@@ -43,7 +43,10 @@ func buildApplication(configuration: PaymentWebhookConfiguration, logger: Logger
         maxAttempts: configuration.maxAttempts, ready: { migrations.isDone }, logger: logger
     )
     guard let redis = dependencies.redis else { preconditionFailure("payment-webhook needs PINGVAS_REDIS_URL") }
-    let relay = OutboxRelay(pool: postgres, redis: redis, interval: configuration.pollInterval, ready: { migrations.isDone }, logger: logger)
+    let relay = OutboxRelay(
+        outbox: PostgresOutboxRepository(pool: postgres), redis: redis, interval: configuration.pollInterval, ready: { migrations.isDone },
+        logger: logger
+    )
     // Shutdown runs in reverse: server (checkout), processor, relay, then the HTTP client, migrations and pools.
     return ServiceApplication.make(
         responder: router.buildResponder(), configuration: configuration.service, dependencies: dependencies,

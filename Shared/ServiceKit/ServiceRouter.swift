@@ -9,8 +9,17 @@ package enum ServiceRouter {
     /// Routes a service adds run inside all of them, so their errors are problems, counted, and
     /// tagged with the request id; `outermost` middleware (e.g. the gateway's CORS and security
     /// headers) sees every response, error responses included.
+    package static func make(
+        configuration: ServiceConfiguration,
+        readiness: [ReadinessCheck],
+        outermost: (Router<BasicRequestContext>) -> Void = { _ in }
+    ) -> Router<BasicRequestContext> {
+        make(BasicRequestContext.self, configuration: configuration, readiness: readiness, outermost: outermost)
+    }
+
+    /// The same with a request context of the service's own.
     package static func make<Context: Hummingbird.RequestContext>(
-        _ context: Context.Type = BasicRequestContext.self,
+        _ context: Context.Type,
         configuration: ServiceConfiguration,
         readiness: [ReadinessCheck],
         outermost: (Router<Context>) -> Void = { _ in }

@@ -46,11 +46,22 @@ public enum TestStack {
     }
 
     /// A stack of its own in a fresh folder on free ports; the caller stops it (`stack("stop")`).
+    /// A port can still be taken between the pick and the server's bind (by another test's server),
+    /// so a start that fails is cleaned up and tried again on other ports.
     public static func startPrivate(_ what: String = "all") throws -> TestServers {
-        let folder = repositoryRoot.appendingPathComponent(".run/test-private/\(uniqueName("stack"))").path
-        let servers = TestServers(directory: folder, postgresPort: try freePort(), redisPort: try freePort())
-        try servers.stack("start", what)
-        return servers
+        var attempt = 0
+        while true {
+            attempt += 1
+            let folder = repositoryRoot.appendingPathComponent(".run/test-private/\(uniqueName("stack"))").path
+            let servers = TestServers(directory: folder, postgresPort: try freePort(), redisPort: try freePort())
+            do {
+                try servers.stack("start", what)
+                return servers
+            } catch {
+                try? servers.stack("stop")
+                if attempt >= 3 { throw error }
+            }
+        }
     }
 
     /// A name no other test in this run uses: for schemas, keys, streams and channels.
@@ -58,14 +69,28 @@ public enum TestStack {
         "\(prefix)_\(UUID().uuidString.prefix(12).lowercased().replacingOccurrences(of: "-", with: ""))"
     }
 
-    /// A TCP port on 127.0.0.1 that was free a moment ago.
+    /// A TCP port on 127.0.0.1 that was free a moment ago, below Linux's ephemeral range (32768+),
+    /// so that the local ports of the tests' own outgoing connections cannot take it before the
+    /// server that is meant to listen there starts.
     public static func freePort() throws -> Int {
+        for _ in 0..<200 {
+            let port = Int.random(in: 20000..<32000)
+            if canBind(port) { return port }
+        }
+        guard let port = boundPort(0) else { throw TestStackError.noFreePort }
+        return port
+    }
+
+    static func canBind(_ port: Int) -> Bool { boundPort(port) != nil }
+
+    /// Binds a socket to 127.0.0.1:`port` (0: any) and closes it again; the port it got, or nil.
+    static func boundPort(_ port: Int) -> Int? {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { throw TestStackError.noFreePort }
+        guard fd >= 0 else { return nil }
         defer { close(fd) }
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = 0
+        address.sin_port = UInt16(port).bigEndian
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
         var length = socklen_t(MemoryLayout<sockaddr_in>.size)
         let bound = withUnsafeMutablePointer(to: &address) { pointer in
@@ -73,8 +98,7 @@ public enum TestStack {
                 bind(fd, sa, length) == 0 && getsockname(fd, sa, &length) == 0
             }
         }
-        guard bound else { throw TestStackError.noFreePort }
-        return Int(UInt16(bigEndian: address.sin_port))
+        return bound ? Int(UInt16(bigEndian: address.sin_port)) : nil
     }
 
     static func runScript(_ arguments: [String], directory: String, postgresPort: Int, redisPort: Int) throws {

@@ -1,7 +1,8 @@
 import CZlib
 
-/// Reads 8-bit, non-interlaced PNGs (grey, grey+alpha, RGB, RGBA, palette) into packed RGB: enough for
-/// ControlNet input images (edge maps, depth maps), which clients send as ordinary PNGs.
+/// Reads non-interlaced PNGs into packed RGB: 8-bit grey, grey+alpha, RGB, RGBA, and palette or grey
+/// at 1, 2, 4 or 8 bits (alpha is dropped). Enough for ControlNet input images (edge maps, depth
+/// maps), which clients send as ordinary PNGs.
 enum PNGDecoder {
     struct Image: Equatable {
         var width: Int
@@ -31,7 +32,7 @@ enum PNGDecoder {
     static func decode(_ png: [UInt8]) throws(Failure) -> Image {
         guard png.count >= 8, Array(png[0..<8]) == PNGEncoder.signature else { throw .notPNG }
         var offset = 8
-        var width = 0, height = 0, colorType = -1
+        var width = 0, height = 0, colorType = -1, depth = 8
         var palette: [UInt8] = []
         var compressed: [UInt8] = []
         while true {
@@ -46,12 +47,13 @@ enum PNGDecoder {
                 let base = data.startIndex
                 width = Int(readUInt32(png, base))
                 height = Int(readUInt32(png, base + 4))
-                let depth = png[base + 8]
+                depth = Int(png[base + 8])
                 colorType = Int(png[base + 9])
                 let interlace = png[base + 12]
                 guard (1...maxSide).contains(width), (1...maxSide).contains(height) else { throw .unsupported("size \(width)x\(height)") }
-                guard depth == 8 else { throw .unsupported("bit depth \(depth)") }
                 guard [0, 2, 3, 4, 6].contains(colorType) else { throw .unsupported("colour type \(colorType)") }
+                let packed = colorType == 0 || colorType == 3
+                guard depth == 8 || (packed && [1, 2, 4].contains(depth)) else { throw .unsupported("bit depth \(depth)") }
                 guard interlace == 0 else { throw .unsupported("interlaced") }
             case "PLTE":
                 palette = Array(data)
@@ -59,10 +61,14 @@ enum PNGDecoder {
                 compressed += data
             case "IEND":
                 guard colorType >= 0 else { throw .corrupt("no IHDR") }
-                return Image(width: width, height: height, rgb: try toRGB(
-                    try unfilter(try inflate(compressed), width: width, height: height, channels: channels(colorType)),
-                    colorType: colorType, palette: palette
-                ))
+                var pixels: [UInt8]
+                if depth == 8 {
+                    pixels = try unfilter(try inflate(compressed), rowBytes: width * channels(colorType), bytesPerPixel: channels(colorType), height: height)
+                } else {
+                    let rows = try unfilter(try inflate(compressed), rowBytes: (width * depth + 7) / 8, bytesPerPixel: 1, height: height)
+                    pixels = unpack(rows, width: width, height: height, depth: depth, scaleToByte: colorType == 0)
+                }
+                return Image(width: width, height: height, rgb: try toRGB(pixels, colorType: colorType, palette: palette))
             default:
                 break
             }
@@ -125,8 +131,23 @@ enum PNGDecoder {
         return output
     }
 
-    private static func unfilter(_ data: [UInt8], width: Int, height: Int, channels: Int) throws(Failure) -> [UInt8] {
-        let stride = width * channels
+    /// 1-, 2- or 4-bit samples (rows padded to whole bytes) as one byte each; grey scaled to 0-255.
+    private static func unpack(_ rows: [UInt8], width: Int, height: Int, depth: Int, scaleToByte: Bool) -> [UInt8] {
+        let rowBytes = (width * depth + 7) / 8
+        let mask = (1 << depth) - 1
+        var out = [UInt8](repeating: 0, count: width * height)
+        for y in 0..<height {
+            for x in 0..<width {
+                let bit = x * depth
+                let byte = Int(rows[y * rowBytes + bit / 8])
+                let value = (byte >> (8 - depth - bit % 8)) & mask
+                out[y * width + x] = UInt8(scaleToByte ? value * 255 / mask : value)
+            }
+        }
+        return out
+    }
+
+    private static func unfilter(_ data: [UInt8], rowBytes stride: Int, bytesPerPixel channels: Int, height: Int) throws(Failure) -> [UInt8] {
         guard data.count >= (stride + 1) * height else { throw .truncated }
         var out = [UInt8](repeating: 0, count: stride * height)
         for y in 0..<height {

@@ -1,0 +1,149 @@
+package import Logging
+package import PostgresClient
+package import RedisClient
+package import ServiceLifecycle
+
+/// One row of a service's `outbox` table (`id`, `stream`, `envelope`, `sent_at`): an integration
+/// event written in the same transaction as the change it announces, waiting to go onto its stream.
+package struct OutboxRow: Sendable, Equatable {
+    package var id: Int64
+    package var stream: String
+    package var envelope: String
+
+    package init(id: Int64, stream: String, envelope: String) {
+        self.id = id
+        self.stream = stream
+        self.envelope = envelope
+    }
+}
+
+/// Outbox rows waiting to be put on Redis streams.
+package protocol OutboxRepository: Sendable {
+    /// Locks up to `limit` unsent rows (skipping rows another relay holds), hands each to `send` in id
+    /// order and marks those it accepted as sent; returns how many were sent.
+    ///
+    /// When `send` throws, the rows sent before it are still marked and the error is rethrown.
+    func relay(limit: Int, send: @Sendable (OutboxRow) async throws -> Void) async throws -> Int
+
+    /// Deletes rows sent before `cutoff`; returns how many.
+    func purgeSent(before cutoff: Duration) async throws -> Int
+}
+
+/// `OutboxRepository` on the `outbox` table of the service's own schema.
+package struct PostgresOutboxRepository: OutboxRepository {
+    let pool: PostgresPool
+
+    package init(pool: PostgresPool) {
+        self.pool = pool
+    }
+
+    package func relay(limit: Int, send: @Sendable (OutboxRow) async throws -> Void) async throws -> Int {
+        let (count, failure) = try await pool.transaction { connection -> (Int, String?) in
+            let rows = try await connection.query(
+                "SELECT id, stream, envelope FROM outbox WHERE sent_at IS NULL ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED",
+                [limit]
+            ).map { row in
+                OutboxRow(
+                    id: try row.decode(Int64.self, "id"), stream: try row.decode(String.self, "stream"),
+                    envelope: try row.decode(String.self, "envelope")
+                )
+            }
+            var sent: [Int64] = []
+            var failure: String?
+            for row in rows {
+                do {
+                    try await send(row)
+                    sent.append(row.id)
+                } catch {
+                    failure = "\(error)"
+                    break
+                }
+            }
+            if !sent.isEmpty {
+                // Marking what did go out keeps a Redis outage from re-sending it later (it would be
+                // harmless, consumers dedupe, but noisy).
+                let ids = "{" + sent.map(String.init).joined(separator: ",") + "}"
+                try await connection.execute("UPDATE outbox SET sent_at = now() WHERE id = ANY($1::bigint[])", [ids])
+            }
+            return (sent.count, failure)
+        }
+        // Thrown after COMMIT, so the rows that did go out stay marked.
+        if let failure { throw OutboxRelayFailure(sent: count, reason: failure) }
+        return count
+    }
+
+    package func purgeSent(before cutoff: Duration) async throws -> Int {
+        try await pool.execute(
+            "DELETE FROM outbox WHERE sent_at IS NOT NULL AND sent_at < now() - make_interval(secs => $1)",
+            [Double(cutoff.components.seconds)]
+        )
+    }
+}
+
+/// `send` failed after `sent` rows went out (those are marked sent; the rest wait for the next round).
+package struct OutboxRelayFailure: Error, CustomStringConvertible {
+    package var sent: Int
+    package var reason: String
+    package var description: String { "outbox relay sent \(sent) rows, then failed: \(reason)" }
+}
+
+/// Moves outbox rows onto their Redis streams (`XADD <stream> MAXLEN ~ 100000 * m <envelope>`).
+///
+/// Rows are sent in id order and marked sent in the same transaction that locked them
+/// (`FOR UPDATE SKIP LOCKED`, so replicas share the work). While Redis is down the rows simply
+/// wait: the relay backs off and retries, and nothing committed is lost. Delivery is at least once;
+/// consumers are idempotent. Used by generation (`job.queued`, `generation.completed`) and
+/// payment-webhook (`plan.changed`).
+package struct OutboxRelay: Service {
+    package static let batchSize = 100
+    package static let streamMaxLength = 100_000
+
+    let outbox: any OutboxRepository
+    let redis: RedisPool
+    let interval: Duration
+    /// False until the migrations are applied.
+    let ready: @Sendable () -> Bool
+    let logger: Logger
+
+    package init(outbox: any OutboxRepository, redis: RedisPool, interval: Duration, ready: @escaping @Sendable () -> Bool, logger: Logger) {
+        self.outbox = outbox
+        self.redis = redis
+        self.interval = interval
+        self.ready = ready
+        self.logger = logger
+    }
+
+    package func run() async throws {
+        while !ready() {
+            if Self.shouldStop { return }
+            await Self.pause(.milliseconds(50))
+        }
+        var backoff = Duration.milliseconds(100)
+        var lastPurge = ContinuousClock.now
+        let redis = redis
+        while !Self.shouldStop {
+            do {
+                let sent = try await outbox.relay(limit: Self.batchSize) { row in
+                    _ = try await redis.xadd(row.stream, maxLength: Self.streamMaxLength, fields: [("m", row.envelope)])
+                }
+                backoff = .milliseconds(100)
+                if ContinuousClock.now - lastPurge > .seconds(600) {
+                    lastPurge = .now
+                    let purged = try await outbox.purgeSent(before: .seconds(86_400))
+                    if purged > 0 { logger.debug("purged sent outbox rows", metadata: ["count": "\(purged)"]) }
+                }
+                if sent < Self.batchSize { await Self.pause(interval) }
+            } catch {
+                logger.warning("outbox relay failed; retrying", metadata: ["error": "\(error)", "retry_in": "\(backoff)"])
+                await Self.pause(backoff)
+                backoff = min(backoff * 2, .seconds(5))
+            }
+        }
+    }
+
+    private static var shouldStop: Bool { Task.isCancelled || Task.isShuttingDownGracefully }
+
+    private static func pause(_ duration: Duration) async {
+        try? await cancelWhenGracefulShutdown { try await Task.sleep(for: duration) }
+    }
+}
