@@ -8,10 +8,15 @@ enum AIWorkerServices {
     static func make(configuration: AIWorkerConfiguration, redis: RedisPool, logger: Logger) throws -> [any Service] {
         let catalog = try configuration.catalogPath.map(WorkerCatalog.load(path:)) ?? .builtIn
         let engines = makeEngines(configuration: configuration, logger: logger)
+        let pools = servablePools(configuration.queues, catalog: catalog, engines: Set(engines.keys))
+        for pool in configuration.queues where !pools.contains(pool) {
+            // Taking these jobs would only fail them; workers that have the engine will run them.
+            logger.warning("not taking jobs from a pool whose models need an engine this worker lacks", metadata: ["pool": "\(pool)"])
+        }
         logger.info("engines ready", metadata: [
             "engines": "\(engines.keys.sorted().joined(separator: ","))",
             "models": "\(catalog.models.keys.sorted().joined(separator: ","))",
-            "queues": "\(configuration.queues.joined(separator: ","))",
+            "queues": "\(pools.joined(separator: ","))",
         ])
         let status = WorkerStatus()
         let keys = configuration.keys
@@ -21,14 +26,24 @@ enum AIWorkerServices {
             lease: configuration.jobLease, shutdownGrace: configuration.shutdownGrace, logger: logger
         )
         let heartbeat = HeartbeatService(
-            redis: redis, key: keys.workers, workerID: configuration.workerID, pools: configuration.queues, engines: engines,
+            redis: redis, key: keys.workers, workerID: configuration.workerID, pools: pools, engines: engines,
             primaryEngine: engines["sdcpp"] == nil ? "preview" : "sdcpp", catalog: catalog, status: status, interval: configuration.heartbeatInterval, logger: logger
         )
         let worker = JobWorker(
-            redis: redis, streams: configuration.queues.map(keys.queue), workerID: configuration.workerID, processor: processor,
+            redis: redis, streams: pools.map(keys.queue), workerID: configuration.workerID, processor: processor,
             status: status, lease: configuration.jobLease, readBlock: configuration.readBlock, logger: logger
         )
-        return [heartbeat, worker]
+        // With no pool to serve there is no job loop; the heartbeat still says the worker is there.
+        return pools.isEmpty ? [heartbeat] : [heartbeat, worker]
+    }
+
+    /// The configured pools this worker can serve: those with at least one catalog model whose engine
+    /// it has (or no catalog model at all).
+    static func servablePools(_ queues: [String], catalog: WorkerCatalog, engines: Set<String>) -> [String] {
+        queues.filter { pool in
+            let models = catalog.models.values.filter { $0.pool == pool }
+            return models.isEmpty || models.contains { engines.contains($0.engine) }
+        }
     }
 
     /// The preview engine always; stable-diffusion.cpp when its shim loads (said at start-up either way).

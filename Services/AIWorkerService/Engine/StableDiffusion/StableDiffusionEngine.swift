@@ -5,9 +5,9 @@ import Logging
 /// with `engine: sdcpp`.
 ///
 /// - Contexts are cached by `ContextCache` within a memory budget; each runs on its own thread.
-/// - A batch of N is N calls with seeds `seed … seed+N-1` (bit-identical to the library's own batch),
-///   and cancellation is checked between them: the library has no abort call, so a running image
-///   finishes before a cancel takes effect.
+/// - A batch of N is N calls with seeds `seed … seed+N-1` (bit-identical to the library's own batch).
+///   Cancellation is checked before each image and, through the shim, after every sampling step
+///   (the library has no abort call; the shim stops the sampler from its progress callback).
 /// - Everything the library would silently ignore or abort on is checked first: missing model, LoRA
 ///   or ControlNet files, sizes the model would round, unknown samplers, ControlNet on families it
 ///   does not fit.
