@@ -82,6 +82,47 @@ import Testing
         }
     }
 
+    /// The statuses of the rest of the lifecycle events: paused drops the plan, unpaused and resumed
+    /// restore it, cancelled keeps it until `ends_at`.
+    @Test func pausedUnpausedCancelledAndResumedMoveThePlan() async throws {
+        let fake = FakeUserService()
+        let user = UserID().description
+        let subscription: Int64 = 8600
+        let steps: [(body: String, plan: String, status: String)] = [
+            (LemonSqueezyPayloads.subscription("subscription_created", id: subscription, user: user, updatedAt: "2030-01-01T10:00:00.000000Z"), "pro", "active"),
+            (LemonSqueezyPayloads.subscription(
+                "subscription_paused", id: subscription, user: nil, status: "paused", renewsAt: nil, updatedAt: "2030-01-05T10:00:00.000000Z"
+            ), "free", "paused"),
+            (LemonSqueezyPayloads.subscription(
+                "subscription_unpaused", id: subscription, user: nil, updatedAt: "2030-01-06T10:00:00.000000Z"
+            ), "pro", "active"),
+            (LemonSqueezyPayloads.subscription(
+                "subscription_cancelled", id: subscription, user: nil, status: "cancelled", renewsAt: nil,
+                endsAt: "2030-02-01T10:00:00.000000Z", updatedAt: "2030-01-07T10:00:00.000000Z"
+            ), "pro", "cancelled"),
+            (LemonSqueezyPayloads.subscription(
+                "subscription_resumed", id: subscription, user: nil, updatedAt: "2030-01-08T10:00:00.000000Z"
+            ), "pro", "active"),
+        ]
+        try await fake.run { userURL in
+            let harness = try PaymentTestHarness(userURL: userURL)
+            defer { Task { await harness.pool.close() } }
+            try await buildApplication(configuration: harness.configuration).test(.router) { client in
+                try await harness.waitUntilReady(client)
+                for step in steps {
+                    #expect(try await harness.deliver(client, step.body).status == .ok)
+                    try await harness.waitUntilSettled()
+                    let (status, json) = try await harness.billing(client, user: user)
+                    #expect(status == .ok)
+                    let event = step.body.split(separator: "\"event_name\": \"").dropFirst().first?.prefix { $0 != "\"" } ?? "?"
+                    #expect(json["plan"] as? String == step.plan, "after \(event): \(json)")
+                    #expect((json["subscription"] as? [String: Any])?["status"] as? String == step.status, "after \(event): \(json)")
+                }
+                #expect(try await harness.deliveries().allSatisfy { $0.status == "processed" })
+            }
+        }
+    }
+
     @Test func aRedeliveredInvoiceWithADifferentBodyGrantsOnce() async throws {
         let fake = FakeUserService()
         let user = UserID().description
