@@ -48,10 +48,21 @@ package struct JSONLogHandler: LogHandler {
         sink.write(line)
     }
 
+    /// Whether `key` contains one of `secretWords`, ignoring ASCII case. Byte comparisons only: this
+    /// runs for every metadata key of every log line (Foundation's `contains` was 5% of a service's CPU).
     static func isSecret(_ key: String) -> Bool {
-        let lowered = key.lowercased()
-        return ["password", "token", "authorization", "signature", "secret", "cookie", "api_key"].contains { lowered.contains($0) }
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(key.utf8.count)
+        for byte in key.utf8 { bytes.append((65...90).contains(byte) ? byte + 32 : byte) }
+        for word in secretWords where bytes.count >= word.count {
+            for start in 0...(bytes.count - word.count) where bytes[start] == word[0] {
+                if bytes[start..<(start + word.count)].elementsEqual(word) { return true }
+            }
+        }
+        return false
     }
+
+    static let secretWords: [[UInt8]] = ["password", "token", "authorization", "signature", "secret", "cookie", "api_key"].map { Array($0.utf8) }
 
     static func jsonValue(_ value: Logger.MetadataValue) -> LogJSON {
         switch value {

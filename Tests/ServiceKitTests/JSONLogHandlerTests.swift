@@ -24,6 +24,14 @@ import Testing
         #expect((object["ts"] as? String)?.hasSuffix("Z") == true)
     }
 
+    @Test(arguments: [
+        ("password", true), ("Refresh_Token", true), ("AUTHORIZATION", true), ("x_signature", true), ("signing_secret", true),
+        ("Set-Cookie", true), ("lemonsqueezy_API_KEY", true), ("user_id", false), ("tok", false), ("", false), ("ünïcødé_key", false),
+    ])
+    func secretKeysAreRecognisedWhateverTheirCase(key: String, secret: Bool) {
+        #expect(JSONLogHandler.isSecret(key) == secret, "\(key)")
+    }
+
     @Test func escapesWhatJSONNeedsAndKeepsTheRest() throws {
         let sink = LogSink.memory()
         let logger = Logger(label: "user") { _ in JSONLogHandler(service: "user", level: .info, sink: sink) }
