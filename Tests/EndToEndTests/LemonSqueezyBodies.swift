@@ -13,25 +13,29 @@ enum LemonSqueezyBodies {
         """
     }
 
-    static func subscription(_ event: String, id: Int, user: String?, status: String, updatedAt: String) -> String {
+    static func subscription(_ event: String, id: Int, user: String?, status: String, updatedAt: String, endsAt: String? = nil) -> String {
         let custom = user.map { #", "custom_data": {"user_id": "\#($0)"}"# } ?? ""
+        let ends = endsAt.map { "\"\($0)\"" } ?? "null"
         return """
             {"meta": {"test_mode": false, "event_name": "\(event)"\(custom)},
              "data": {"type": "subscriptions", "id": "\(id)", "attributes": {
                "store_id": 12345, "customer_id": 67890, "order_id": \(id + 500000), "product_id": 4321, "variant_id": 101,
                "product_name": "Pingvas Pro", "variant_name": "Monthly", "user_email": "ada@example.com", "status": "\(status)",
-               "cancelled": false, "trial_ends_at": null, "renews_at": "2030-02-01T10:00:00.000000Z", "ends_at": null,
+               "cancelled": \(status == "cancelled"), "trial_ends_at": null, "renews_at": "2030-02-01T10:00:00.000000Z", "ends_at": \(ends),
                "created_at": "2030-01-01T10:00:00.000000Z", "updated_at": "\(updatedAt)", "test_mode": false}}}
             """
     }
 
-    static func invoice(id: Int, subscription: Int) -> String {
+    static func invoice(
+        _ event: String = "subscription_payment_success", id: Int, subscription: Int, status: String = "paid",
+        billingReason: String = "initial", updatedAt: String = "2030-01-01T10:00:05.000000Z"
+    ) -> String {
         """
-        {"meta": {"test_mode": false, "event_name": "subscription_payment_success"},
+        {"meta": {"test_mode": false, "event_name": "\(event)"},
          "data": {"type": "subscription-invoices", "id": "\(id)", "attributes": {
-           "store_id": 12345, "subscription_id": \(subscription), "customer_id": 67890, "billing_reason": "initial",
-           "currency": "USD", "status": "paid", "refunded": false, "subtotal": 1500, "total": 1500,
-           "created_at": "2030-01-01T10:00:05.000000Z", "updated_at": "2030-01-01T10:00:05.000000Z", "test_mode": false}}}
+           "store_id": 12345, "subscription_id": \(subscription), "customer_id": 67890, "billing_reason": "\(billingReason)",
+           "currency": "USD", "status": "\(status)", "refunded": \(status == "refunded"), "subtotal": 1500, "total": 1500,
+           "created_at": "2030-01-01T10:00:05.000000Z", "updated_at": "\(updatedAt)", "test_mode": false}}}
         """
     }
 }

@@ -89,6 +89,43 @@ import TestSupport
             #expect(await planAfterRefresh(api, &refreshToken, "free"), "an expired subscription drops the plan\n\(suite.logs)")
             let again = try await api.call("POST", "/api/v1/generations", token: token, json: WalkingSkeletonTests.request)
             #expect(again.status == 202, "repaid: new jobs are accepted again: \(again.text)")
+            let againID = try #require(again.json["id"] as? String)
+            #expect(await eventually(timeout: .seconds(60)) {
+                (try? await api.call("GET", "/api/v1/generations/\(againID)", token: token))?.json["status"] as? String == "succeeded"
+            })
+
+            // The rest of the events, on a second subscription: plan and status after each, and the
+            // credits of a renewal that is paid, then refunded.
+            let start = try await credits(api, token)
+            let renewal = 72002
+            let steps: [(body: String, plan: String, status: String, credits: (Int, Int)?)] = [
+                (LemonSqueezyBodies.subscription("subscription_created", id: 7200, user: user, status: "active", updatedAt: "2030-03-01T10:00:00.000000Z"), "pro", "active", nil),
+                (LemonSqueezyBodies.subscription("subscription_updated", id: 7200, user: nil, status: "past_due", updatedAt: "2030-04-01T10:00:00.000000Z"), "pro", "past_due", nil),
+                (LemonSqueezyBodies.invoice("subscription_payment_failed", id: renewal, subscription: 7200, status: "pending", billingReason: "renewal", updatedAt: "2030-04-01T10:00:00.000000Z"), "pro", "past_due", start),
+                (LemonSqueezyBodies.invoice("subscription_payment_recovered", id: renewal, subscription: 7200, billingReason: "renewal", updatedAt: "2030-04-02T10:00:00.000000Z"), "pro", "past_due", nil),
+                (LemonSqueezyBodies.invoice("subscription_payment_success", id: renewal, subscription: 7200, billingReason: "renewal", updatedAt: "2030-04-02T10:00:00.000000Z"), "pro", "past_due", (start.balance + 1000, 0)),
+                (LemonSqueezyBodies.subscription("subscription_updated", id: 7200, user: nil, status: "active", updatedAt: "2030-04-02T10:00:01.000000Z"), "pro", "active", nil),
+                (LemonSqueezyBodies.invoice("subscription_payment_refunded", id: renewal, subscription: 7200, status: "refunded", billingReason: "renewal", updatedAt: "2030-04-03T10:00:00.000000Z"), "pro", "active", start),
+                (LemonSqueezyBodies.subscription("subscription_paused", id: 7200, user: nil, status: "paused", updatedAt: "2030-04-04T10:00:00.000000Z"), "free", "paused", nil),
+                (LemonSqueezyBodies.subscription("subscription_unpaused", id: 7200, user: nil, status: "active", updatedAt: "2030-04-05T10:00:00.000000Z"), "pro", "active", nil),
+                (LemonSqueezyBodies.subscription("subscription_cancelled", id: 7200, user: nil, status: "cancelled", updatedAt: "2030-04-06T10:00:00.000000Z", endsAt: "2030-05-01T10:00:00.000000Z"), "pro", "cancelled", nil),
+                (LemonSqueezyBodies.subscription("subscription_resumed", id: 7200, user: nil, status: "active", updatedAt: "2030-04-07T10:00:00.000000Z"), "pro", "active", nil),
+            ]
+            for step in steps {
+                let event = step.body.split(separator: "\"event_name\": \"").dropFirst().first?.prefix { $0 != "\"" } ?? "?"
+                let reply = try await webhook(api, step.body)
+                #expect(reply.status == 200 && reply.json["duplicate"] as? Bool == false, "\(event): \(reply.text)")
+                let settled = await eventually(timeout: .seconds(20)) {
+                    guard let billing = try? await api.call("GET", "/api/v1/billing/subscription", token: token) else { return false }
+                    let subscription = billing.json["subscription"] as? [String: Any]
+                    return billing.json["plan"] as? String == step.plan && subscription?["status"] as? String == step.status
+                        && subscription?["id"].map { "\($0)" } == "7200"
+                }
+                #expect(settled, "after \(event): plan \(step.plan), status \(step.status)\n\(suite.logs)")
+                if let expected = step.credits {
+                    #expect(await waitForCredits(api, token, expected), "after \(event): credits \(expected)")
+                }
+            }
         }
     }
 
