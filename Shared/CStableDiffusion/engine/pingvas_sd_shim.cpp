@@ -141,7 +141,16 @@ static pingvas_sd_ctx* new_ctx(const pingvas_sd_ctx_config* config, uint64_t* pa
     p.lora_apply_mode = LORA_APPLY_AT_RUNTIME;
     p.rng_type = CUDA_RNG;
     if (config->n_threads > 0) p.n_threads = config->n_threads;
-    ctx->sd = new_sd_ctx(&p);
+    // No C++ exception may cross into the worker's Swift frames.
+    try {
+        ctx->sd = new_sd_ctx(&p);
+    } catch (const std::bad_alloc&) {
+        ctx->sd = NULL;
+        snprintf(state.last_error, sizeof state.last_error, "out of memory (allocation failed)");
+    } catch (...) {
+        ctx->sd = NULL;
+        snprintf(state.last_error, sizeof state.last_error, "the library threw an exception while loading");
+    }
     if (ctx->sd == NULL) {
         fail(error, error_size, "the library could not load the model");
         free(ctx);
@@ -154,7 +163,11 @@ static pingvas_sd_ctx* new_ctx(const pingvas_sd_ctx_config* config, uint64_t* pa
 
 static void free_ctx(pingvas_sd_ctx* ctx) {
     if (ctx == NULL) return;
-    free_sd_ctx(ctx->sd);
+    try {
+        free_sd_ctx(ctx->sd);
+    } catch (...) {
+        // Nothing sensible is left to do with a context whose teardown failed.
+    }
     free(ctx);
 }
 
