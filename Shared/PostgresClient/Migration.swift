@@ -1,4 +1,4 @@
-public import Foundation
+package import Foundation
 
 /// One versioned SQL migration, loaded from a file named `0001_create_users.sql`.
 package struct Migration: Sendable, Equatable {

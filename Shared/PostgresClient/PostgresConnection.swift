@@ -1,5 +1,5 @@
 import Dispatch
-package import Logging
+import Logging
 import Synchronization
 
 /// One open connection, leased from a `PostgresPool` for the duration of a closure.

@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 
 /// Reads `PINGVAS_*` settings from the environment and reports every problem at once.
 ///

@@ -1,6 +1,6 @@
 package import Logging
 package import PostgresClient
-package import ServiceLifecycle
+import ServiceLifecycle
 import Synchronization
 
 /// Applies a service's migrations at start-up, retrying with backoff until PostgreSQL answers.

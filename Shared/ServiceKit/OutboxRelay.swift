@@ -1,7 +1,7 @@
 package import Logging
 package import PostgresClient
 package import RedisClient
-package import ServiceLifecycle
+import ServiceLifecycle
 
 /// One row of a service's `outbox` table (`id`, `stream`, `envelope`, `sent_at`): an integration
 /// event written in the same transaction as the change it announces, waiting to go onto its stream.

@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 
 /// The real stable-diffusion.cpp engine as tests use it: the shim `make engine` builds and the tiny
 /// random-weight model `make test-model` writes (both run by `make test` before `swift test`).

@@ -24,7 +24,7 @@ public final class ServiceProcess: Sendable {
         let logs = TestStack.repositoryRoot.appendingPathComponent(".run/test-logs")
         try FileManager.default.createDirectory(at: logs, withIntermediateDirectories: true)
         logFile = logs.appendingPathComponent("\(id)-\(TestStack.uniqueName("run")).log")
-        FileManager.default.createFile(atPath: logFile.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: logFile.path, contents: nil)
         let executable = Self.binDirectory.appendingPathComponent(id)
         guard FileManager.default.isExecutableFile(atPath: executable.path) else {
             throw ServiceProcessError.notBuilt(executable.path)
