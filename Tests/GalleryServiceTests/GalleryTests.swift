@@ -98,11 +98,11 @@ import TestSupport
         let fixture = try Self.fixture()
         let alice = UserID()
         try await buildApplication(configuration: fixture.configuration).test(.live) { client in
-            let before = try await fixture.redis.send("XLEN", GenerationCompletedConsumer.deadLetterStream).int ?? 0
+            let before = try await fixture.redis.send("XLEN", EventStreamReader.deadLetterStream).int ?? 0
             _ = try await fixture.redis.xadd(fixture.configuration.eventsStream, maxLength: nil, fields: [("m", "{\"v\": 1, \"type\": \"generation.completed\", \"dat")])
             _ = try await Self.publish(fixture, user: alice, images: [ImageID()])
             #expect(try await Self.waitForImages(client, user: alice, count: 1).count == 1)
-            let after = try await fixture.redis.send("XLEN", GenerationCompletedConsumer.deadLetterStream).int ?? 0
+            let after = try await fixture.redis.send("XLEN", EventStreamReader.deadLetterStream).int ?? 0
             #expect(after >= before + 1)
         }
     }

@@ -2,6 +2,7 @@ import Core
 import Foundation
 import Logging
 import RedisClient
+import ServiceKit
 import ServiceLifecycle
 
 /// Applies `plan.changed` events from payment-webhook (`pingvas:events:plan`, group `user`) to the
@@ -13,57 +14,34 @@ import ServiceLifecycle
 /// redelivery, or an older change claimed late from a dead replica, changes nothing. A message
 /// that can never be read goes to `pingvas:events:dead` with the reason, and is acknowledged.
 struct PlanChangedConsumer: Service {
-    let redis: RedisPool
     let users: any UserRepository
-    let stream: String
-    let group: String
-    let consumer: String
-    let lease: Duration
+    let reader: EventStreamReader
     /// False until the migrations are applied.
     let ready: @Sendable () -> Bool
     let logger: Logger
 
-    static let deadLetterStream = "pingvas:events:dead"
+    init(
+        redis: RedisPool, users: any UserRepository, stream: String, group: String, consumer: String, lease: Duration,
+        ready: @escaping @Sendable () -> Bool, logger: Logger
+    ) {
+        self.users = users
+        self.reader = EventStreamReader(redis: redis, stream: stream, group: group, consumer: consumer, lease: lease, block: .seconds(1), logger: logger)
+        self.ready = ready
+        self.logger = logger
+    }
 
     func run() async throws {
-        var backoff = Duration.milliseconds(200)
-        var groupReady = false
-        while !shouldStop {
-            guard ready() else {
-                await pause(.milliseconds(50))
-                continue
-            }
-            do {
-                if !groupReady {
-                    try await redis.xgroupCreate(stream, group: group, startID: "0")
-                    groupReady = true
-                }
-                let claimed = try await redis.xautoclaim(stream, group: group, consumer: consumer, minIdle: lease, count: 50)
-                try await handle(claimed.messages)
-                let fresh = try await redis.xreadgroup(group: group, consumer: consumer, streams: [stream], count: 50, block: .seconds(1))
-                try await handle(fresh)
-                backoff = .milliseconds(200)
-            } catch {
-                if let error = error as? RedisError, error.serverCode == "NOGROUP" { groupReady = false }
-                logger.warning("plan event consumer failed; retrying", metadata: ["error": "\(error)", "retry_in": "\(backoff)"])
-                await pause(backoff)
-                backoff = min(backoff * 2, .seconds(5))
-            }
-        }
+        await reader.run(ready: ready) { try await handle($0) }
     }
 
     func handle(_ messages: [RedisStreamMessage]) async throws {
         for message in messages {
             let event: Envelope<PlanChanged>?
             do {
-                event = try decode(message)
+                event = try EventStreamReader.decode(PlanChanged.self, message)
             } catch {
-                logger.error("unreadable plan event; dead-lettered", metadata: ["message_id": "\(message.id)", "error": "\(error)"])
-                _ = try await redis.xadd(
-                    Self.deadLetterStream, maxLength: 10_000,
-                    fields: [("stream", stream), ("id", message.id), ("reason", "\(error)"), ("m", message.fields["m"] ?? "")]
-                )
-                _ = try await redis.xack(stream, group: group, ids: [message.id])
+                try await reader.deadLetter(message, reason: error)
+                _ = try await reader.redis.xack(reader.stream, group: reader.group, ids: [message.id])
                 continue
             }
             if let change = event?.data {
@@ -72,7 +50,7 @@ struct PlanChangedConsumer: Service {
                     "plan change", metadata: ["user_id": "\(change.userID)", "plan": "\(change.plan.rawValue)", "applied": "\(applied)"]
                 )
             }
-            _ = try await redis.xack(stream, group: group, ids: [message.id])
+            _ = try await reader.redis.xack(reader.stream, group: reader.group, ids: [message.id])
         }
     }
 
@@ -84,26 +62,11 @@ struct PlanChangedConsumer: Service {
                 return try await users.applyPlanChange(id: change.userID, plan: change.plan, changedAt: change.effectiveAt)
             } catch {
                 logger.warning("applying a plan change failed; retrying", metadata: ["user_id": "\(change.userID)", "error": "\(error)"])
-                if shouldStop { return nil }
-                await pause(backoff)
+                if Task.isCancelled || Task.isShuttingDownGracefully { return nil }
+                let wait = backoff
+                try? await cancelWhenGracefulShutdown { try await Task.sleep(for: wait) }
                 backoff = min(backoff * 2, .seconds(5))
             }
         }
     }
-
-    /// The event, or nil for other event types on the stream (acknowledged and skipped).
-    func decode(_ message: RedisStreamMessage) throws(WireCodecError) -> Envelope<PlanChanged>? {
-        guard let body = message.fields["m"] else { throw WireCodecError.missingField("m") }
-        let bytes = Array(body.utf8)
-        guard try WireCodec.peek(bytes).type == PlanChanged.type else { return nil }
-        return try WireCodec.decode(PlanChanged.self, from: bytes)
-    }
 }
-
-/// Sleeps for `duration`, returning early when the task is cancelled or a graceful shutdown starts.
-private func pause(_ duration: Duration) async {
-    try? await cancelWhenGracefulShutdown { try await Task.sleep(for: duration) }
-}
-
-/// True once a background loop should stop.
-private var shouldStop: Bool { Task.isCancelled || Task.isShuttingDownGracefully }
