@@ -37,8 +37,8 @@ var targets: [Target] = [
     .target(name: "CStableDiffusion", path: "Shared/CStableDiffusion", exclude: ["engine"]),
 
     .target(name: "Core", path: "Shared/Core", swiftSettings: strict),
-    .target(name: "PostgresClient", dependencies: ["CLibPQ", logging], path: "Shared/PostgresClient", swiftSettings: strict),
-    .target(name: "RedisClient", dependencies: ["CHiredis", logging], path: "Shared/RedisClient", swiftSettings: strict),
+    .target(name: "PostgresClient", dependencies: ["CLibPQ", "PingvasCrypto", logging], path: "Shared/PostgresClient", swiftSettings: strict),
+    .target(name: "RedisClient", dependencies: ["CHiredis", "PingvasCrypto", logging], path: "Shared/RedisClient", swiftSettings: strict),
     .target(name: "HTTPClient", dependencies: ["CCurl", "Core", logging], path: "Shared/HTTPClient", swiftSettings: strict),
     .target(
         name: "PingvasCrypto",
@@ -77,11 +77,14 @@ var targets: [Target] = [
     ),
 ]
 
-/// What every service may import directly; ai-worker also encodes PNGs through zlib and loads the engine.
+/// What every service may import directly; ai-worker also encodes PNGs through zlib, loads the engine
+/// and parses its `generate` command line.
 let serviceDependencies: [Target.Dependency] = [
     "ServiceKit", "Core", "PostgresClient", "RedisClient", "HTTPClient", "PingvasCrypto", hummingbird, logging, lifecycle,
 ]
-let extraServiceDependencies: [String: [Target.Dependency]] = ["AIWorkerService": ["CZlib", "CStableDiffusion"]]
+let extraServiceDependencies: [String: [Target.Dependency]] = [
+    "AIWorkerService": ["CZlib", "CStableDiffusion", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+]
 
 targets += services.flatMap { service -> [Target] in
     [
@@ -118,6 +121,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/vapor/jwt-kit.git", from: "5.7.1"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
     ],
     targets: targets,
     swiftLanguageModes: [.v6]

@@ -19,7 +19,15 @@ duration="${PINGVAS_BENCH_DURATION:-10}"
 pg_port="${PINGVAS_BENCH_PG_PORT:-45432}"
 redis_port="${PINGVAS_BENCH_REDIS_PORT:-46379}"
 port="${PINGVAS_BENCH_PORT:-48083}"
+# A throwaway signing secret for this run's own payment-webhook, on purpose even when the
+# environment has PINGVAS_LEMONSQUEEZY_SIGNING_SECRET: the generator gets it on its command line
+# (visible in ps), where a real one must never go. The other PINGVAS_* values set below are the
+# benchmark's conditions (its own stack folder and schema, pool size, parked processor), fixed so
+# that runs compare and make run's stack is never touched.
 secret="whsec-bench-$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+if [ -n "${PINGVAS_LEMONSQUEEZY_SIGNING_SECRET:-}" ]; then
+    echo "bench: PINGVAS_LEMONSQUEEZY_SIGNING_SECRET from the environment not used: this run signs with a throwaway one"
+fi
 pgbench="$(command -v pgbench || ls -d /usr/lib/postgresql/*/bin/pgbench 2>/dev/null | sort -V | tail -n 1)"
 psql="$(command -v psql || ls -d /usr/lib/postgresql/*/bin/psql 2>/dev/null | sort -V | tail -n 1)"
 [ -x "$pgbench" ] || { echo "bench: pgbench not found (make deps)" >&2; exit 1; }

@@ -5,9 +5,14 @@
 #
 # Uses the PostgreSQL and Redis of scripts/stack.sh (same PINGVAS_STACK_DIR / ports). Settings:
 #   PINGVAS_STACK_DIR      folder for logs (logs/), pid files (pids/) and generated secrets (default: .run)
-#   PINGVAS_PORT_BASE      gateway port; the others follow in ARCHITECTURE.md order (default: 8080)
+#   PINGVAS_PORT_BASE      gateway port; the others follow in docs/architecture.md order (default: 8080)
 #   PINGVAS_BIN_DIR        where the executables are (default: swift build --show-bin-path)
-# Any other PINGVAS_* variable in the environment is passed on to every service.
+# Every PINGVAS_* variable in the environment is passed on to every service, and a non-empty one
+# always wins over this script's defaults: the local stack's URLs, the upstream URLs, the paths and
+# the development secrets. Those secrets (PINGVAS_JWT_SECRET, PINGVAS_LEMONSQUEEZY_SIGNING_SECRET)
+# are generated once into $PINGVAS_STACK_DIR/secrets.env, and used only for a variable that is
+# unset or empty; `start` prints which names came from where, never a value. Only PINGVAS_HOST and
+# PINGVAS_PORT are set per service (127.0.0.1, PINGVAS_PORT_BASE + position).
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -29,40 +34,92 @@ running() {
     [ -f "$f" ] && kill -0 "$(cat "$f")" 2>/dev/null
 }
 
-secrets() {
-    # Development secrets, made once per stack folder and never committed.
-    local f="$dir/secrets.env"
-    if [ ! -f "$f" ]; then
-        mkdir -p "$dir"
-        umask 077
-        {
-            echo "PINGVAS_JWT_SECRET=$(head -c 48 /dev/urandom | base64 | tr -d '\n/+=')"
-            echo "PINGVAS_LEMONSQUEEZY_SIGNING_SECRET=$(head -c 24 /dev/urandom | base64 | tr -d '\n/+=')"
-        } >"$f"
+secrets_file="$dir/secrets.env"
+# Development secrets: name and how many random bytes make one.
+dev_secrets=(PINGVAS_JWT_SECRET:48 PINGVAS_LEMONSQUEEZY_SIGNING_SECRET:24)
+from_file=() generated=() secrets_from_env=() settings_from_env=()
+
+# Whether the environment has a non-empty NAME (an empty value counts as unset, as in the services).
+is_set() { [ -n "${!1:-}" ]; }
+
+# "A, B, C" from the arguments.
+names() { local out="" n; for n in "$@"; do out+="${out:+, }$n"; done; printf '%s' "$out"; }
+
+# Exports NAME=VALUE unless the environment already has a non-empty NAME, which then wins.
+default_setting() {
+    local name="$1" value="$2"
+    if is_set "$name"; then settings_from_env+=("$name"); else export "$name=$value"; fi
+}
+
+# Exports the development value of NAME from the secrets file (generated and appended first when
+# the file has none), unless the environment already has a non-empty NAME, which then wins.
+# The file is made once per stack folder, readable by its owner only, and never committed.
+dev_secret() {
+    local name="$1" bytes="$2" value=""
+    if is_set "$name"; then secrets_from_env+=("$name"); return; fi
+    [ -f "$secrets_file" ] && value="$(sed -n "s/^$name=//p" "$secrets_file" | tail -n 1)"
+    if [ -z "$value" ]; then
+        value="$(head -c "$bytes" /dev/urandom | base64 | tr -d '\n/+=')"
+        mkdir -p "$(dirname "$secrets_file")"
+        (umask 077 && printf '%s=%s\n' "$name" "$value" >>"$secrets_file")
+        generated+=("$name")
     fi
-    echo "$f"
+    from_file+=("$name")
+    export "$name=$value"
+}
+
+# Says where the secrets and the overridden defaults came from: names only, never values.
+report_settings() {
+    local shown="${secrets_file#"$here"/}"
+    if [ "${#from_file[@]}" -gt 0 ]; then
+        local note=""
+        [ "${#generated[@]}" -gt 0 ] && note=" (generated now: $(names "${generated[@]}"))"
+        echo "services: development secrets from $shown: $(names "${from_file[@]}")$note"
+    fi
+    if [ "${#secrets_from_env[@]}" -gt 0 ]; then
+        echo "services: secrets from the environment: $(names "${secrets_from_env[@]}")"
+    fi
+    if [ "${#settings_from_env[@]}" -gt 0 ]; then
+        echo "services: settings from the environment: $(names "${settings_from_env[@]}")"
+    fi
+    local ignored=() name
+    for name in PINGVAS_HOST PINGVAS_PORT; do is_set "$name" && ignored+=("$name"); done
+    if [ "${#ignored[@]}" -gt 0 ]; then
+        echo "services: $(names "${ignored[@]}") from the environment not used: each service listens on 127.0.0.1, port PINGVAS_PORT_BASE + its position"
+    fi
+    return 0
+}
+
+# Everything start() gives the services besides host and port; the environment wins everywhere.
+configure() {
+    local stack_env name value upstream entry
+    stack_env="$("$here/scripts/stack.sh" env)"
+    while IFS='=' read -r name value; do
+        [ -n "$name" ] && default_setting "$name" "$value"
+    done <<<"$stack_env"
+    for entry in "${dev_secrets[@]}"; do dev_secret "${entry%%:*}" "${entry##*:}"; done
+    # Where each service finds the others, and the shared local settings.
+    for upstream in user generation payment-webhook gallery model-router; do
+        default_setting "PINGVAS_$(echo "$upstream" | tr 'a-z-' 'A-Z_')_URL" "http://127.0.0.1:$(port_of "$upstream")"
+    done
+    default_setting PINGVAS_DB_SCHEMA pingvas_dev
+    default_setting PINGVAS_STORAGE_DIR "$dir/storage"
+    default_setting PINGVAS_MODEL_CATALOG "$here/config/models.json"
+    default_setting PINGVAS_MODELS_DIR "$dir/models"
+    default_setting PINGVAS_WORKER_QUEUES cpu-preview
+    default_setting PINGVAS_SD_LIBRARY "$here/.run/engine/lib/libpingvas-sd.so"  # absent: preview engine only
 }
 
 start() {
     [ -n "$bin_dir" ] || bin_dir="$(cd "$here" && swift build --show-bin-path)"
     mkdir -p "$dir/logs" "$dir/pids" "$dir/storage"
-    eval "$("$here/scripts/stack.sh" env)"
-    set -a; . "$(secrets)"; set +a
-    local id upstream
-    # Where each service finds the others, and the shared local settings.
-    for upstream in user generation payment-webhook gallery model-router; do
-        export "PINGVAS_$(echo "$upstream" | tr 'a-z-' 'A-Z_')_URL=http://127.0.0.1:$(port_of "$upstream")"
-    done
-    export PINGVAS_MODEL_CATALOG="${PINGVAS_MODEL_CATALOG:-$here/config/models.json}"
-    export PINGVAS_MODELS_DIR="${PINGVAS_MODELS_DIR:-$dir/models}"
-    export PINGVAS_WORKER_QUEUES="${PINGVAS_WORKER_QUEUES:-cpu-preview}"
-    export PINGVAS_SD_LIBRARY="${PINGVAS_SD_LIBRARY:-$here/.run/engine/lib/libpingvas-sd.so}"  # absent: preview engine only
+    configure
+    report_settings
+    local id
     for id in "${services[@]}"; do
         if running "$id"; then echo "$id: already running on 127.0.0.1:$(port_of "$id")"; continue; fi
         [ -x "$bin_dir/$id" ] || { echo "services: $bin_dir/$id not built (make build)" >&2; exit 1; }
         PINGVAS_HOST=127.0.0.1 PINGVAS_PORT="$(port_of "$id")" \
-        PINGVAS_DATABASE_URL="$PINGVAS_DATABASE_URL" PINGVAS_REDIS_URL="$PINGVAS_REDIS_URL" \
-        PINGVAS_DB_SCHEMA="${PINGVAS_DB_SCHEMA:-pingvas_dev}" PINGVAS_STORAGE_DIR="${PINGVAS_STORAGE_DIR:-$dir/storage}" \
             nohup "$bin_dir/$id" >>"$dir/logs/$id.log" 2>&1 </dev/null &
         echo $! >"$(pid_file "$id")"
     done

@@ -4,7 +4,10 @@
 set -uo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$here"
-export PINGVAS_TEST_STACK_DIR="$here/.run/test"
+# The environment wins over these defaults (Tests/TestSupport/TestStack.swift reads the same three).
+PINGVAS_TEST_STACK_DIR="${PINGVAS_TEST_STACK_DIR:-$here/.run/test}"
+case "$PINGVAS_TEST_STACK_DIR" in /*) ;; *) PINGVAS_TEST_STACK_DIR="$here/$PINGVAS_TEST_STACK_DIR" ;; esac
+export PINGVAS_TEST_STACK_DIR
 export PINGVAS_TEST_PG_PORT="${PINGVAS_TEST_PG_PORT:-25432}"
 export PINGVAS_TEST_REDIS_PORT="${PINGVAS_TEST_REDIS_PORT:-26379}"
 stack() { PINGVAS_STACK_DIR="$PINGVAS_TEST_STACK_DIR" PINGVAS_PG_PORT="$PINGVAS_TEST_PG_PORT" PINGVAS_REDIS_PORT="$PINGVAS_TEST_REDIS_PORT" scripts/stack.sh "$@"; }

@@ -1,8 +1,9 @@
+import Core
 import Foundation
 import ServiceKit
 
 /// Everything the ai-worker service reads from the environment.
-struct AIWorkerConfiguration: Sendable {
+struct AIWorkerConfiguration: ServiceConfigurationProtocol {
     var service: ServiceConfiguration
     /// `PINGVAS_WORKER_QUEUES`: pools to take jobs from (comma-separated; default `cpu-preview`).
     var queues: [String]
@@ -35,7 +36,7 @@ struct AIWorkerConfiguration: Sendable {
     /// Per-step pause of the preview engine.
     var previewStepDelay: Duration = .milliseconds(10)
     /// Redis names; only tests change the prefix.
-    var keys = RedisKeys()
+    var keys = PipelineKeys()
 
     init(reader: inout ConfigurationReader) {
         service = .read(serviceID: "ai-worker", defaultPort: 8086, needsDatabase: false, needsRedis: true, from: &reader)
@@ -45,7 +46,7 @@ struct AIWorkerConfiguration: Sendable {
             reader.reject("PINGVAS_WORKER_QUEUES", because: "comma-separated pool names of lower-case letters, digits and -")
         }
         storageDir = reader.string("PINGVAS_STORAGE_DIR")
-        workerID = reader.string("PINGVAS_WORKER_ID", default: Self.defaultWorkerID())
+        workerID = reader.string("PINGVAS_WORKER_ID", default: ServiceConfiguration.instanceName)
         modelsDir = reader.string("PINGVAS_MODELS_DIR", default: "/models")
         catalogPath = reader.optionalString("PINGVAS_MODEL_CATALOG")
         jobLease = reader.duration("PINGVAS_JOB_LEASE", default: .seconds(300))
@@ -77,9 +78,5 @@ struct AIWorkerConfiguration: Sendable {
             if !pool.isEmpty, !seen.contains(pool) { seen.append(pool) }
         }
         return seen
-    }
-
-    static func defaultWorkerID() -> String {
-        "\(ProcessInfo.processInfo.hostName)-\(ProcessInfo.processInfo.processIdentifier)"
     }
 }

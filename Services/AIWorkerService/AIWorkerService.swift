@@ -1,26 +1,15 @@
+import ArgumentParser
 import Foundation
-import Hummingbird
 import ServiceKit
 
 @main
 struct AIWorkerService {
-    static func main() async throws {
+    static func main() async {
         let arguments = CommandLine.arguments.dropFirst()
         if arguments.first == "generate" {
-            exit(await GenerateCommand.main(Array(arguments.dropFirst())))
+            await GenerateCommand.main(Array(arguments.dropFirst()))  // exits with the command's status on failure
+            exit(0)
         }
-        let configuration = ServiceApplication.loadConfiguration { AIWorkerConfiguration(reader: &$0) }
-        ServiceLogging.bootstrap(serviceID: configuration.service.serviceID, level: configuration.service.logLevel)
-        try await ServiceApplication.run(Self.build(configuration))
-    }
-
-    /// The application, or exit 78 (EX_CONFIG) when the model catalog cannot be read.
-    static func build(_ configuration: AIWorkerConfiguration) -> some ApplicationProtocol {
-        do {
-            return try buildApplication(configuration: configuration)
-        } catch {
-            FileHandle.standardError.write(Data("ai-worker: cannot read the model catalog: \(error)\n".utf8))
-            exit(78)
-        }
+        await ServiceApplication.main(AIWorkerConfiguration.self) { try await buildApplication(configuration: $0, logger: $1) }
     }
 }

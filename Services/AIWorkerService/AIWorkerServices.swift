@@ -1,3 +1,5 @@
+import Core
+import ServiceKit
 import Logging
 import RedisClient
 import ServiceLifecycle
@@ -6,7 +8,7 @@ import ServiceLifecycle
 /// before the worker leaves the registry.
 enum AIWorkerServices {
     static func make(configuration: AIWorkerConfiguration, redis: RedisPool, logger: Logger) throws -> [any Service] {
-        let catalog = try configuration.catalogPath.map(WorkerCatalog.load(path:)) ?? .builtIn
+        let catalog = try configuration.catalogPath.map(ModelCatalog.load(path:)) ?? .builtIn
         let engines = makeEngines(configuration: configuration, logger: logger)
         let pools = servablePools(configuration.queues, catalog: catalog, engines: Set(engines.keys))
         for pool in configuration.queues where !pools.contains(pool) {
@@ -15,14 +17,14 @@ enum AIWorkerServices {
         }
         logger.info("engines ready", metadata: [
             "engines": "\(engines.keys.sorted().joined(separator: ","))",
-            "models": "\(catalog.models.keys.sorted().joined(separator: ","))",
+            "models": "\(catalog.models.map(\.id).sorted().joined(separator: ","))",
             "queues": "\(pools.joined(separator: ","))",
         ])
         let status = WorkerStatus()
         let keys = configuration.keys
         let processor = JobProcessor(
             redis: redis, keys: keys, workerID: configuration.workerID, catalog: catalog, engines: engines,
-            storage: FileImageStorage(root: configuration.storageDir), modelsDir: configuration.modelsDir, status: status,
+            storage: FileSystemImageStorage(directory: configuration.storageDir), modelsDir: configuration.modelsDir, status: status,
             lease: configuration.jobLease, shutdownGrace: configuration.shutdownGrace, logger: logger
         )
         let heartbeat = HeartbeatService(
@@ -39,10 +41,10 @@ enum AIWorkerServices {
 
     /// The configured pools this worker can serve: those with at least one catalog model whose engine
     /// it has (or no catalog model at all).
-    static func servablePools(_ queues: [String], catalog: WorkerCatalog, engines: Set<String>) -> [String] {
+    static func servablePools(_ queues: [String], catalog: ModelCatalog, engines: Set<String>) -> [String] {
         queues.filter { pool in
-            let models = catalog.models.values.filter { $0.pool == pool }
-            return models.isEmpty || models.contains { engines.contains($0.engine) }
+            let models = catalog.models.filter { $0.pool == pool }
+            return models.isEmpty || models.contains { engines.contains($0.engine.rawValue) }
         }
     }
 

@@ -1,13 +1,13 @@
+import Core
 import ServiceKit
 
 /// Everything the gallery reads from the environment.
-struct GalleryConfiguration: Sendable {
+struct GalleryConfiguration: ServiceConfigurationProtocol {
     var service: ServiceConfiguration
     /// Root of the filesystem image storage (the ai-worker writes `<user id>/<image id>.png` there).
     var storageDirectory: String
-    /// The stream of `generation.completed` events and this service's consumer group on it.
-    var eventsStream = "pingvas:events:generation"
-    var consumerGroup = "gallery"
+    /// Redis names (the `generation.completed` stream); only tests change the namespace.
+    var keys = PipelineKeys()
     /// Events pending longer than this on a consumer that died are claimed by another replica.
     var eventLease: Duration
 

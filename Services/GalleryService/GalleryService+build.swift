@@ -1,23 +1,25 @@
-import Foundation
 import Hummingbird
 import Logging
 import ServiceKit
 
 /// The whole wiring of the gallery; tests call it with their own configuration.
-func buildApplication(configuration: GalleryConfiguration) -> some ApplicationProtocol {
-    let logger = Logger(label: "gallery")
+func buildApplication(configuration: GalleryConfiguration, logger: Logger? = nil) async throws -> some ApplicationProtocol {
+    let logger = logger ?? configuration.service.makeLogger()
     let dependencies = ServiceDependencies.open(configuration.service, logger: logger)
-    let postgres = dependencies.postgres!
+    let postgres = try dependencies.requirePostgres()
+    let redis = try dependencies.requireRedis()
     let migrations = MigrationService(
         pool: postgres, schema: configuration.service.databaseSchema, migrations: GalleryMigrations.all, logger: logger
     )
     let repository = PostgresImageRepository(pool: postgres)
+    let storage = FileSystemImageStorage(directory: configuration.storageDirectory)
+
     let router = ServiceRouter.make(configuration: configuration.service, readiness: dependencies.readinessChecks + [migrations.readinessCheck])
-    ImageController(repository: repository, storage: FileSystemImageStorage(directory: configuration.storageDirectory)).addRoutes(to: router)
+    router.addRoutes(ImageController(repository: repository, storage: storage).routes, atPath: "/api/v1")
+
     let consumer = GenerationCompletedConsumer(
-        redis: dependencies.redis!, repository: repository, stream: configuration.eventsStream, group: configuration.consumerGroup,
-        consumer: "\(ProcessInfo.processInfo.hostName)-\(ProcessInfo.processInfo.processIdentifier)", lease: configuration.eventLease,
-        logger: logger
+        redis: redis, repository: repository, keys: configuration.keys, consumer: ServiceConfiguration.instanceName,
+        lease: configuration.eventLease, ready: { migrations.isDone }, logger: logger
     )
     return ServiceApplication.make(
         responder: router.buildResponder(), configuration: configuration.service, dependencies: dependencies,

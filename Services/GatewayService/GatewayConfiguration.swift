@@ -1,8 +1,9 @@
+import Core
 import Foundation
 import ServiceKit
 
 /// Everything the gateway reads from the environment.
-struct GatewayConfiguration: Sendable {
+struct GatewayConfiguration: ServiceConfigurationProtocol {
     var service: ServiceConfiguration
     /// HS256 secret shared with the user service, which signs the access tokens.
     var jwtSecret: String
@@ -21,6 +22,8 @@ struct GatewayConfiguration: Sendable {
     var trustedProxyHops: Int
     /// Origins allowed by CORS; empty allows none.
     var corsOrigins: [String]
+    /// Redis names (rate-limit counters); only tests change the namespace.
+    var keys = PipelineKeys()
 
     init(reader: inout ConfigurationReader) {
         service = .read(serviceID: "gateway", defaultPort: 8080, needsDatabase: false, needsRedis: true, from: &reader)

@@ -1,3 +1,4 @@
+import Core
 import Foundation
 import Logging
 import RedisClient
@@ -14,6 +15,7 @@ struct RateLimiter: Sendable {
     }
 
     let redis: RedisPool
+    let keys: PipelineKeys
     let logger: Logger
 
     static let script = RedisScript("""
@@ -36,9 +38,9 @@ struct RateLimiter: Sendable {
         let nowMilliseconds = Int64(Date().timeIntervalSince1970 * 1000)
         let window = nowMilliseconds / 60_000
         let left = 60_000 - nowMilliseconds % 60_000
-        let keys = active.map { "pingvas:ratelimit:\($0.key):\(window)" }
+        let counters = active.map { keys.rateLimit($0.key, window: window) }
         do {
-            let reply = try await redis.evalsha(Self.script, keys: keys, arguments: [String(left)])
+            let reply = try await redis.evalsha(Self.script, keys: counters, arguments: [String(left)])
             let values = reply.array?.compactMap(\.int) ?? []
             var retryAfter: Int?
             for (index, limit) in active.enumerated() where index * 2 + 1 < values.count {

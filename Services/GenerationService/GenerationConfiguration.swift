@@ -3,7 +3,7 @@ import Core
 import ServiceKit
 
 /// Everything the generation service reads from the environment.
-struct GenerationConfiguration: Sendable {
+struct GenerationConfiguration: ServiceConfigurationProtocol {
     var service: ServiceConfiguration
     /// Base URL of the user service (`PINGVAS_USER_URL`), e.g. `http://127.0.0.1:8081`.
     var userURL: String
@@ -18,12 +18,12 @@ struct GenerationConfiguration: Sendable {
     /// Time limit of one call to user or model-router (`PINGVAS_UPSTREAM_TIMEOUT`).
     var upstreamTimeout: Duration
     /// Redis stream and channel names; the contract's names unless a test isolates itself.
-    var keys: RedisKeys = RedisKeys()
+    var keys = PipelineKeys()
 
     init(
         service: ServiceConfiguration, userURL: String, modelRouterURL: String, maxQueuedPerUser: Int? = nil,
         resultLease: Duration = .seconds(60), outboxInterval: Duration = .milliseconds(100),
-        upstreamTimeout: Duration = .seconds(10), keys: RedisKeys = RedisKeys()
+        upstreamTimeout: Duration = .seconds(10), keys: PipelineKeys = PipelineKeys()
     ) {
         self.service = service
         self.userURL = userURL

@@ -1,8 +1,9 @@
+import Core
 import Foundation
 import ServiceKit
 
 /// Everything the payment-webhook service reads from the environment.
-struct PaymentWebhookConfiguration: Sendable {
+struct PaymentWebhookConfiguration: ServiceConfigurationProtocol {
     var service: ServiceConfiguration
     /// Lemon Squeezy's webhook signing secret (`X-Signature` is HMAC-SHA256 of the raw body with it).
     var signingSecret: String
@@ -29,9 +30,8 @@ struct PaymentWebhookConfiguration: Sendable {
     var retryCap: Duration
     /// Attempts after which a delivery is marked `failed` (kept, never deleted).
     var maxAttempts: Int
-    /// The stream `plan.changed` events go to (docs/pipeline.md); not read from the environment,
-    /// tests set their own so parallel tests on one Redis never share it.
-    var planEventsStream = "pingvas:events:plan"
+    /// Redis names (the `plan.changed` stream); only tests change the namespace.
+    var keys = PipelineKeys()
 
     init(reader: inout ConfigurationReader) {
         service = .read(serviceID: "payment-webhook", defaultPort: 8083, needsDatabase: true, needsRedis: true, from: &reader)

@@ -1,48 +1,50 @@
+import Core
 import HTTPClient
 import Hummingbird
 import Logging
 import ServiceKit
-import ServiceLifecycle
 
 /// The whole wiring of the payment-webhook service; tests call it with their own configuration
 /// and, to read what the service logs, their own `logger`.
-func buildApplication(configuration: PaymentWebhookConfiguration, logger: Logger? = nil) -> some ApplicationProtocol {
-    let logger = logger ?? {
-        var logger = Logger(label: "payment-webhook")
-        logger.logLevel = configuration.service.logLevel
-        return logger
-    }()
+func buildApplication(configuration: PaymentWebhookConfiguration, logger: Logger? = nil) async throws -> some ApplicationProtocol {
+    let logger = logger ?? configuration.service.makeLogger()
     let dependencies = ServiceDependencies.open(configuration.service, logger: logger)
-    guard let postgres = dependencies.postgres else { preconditionFailure("payment-webhook needs PINGVAS_DATABASE_URL") }
+    let postgres = try dependencies.requirePostgres()
+    let redis = try dependencies.requireRedis()
     let migrations = MigrationService(
         pool: postgres, schema: configuration.service.databaseSchema, migrations: PaymentMigrations.all, logger: logger
     )
     let http = CurlHTTPClient(configuration: HTTPClientConfiguration(defaultTimeout: configuration.upstreamTimeout), logger: logger)
-    let credits = UserCreditsClient(baseURL: configuration.userURL, http: http, timeout: configuration.upstreamTimeout)
-
-    let router = ServiceRouter.make(configuration: configuration.service, readiness: dependencies.readinessChecks + [migrations.readinessCheck])
-    WebhookController(
-        repository: PostgresDeliveryRepository(pool: postgres), signature: WebhookSignature(secret: configuration.signingSecret),
-        acceptTestMode: configuration.acceptTestMode, maxBodyBytes: configuration.maxBodyBytes
-    ).addRoutes(to: router)
-    BillingController(subscriptions: PostgresSubscriptionRepository(pool: postgres)).addRoutes(to: router)
+    let deliveries = PostgresDeliveryRepository(pool: postgres)
     let checkout = configuration.apiKey.map {
         LemonSqueezyCheckoutClient(apiURL: configuration.apiURL, apiKey: $0, storeID: configuration.storeID, http: http, timeout: configuration.upstreamTimeout)
     }
     if checkout == nil { logger.warning("checkout is off: PINGVAS_LEMONSQUEEZY_API_KEY is not set") }
-    CheckoutController(client: checkout, variants: configuration.variants).addRoutes(to: router)
-    DeliveryAdminController(repository: PostgresDeliveryRepository(pool: postgres), acceptTestMode: configuration.acceptTestMode)
-        .addRoutes(to: router)
+
+    let router = ServiceRouter.make(configuration: configuration.service, readiness: dependencies.readinessChecks + [migrations.readinessCheck])
+    router.addRoutes(
+        WebhookController(
+            repository: deliveries, signature: WebhookSignature(secret: configuration.signingSecret),
+            acceptTestMode: configuration.acceptTestMode, maxBodyBytes: configuration.maxBodyBytes
+        ).routes,
+        atPath: "/webhooks/lemonsqueezy"
+    )
+    router.addRoutes(BillingController(subscriptions: PostgresSubscriptionRepository(pool: postgres)).routes, atPath: "/api/v1/billing/subscription")
+    router.addRoutes(CheckoutController(client: checkout, variants: configuration.variants).routes, atPath: "/api/v1/billing/checkout")
+    router.addRoutes(
+        DeliveryAdminController(repository: deliveries, acceptTestMode: configuration.acceptTestMode).routes,
+        atPath: "/api/v1/billing/admin/deliveries"
+    )
 
     let applier = EventApplier(
-        variants: configuration.variants, credits: credits, plans: PlanAnnouncer(stream: configuration.planEventsStream), logger: logger
+        variants: configuration.variants, credits: UserCreditsClient(baseURL: configuration.userURL, http: http, timeout: configuration.upstreamTimeout),
+        plans: PlanAnnouncer(stream: configuration.keys.planEvents), logger: logger
     )
     let processor = DeliveryProcessor(
         pool: postgres, applier: applier,
         pollInterval: configuration.pollInterval, retryBase: configuration.retryBase, retryCap: configuration.retryCap,
         maxAttempts: configuration.maxAttempts, ready: { migrations.isDone }, logger: logger
     )
-    guard let redis = dependencies.redis else { preconditionFailure("payment-webhook needs PINGVAS_REDIS_URL") }
     let relay = OutboxRelay(
         outbox: PostgresOutboxRepository(pool: postgres), redis: redis, interval: configuration.pollInterval, ready: { migrations.isDone },
         logger: logger
@@ -50,16 +52,6 @@ func buildApplication(configuration: PaymentWebhookConfiguration, logger: Logger
     // Shutdown runs in reverse: server (checkout), processor, relay, then the HTTP client, migrations and pools.
     return ServiceApplication.make(
         responder: router.buildResponder(), configuration: configuration.service, dependencies: dependencies,
-        services: [migrations, HTTPClientCloser(http: http), relay, processor], logger: logger
+        services: [migrations, ShutdownHook { await http.shutdown() }, relay, processor], logger: logger
     )
-}
-
-/// Shuts the HTTP client down once its users, the server (checkout) and the processor, have stopped.
-struct HTTPClientCloser: Service {
-    let http: CurlHTTPClient
-
-    func run() async throws {
-        try? await gracefulShutdown()
-        await http.shutdown()
-    }
 }

@@ -1,7 +1,8 @@
+import Core
 import ServiceKit
 
 /// Everything the user service reads from the environment.
-struct UserConfiguration: Sendable {
+struct UserConfiguration: ServiceConfigurationProtocol {
     var service: ServiceConfiguration
     /// HS256 secret for access tokens (`PINGVAS_JWT_SECRET`, at least 32 bytes); shared with the gateway.
     var jwtSecret: String
@@ -13,10 +14,8 @@ struct UserConfiguration: Sendable {
     var passwordHashCost: Int
     var accessTokenLifetime: Duration
     var refreshTokenLifetime: Duration
-    /// The stream of `plan.changed` events and this service's consumer group on it (docs/pipeline.md);
-    /// not read from the environment, tests set their own.
-    var planEventsStream = "pingvas:events:plan"
-    var planEventsGroup = "user"
+    /// Redis names (the `plan.changed` stream); only tests change the namespace.
+    var keys = PipelineKeys()
     /// A plan event pending this long on a dead replica is claimed by another.
     var planEventLease = Duration.seconds(60)
 

@@ -1,11 +1,8 @@
-import Hummingbird
 import ServiceKit
 
 @main
 struct UserService {
-    static func main() async throws {
-        let configuration = ServiceApplication.loadConfiguration { UserConfiguration(reader: &$0) }
-        ServiceLogging.bootstrap(serviceID: configuration.service.serviceID, level: configuration.service.logLevel)
-        try await ServiceApplication.run(await buildApplication(configuration: configuration))
+    static func main() async {
+        await ServiceApplication.main(UserConfiguration.self) { try await buildApplication(configuration: $0, logger: $1) }
     }
 }

@@ -68,7 +68,7 @@ package struct PostgresMigrator: Sendable {
             recorded[try row.decode(Int.self, "version")] = try row.decode(String.self, "checksum")
         }
         for migration in migrations {
-            if let checksum = recorded[migration.version], checksum != migration.checksum {
+            if let checksum = recorded[migration.version], !migration.accepts(checksum: checksum) {
                 throw MigrationError.checksumMismatch(version: migration.version, name: migration.name)
             }
         }

@@ -10,7 +10,7 @@ import Synchronization
 /// for a backoff window (50 ms doubling to 2 s), so callers fail fast instead of piling up; the first
 /// attempt after the window reconnects as soon as Redis is back.
 package final class RedisPool: Sendable {
-    let configuration: RedisConfiguration
+    package let configuration: RedisConfiguration
     let logger: Logger
     private let state = Mutex(PoolState())
     private let waiterIDs = Atomic<Int>(0)

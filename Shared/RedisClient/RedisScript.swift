@@ -1,3 +1,4 @@
+import PingvasCrypto
 /// A Lua script run with `EVALSHA`; its SHA-1 is computed once, here, so no round trip is needed to learn it.
 package struct RedisScript: Sendable, Equatable {
     package let source: String
@@ -6,7 +7,7 @@ package struct RedisScript: Sendable, Equatable {
 
     package init(_ source: String) {
         self.source = source
-        self.sha1 = SHA1.hex(Array(source.utf8))
+        self.sha1 = SHA1Digest.hex(source.utf8)
     }
 }
 

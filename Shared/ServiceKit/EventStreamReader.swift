@@ -9,10 +9,8 @@ import ServiceLifecycle
 /// `run` creates the consumer group (from `0`, and again after Redis lost it), first claims messages
 /// a dead consumer left pending longer than `lease`, then reads new ones, handing each batch to the
 /// caller, who acknowledges what it has applied. Failures back off from 200 ms to 5 s. A message
-/// that can never be read goes to `pingvas:events:dead` with the reason (`deadLetter`).
+/// that can never be read goes to the dead-letter stream with the reason (`deadLetter`).
 package struct EventStreamReader: Sendable {
-    package static let deadLetterStream = "pingvas:events:dead"
-
     package let redis: RedisPool
     package let stream: String
     package let group: String
@@ -20,13 +18,19 @@ package struct EventStreamReader: Sendable {
     package let lease: Duration
     /// How long one read waits for new messages.
     package let block: Duration
+    /// Where unreadable messages go (`PipelineKeys.eventsDeadLetter`).
+    package let deadLetterStream: String
     package let logger: Logger
 
-    package init(redis: RedisPool, stream: String, group: String, consumer: String, lease: Duration, block: Duration, logger: Logger) {
+    package init(
+        redis: RedisPool, stream: String, group: String, consumer: String, lease: Duration, block: Duration, deadLetterStream: String,
+        logger: Logger
+    ) {
         self.redis = redis
         self.stream = stream
         self.group = group
         self.consumer = consumer
+        self.deadLetterStream = deadLetterStream
         self.lease = lease
         self.block = block
         self.logger = logger
@@ -74,7 +78,7 @@ package struct EventStreamReader: Sendable {
     package func deadLetter(_ message: RedisStreamMessage, reason: any Error) async throws {
         logger.error("unreadable event; dead-lettered", metadata: ["stream": "\(stream)", "message_id": "\(message.id)", "error": "\(reason)"])
         _ = try await redis.xadd(
-            Self.deadLetterStream, maxLength: 10_000,
+            deadLetterStream, maxLength: 10_000,
             fields: [("stream", stream), ("id", message.id), ("reason", "\(reason)"), ("m", message.fields["m"] ?? "")]
         )
     }

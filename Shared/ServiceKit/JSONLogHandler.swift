@@ -40,7 +40,7 @@ package struct JSONLogHandler: LogHandler {
             object[key] = Self.isSecret(key) ? .string("[redacted]") : Self.jsonValue(value)
         }
         // Written by hand rather than through JSONSerialization: a log line per request is on the
-        // hot path of every service (sorted keys, slashes unescaped, as before).
+        // hot path of every service (sorted keys, slashes unescaped).
         var line: [UInt8] = []
         line.reserveCapacity(256)
         LogJSON.object(object).append(to: &line)

@@ -40,7 +40,7 @@ package struct Problem: Error, HTTPResponseError, Sendable {
         if let detail { object["detail"] = .string(detail) }
         object["instance"] = .string(request.uri.path)
         if let requestID = Core.RequestContext.requestID { object["request_id"] = .string(requestID) }
-        let body = (try? JSONEncoder.problem.encode(object)) ?? Data("{}".utf8)
+        let body = (try? WireCodec.encodeBody(object)) ?? Array("{}".utf8)
         var fields = headers
         fields[.contentType] = "application/problem+json"
         return Response(status: status, headers: fields, body: .init(byteBuffer: ByteBuffer(bytes: body)))
@@ -100,12 +100,4 @@ extension Problem {
     package static func unavailable(_ detail: String, type: String = "service-unavailable") -> Problem {
         Problem(.serviceUnavailable, type: type, detail: detail)
     }
-}
-
-extension JSONEncoder {
-    static let problem: JSONEncoder = {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return encoder
-    }()
 }

@@ -3,8 +3,56 @@ package import Hummingbird
 package import Logging
 package import ServiceLifecycle
 
+/// What every service's configuration is: read from the environment in one go, with the shared
+/// settings in `service`.
+package protocol ServiceConfigurationProtocol: Sendable {
+    /// Reads every key, recording problems in `reader` instead of stopping at the first.
+    init(reader: inout ConfigurationReader)
+    var service: ServiceConfiguration { get }
+}
+
+/// Why a service cannot start with its configuration (a missing dependency, an unusable catalog):
+/// `ServiceApplication.main` prints it and exits 78, like a missing setting.
+package struct StartupError: Error, CustomStringConvertible {
+    package var description: String
+
+    package init(_ description: String) {
+        self.description = description
+    }
+}
+
 /// Builds and runs a service's Hummingbird application with its background services.
 package enum ServiceApplication {
+    /// The whole life of a service executable: read the configuration (every problem printed at
+    /// once, exit 78), bootstrap JSON logging, build the application (whatever stops the build, a
+    /// `StartupError` or an unusable catalog: printed, exit 78), run it until SIGTERM/SIGINT.
+    package static func main<Configuration: ServiceConfigurationProtocol, App: ApplicationProtocol>(
+        _: Configuration.Type,
+        build: @Sendable (Configuration, Logger) async throws -> App
+    ) async {
+        var reader = ConfigurationReader()
+        let configuration = Configuration(reader: &reader)
+        do {
+            try reader.validate()
+        } catch {
+            exit(withConfigurationError: error)
+        }
+        let service = configuration.service
+        ServiceLogging.bootstrap(serviceID: service.serviceID, level: service.logLevel)
+        let application: App
+        do {
+            application = try await build(configuration, service.makeLogger())
+        } catch {
+            exit(withConfigurationError: error)
+        }
+        do {
+            try await application.runService()  // SIGTERM and SIGINT start a graceful shutdown
+        } catch {
+            FileHandle.standardError.write(Data("\(service.serviceID): \(error)\n".utf8))
+            Foundation.exit(1)
+        }
+    }
+
     /// The application for `router`, listening where the configuration says.
     ///
     /// `services` (relays, consumers, heartbeats) run in the same group; on SIGTERM the HTTP server
@@ -34,25 +82,11 @@ package enum ServiceApplication {
         )
     }
 
-    /// Runs the application until SIGTERM or SIGINT.
-    package static func run(_ application: some ApplicationProtocol) async throws {
-        try await application.runService()  // SIGTERM and SIGINT start a graceful shutdown
-    }
-
-    /// Reads configuration with `read`; on any problem prints every one of them and exits 78 (EX_CONFIG).
-    package static func loadConfiguration<C>(_ read: (inout ConfigurationReader) -> C) -> C {
-        var reader = ConfigurationReader()
-        let configuration = read(&reader)
-        do {
-            try reader.validate()
-        } catch {
-            FileHandle.standardError.write(Data("\(error)\n".utf8))
-            exit(78)
-        }
-        return configuration
+    private static func exit(withConfigurationError error: any Error) -> Never {
+        FileHandle.standardError.write(Data("\(error)\n".utf8))
+        Foundation.exit(78)  // EX_CONFIG
     }
 }
-
 
 /// Runs `action` once the services listed after it (the HTTP server included) have shut down:
 /// for closing clients and flushing what a service holds.

@@ -61,6 +61,18 @@ package struct ServiceConfiguration: Sendable {
         )
     }
 
+    /// This process's name among its replicas (consumer names, worker ids): host name and pid.
+    package static var instanceName: String {
+        "\(ProcessInfo.processInfo.hostName)-\(ProcessInfo.processInfo.processIdentifier)"
+    }
+
+    /// The service's logger: labelled with its id, at the configured level.
+    package func makeLogger() -> Logger {
+        var logger = Logger(label: serviceID)
+        logger.logLevel = logLevel
+        return logger
+    }
+
     package static func schemaName(prefix: String, serviceID: String) -> String {
         "\(prefix)_\(serviceID.replacingOccurrences(of: "-", with: "_"))"
     }

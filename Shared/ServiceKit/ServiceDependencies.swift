@@ -31,6 +31,18 @@ package struct ServiceDependencies: Sendable {
         return ServiceDependencies(postgres: postgres, redis: redis)
     }
 
+    /// The PostgreSQL pool of a service that owns tables; throws when `PINGVAS_DATABASE_URL` was not read.
+    package func requirePostgres() throws(StartupError) -> PostgresPool {
+        guard let postgres else { throw StartupError("this service needs PINGVAS_DATABASE_URL") }
+        return postgres
+    }
+
+    /// The Redis pool; throws when `PINGVAS_REDIS_URL` was not read.
+    package func requireRedis() throws(StartupError) -> RedisPool {
+        guard let redis else { throw StartupError("this service needs PINGVAS_REDIS_URL") }
+        return redis
+    }
+
     /// `postgres` and `redis` checks for the pools this service has.
     package var readinessChecks: [ReadinessCheck] {
         var checks: [ReadinessCheck] = []

@@ -1,4 +1,3 @@
-import Foundation
 import HTTPTypes
 package import Hummingbird
 import Logging
@@ -12,20 +11,10 @@ package enum ServiceRouter {
     package static func make(
         configuration: ServiceConfiguration,
         readiness: [ReadinessCheck],
-        outermost: (Router<BasicRequestContext>) -> Void = { _ in }
-    ) -> Router<BasicRequestContext> {
-        make(BasicRequestContext.self, configuration: configuration, readiness: readiness, outermost: outermost)
-    }
-
-    /// The same with a request context of the service's own.
-    package static func make<Context: Hummingbird.RequestContext>(
-        _ context: Context.Type,
-        configuration: ServiceConfiguration,
-        readiness: [ReadinessCheck],
-        outermost: (Router<Context>) -> Void = { _ in }
-    ) -> Router<Context> {
+        outermost: (Router<ServiceRequestContext>) -> Void = { _ in }
+    ) -> Router<ServiceRequestContext> {
         ServiceMetrics.bootstrap()
-        let router = Router(context: Context.self)
+        let router = Router(context: ServiceRequestContext.self)
         outermost(router)
         router.add(middleware: RequestIDMiddleware())
         router.add(middleware: MetricsMiddleware())
@@ -33,10 +22,10 @@ package enum ServiceRouter {
 
         let serviceID = configuration.serviceID
         let timeout = configuration.readinessTimeout
-        router.get("/healthz") { _, _ -> Response in
-            json(.ok, ["status": "ok", "service": serviceID])
+        router.get("/healthz") { _, _ in
+            JSONResponse(.ok, Health(status: "ok", service: serviceID))
         }
-        router.get("/readyz") { _, context -> Response in
+        router.get("/readyz") { _, context in
             let results = await ReadinessCheck.run(readiness, timeout: timeout)
             let failed = results.filter { $0.failure != nil }
             guard failed.isEmpty else {
@@ -54,7 +43,7 @@ package enum ServiceRouter {
                 )
             }
             let checks = Dictionary(uniqueKeysWithValues: results.map { ($0.name, "ok") })
-            return json(.ok, ["status": "ready", "service": serviceID, "checks": checks])
+            return JSONResponse(.ok, Readiness(status: "ready", service: serviceID, checks: checks))
         }
         router.get("/metrics") { _, _ -> Response in
             Response(
@@ -66,8 +55,14 @@ package enum ServiceRouter {
         return router
     }
 
-    static func json(_ status: HTTPResponse.Status, _ object: [String: Any]) -> Response {
-        let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data()
-        return Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    struct Health: Encodable, Sendable {
+        var status: String
+        var service: String
+    }
+
+    struct Readiness: Encodable, Sendable {
+        var status: String
+        var service: String
+        var checks: [String: String]
     }
 }

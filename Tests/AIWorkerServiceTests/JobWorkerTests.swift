@@ -67,7 +67,7 @@ import Testing
         let results = try await harness.withWorker { try await harness.results(for: job.jobID) }
 
         guard case .succeeded = try harness.finished(results).outcome else { Issue.record("the good job did not succeed"); return }
-        let dead = try await harness.redis.send("XRANGE", harness.keys.deadLetter, "-", "+").array ?? []
+        let dead = try await harness.redis.send("XRANGE", harness.keys.queueDeadLetter, "-", "+").array ?? []
         #expect(dead.count == 2)
         let pending = try await harness.redis.xpending(harness.queue, group: "workers")
         #expect(pending.count == 0, "dead-lettered messages are acknowledged")

@@ -11,7 +11,7 @@ import Testing
         let harness = try WorkerHarness()
         let job = harness.job { $0.steps = 150 }  // ~0.3 s of 2 ms steps
         let subscriber = RedisSubscriber(configuration: RedisConfiguration(url: try TestStack.shared().redisURL), logger: Logger(label: "test"))
-        let messages = try await subscriber.subscribe([harness.keys.progressChannel(job.jobID)])
+        let messages = try await subscriber.subscribe([harness.keys.jobChannel(job.jobID)])
         try await harness.enqueue(job)
 
         let progress = try await harness.withWorker { () -> [JobProgress] in

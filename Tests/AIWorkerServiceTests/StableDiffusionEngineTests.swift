@@ -1,3 +1,4 @@
+import Core
 import Foundation
 import Logging
 import Synchronization
@@ -178,7 +179,7 @@ import Testing
         #expect(AIWorkerServices.makeEngines(configuration: configuration, logger: Logger(label: "test")).keys.sorted() == ["preview", "sdcpp"])
 
         // Without the engine a worker does not take jobs it could only fail: other workers run them.
-        let catalog = try WorkerCatalog.load(path: EngineTestModel.catalog())
+        let catalog = try ModelCatalog.load(path: EngineTestModel.catalog())
         let configured = ["cpu-preview", "gpu-sd15", EngineTestModel.pool, "spare"]
         #expect(AIWorkerServices.servablePools(configured, catalog: catalog, engines: ["preview"]) == ["cpu-preview", "spare"])
         #expect(AIWorkerServices.servablePools(configured, catalog: catalog, engines: ["preview", "sdcpp"]) == configured)

@@ -10,7 +10,7 @@ import Testing
 
 /// A worker (heartbeat + job loop) against the shared test Redis, with its own key prefix and storage folder.
 struct WorkerHarness {
-    let keys: RedisKeys
+    let keys: PipelineKeys
     let redis: RedisPool
     let storage: URL
     let configuration: AIWorkerConfiguration
@@ -23,7 +23,7 @@ struct WorkerHarness {
     ) throws {
         let servers = try TestStack.shared()
         let prefix = TestStack.uniqueName("aw")
-        keys = RedisKeys(prefix: prefix)
+        keys = PipelineKeys(namespace: prefix)
         redis = RedisPool(configuration: RedisConfiguration(url: servers.redisURL), logger: Logger(label: "test"))
         storage = FileManager.default.temporaryDirectory.appendingPathComponent(prefix, isDirectory: true)
         var configuration = AIWorkerConfiguration(

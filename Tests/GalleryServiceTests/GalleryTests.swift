@@ -28,7 +28,7 @@ import TestSupport
         ])
         var configuration = GalleryConfiguration(reader: &reader)
         try reader.validate()
-        configuration.eventsStream = TestStack.uniqueName("events")
+        configuration.keys = PipelineKeys(namespace: TestStack.uniqueName("g"))
         return Fixture(
             configuration: configuration, storage: storage,
             redis: RedisPool(configuration: RedisConfiguration(url: servers.redisURL), logger: Logger(label: "test"))
@@ -51,7 +51,7 @@ import TestSupport
             jobID: job, userID: user, status: status, model: "preview", prompt: prompt, images: produced, cost: 3, finishedAt: Date()
         )
         let message = String(decoding: try WireCodec.encode(event), as: UTF8.self)
-        _ = try await fixture.redis.xadd(fixture.configuration.eventsStream, maxLength: nil, fields: [("m", message)])
+        _ = try await fixture.redis.xadd(fixture.configuration.keys.generationEvents, maxLength: nil, fields: [("m", message)])
         return job
     }
 
@@ -79,9 +79,9 @@ import TestSupport
         try await buildApplication(configuration: fixture.configuration).test(.live) { client in
             _ = try await Self.publish(fixture, user: alice, images: [image])
             // the same event again (a redelivery) and a failed job with no images
-            let event = try await fixture.redis.send("XRANGE", fixture.configuration.eventsStream, "-", "+")
+            let event = try await fixture.redis.send("XRANGE", fixture.configuration.keys.generationEvents, "-", "+")
             let body = try #require(event.array?.first?.array?[1].array?[1].string)
-            _ = try await fixture.redis.xadd(fixture.configuration.eventsStream, maxLength: nil, fields: [("m", body)])
+            _ = try await fixture.redis.xadd(fixture.configuration.keys.generationEvents, maxLength: nil, fields: [("m", body)])
             _ = try await Self.publish(fixture, user: alice, images: [], status: .failed)
             let items = try await Self.waitForImages(client, user: alice, count: 1)
             try await Task.sleep(for: .milliseconds(500))
@@ -98,11 +98,11 @@ import TestSupport
         let fixture = try Self.fixture()
         let alice = UserID()
         try await buildApplication(configuration: fixture.configuration).test(.live) { client in
-            let before = try await fixture.redis.send("XLEN", EventStreamReader.deadLetterStream).int ?? 0
-            _ = try await fixture.redis.xadd(fixture.configuration.eventsStream, maxLength: nil, fields: [("m", "{\"v\": 1, \"type\": \"generation.completed\", \"dat")])
+            let before = try await fixture.redis.send("XLEN", fixture.configuration.keys.eventsDeadLetter).int ?? 0
+            _ = try await fixture.redis.xadd(fixture.configuration.keys.generationEvents, maxLength: nil, fields: [("m", "{\"v\": 1, \"type\": \"generation.completed\", \"dat")])
             _ = try await Self.publish(fixture, user: alice, images: [ImageID()])
             #expect(try await Self.waitForImages(client, user: alice, count: 1).count == 1)
-            let after = try await fixture.redis.send("XLEN", EventStreamReader.deadLetterStream).int ?? 0
+            let after = try await fixture.redis.send("XLEN", fixture.configuration.keys.eventsDeadLetter).int ?? 0
             #expect(after >= before + 1)
         }
     }

@@ -18,8 +18,8 @@ import Testing
             #expect(body["status"] as? String == "canceled")
             #expect((body["error"] as? [String: Any])?["code"] as? String == "canceled")
             try await eventually("the hold was released") { h.fakes.settlements(of: id) == ["release"] }
-            #expect(try await h.redis.send("GET", h.keys.canceledKey(id)).string == "1")
-            let ttl = try await h.redis.send("TTL", h.keys.canceledKey(id)).int ?? 0
+            #expect(try await h.redis.send("GET", h.keys.canceled(id)).string == "1")
+            let ttl = try await h.redis.send("TTL", h.keys.canceled(id)).int ?? 0
             #expect(ttl > 86_000)
             try await eventually("GenerationCompleted(canceled) was emitted") {
                 guard let text = try await h.streamMessages(h.keys.generationEvents).first else { return false }
@@ -43,7 +43,7 @@ import Testing
             try await eventually("the job is running") { try await h.job(id, user)["status"] as? String == "running" }
             let response = try await h.cancel(id, user)
             #expect(response.status == .accepted)
-            #expect(try await h.redis.send("GET", h.keys.canceledKey(id)).string == "1")
+            #expect(try await h.redis.send("GET", h.keys.canceled(id)).string == "1")
             try await h.sendResult(JobFinished(jobID: id, attempt: 1, workerID: "w1", outcome: .canceled))
             try await eventually("the job is canceled") { try await h.job(id, user)["status"] as? String == "canceled" }
             try await eventually("the hold was released") { h.fakes.settlements(of: id) == ["release"] }

@@ -30,7 +30,7 @@ import Testing
             #expect(job["model"] as? String == "preview")
             #expect((job["progress"] as? [String: Any])?["total"] as? Int == 4)
 
-            let stream = h.keys.queueStream("preview")
+            let stream = h.keys.queue("preview")
             try await eventually("JobQueued reached \(stream)") { try await !h.streamMessages(stream).isEmpty }
             let messages = try await h.streamMessages(stream)
             #expect(messages.count == 1)

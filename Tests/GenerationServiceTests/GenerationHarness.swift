@@ -17,13 +17,13 @@ struct GenerationHarness: Sendable {
     let client: any TestClientProtocol
     let redis: RedisPool
     let fakes: FakeUpstreams
-    let keys: RedisKeys
+    let keys: PipelineKeys
 
     static func run(_ body: @Sendable (GenerationHarness) async throws -> Void) async throws {
         let servers = try TestStack.shared()
         let fakes = try await FakeUpstreams.start()
         defer { fakes.stop() }
-        let keys = RedisKeys(namespace: TestStack.uniqueName("gen") + ":pingvas")
+        let keys = PipelineKeys(namespace: TestStack.uniqueName("gen") + ":pingvas")
         let service = ServiceConfiguration(
             serviceID: "generation", host: "127.0.0.1", port: 0, logLevel: .warning,
             databaseURL: servers.databaseURL,
@@ -35,7 +35,7 @@ struct GenerationHarness: Sendable {
             outboxInterval: .milliseconds(20), keys: keys
         )
         let redis = RedisPool(configuration: RedisConfiguration(url: servers.redisURL, maxConnections: 2), logger: Logger(label: "test"))
-        let app = buildApplication(configuration: configuration)
+        let app = try await buildApplication(configuration: configuration)
         do {
             try await app.test(.live) { client in
                 let harness = GenerationHarness(client: client, redis: redis, fakes: fakes, keys: keys)

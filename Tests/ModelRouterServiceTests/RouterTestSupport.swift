@@ -12,7 +12,7 @@ import Testing
 /// A model-router wired to the shared test Redis under its own key prefix.
 struct RouterFixture {
     let servers: TestServers
-    let keys: RedisKeys
+    let keys: PipelineKeys
     let redis: RedisPool
     let configuration: ModelRouterConfiguration
 
@@ -20,7 +20,7 @@ struct RouterFixture {
 
     init() throws {
         servers = try TestStack.shared()
-        keys = RedisKeys(prefix: TestStack.uniqueName("mr"))
+        keys = PipelineKeys(namespace: TestStack.uniqueName("mr"))
         redis = RedisPool(configuration: RedisConfiguration(url: servers.redisURL), logger: Logger(label: "test"))
         configuration = ModelRouterConfiguration(
             service: ServiceConfiguration(serviceID: "model-router", port: 0, redisURL: servers.redisURL),
@@ -28,7 +28,7 @@ struct RouterFixture {
         )
     }
 
-    func app() throws -> some ApplicationProtocol { try buildApplication(configuration: configuration) }
+    func app() async throws -> some ApplicationProtocol { try await buildApplication(configuration: configuration) }
 
     static func json(_ buffer: ByteBuffer) throws -> [String: Any] {
         try #require(JSONSerialization.jsonObject(with: Data(buffer.readableBytesView)) as? [String: Any])

@@ -1,3 +1,4 @@
+import Core
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -32,7 +33,7 @@ struct PaymentTestHarness: Sendable {
         var configuration = PaymentWebhookConfiguration(reader: &reader)
         try reader.validate()
         // Parallel tests share one Redis: each gets a plan-event stream of its own.
-        configuration.planEventsStream = TestStack.uniqueName("plan-events")
+        configuration.keys = PipelineKeys(namespace: TestStack.uniqueName("pw"))
         self.configuration = configuration
         pool = PostgresPool(
             configuration: PostgresConfiguration(url: servers.databaseURL, schema: configuration.service.databaseSchema, maxConnections: 2),

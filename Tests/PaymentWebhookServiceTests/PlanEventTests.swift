@@ -38,7 +38,7 @@ import Testing
                     _ = try await harness.deliver(client, body)
                     try await harness.waitUntilSettled()
                 }
-                let stream = harness.configuration.planEventsStream
+                let stream = harness.configuration.keys.planEvents
                 #expect(await eventually { ((try? await redis.send("XLEN", stream).int) ?? 0) >= 2 })
                 try await Task.sleep(for: .milliseconds(300))
                 let unsent = try await harness.pool.query("SELECT count(*) AS n FROM outbox WHERE sent_at IS NULL").first?.decode(Int.self, "n")

@@ -139,7 +139,7 @@ extension PaymentTestHarness {
         let http = CurlHTTPClient(logger: Logger(label: "test"))
         let applier = EventApplier(
             variants: configuration.variants, credits: UserCreditsClient(baseURL: userURL, http: http, timeout: .seconds(5)),
-            plans: PlanAnnouncer(stream: configuration.planEventsStream), logger: Logger(label: "test")
+            plans: PlanAnnouncer(stream: configuration.keys.planEvents), logger: Logger(label: "test")
         )
         return DeliveryProcessor(
             pool: pool, applier: applier, pollInterval: .milliseconds(20), retryBase: .milliseconds(20), retryCap: .milliseconds(50),

@@ -83,27 +83,32 @@ import TestSupport
         await pool.close()
     }
 
-    @Test func loadsMigrationFilesSortedByVersion() throws {
-        let directory = try temporaryDirectory()
-        defer { try? FileManager.default.removeItem(at: directory) }
-        try write("CREATE TABLE b ();", to: directory, as: "0010_second.sql")
-        try write("CREATE TABLE a ();", to: directory, as: "0002_first_one.sql")
-        try write("not a migration", to: directory, as: "README.md")
-        let migrations = try Migration.load(from: directory)
-        #expect(migrations.map(\.version) == [2, 10])
-        #expect(migrations.map(\.name) == ["first_one", "second"])
-        #expect(migrations[0].sql == "CREATE TABLE a ();")
-
-        try write("CREATE TABLE c ();", to: directory, as: "0010_duplicate.sql")
-        #expect(throws: MigrationError.duplicateVersion(10)) { try Migration.load(from: directory) }
+    @Test func duplicateVersionsAreRefusedBeforeAnythingRuns() async throws {
+        let pool = makePool(url: try TestStack.shared().databaseURL)
+        let schema = TestStack.uniqueName("mig")
+        let twice = Self.migrations + [Migration(version: 2, name: "again", sql: "CREATE TABLE again (id int);")]
+        await #expect(throws: MigrationError.duplicateVersion(2)) {
+            try await PostgresMigrator(pool: pool, schema: schema, logger: quietLogger).migrate(twice)
+        }
+        await pool.close()
     }
 
-    @Test(arguments: ["create_users.sql", "0001.sql", "0001_.sql", "abc_users.sql", "0001_bad name.sql", "-1_x.sql"])
-    func badFileNamesAreRejected(_ fileName: String) throws {
-        let directory = try temporaryDirectory()
-        defer { try? FileManager.default.removeItem(at: directory) }
-        try write("SELECT 1;", to: directory, as: fileName)
-        #expect(throws: MigrationError.badFileName(fileName)) { try Migration.load(from: directory) }
+    @Test func aRewriteThatNamesTheFormerChecksumIsAccepted() async throws {
+        let pool = makePool(url: try TestStack.shared().databaseURL)
+        let schema = TestStack.uniqueName("mig")
+        let migrator = PostgresMigrator(pool: pool, schema: schema, logger: quietLogger)
+        #expect(try await migrator.migrate(Self.migrations) == [1, 2, 3])
+
+        // Same effect, other text: refused unless it lists the checksum the database recorded.
+        let rewritten = "CREATE TABLE jobs (\n    id bigserial PRIMARY KEY,\n    user_id bigint NOT NULL REFERENCES users(id)\n);"
+        var edited = Self.migrations
+        edited[1] = Migration(version: 2, name: "create_jobs", sql: rewritten)
+        await #expect(throws: MigrationError.checksumMismatch(version: 2, name: "create_jobs")) { try await migrator.migrate(edited) }
+        edited[1] = Migration(version: 2, name: "create_jobs", sql: rewritten, formerChecksums: [Self.migrations[1].checksum])
+        #expect(try await migrator.migrate(edited).isEmpty)
+
+        _ = try await pool.execute("DROP SCHEMA \(schema) CASCADE", [])
+        await pool.close()
     }
 
     @Test func checksumIsSHA256OfTheSQL() {
@@ -113,15 +118,5 @@ import TestSupport
             == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
         #expect(Migration(version: 1, name: "x", sql: String(repeating: "a", count: 1000)).checksum
             == "41edece42d63e8d9bf515a9ba6932e1c20cbc9f5a5d134645adb5db1b9737ea3")
-    }
-
-    private func temporaryDirectory() throws -> URL {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent(TestStack.uniqueName("migrations"))
-        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-        return url
-    }
-
-    private func write(_ text: String, to directory: URL, as name: String) throws {
-        try text.write(to: directory.appendingPathComponent(name), atomically: true, encoding: .utf8)
     }
 }

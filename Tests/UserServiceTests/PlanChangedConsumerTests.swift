@@ -10,10 +10,11 @@ import Testing
 /// `plan.changed` events from payment-webhook, read from real Redis, set the plan new tokens carry.
 @Suite struct PlanChangedConsumerTests {
     @Test func planEventsSetThePlanOnceInOrderAndUnreadableOnesAreDeadLettered() async throws {
-        let stream = TestStack.uniqueName("plan-events")
+        let keys = PipelineKeys(namespace: TestStack.uniqueName("user"))
+        let stream = keys.planEvents
         let redis = RedisPool(configuration: RedisConfiguration(url: try TestStack.shared().redisURL), logger: Logger(label: "test"))
         defer { Task { await redis.close() } }
-        try await UserServiceHarness.withApp(adjust: { $0.planEventsStream = stream; $0.planEventLease = .seconds(1) }) { api in
+        try await UserServiceHarness.withApp(adjust: { $0.keys = keys; $0.planEventLease = .seconds(1) }) { api in
             let account = try await api.signup()
             let user = try #require(UserID(account.id))
             func send(_ plan: Plan, at seconds: TimeInterval) async throws {
@@ -39,7 +40,7 @@ import Testing
             let token = try #require(refreshed.json["access_token"] as? String)
             #expect(try Self.claims(token)["plan"] as? String == "pro")
 
-            let dead = try await redis.send("XREVRANGE", "pingvas:events:dead", "+", "-", "COUNT", "1000")
+            let dead = try await redis.send("XREVRANGE", keys.eventsDeadLetter, "+", "-", "COUNT", "1000")
             #expect(Self.strings(dead).contains(stream), "the unreadable message is in the dead-letter stream")
 
             try await send(.free, at: 2_000_000_001)

@@ -1,3 +1,4 @@
+import ArgumentParser
 import Core
 import Foundation
 import Logging
@@ -5,137 +6,77 @@ import PingvasCrypto
 
 /// `ai-worker generate`: one generation for operators, through the same engine code as queued jobs.
 ///
-///     ai-worker generate --model-file PATH [--lora PATH:WEIGHT ...] --prompt TEXT [--negative-prompt TEXT]
-///       --width W --height H --steps N --seed S [--batch N] [--cfg-scale X] [--sampler NAME]
-///       [--scheduler NAME] [--family sd15|sdxl|flux] [--diffusion-model PATH --clip-l PATH --t5xxl PATH]
-///       [--vae PATH] [--control-net PATH --control-image PNG [--control-strength X]] [--threads N]
-///       [--library PATH] --out FILE.png
-///
 /// With `--batch N` the files are `FILE-1.png` … `FILE-N.png`. `--serve` (for `make bench-engine`)
 /// loads once, then generates once per line read on stdin and prints `{"seconds":…,"sha256":…}` per
-/// generation (the hash of the RGB pixels of the first image), without writing files.
-struct GenerateCommand {
-    struct UsageError: Error, CustomStringConvertible {
-        var description: String
+/// generation (the hash of the RGB pixels of the first image), without writing files. Exit status:
+/// 0 done, 1 the generation failed (`failed (<code>): <message>` on stderr), 64 usage errors.
+struct GenerateCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ai-worker generate",
+        abstract: "Generate images with stable-diffusion.cpp, through the worker's engine code."
+    )
+
+    @Option(help: "The checkpoint (SD 1.x, SDXL).") var modelFile: String?
+    @Option(help: "Flux: the diffusion model (instead of --model-file).") var diffusionModel: String?
+    @Option(help: "Flux/SDXL text encoder.") var clipL: String?
+    @Option(help: "SDXL text encoder.") var clipG: String?
+    @Option(help: "Flux text encoder.") var t5xxl: String?
+    @Option(help: "A separate VAE.") var vae: String?
+    @Option(help: "sd15, sdxl or flux.") var family = "sd15"
+    @Option(help: ArgumentHelp("A LoRA and its weight, e.g. lora.safetensors:0.8; repeatable.", valueName: "path:weight"))
+    var lora: [LoRASpec] = []
+    @Option var prompt: String
+    @Option var negativePrompt = ""
+    @Option var width: Int
+    @Option var height: Int
+    @Option var steps: Int
+    @Option var seed: Int64
+    @Option(help: "Images; image i uses seed + i.") var batch = 1
+    @Option var cfgScale = 7.0
+    @Option var sampler: String?
+    @Option var scheduler: String?
+    @Option(help: "A ControlNet model (SD 1.x), with --control-image.") var controlNet: String?
+    @Option(help: "The control PNG.") var controlImage: String?
+    @Option var controlStrength = 0.9
+    @Option(help: "CPU threads (0: the library's choice).") var threads = 0
+    @Option(help: "The engine shim (default: PINGVAS_SD_LIBRARY, then the usual places).") var library: String?
+    @Option(help: "The PNG to write.") var out: String?
+    @Flag(help: "Generate once per line on stdin and print timings (make bench-engine).") var serve = false
+
+    /// `PATH:WEIGHT`.
+    struct LoRASpec: ExpressibleByArgument {
+        var path: String
+        var weight: Double
+
+        init?(argument: String) {
+            guard let colon = argument.lastIndex(of: ":"), let weight = Double(argument[argument.index(after: colon)...]), weight.isFinite
+            else { return nil }
+            path = String(argument[..<colon])
+            self.weight = weight
+        }
     }
 
-    var files = EngineModelFiles()
-    var family = "sd15"
-    var loras: [EngineJob.LoRA] = []
-    var prompt: String?
-    var negativePrompt = ""
-    var width: Int?
-    var height: Int?
-    var steps: Int?
-    var seed: Int64?
-    var batch = 1
-    var cfgScale = 7.0
-    var sampler: String?
-    var scheduler: String?
-    var controlNet: String?
-    var controlImage: String?
-    var controlStrength = 0.9
-    var threads = 0
-    var library: String?
-    var out: String?
-    var serve = false
+    var files: EngineModelFiles {
+        EngineModelFiles(checkpoint: modelFile, diffusionModel: diffusionModel, clipL: clipL, clipG: clipG, t5xxl: t5xxl, vae: vae)
+    }
 
-    static let usage = """
-        usage: ai-worker generate --model-file PATH [--lora PATH:WEIGHT] --prompt TEXT [--negative-prompt TEXT]
-                                  --width W --height H --steps N --seed S [--batch N] --out FILE.png
-               more: --cfg-scale X --sampler NAME --scheduler NAME --family sd15|sdxl|flux --vae PATH
-                     --diffusion-model PATH --clip-l PATH --clip-g PATH --t5xxl PATH (Flux: instead of --model-file)
-                     --control-net PATH --control-image PNG --control-strength X --threads N --library PATH
-        """
+    func validate() throws {
+        if files.all.isEmpty { throw ValidationError("--model-file (or --diffusion-model for Flux) is required") }
+        if out == nil, !serve { throw ValidationError("--out is required") }
+        if (controlNet == nil) != (controlImage == nil) { throw ValidationError("--control-net and --control-image go together") }
+        if !cfgScale.isFinite || !controlStrength.isFinite { throw ValidationError("--cfg-scale and --control-strength must be finite") }
+    }
 
-    /// Runs the command; returns the process exit status (0 ok, 1 generation failed, 64 usage).
-    static func main(_ arguments: [String]) async -> Int32 {
-        let command: GenerateCommand
+    func run() async throws {
         do {
-            command = try parse(arguments)
-        } catch {
-            FileHandle.standardError.write(Data("ai-worker generate: \(error)\n\(usage)\n".utf8))
-            return 64
-        }
-        do {
-            try await command.run()
-            return 0
+            try await generate()
         } catch let error as EngineError {
             FileHandle.standardError.write(Data("ai-worker generate: failed (\(error.code.rawValue)): \(error.message)\n".utf8))
-            return 1
+            throw ExitCode(1)
         } catch {
             FileHandle.standardError.write(Data("ai-worker generate: failed: \(error)\n".utf8))
-            return 1
+            throw ExitCode(1)
         }
-    }
-
-    static func parse(_ arguments: [String]) throws -> GenerateCommand {
-        var command = GenerateCommand()
-        var rest = arguments[...]
-        func value(_ flag: String) throws -> String {
-            guard let next = rest.popFirst() else { throw UsageError(description: "\(flag) needs a value") }
-            return next
-        }
-        func int(_ flag: String) throws -> Int {
-            let text = try value(flag)
-            guard let number = Int(text) else { throw UsageError(description: "\(flag) must be an integer, not \(text)") }
-            return number
-        }
-        func double(_ flag: String) throws -> Double {
-            let text = try value(flag)
-            guard let number = Double(text), number.isFinite else { throw UsageError(description: "\(flag) must be a number, not \(text)") }
-            return number
-        }
-        while let flag = rest.popFirst() {
-            switch flag {
-            case "--model-file": command.files.checkpoint = try value(flag)
-            case "--diffusion-model": command.files.diffusionModel = try value(flag)
-            case "--clip-l": command.files.clipL = try value(flag)
-            case "--clip-g": command.files.clipG = try value(flag)
-            case "--t5xxl": command.files.t5xxl = try value(flag)
-            case "--vae": command.files.vae = try value(flag)
-            case "--family": command.family = try value(flag)
-            case "--lora":
-                let spec = try value(flag)
-                guard let colon = spec.lastIndex(of: ":"), let weight = Double(spec[spec.index(after: colon)...]), weight.isFinite else {
-                    throw UsageError(description: "--lora takes PATH:WEIGHT, e.g. lora.safetensors:0.8")
-                }
-                let path = String(spec[..<colon])
-                command.loras.append(EngineJob.LoRA(name: (path as NSString).lastPathComponent, path: path, weight: weight))
-            case "--prompt": command.prompt = try value(flag)
-            case "--negative-prompt": command.negativePrompt = try value(flag)
-            case "--width": command.width = try int(flag)
-            case "--height": command.height = try int(flag)
-            case "--steps": command.steps = try int(flag)
-            case "--seed":
-                let text = try value(flag)
-                guard let seed = Int64(text) else { throw UsageError(description: "--seed must be an integer, not \(text)") }
-                command.seed = seed
-            case "--batch": command.batch = try int(flag)
-            case "--cfg-scale": command.cfgScale = try double(flag)
-            case "--sampler": command.sampler = try value(flag)
-            case "--scheduler": command.scheduler = try value(flag)
-            case "--control-net": command.controlNet = try value(flag)
-            case "--control-image": command.controlImage = try value(flag)
-            case "--control-strength": command.controlStrength = try double(flag)
-            case "--threads": command.threads = try int(flag)
-            case "--library": command.library = try value(flag)
-            case "--out": command.out = try value(flag)
-            case "--serve": command.serve = true
-            case "-h", "--help": throw UsageError(description: "help")
-            default: throw UsageError(description: "unknown option \(flag)")
-            }
-        }
-        if command.files.all.isEmpty { throw UsageError(description: "--model-file (or --diffusion-model for Flux) is required") }
-        if command.prompt == nil { throw UsageError(description: "--prompt is required") }
-        if command.width == nil || command.height == nil { throw UsageError(description: "--width and --height are required") }
-        if command.steps == nil { throw UsageError(description: "--steps is required") }
-        if command.seed == nil { throw UsageError(description: "--seed is required") }
-        if command.out == nil, !command.serve { throw UsageError(description: "--out is required") }
-        if (command.controlNet == nil) != (command.controlImage == nil) {
-            throw UsageError(description: "--control-net and --control-image go together")
-        }
-        return command
     }
 
     func job() throws -> EngineJob {
@@ -146,13 +87,14 @@ struct GenerateCommand {
         }
         return EngineJob(
             model: (files.all.first.map { ($0 as NSString).lastPathComponent }) ?? "model", family: family, files: files,
-            prompt: prompt ?? "", negativePrompt: negativePrompt, width: width ?? 0, height: height ?? 0, steps: steps ?? 0,
-            cfgScale: cfgScale, sampler: sampler, scheduler: scheduler, seed: seed ?? 0, batchSize: batch, loras: loras,
+            prompt: prompt, negativePrompt: negativePrompt, width: width, height: height, steps: steps,
+            cfgScale: cfgScale, sampler: sampler, scheduler: scheduler, seed: seed, batchSize: batch,
+            loras: lora.map { EngineJob.LoRA(name: ($0.path as NSString).lastPathComponent, path: $0.path, weight: $0.weight) },
             controlNet: control, cancellation: EngineCancellation()
         )
     }
 
-    func run() async throws {
+    func generate() async throws {
         let path = StableDiffusionLibrary.resolvePath(library ?? ProcessInfo.processInfo.environment["PINGVAS_SD_LIBRARY"])
         let library = try StableDiffusionLibrary.load(path: path).get()
         var logger = Logger(label: "ai-worker-cli")

@@ -1,3 +1,4 @@
+import ServiceKit
 import Foundation
 
 /// Procedural stand-in images, for running everything where no model weights exist.

@@ -15,7 +15,7 @@ struct HeartbeatService: Service {
     let pools: [String]
     let engines: [String: any ImageEngine]
     let primaryEngine: String
-    let catalog: WorkerCatalog
+    let catalog: ModelCatalog
     let status: WorkerStatus
     let interval: Duration
     let logger: Logger

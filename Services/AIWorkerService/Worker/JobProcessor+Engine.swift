@@ -11,7 +11,7 @@ extension JobProcessor {
         guard let model = catalog.model(request.model) else {
             return .failure(EngineError(.modelNotFound, "This worker's catalog has no model \(request.model.prefix(100))."))
         }
-        guard let engine = engines[model.engine] else {
+        guard let engine = engines[model.engine.rawValue] else {
             return .failure(EngineError(.engineUnavailable, "This worker has no \(model.engine) engine."))
         }
         var loras: [EngineJob.LoRA] = []
@@ -19,7 +19,7 @@ extension JobProcessor {
             guard let known = model.loras.first(where: { $0.name == lora.name }) else {
                 return .failure(EngineError(.invalidRequest, "Model \(model.id) has no LoRA \(lora.name.prefix(100))."))
             }
-            loras.append(EngineJob.LoRA(name: lora.name, path: WorkerModel.join(modelsDir, known.file), weight: lora.weight))
+            loras.append(EngineJob.LoRA(name: lora.name, path: ModelEntry.join(modelsDir, known.file), weight: lora.weight))
         }
         var controlNet: EngineJob.ControlNet?
         if let requested = request.controlnet {
@@ -29,10 +29,10 @@ extension JobProcessor {
             guard let image = Data(base64Encoded: requested.image, options: .ignoreUnknownCharacters) else {
                 return .failure(EngineError(.invalidRequest, "The control image is not base64."))
             }
-            controlNet = EngineJob.ControlNet(name: known.name, path: WorkerModel.join(modelsDir, known.file), image: Array(image), strength: requested.strength)
+            controlNet = EngineJob.ControlNet(name: known.name, path: ModelEntry.join(modelsDir, known.file), image: Array(image), strength: requested.strength)
         }
         let engineJob = EngineJob(
-            model: model.id, family: model.family, files: model.resolvedFiles(modelsDir: modelsDir),
+            model: model.id, family: model.family.rawValue, files: model.resolvedFiles(modelsDir: modelsDir),
             prompt: request.prompt, negativePrompt: request.negativePrompt ?? "",
             width: request.width, height: request.height, steps: request.steps, cfgScale: request.cfgScale,
             sampler: request.sampler, scheduler: request.scheduler, seed: request.seed ?? ImageIdentity.seed(for: job.jobID),
@@ -48,7 +48,7 @@ extension JobProcessor {
     ) async -> Result<[EngineImage], EngineError> {
         let (steps, continuation) = AsyncStream.makeStream(of: EngineProgress.self, bufferingPolicy: .bufferingNewest(1))
         let publisher = ProgressPublisher(
-            redis: redis, channel: keys.progressChannel(job.jobID), jobID: job.jobID, attempt: job.attempt, logger: logger
+            redis: redis, channel: keys.jobChannel(job.jobID), jobID: job.jobID, attempt: job.attempt, logger: logger
         )
         let lastStep = Mutex(ContinuousClock.now)
         let engineID = engine.id
@@ -93,7 +93,7 @@ extension JobProcessor {
             if ContinuousClock.now - lastRefresh >= refreshEvery {
                 lastRefresh = .now
                 do {
-                    _ = try await redis.send("XCLAIM", message.stream, RedisKeys.workerGroup, workerID, "0", message.id, "JUSTID")
+                    _ = try await redis.send("XCLAIM", message.stream, PipelineKeys.workerGroup, workerID, "0", message.id, "JUSTID")
                 } catch {
                     logger.warning("lease not renewed", metadata: ["error": "\(error)"])
                 }

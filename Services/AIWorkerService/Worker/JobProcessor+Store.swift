@@ -1,3 +1,4 @@
+import ServiceKit
 import Core
 import Foundation
 
@@ -17,7 +18,7 @@ extension JobProcessor {
             let png = try await encoder.run { () throws(PNGEncoder.Failure) -> [UInt8] in
                 try PNGEncoder.encode(rgb: image.rgb, width: image.width, height: image.height, text: text)
             }
-            try await storage.write(key: key, bytes: png)
+            try await storage.write(key, bytes: png)
             produced.append(ProducedImage(
                 imageID: imageID, storageKey: key, width: image.width, height: image.height, seed: image.seed,
                 contentType: "image/png", bytes: png.count, engine: Self.outputLabel(engine.id)

@@ -1,3 +1,4 @@
+import ServiceKit
 import Core
 import Foundation
 import Logging
@@ -10,9 +11,9 @@ import RedisClient
 /// stay unacknowledged, to be redelivered after the lease.
 struct JobProcessor: Sendable {
     let redis: RedisPool
-    let keys: RedisKeys
+    let keys: PipelineKeys
     let workerID: String
-    let catalog: WorkerCatalog
+    let catalog: ModelCatalog
     let engines: [String: any ImageEngine]
     let storage: any ImageStorage
     let modelsDir: String
@@ -113,7 +114,7 @@ struct JobProcessor: Sendable {
     private func deadLetter(_ message: RedisStreamMessage, reason: String, started: ContinuousClock.Instant) async {
         logger.error("malformed job message dead-lettered", metadata: ["stream": "\(message.stream)", "message_id": "\(message.id)", "reason": "\(reason)"])
         do {
-            _ = try await redis.xadd(keys.deadLetter, maxLength: RedisKeys.streamMaxLength, fields: [
+            _ = try await redis.xadd(keys.queueDeadLetter, maxLength: PipelineKeys.streamMaxLength, fields: [
                 ("m", message.fields["m"] ?? ""), ("reason", reason), ("stream", message.stream), ("message_id", message.id), ("worker_id", workerID),
             ])
         } catch {
@@ -126,7 +127,7 @@ struct JobProcessor: Sendable {
 
     private func acknowledge(_ message: RedisStreamMessage, logger: Logger) async {
         do {
-            try await redis.xack(message.stream, group: RedisKeys.workerGroup, ids: [message.id])
+            try await redis.xack(message.stream, group: PipelineKeys.workerGroup, ids: [message.id])
         } catch {
             logger.warning("XACK failed; the job may be redelivered (its effects are idempotent)", metadata: ["error": "\(error)"])
         }
@@ -137,7 +138,7 @@ struct JobProcessor: Sendable {
         for attempt in 1...3 {
             do {
                 let bytes = try WireCodec.encode(payload)
-                _ = try await redis.xadd(keys.results, maxLength: RedisKeys.streamMaxLength, fields: [("m", String(decoding: bytes, as: UTF8.self))])
+                _ = try await redis.xadd(keys.results, maxLength: PipelineKeys.streamMaxLength, fields: [("m", String(decoding: bytes, as: UTF8.self))])
                 return true
             } catch {
                 logger.warning("result not sent", metadata: ["attempt": "\(attempt)", "error": "\(error)"])

@@ -1,3 +1,4 @@
+import Core
 import Logging
 import RedisClient
 import ServiceLifecycle
@@ -41,7 +42,7 @@ struct JobWorker: Service {
         while !status.isStopping && !Task.isCancelled {
             do {
                 if !groupsReady {
-                    for stream in streams { try await redis.xgroupCreate(stream, group: RedisKeys.workerGroup, startID: "0") }
+                    for stream in streams { try await redis.xgroupCreate(stream, group: PipelineKeys.workerGroup, startID: "0") }
                     groupsReady = true
                 }
                 if ContinuousClock.now >= nextClaim {
@@ -53,7 +54,7 @@ struct JobWorker: Service {
                     nextClaim = .now + claimInterval
                 }
                 let messages = try await redis.xreadgroup(
-                    group: RedisKeys.workerGroup, consumer: workerID, streams: streams, count: 1, block: block
+                    group: PipelineKeys.workerGroup, consumer: workerID, streams: streams, count: 1, block: block
                 )
                 // Several pools can each hand over one message; all are ours now, so each is served.
                 for message in messages { await processor.process(message) }
@@ -75,7 +76,7 @@ struct JobWorker: Service {
             var cursor = "0-0"
             for _ in 0..<10 {
                 let (next, messages) = try await redis.xautoclaim(
-                    stream, group: RedisKeys.workerGroup, consumer: workerID, minIdle: lease, start: cursor, count: 1
+                    stream, group: PipelineKeys.workerGroup, consumer: workerID, minIdle: lease, start: cursor, count: 1
                 )
                 if let message = messages.first { return message }
                 if next == "0-0" { break }

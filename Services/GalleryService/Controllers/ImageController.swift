@@ -12,16 +12,19 @@ struct ImageController: Sendable {
     let repository: any ImageRepository
     let storage: any ImageStorage
 
-    func addRoutes(to router: Router<BasicRequestContext>) {
-        router.get("/api/v1/images", use: list)
-        router.get("/api/v1/images/:id", use: show)
-        router.get("/api/v1/images/:id/content", use: content)
-        router.patch("/api/v1/images/:id", use: update)
-        router.delete("/api/v1/images/:id", use: delete)
-        router.get("/api/v1/explore", use: explore)
+    /// Mounted at `/api/v1`.
+    var routes: RouteCollection<ServiceRequestContext> {
+        let routes = RouteCollection(context: ServiceRequestContext.self)
+        routes.get("images", use: list)
+        routes.get("images/:id", use: show)
+        routes.get("images/:id/content", use: content)
+        routes.patch("images/:id", use: update)
+        routes.delete("images/:id", use: delete)
+        routes.get("explore", use: explore)
+        return routes
     }
 
-    struct ImageDTO: Codable, Equatable {
+    struct ImageDTO: Codable, Equatable, Sendable {
         var id: String
         var generationID: String
         var width: Int
@@ -62,7 +65,7 @@ struct ImageController: Sendable {
         }
     }
 
-    struct Page: Encodable {
+    struct Page: Encodable, Sendable {
         var items: [ImageDTO]
         var nextCursor: String?
         enum CodingKeys: String, CodingKey {
@@ -85,26 +88,26 @@ struct ImageController: Sendable {
         enum CodingKeys: String, CodingKey { case visibility, title, tags }
     }
 
-    @Sendable func list(_ request: Request, context: BasicRequestContext) async throws -> Response {
+    @Sendable func list(_ request: Request, context: ServiceRequestContext) async throws -> JSONResponse<Page> {
         let caller = try CallerIdentity.require(request)
         let (cursor, limit) = try Self.paging(request)
         var query = request.uri.queryParameters.get("q")?.trimmingCharacters(in: .whitespaces)
         if query?.isEmpty == true { query = nil }
         if let query, query.count > 200 { throw Problem.validation(["q": "at most 200 characters"]) }
         let records = try await repository.list(owner: caller.userID, query: query, after: cursor, limit: limit + 1)
-        return try Self.page(records, limit: limit)
+        return Self.page(records, limit: limit)
     }
 
-    @Sendable func explore(_ request: Request, context: BasicRequestContext) async throws -> Response {
+    @Sendable func explore(_ request: Request, context: ServiceRequestContext) async throws -> JSONResponse<Page> {
         let (cursor, limit) = try Self.paging(request)
-        return try Self.page(try await repository.listPublic(after: cursor, limit: limit + 1), limit: limit)
+        return Self.page(try await repository.listPublic(after: cursor, limit: limit + 1), limit: limit)
     }
 
-    @Sendable func show(_ request: Request, context: BasicRequestContext) async throws -> Response {
-        try Self.json(ImageDTO(try await visibleImage(request, context: context)))
+    @Sendable func show(_ request: Request, context: ServiceRequestContext) async throws -> JSONResponse<ImageDTO> {
+        JSONResponse(.ok, ImageDTO(try await visibleImage(request, context: context)))
     }
 
-    @Sendable func content(_ request: Request, context: BasicRequestContext) async throws -> Response {
+    @Sendable func content(_ request: Request, context: ServiceRequestContext) async throws -> Response {
         let record = try await visibleImage(request, context: context)
         guard let bytes = try await storage.read(record.storageKey) else {
             context.logger.error("image file missing", metadata: ["image_id": "\(record.id)", "storage_key": "\(record.storageKey)"])
@@ -118,7 +121,7 @@ struct ImageController: Sendable {
         )
     }
 
-    @Sendable func update(_ request: Request, context: BasicRequestContext) async throws -> Response {
+    @Sendable func update(_ request: Request, context: ServiceRequestContext) async throws -> JSONResponse<ImageDTO> {
         let caller = try CallerIdentity.require(request)
         let id = try Self.imageID(context)
         let changes = try await request.decode(as: Changes.self, context: context)
@@ -132,10 +135,10 @@ struct ImageController: Sendable {
         guard let updated = try await repository.update(
             id, owner: caller.userID, changes: ImageChanges(visibility: changes.visibility, title: changes.title, tags: changes.tags)
         ) else { throw Problem.notFound("No such image.") }
-        return try Self.json(ImageDTO(updated))
+        return JSONResponse(.ok, ImageDTO(updated))
     }
 
-    @Sendable func delete(_ request: Request, context: BasicRequestContext) async throws -> Response {
+    @Sendable func delete(_ request: Request, context: ServiceRequestContext) async throws -> Response {
         let caller = try CallerIdentity.require(request)
         guard let deleted = try await repository.delete(try Self.imageID(context), owner: caller.userID) else {
             throw Problem.notFound("No such image.")
@@ -149,7 +152,7 @@ struct ImageController: Sendable {
         return Response(status: .noContent)
     }
 
-    func visibleImage(_ request: Request, context: BasicRequestContext) async throws -> ImageRecord {
+    func visibleImage(_ request: Request, context: ServiceRequestContext) async throws -> ImageRecord {
         let caller = CallerIdentity(request: request)
         guard let record = try await repository.find(try Self.imageID(context)), record.isVisible(to: caller?.userID) else {
             throw Problem.notFound("No such image.")
@@ -157,7 +160,7 @@ struct ImageController: Sendable {
         return record
     }
 
-    static func imageID(_ context: BasicRequestContext) throws -> ImageID {
+    static func imageID(_ context: ServiceRequestContext) throws -> ImageID {
         guard let raw = context.parameters.get("id"), let id = ImageID(raw) else { throw Problem.notFound("No such image.") }
         return id
     }
@@ -177,15 +180,9 @@ struct ImageController: Sendable {
         return (cursor, limit)
     }
 
-    static func page(_ records: [ImageRecord], limit: Int) throws -> Response {
+    static func page(_ records: [ImageRecord], limit: Int) -> JSONResponse<Page> {
         let items = Array(records.prefix(limit))
         let next = records.count > limit ? items.last.map { PageCursor(time: $0.createdAt, id: $0.id.uuid).token } : nil
-        return try json(Page(items: items.map(ImageDTO.init), nextCursor: next))
-    }
-
-    static func json(_ value: some Encodable) throws -> Response {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: try encoder.encode(value))))
+        return JSONResponse(.ok, Page(items: items.map(ImageDTO.init), nextCursor: next))
     }
 }

@@ -10,20 +10,29 @@ import ServiceLifecycle
 /// Reads the events stream in the `gallery` consumer group; a message is acknowledged only after
 /// its images are committed, and recording is idempotent by image id, so a redelivery (after a
 /// crash, or a claim of a message left pending by a dead replica) changes nothing. A message that
-/// can never be read goes to `pingvas:events:dead` with the reason, and is acknowledged.
+/// can never be read goes to the events dead-letter stream with the reason, and is acknowledged.
 struct GenerationCompletedConsumer: Service {
     let repository: any ImageRepository
     let reader: EventStreamReader
+    /// False until the migrations are applied.
+    let ready: @Sendable () -> Bool
     let logger: Logger
 
-    init(redis: RedisPool, repository: any ImageRepository, stream: String, group: String, consumer: String, lease: Duration, logger: Logger) {
+    init(
+        redis: RedisPool, repository: any ImageRepository, keys: PipelineKeys, consumer: String, lease: Duration,
+        ready: @escaping @Sendable () -> Bool, logger: Logger
+    ) {
         self.repository = repository
-        self.reader = EventStreamReader(redis: redis, stream: stream, group: group, consumer: consumer, lease: lease, block: .seconds(2), logger: logger)
+        self.reader = EventStreamReader(
+            redis: redis, stream: keys.generationEvents, group: PipelineKeys.galleryGroup, consumer: consumer, lease: lease,
+            block: .seconds(2), deadLetterStream: keys.eventsDeadLetter, logger: logger
+        )
+        self.ready = ready
         self.logger = logger
     }
 
     func run() async throws {
-        await reader.run { try await handle($0) }
+        await reader.run(ready: ready) { try await handle($0) }
     }
 
     func handle(_ messages: [RedisStreamMessage]) async throws {

@@ -19,14 +19,17 @@ struct ProxyController: Sendable {
     let signer: TokenSigner
     let rateLimiter: RateLimiter
 
-    func addRoutes(to router: Router<GatewayRequestContext>) {
+    /// Mounted at the root: `/api/**` and `/webhooks/**`.
+    var routes: RouteCollection<ServiceRequestContext> {
+        let routes = RouteCollection(context: ServiceRequestContext.self)
         for method: HTTPRequest.Method in [.get, .post, .put, .patch, .delete] {
-            router.on("/api/**", method: method, use: proxy)
-            router.on("/webhooks/**", method: method, use: proxy)
+            routes.on("/api/**", method: method, use: proxy)
+            routes.on("/webhooks/**", method: method, use: proxy)
         }
+        return routes
     }
 
-    @Sendable func proxy(_ request: Request, context: GatewayRequestContext) async throws -> Response {
+    @Sendable func proxy(_ request: Request, context: ServiceRequestContext) async throws -> Response {
         guard let route = UpstreamRoute.match(request.uri.path), let base = configuration.upstreams[route.upstream] else {
             throw Problem.notFound("No such route.")
         }
@@ -122,7 +125,7 @@ struct ProxyController: Sendable {
     }
 
     /// The client's address: the peer, or with `trustedProxyHops` the entry that many hops back in `X-Forwarded-For`.
-    func clientAddress(_ request: Request, context: GatewayRequestContext) -> String {
+    func clientAddress(_ request: Request, context: ServiceRequestContext) -> String {
         let peer = context.peerAddress ?? "unknown"
         guard configuration.trustedProxyHops > 0, let forwarded = request.headers[.xForwardedFor] else { return peer }
         let hops = forwarded.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
@@ -130,7 +133,7 @@ struct ProxyController: Sendable {
         return index >= 0 && index < hops.count ? hops[index] : peer
     }
 
-    func forwardedHeaders(_ request: Request, context: GatewayRequestContext, identity: CallerIdentity?) -> HTTPHeaders {
+    func forwardedHeaders(_ request: Request, context: ServiceRequestContext, identity: CallerIdentity?) -> HTTPHeaders {
         var headers = HTTPHeaders()
         for field in request.headers where Self.forwards(field.name) {
             headers.add(name: field.name.canonicalName, value: field.value)

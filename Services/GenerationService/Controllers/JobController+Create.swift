@@ -9,7 +9,7 @@ import ServiceKit
 extension JobController {
     /// `POST /api/v1/generations`: validate and price (model-router), hold (user), then job row and
     /// `JobQueued` outbox row in one transaction; 202 `{id, status, queue_position, cost}`.
-    @Sendable func create(_ request: Request, context: BasicRequestContext) async throws -> Response {
+    @Sendable func create(_ request: Request, context: ServiceRequestContext) async throws -> Response {
         let caller = try CallerIdentity.require(request)
         let key = try Self.idempotencyKey(request)
         let body = try await request.decode(as: JobRequest.self, context: context)
@@ -38,11 +38,12 @@ extension JobController {
             let job = try await jobs.create(newJob, queued: queued) { job in
                 IdempotentAnswer(
                     requestHash: requestHash, jobID: job.id, status: 202,
-                    body: String(decoding: try JSONResponse.encode(AcceptedView(job: job)), as: UTF8.self)
+                    body: String(decoding: try WireCodec.encodeBody(AcceptedView(job: job)), as: UTF8.self)
                 )
             }
             logger.info("job queued", metadata: ["queue": "\(job.queue)", "cost": "\(job.cost)"])
-            return try JSONResponse.make(.accepted, AcceptedView(job: job), headers: [.location: "/api/v1/generations/\(job.id)"])
+            return try JSONResponse(.accepted, AcceptedView(job: job), headers: [.location: "/api/v1/generations/\(job.id)"])
+                .response(from: request, context: context)
         } catch {
             await releaseAbandonedHold(id, logger: logger)
             switch error {
@@ -83,7 +84,7 @@ extension JobController {
                 detail: "This Idempotency-Key was already used with a different request body."
             )
         }
-        return JSONResponse.make(
+        return Response.json(
             HTTPResponse.Status(code: stored.status), bytes: Array(stored.body.utf8),
             headers: [.location: "/api/v1/generations/\(stored.jobID)"]
         )

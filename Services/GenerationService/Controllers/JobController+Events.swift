@@ -16,7 +16,7 @@ extension JobController {
     ///
     /// Subscribes to `pingvas:job:<id>` (on the process's one shared subscriber) before reading the
     /// job, so nothing published in between is missed; any replica can serve any job.
-    @Sendable func events(_ request: Request, context: BasicRequestContext) async throws -> Response {
+    @Sendable func events(_ request: Request, context: ServiceRequestContext) async throws -> Response {
         let caller = try CallerIdentity.require(request)
         let owned = try await ownedJob(context, caller)
         let lastEventID = request.headers[.lastEventID].flatMap { Int64($0.trimmingCharacters(in: .whitespaces)) }

@@ -19,23 +19,26 @@ struct JobController: Sendable {
     let configuration: GenerationConfiguration
     let logger: Logger
 
-    var keys: RedisKeys { configuration.keys }
+    var keys: PipelineKeys { configuration.keys }
 
-    func addRoutes(to group: RouterGroup<BasicRequestContext>) {
-        group.post(use: create)
-        group.get(use: list)
-        group.get("{id}", use: show)
-        group.post("{id}/cancel", use: cancel)
-        group.get("{id}/events", use: events)
+    /// Mounted at `/api/v1/generations`.
+    var routes: RouteCollection<ServiceRequestContext> {
+        let routes = RouteCollection(context: ServiceRequestContext.self)
+        routes.post(use: create)
+        routes.get(use: list)
+        routes.get("{id}", use: show)
+        routes.post("{id}/cancel", use: cancel)
+        routes.get("{id}/events", use: events)
+        return routes
     }
 
-    @Sendable func show(_ request: Request, context: BasicRequestContext) async throws -> Response {
+    @Sendable func show(_ request: Request, context: ServiceRequestContext) async throws -> JSONResponse<JobView> {
         let caller = try CallerIdentity.require(request)
         let job = try await ownedJob(context, caller)
-        return try JSONResponse.make(.ok, JobView(job: job))
+        return JSONResponse(.ok, JobView(job: job))
     }
 
-    @Sendable func list(_ request: Request, context: BasicRequestContext) async throws -> Response {
+    @Sendable func list(_ request: Request, context: ServiceRequestContext) async throws -> JSONResponse<JobPage> {
         let caller = try CallerIdentity.require(request)
         let query = request.uri.queryParameters
         var limit = 20
@@ -55,16 +58,16 @@ struct JobController: Sendable {
         let found = try await jobs.jobs(user: caller.userID, before: before, limit: limit + 1)
         let page = Array(found.prefix(limit))
         let next = found.count > limit ? page.last.map { PageCursor.encode($0.sequence) } : nil
-        return try JSONResponse.make(.ok, JobPage(items: page.map(JobView.init), nextCursor: next))
+        return JSONResponse(.ok, JobPage(items: page.map(JobView.init), nextCursor: next))
     }
 
-    @Sendable func cancel(_ request: Request, context: BasicRequestContext) async throws -> Response {
+    @Sendable func cancel(_ request: Request, context: ServiceRequestContext) async throws -> JSONResponse<JobView> {
         let caller = try CallerIdentity.require(request)
         var job = try await ownedJob(context, caller)
         guard !job.status.isTerminal else { throw Self.finished(job) }
         // The key goes first: whatever state the job is in a moment later, the worker will skip or stop it.
         do {
-            _ = try await redis.send("SET", keys.canceledKey(job.id), "1", "EX", "86400")
+            _ = try await redis.send("SET", keys.canceled(job.id), "1", "EX", "86400")
         } catch {
             context.logger.warning("could not set the cancel key", metadata: ["job_id": "\(job.id)", "error": "\(error)"])
             throw Problem.unavailable("Cancelling is unavailable right now; try again later.", type: "dependency-unavailable")
@@ -80,17 +83,17 @@ struct JobController: Sendable {
                 context.logger.info("job canceled", metadata: ["job_id": "\(job.id)"])
                 await notifier.statusChanged(canceled)
                 await settler.settle(canceled.id, .release)
-                return try JSONResponse.make(.ok, JobView(job: canceled))
+                return JSONResponse(.ok, JobView(job: canceled))
             }
             // A worker took it meanwhile (or it finished): answer for the state it is in now.
             job = try await ownedJob(context, caller)
             guard !job.status.isTerminal else { throw Self.finished(job) }
         }
-        return try JSONResponse.make(.accepted, JobView(job: job))
+        return JSONResponse(.accepted, JobView(job: job))
     }
 
     /// The job named in the path if the caller owns it; 404 otherwise (never 403, so ids do not leak).
-    func ownedJob(_ context: BasicRequestContext, _ caller: CallerIdentity) async throws -> Job {
+    func ownedJob(_ context: ServiceRequestContext, _ caller: CallerIdentity) async throws -> Job {
         guard let raw = context.parameters.get("id"), let id = JobID(raw),
               let job = try await jobs.job(id: id), job.userID == caller.userID
         else { throw Problem.notFound("No such generation.") }

@@ -2,7 +2,7 @@ import Core
 import Foundation
 
 /// A generation as the public API shows it; unknown values are `null`, never missing.
-struct JobView: Encodable {
+struct JobView: Encodable, Sendable {
     let job: Job
 
     enum CodingKeys: String, CodingKey {
@@ -58,7 +58,7 @@ struct JobView: Encodable {
 }
 
 /// The 202 answer to a create: `{id, status, queue_position, cost}`.
-struct AcceptedView: Encodable {
+struct AcceptedView: Encodable, Sendable {
     let job: Job
 
     enum CodingKeys: String, CodingKey {
@@ -76,7 +76,7 @@ struct AcceptedView: Encodable {
 }
 
 /// A page of the caller's jobs.
-struct JobPage: Encodable {
+struct JobPage: Encodable, Sendable {
     var items: [JobView]
     var nextCursor: String?
 

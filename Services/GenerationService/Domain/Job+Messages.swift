@@ -3,16 +3,16 @@ import Foundation
 
 extension Job {
     /// `JobQueued` for the worker pool's stream, as the outbox carries it.
-    static func queuedMessage(_ job: NewJob, enqueuedAt: Date, keys: RedisKeys) throws -> OutboxMessage {
+    static func queuedMessage(_ job: NewJob, enqueuedAt: Date, keys: PipelineKeys) throws -> OutboxMessage {
         let message = JobQueued(
             jobID: job.id, userID: job.userID, attempt: 1, plan: job.plan, priority: job.priority, request: job.request,
             cost: job.cost, queue: job.queue, enqueuedAt: enqueuedAt
         )
-        return OutboxMessage(stream: keys.queueStream(job.queue), envelope: try WireCodec.encode(message))
+        return OutboxMessage(stream: keys.queue(job.queue), envelope: try WireCodec.encode(message))
     }
 
     /// `GenerationCompleted` for gallery's stream; the cost is what was charged (zero after a refund).
-    func completedMessage(keys: RedisKeys, traceparent: String?) throws -> OutboxMessage {
+    func completedMessage(keys: PipelineKeys, traceparent: String?) throws -> OutboxMessage {
         let message = GenerationCompleted(
             jobID: id, userID: userID, status: status, model: request.model, prompt: request.prompt,
             negativePrompt: request.negativePrompt, images: status == .succeeded ? images : [],

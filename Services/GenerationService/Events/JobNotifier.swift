@@ -9,7 +9,7 @@ import RedisClient
 /// periodic look at the database.
 struct JobNotifier: Sendable {
     let redis: RedisPool
-    let keys: RedisKeys
+    let keys: PipelineKeys
     let logger: Logger
 
     func statusChanged(_ job: Job) async {

@@ -2,75 +2,51 @@ import Core
 import Foundation
 import Logging
 import RedisClient
+import ServiceKit
 import ServiceLifecycle
 
-/// Applies the workers' `JobStarted` / `JobFinished` from `pingvas:results` (group `generation`).
+/// Applies the workers' `JobStarted` / `JobFinished` from the results stream (group `generation`).
 ///
 /// Each result is applied once per `(job_id, attempt)` by a conditional update; the status change,
 /// its `GenerationCompleted` outbox row and the pending settlement commit together, then the change is
 /// published on the job's channel, the message acknowledged and the hold captured or released.
-/// Messages left pending longer than the lease (a dead replica) are claimed with `XAUTOCLAIM`; a
-/// second loop finishes settlements that could not be done at once.
+/// Reading, claiming what a dead replica left pending longer than the lease, and dead-lettering
+/// unreadable messages are `EventStreamReader`'s; a second loop finishes settlements that could not
+/// be done at once.
 struct ResultsConsumer: Service {
-    let redis: RedisPool
-    let keys: RedisKeys
+    let reader: EventStreamReader
     let jobs: any JobRepository
     let settler: CreditSettler
     let notifier: JobNotifier
-    let lease: Duration
+    let keys: PipelineKeys
     let ready: @Sendable () -> Bool
     let logger: Logger
-    let consumer: String = "\(ProcessInfo.processInfo.hostName)-\(ProcessInfo.processInfo.processIdentifier)-\(UUID().uuidString.prefix(8))"
 
     static let settleInterval = Duration.seconds(2)
+
+    init(
+        redis: RedisPool, keys: PipelineKeys, jobs: any JobRepository, settler: CreditSettler, notifier: JobNotifier, lease: Duration,
+        ready: @escaping @Sendable () -> Bool, logger: Logger
+    ) {
+        self.reader = EventStreamReader(
+            redis: redis, stream: keys.results, group: PipelineKeys.resultsGroup,
+            consumer: "\(ServiceConfiguration.instanceName)-\(UUID().uuidString.prefix(8))", lease: lease, block: .seconds(1),
+            deadLetterStream: keys.eventsDeadLetter, logger: logger
+        )
+        self.jobs = jobs
+        self.settler = settler
+        self.notifier = notifier
+        self.keys = keys
+        self.ready = ready
+        self.logger = logger
+    }
 
     func run() async throws {
         guard await waitUntil(ready) else { return }
         await withDiscardingTaskGroup { group in
-            group.addTask { await consume() }
+            group.addTask { await reader.run { messages in for message in messages { await handle(message) } } }
             group.addTask { await settleLoop() }
         }
-    }
-
-    private func consume() async {
-        var backoff = Duration.milliseconds(100)
-        var groupReady = false
-        var lastClaim = ContinuousClock.now - lease
-        while !shouldStop {
-            do {
-                if !groupReady {
-                    try await redis.xgroupCreate(keys.results, group: keys.resultsGroup, startID: "0")
-                    groupReady = true
-                }
-                if ContinuousClock.now - lastClaim >= max(lease / 2, .seconds(1)) {
-                    try await claimAbandoned()
-                    lastClaim = .now
-                }
-                let messages = try await redis.xreadgroup(
-                    group: keys.resultsGroup, consumer: consumer, streams: [keys.results], count: 32, block: .seconds(1)
-                )
-                for message in messages { await handle(message) }
-                backoff = .milliseconds(100)
-            } catch {
-                if let error = error as? RedisError, error.serverCode == "NOGROUP" { groupReady = false }
-                logger.warning("results consumer failed; retrying", metadata: ["error": "\(error)", "retry_in": "\(backoff)"])
-                await pause(backoff)
-                backoff = min(backoff * 2, .seconds(5))
-            }
-        }
-    }
-
-    /// Takes over results pending on any consumer (this one included) for longer than the lease.
-    private func claimAbandoned() async throws {
-        var start = "0-0"
-        repeat {
-            let (next, messages) = try await redis.xautoclaim(
-                keys.results, group: keys.resultsGroup, consumer: consumer, minIdle: lease, start: start, count: 50
-            )
-            if !messages.isEmpty { logger.info("claimed abandoned results", metadata: ["count": "\(messages.count)"]) }
-            for message in messages { await handle(message) }
-            start = next
-        } while start != "0-0" && !shouldStop
     }
 
     private func settleLoop() async {
@@ -100,7 +76,7 @@ struct ResultsConsumer: Service {
             }
         }
         do {
-            try await redis.xack(keys.results, group: keys.resultsGroup, ids: [message.id])
+            try await reader.redis.xack(reader.stream, group: reader.group, ids: [message.id])
         } catch {
             // Pending again after the lease; applying twice changes nothing.
             logger.warning("XACK failed", metadata: ["entry": "\(message.id)", "error": "\(error)"])
@@ -110,16 +86,12 @@ struct ResultsConsumer: Service {
 
     /// The effect of one message; returns the settlement to perform once it is acknowledged.
     private func apply(_ message: RedisStreamMessage) async throws -> (JobID, Settlement)? {
-        guard let raw = message.fields["m"] else {
-            logger.error("result without field m; dropped", metadata: ["entry": "\(message.id)"])
-            return nil
-        }
-        let bytes = Array(raw.utf8)
+        let bytes = Array((message.fields["m"] ?? "").utf8)
         let header: EnvelopeHeader
         do {
             header = try WireCodec.peek(bytes)
         } catch {
-            logger.error("unreadable result; dropped", metadata: ["entry": "\(message.id)", "error": "\(error)"])
+            try await reader.deadLetter(message, reason: error)
             return nil
         }
         do {
@@ -145,11 +117,11 @@ struct ResultsConsumer: Service {
                 await notifier.statusChanged(job)
                 return (job.id, change.settlement)
             default:
-                logger.warning("unexpected message type on results; dropped", metadata: ["type": "\(header.type)"])
+                try await reader.deadLetter(message, reason: WireCodecError.typeMismatch(expected: "job.started or job.finished", actual: header.type))
                 return nil
             }
         } catch let error as WireCodecError {
-            logger.error("malformed result; dropped", metadata: ["entry": "\(message.id)", "error": "\(error)"])
+            try await reader.deadLetter(message, reason: error)
             return nil
         }
     }

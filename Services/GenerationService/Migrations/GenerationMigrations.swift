@@ -1,4 +1,5 @@
 import PostgresClient
+import ServiceKit
 
 /// The generation schema, applied at start-up by ServiceKit's `MigrationService`.
 ///
@@ -37,20 +38,7 @@ enum GenerationMigrations {
             """
     )
 
-    static let outbox = Migration(
-        version: 2, name: "outbox",
-        sql: """
-            CREATE TABLE outbox (
-                id bigserial PRIMARY KEY,
-                stream text NOT NULL,
-                envelope text NOT NULL,
-                created_at timestamptz NOT NULL DEFAULT now(),
-                sent_at timestamptz
-            );
-            CREATE INDEX outbox_unsent ON outbox (id) WHERE sent_at IS NULL;
-            CREATE INDEX outbox_sent_at ON outbox (sent_at) WHERE sent_at IS NOT NULL;
-            """
-    )
+    static let outbox = Migration.outbox(version: 2)
 
     static let idempotencyKeys = Migration(
         version: 3, name: "idempotency_keys",

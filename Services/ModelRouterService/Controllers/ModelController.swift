@@ -1,17 +1,21 @@
 import Core
 import Hummingbird
 import Logging
+import ServiceKit
 
 /// `GET /api/v1/models`: the catalog as clients see it, with live availability from the worker registry.
 struct ModelController<Context: Hummingbird.RequestContext> {
     let catalog: ModelCatalog
     let registry: any WorkerRegistry
 
-    func addRoutes(to router: Router<Context>) {
-        router.get("/api/v1/models") { _, context in try await list(context: context) }
+    /// Mounted at `/api/v1/models`.
+    var routes: RouteCollection<Context> {
+        let routes = RouteCollection(context: Context.self)
+        routes.get { _, context in await list(context: context) }
+        return routes
     }
 
-    func list(context: Context) async throws -> Response {
+    func list(context: Context) async -> JSONResponse<List> {
         let workers: [WorkerHeartbeat]
         do {
             workers = try await registry.liveWorkers()
@@ -21,15 +25,15 @@ struct ModelController<Context: Hummingbird.RequestContext> {
             workers = []
         }
         let items = catalog.models.map { Item(model: $0, availability: ModelAvailability(model: $0, workers: workers)) }
-        return try ResponseBody.json(List(items: items))
+        return JSONResponse(.ok, List(items: items))
     }
 
-    struct List: Encodable {
+    struct List: Encodable, Sendable {
         var items: [Item]
     }
 
     /// One model; weight file paths stay internal.
-    struct Item: Encodable {
+    struct Item: Encodable, Sendable {
         var id: String
         var name: String
         var family: String
@@ -58,7 +62,7 @@ struct ModelController<Context: Hummingbird.RequestContext> {
         }
     }
 
-    struct Cost: Encodable {
+    struct Cost: Encodable, Sendable {
         var base: Int64
         var perMegapixelStepMilli: Int64
         var perLora: Int64
@@ -74,7 +78,7 @@ struct ModelController<Context: Hummingbird.RequestContext> {
         }
     }
 
-    struct Addon: Encodable {
+    struct Addon: Encodable, Sendable {
         var name: String
         var displayName: String
 

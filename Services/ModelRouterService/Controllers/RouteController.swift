@@ -7,22 +7,16 @@ import ServiceKit
 struct RouteController<Context: Hummingbird.RequestContext> {
     let catalog: ModelCatalog
     let registry: any WorkerRegistry
-    let keys: RedisKeys
 
-    static var maxBodyBytes: Int { 256 * 1024 }
-
-    func addRoutes(to router: Router<Context>) {
-        router.post("/internal/route") { request, context in try await route(request, context: context) }
+    /// Mounted at `/internal/route`.
+    var routes: RouteCollection<Context> {
+        let routes = RouteCollection(context: Context.self)
+        routes.post { request, context in try await route(request, context: context) }
+        return routes
     }
 
-    func route(_ request: Request, context: Context) async throws -> Response {
-        let buffer = try await request.body.collect(upTo: Self.maxBodyBytes)
-        let body: RouteRequest
-        do {
-            body = try WireCodec.decodeBody(RouteRequest.self, from: Array(buffer.readableBytesView))
-        } catch {
-            throw Problem.badRequest("The request body is not a valid route request: \(error).", type: "invalid-body")
-        }
+    func route(_ request: Request, context: Context) async throws -> JSONResponse<RouteResponse> {
+        let body = try await request.decode(as: RouteRequest.self, context: context)
         let job = body.request
         guard let model = catalog.model(job.model) else {
             throw Problem(
@@ -41,8 +35,8 @@ struct RouteController<Context: Hummingbird.RequestContext> {
         )
         let warm = await isWarm(model, context: context)
         let seconds = model.timing.estimate(width: job.width, height: job.height, steps: steps, batchSize: job.batchSize, warm: warm)
-        let response = RouteResponse(queue: keys.queue(model.pool), cost: cost, modelFamily: model.family.rawValue, estimatedSeconds: seconds)
-        return try ResponseBody.json(response)
+        let response = RouteResponse(queue: model.pool, cost: cost, modelFamily: model.family.rawValue, estimatedSeconds: seconds)
+        return JSONResponse(.ok, response)
     }
 
     /// Whether a live worker has the model loaded; assumed warm when the registry cannot be read,

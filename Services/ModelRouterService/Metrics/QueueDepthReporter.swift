@@ -1,3 +1,4 @@
+import Core
 import Logging
 import Metrics
 import RedisClient
@@ -40,7 +41,7 @@ struct QueueDepthReporter: Service {
         }
         for group in groups.array ?? [] {
             let info = Self.pairs(group)
-            guard info["name"]?.string == RedisKeys.workerGroup else { continue }
+            guard info["name"]?.string == PipelineKeys.workerGroup else { continue }
             let pending = Int(info["pending"]?.int ?? 0)
             if let lag = info["lag"]?.int { return Int(lag) + pending }
             // Lag is unknown when entries were deleted inside the unread range; fall back to an upper bound.

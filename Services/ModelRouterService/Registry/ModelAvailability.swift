@@ -1,3 +1,5 @@
+import Core
+
 /// Whether a model can run now: `available` (a live worker has it warm), `cold` (a live worker serves
 /// its pool but must load it first), `offline` (no live worker serves its pool; the pool may be
 /// scaled to zero and the job waits for a node).

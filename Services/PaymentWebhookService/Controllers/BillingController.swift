@@ -7,11 +7,14 @@ import ServiceKit
 struct BillingController: Sendable {
     let subscriptions: any SubscriptionRepository
 
-    func addRoutes(to router: Router<BasicRequestContext>) {
-        router.get("/api/v1/billing/subscription", use: show)
+    /// Mounted at `/api/v1/billing/subscription`.
+    var routes: RouteCollection<ServiceRequestContext> {
+        let routes = RouteCollection(context: ServiceRequestContext.self)
+        routes.get(use: show)
+        return routes
     }
 
-    struct SubscriptionDTO: Encodable {
+    struct SubscriptionDTO: Encodable, Sendable {
         var id: String
         var status: String
         var plan: String
@@ -42,22 +45,17 @@ struct BillingController: Sendable {
         }
     }
 
-    struct Answer: Encodable {
+    struct Answer: Encodable, Sendable {
         /// The plan in effect now: the best any subscription gives, else free.
         var plan: String
         /// The subscription that gives it, else the most recently updated one; null without any.
         var subscription: SubscriptionDTO?
     }
 
-    @Sendable func show(_ request: Request, context: BasicRequestContext) async throws -> Response {
+    @Sendable func show(_ request: Request, context: ServiceRequestContext) async throws -> JSONResponse<Answer> {
         let caller = try CallerIdentity.require(request)
         let records = try await subscriptions.subscriptions(of: caller.userID)
-        let answer = Self.answer(records, now: Date())
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return Response(
-            status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: try encoder.encode(answer)))
-        )
+        return JSONResponse(.ok, Self.answer(records, now: Date()))
     }
 
     /// `records` come most recently updated first.

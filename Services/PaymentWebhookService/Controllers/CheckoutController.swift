@@ -16,8 +16,11 @@ struct CheckoutController: Sendable {
     let client: LemonSqueezyCheckoutClient?
     let variants: VariantCatalog
 
-    func addRoutes(to router: Router<BasicRequestContext>) {
-        router.post("/api/v1/billing/checkout", use: create)
+    /// Mounted at `/api/v1/billing/checkout`.
+    var routes: RouteCollection<ServiceRequestContext> {
+        let routes = RouteCollection(context: ServiceRequestContext.self)
+        routes.post(use: create)
+        return routes
     }
 
     struct CheckoutBody: Decodable {
@@ -36,17 +39,14 @@ struct CheckoutController: Sendable {
         }
     }
 
-    struct Answer: Encodable {
+    struct Answer: Encodable, Sendable {
         var checkoutURL: String
         enum CodingKeys: String, CodingKey { case checkoutURL = "checkout_url" }
     }
 
-    @Sendable func create(_ request: Request, context: BasicRequestContext) async throws -> Response {
+    @Sendable func create(_ request: Request, context: ServiceRequestContext) async throws -> JSONResponse<Answer> {
         let caller = try CallerIdentity.require(request)
-        let buffer = try await request.body.collect(upTo: 16 * 1024)
-        guard let body = try? JSONDecoder().decode(CheckoutBody.self, from: Data(buffer.readableBytesView)) else {
-            throw Problem.badRequest("The body must be a JSON object {\"variant\": ...}.", type: "invalid-body")
-        }
+        let body = try await request.decode(as: CheckoutBody.self, context: context)
         guard let variant = body.variant?.trimmingCharacters(in: .whitespaces), variants.offers[variant] != nil else {
             throw Problem.validation(["variant": "must be one of the variants on sale"])
         }
@@ -64,11 +64,6 @@ struct CheckoutController: Sendable {
             )
         }
         context.logger.info("checkout created", metadata: ["user_id": "\(caller.userID)", "variant": "\(variant)"])
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return Response(
-            status: .created, headers: [.contentType: "application/json"],
-            body: .init(byteBuffer: ByteBuffer(bytes: try encoder.encode(Answer(checkoutURL: url))))
-        )
+        return JSONResponse(.created, Answer(checkoutURL: url))
     }
 }

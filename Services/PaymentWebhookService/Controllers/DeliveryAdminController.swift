@@ -13,12 +13,15 @@ struct DeliveryAdminController: Sendable {
     let repository: any DeliveryRepository
     let acceptTestMode: Bool
 
-    func addRoutes(to router: Router<BasicRequestContext>) {
-        router.get("/api/v1/billing/admin/deliveries", use: list)
-        router.post("/api/v1/billing/admin/deliveries/{id}/replay", use: replay)
+    /// Mounted at `/api/v1/billing/admin/deliveries`.
+    var routes: RouteCollection<ServiceRequestContext> {
+        let routes = RouteCollection(context: ServiceRequestContext.self)
+        routes.get(use: list)
+        routes.post("{id}/replay", use: replay)
+        return routes
     }
 
-    struct DeliveryDTO: Encodable {
+    struct DeliveryDTO: Encodable, Sendable {
         var id: String
         var eventName: String
         var status: String
@@ -65,7 +68,7 @@ struct DeliveryAdminController: Sendable {
         }
     }
 
-    struct Page: Encodable {
+    struct Page: Encodable, Sendable {
         var items: [DeliveryDTO]
         var nextCursor: String?
         enum CodingKeys: String, CodingKey {
@@ -79,7 +82,7 @@ struct DeliveryAdminController: Sendable {
         }
     }
 
-    struct ReplayAnswer: Encodable {
+    struct ReplayAnswer: Encodable, Sendable {
         var id: String
         var status: String
     }
@@ -90,7 +93,7 @@ struct DeliveryAdminController: Sendable {
         return caller
     }
 
-    @Sendable func list(_ request: Request, context: BasicRequestContext) async throws -> Response {
+    @Sendable func list(_ request: Request, context: ServiceRequestContext) async throws -> JSONResponse<Page> {
         _ = try Self.requireAdmin(request)
         let query = request.uri.queryParameters
         var status: DeliveryStatus?
@@ -117,16 +120,16 @@ struct DeliveryAdminController: Sendable {
         let found = try await repository.list(status: status, after: cursor, limit: limit + 1)
         let page = Array(found.prefix(limit))
         let next = found.count > limit ? page.last?.cursor.token : nil
-        return try Self.json(.ok, Page(items: page.map(DeliveryDTO.init), nextCursor: next))
+        return JSONResponse(.ok, Page(items: page.map(DeliveryDTO.init), nextCursor: next))
     }
 
-    @Sendable func replay(_ request: Request, context: BasicRequestContext) async throws -> Response {
+    @Sendable func replay(_ request: Request, context: ServiceRequestContext) async throws -> JSONResponse<ReplayAnswer> {
         let caller = try Self.requireAdmin(request)
         guard let raw = context.parameters.get("id"), let id = UUID(uuidString: raw) else { throw Problem.notFound("No such delivery.") }
         switch try await repository.replay(id, allowTestMode: acceptTestMode) {
         case .replayed:
             context.logger.notice("delivery replayed", metadata: ["delivery_id": "\(id)", "user_id": "\(caller.userID)"])
-            return try Self.json(.accepted, ReplayAnswer(id: id.uuidString.lowercased(), status: DeliveryStatus.pending.rawValue))
+            return JSONResponse(.accepted, ReplayAnswer(id: id.uuidString.lowercased(), status: DeliveryStatus.pending.rawValue))
         case .notFound:
             throw Problem.notFound("No such delivery.")
         case .pending:
@@ -134,11 +137,5 @@ struct DeliveryAdminController: Sendable {
         case .testModeRefused:
             throw Problem.conflict("A test-mode delivery cannot be replayed while test mode is not accepted.", type: "test-mode-not-accepted")
         }
-    }
-
-    static func json(_ status: HTTPResponse.Status, _ value: some Encodable) throws -> Response {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: try encoder.encode(value))))
     }
 }

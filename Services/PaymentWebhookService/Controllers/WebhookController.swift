@@ -20,16 +20,19 @@ struct WebhookController: Sendable {
     static let signatureHeader = HTTPField.Name("X-Signature")!
     static let eventNameHeader = HTTPField.Name("X-Event-Name")!
 
-    func addRoutes(to router: Router<BasicRequestContext>) {
-        router.post("/webhooks/lemonsqueezy", use: receive)
+    /// Mounted at `/webhooks/lemonsqueezy`.
+    var routes: RouteCollection<ServiceRequestContext> {
+        let routes = RouteCollection(context: ServiceRequestContext.self)
+        routes.post(use: receive)
+        return routes
     }
 
-    struct Receipt: Encodable {
+    struct Receipt: Encodable, Sendable {
         var received: Bool
         var duplicate: Bool
     }
 
-    @Sendable func receive(_ request: Request, context: BasicRequestContext) async throws -> Response {
+    @Sendable func receive(_ request: Request, context: ServiceRequestContext) async throws -> JSONResponse<Receipt> {
         let buffer = try await request.body.collect(upTo: maxBodyBytes)
         let body = Array(buffer.readableBytesView)
         guard signature.isValid(request.headers[Self.signatureHeader], body: body) else {
@@ -44,12 +47,7 @@ struct WebhookController: Sendable {
             metadata["delivery_status"] = "\(delivery.status.rawValue)"
         }
         context.logger.info("webhook received", metadata: metadata)
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        return Response(
-            status: .ok, headers: [.contentType: "application/json"],
-            body: .init(byteBuffer: ByteBuffer(bytes: try encoder.encode(Receipt(received: true, duplicate: !inserted))))
-        )
+        return JSONResponse(.ok, Receipt(received: true, duplicate: !inserted))
     }
 
     /// The row to store for a verified body: pending, ignored (test mode) or dead (unreadable).

@@ -1,4 +1,5 @@
 import PostgresClient
+import ServiceKit
 
 /// The payment-webhook schema, applied at start-up by `MigrationService`.
 enum PaymentMigrations {
@@ -77,16 +78,10 @@ enum PaymentMigrations {
                 );
 
                 -- Integration events written with the state change, relayed to Redis streams.
-                CREATE TABLE outbox (
-                    id         bigserial PRIMARY KEY,
-                    stream     text NOT NULL,
-                    envelope   text NOT NULL,
-                    created_at timestamptz NOT NULL DEFAULT now(),
-                    sent_at    timestamptz
-                );
-                CREATE INDEX outbox_unsent ON outbox (id) WHERE sent_at IS NULL;
-                CREATE INDEX outbox_sent_at ON outbox (sent_at) WHERE sent_at IS NOT NULL;
-                """
+
+                """ + Migration.outboxTableSQL,
+            // The same statements, with the outbox DDL written out here before it moved to ServiceKit.
+            formerChecksums: ["abebe6cd04ad4815a4b86714f1f6ee4c9cfe93cd79d955bcac2d07bd284d17b3"]
         ),
     ]
 }

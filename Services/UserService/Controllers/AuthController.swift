@@ -13,11 +13,13 @@ struct AuthController<Context: Hummingbird.RequestContext>: Sendable {
     let tokens: TokenIssuer
     let signupCredits: Int64
 
-    func addRoutes(to group: RouterGroup<Context>) {
-        group.post("signup", use: signup)
-        group.post("login", use: login)
-        group.post("refresh", use: refresh)
-        group.post("logout", use: logout)
+    var routes: RouteCollection<Context> {
+        let routes = RouteCollection(context: Context.self)
+        routes.post("signup", use: signup)
+        routes.post("login", use: login)
+        routes.post("refresh", use: refresh)
+        routes.post("logout", use: logout)
+        return routes
     }
 
     // MARK: - DTOs
@@ -74,7 +76,7 @@ struct AuthController<Context: Hummingbird.RequestContext>: Sendable {
 
     // MARK: - Handlers
 
-    @Sendable func signup(_ request: Request, context: Context) async throws -> JSONBody<TokensResponse> {
+    @Sendable func signup(_ request: Request, context: Context) async throws -> JSONResponse<TokensResponse> {
         let body = try await request.decode(as: SignupRequest.self, context: context)
         let email = SignupInput.normaliseEmail(body.email ?? "")
         let displayName = SignupInput.normaliseDisplayName(body.displayName ?? "")
@@ -94,10 +96,10 @@ struct AuthController<Context: Hummingbird.RequestContext>: Sendable {
         guard let user = try await users.create(NewUser(email: email, displayName: displayName, passwordHash: passwordHash), signupCredits: signupCredits)
         else { throw Problem.emailTaken }
         context.logger.info("user signed up", metadata: ["user_id": "\(user.id)"])
-        return JSONBody(.created, try await issuePair(for: user))
+        return JSONResponse(.created, try await issuePair(for: user))
     }
 
-    @Sendable func login(_ request: Request, context: Context) async throws -> JSONBody<TokensResponse> {
+    @Sendable func login(_ request: Request, context: Context) async throws -> JSONResponse<TokensResponse> {
         let body = try await request.decode(as: LoginRequest.self, context: context)
         var errors: [String: String] = [:]
         if (body.email ?? "").isEmpty { errors["email"] = "is required" }
@@ -122,16 +124,16 @@ struct AuthController<Context: Hummingbird.RequestContext>: Sendable {
             }
         }
         context.logger.info("user logged in", metadata: ["user_id": "\(stored.user.id)"])
-        return JSONBody(.ok, try await issuePair(for: stored.user))
+        return JSONResponse(.ok, try await issuePair(for: stored.user))
     }
 
-    @Sendable func refresh(_ request: Request, context: Context) async throws -> JSONBody<TokensResponse> {
+    @Sendable func refresh(_ request: Request, context: Context) async throws -> JSONResponse<TokensResponse> {
         let presented = try await Self.refreshToken(from: request, context: context)
         let next = tokens.makeRefreshToken()
         switch try await refreshTokens.rotate(presentedHash: TokenIssuer.hash(presented), newHash: next.hash, newExpiresAt: next.expiresAt) {
         case .rotated(let userID, _):
             guard let user = try await users.find(id: userID) else { throw Problem.invalidRefreshToken }
-            return JSONBody(.ok, try await response(for: user, refreshToken: next.token))
+            return JSONResponse(.ok, try await response(for: user, refreshToken: next.token))
         case .reused(let userID, let familyID):
             context.logger.warning("refresh token reused; family revoked", metadata: ["user_id": "\(userID)", "family_id": "\(familyID)"])
             throw Problem.invalidRefreshToken

@@ -12,12 +12,14 @@ struct InternalCreditsController<Context: Hummingbird.RequestContext>: Sendable 
 
     static var maxAmount: Int64 { 1_000_000_000 }
 
-    func addRoutes(to group: RouterGroup<Context>) {
-        group.post("holds", use: hold)
-        group.post("holds/:job_id/capture", use: capture)
-        group.post("holds/:job_id/release", use: release)
-        group.post("grants", use: grant)
-        group.post("debits", use: debit)
+    var routes: RouteCollection<Context> {
+        let routes = RouteCollection(context: Context.self)
+        routes.post("holds", use: hold)
+        routes.post("holds/:job_id/capture", use: capture)
+        routes.post("holds/:job_id/release", use: release)
+        routes.post("grants", use: grant)
+        routes.post("debits", use: debit)
+        return routes
     }
 
     struct SettleResponse: Encodable, Sendable {
@@ -51,7 +53,7 @@ struct InternalCreditsController<Context: Hummingbird.RequestContext>: Sendable 
         }
     }
 
-    @Sendable func hold(_ request: Request, context: Context) async throws -> JSONBody<CreditHoldResponse> {
+    @Sendable func hold(_ request: Request, context: Context) async throws -> JSONResponse<CreditHoldResponse> {
         let body = try await request.decode(as: CreditHoldRequest.self, context: context)
         let amount = body.amount.value
         guard (1...Self.maxAmount).contains(amount) else {
@@ -59,7 +61,7 @@ struct InternalCreditsController<Context: Hummingbird.RequestContext>: Sendable 
         }
         switch try await ledger.hold(userID: body.userID, jobID: body.jobID, amount: amount) {
         case .held(let holdID, let balance):
-            return JSONBody(.ok, CreditHoldResponse(holdID: holdID, balance: Credits(balance)))
+            return JSONResponse(.ok, CreditHoldResponse(holdID: holdID, balance: Credits(balance)))
         case .insufficient(let balance):
             throw Problem.insufficientCredits(balance: balance, required: amount)
         case .inDebt(let debt, let balance):
@@ -71,20 +73,20 @@ struct InternalCreditsController<Context: Hummingbird.RequestContext>: Sendable 
         }
     }
 
-    @Sendable func capture(_ request: Request, context: Context) async throws -> JSONBody<SettleResponse> {
+    @Sendable func capture(_ request: Request, context: Context) async throws -> JSONResponse<SettleResponse> {
         try await settle(request, context: context, capture: true)
     }
 
-    @Sendable func release(_ request: Request, context: Context) async throws -> JSONBody<SettleResponse> {
+    @Sendable func release(_ request: Request, context: Context) async throws -> JSONResponse<SettleResponse> {
         try await settle(request, context: context, capture: false)
     }
 
-    private func settle(_ request: Request, context: Context, capture: Bool) async throws -> JSONBody<SettleResponse> {
+    private func settle(_ request: Request, context: Context, capture: Bool) async throws -> JSONResponse<SettleResponse> {
         guard let jobID = context.parameters.get("job_id").flatMap(JobID.init) else { throw Problem.notFound("No hold for this job.") }
         let outcome = capture ? try await ledger.capture(jobID: jobID) : try await ledger.release(jobID: jobID)
         switch outcome {
         case .settled(let status, let balance):
-            return JSONBody(.ok, SettleResponse(status: status, balance: balance))
+            return JSONResponse(.ok, SettleResponse(status: status, balance: balance))
         case .alreadySettled(let status):
             throw Problem.holdSettled(status: status)
         case .unknownJob:
@@ -92,12 +94,12 @@ struct InternalCreditsController<Context: Hummingbird.RequestContext>: Sendable 
         }
     }
 
-    @Sendable func grant(_ request: Request, context: Context) async throws -> JSONBody<GrantResponse> {
+    @Sendable func grant(_ request: Request, context: Context) async throws -> JSONResponse<GrantResponse> {
         let (userID, amount, reason, reference) = try await Self.validated(request, context: context)
         switch try await ledger.grant(userID: userID, amount: amount, reason: reason, reference: reference) {
         case .granted(let account):
             context.logger.info("credits granted", metadata: ["user_id": "\(userID)", "amount": "\(amount)", "reference": "\(reference)"])
-            return JSONBody(.ok, GrantResponse(account))
+            return JSONResponse(.ok, GrantResponse(account))
         case .unknownUser:
             throw Problem.notFound("No credit account for this user.")
         case .mismatch:
@@ -107,7 +109,7 @@ struct InternalCreditsController<Context: Hummingbird.RequestContext>: Sendable 
 
     /// `POST /internal/credits/debits`: takes credits back (a refunded payment). What the balance
     /// cannot cover becomes debt; a repeat with the same reference takes nothing more.
-    @Sendable func debit(_ request: Request, context: Context) async throws -> JSONBody<GrantResponse> {
+    @Sendable func debit(_ request: Request, context: Context) async throws -> JSONResponse<GrantResponse> {
         let (userID, amount, reason, reference) = try await Self.validated(request, context: context)
         switch try await ledger.debit(userID: userID, amount: amount, reason: reason, reference: reference) {
         case .debited(let account, let shortfall):
@@ -117,7 +119,7 @@ struct InternalCreditsController<Context: Hummingbird.RequestContext>: Sendable 
                     metadata: ["user_id": "\(userID)", "amount": "\(amount)", "reference": "\(reference)", "shortfall": "\(shortfall)"]
                 )
             }
-            return JSONBody(.ok, GrantResponse(account, shortfall: shortfall))
+            return JSONResponse(.ok, GrantResponse(account, shortfall: shortfall))
         case .unknownUser:
             throw Problem.notFound("No credit account for this user.")
         case .mismatch:

@@ -7,8 +7,10 @@ import ServiceKit
 struct InternalUsersController<Context: Hummingbird.RequestContext>: Sendable {
     let users: any UserRepository
 
-    func addRoutes(to group: RouterGroup<Context>) {
-        group.get(":id", use: show)
+    var routes: RouteCollection<Context> {
+        let routes = RouteCollection(context: Context.self)
+        routes.get(":id", use: show)
+        return routes
     }
 
     struct UserResponse: Encodable, Sendable {
@@ -24,11 +26,11 @@ struct InternalUsersController<Context: Hummingbird.RequestContext>: Sendable {
         }
     }
 
-    @Sendable func show(_ request: Request, context: Context) async throws -> JSONBody<UserResponse> {
+    @Sendable func show(_ request: Request, context: Context) async throws -> JSONResponse<UserResponse> {
         guard let id = context.parameters.get("id").flatMap(UserID.init), let user = try await users.find(id: id) else {
             throw Problem.notFound("No such user.")
         }
-        return JSONBody(.ok, UserResponse(
+        return JSONResponse(.ok, UserResponse(
             id: user.id.description, email: user.email, displayName: user.displayName, roles: user.roles, plan: user.plan.rawValue))
     }
 }

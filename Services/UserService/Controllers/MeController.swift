@@ -12,9 +12,11 @@ struct MeController<Context: Hummingbird.RequestContext>: Sendable {
     static var defaultLimit: Int { 50 }
     static var maxLimit: Int { 100 }
 
-    func addRoutes(to group: RouterGroup<Context>) {
-        group.get(use: me)
-        group.get("credits", use: credits)
+    var routes: RouteCollection<Context> {
+        let routes = RouteCollection(context: Context.self)
+        routes.get(use: me)
+        routes.get("credits", use: credits)
+        return routes
     }
 
     struct MeResponse: Encodable, Sendable {
@@ -96,16 +98,16 @@ struct MeController<Context: Hummingbird.RequestContext>: Sendable {
         }
     }
 
-    @Sendable func me(_ request: Request, context: Context) async throws -> JSONBody<MeResponse> {
+    @Sendable func me(_ request: Request, context: Context) async throws -> JSONResponse<MeResponse> {
         let caller = try CallerIdentity.require(request)
         guard let user = try await users.find(id: caller.userID) else { throw Problem.notFound("The user no longer exists.") }
         let account = try await ledger.account(userID: user.id) ?? CreditAccount(balance: 0, debt: 0)
-        return JSONBody(.ok, MeResponse(
+        return JSONResponse(.ok, MeResponse(
             id: user.id.description, email: user.email, displayName: user.displayName,
             roles: user.roles, plan: user.plan.rawValue, credits: account.balance, creditDebt: account.debt))
     }
 
-    @Sendable func credits(_ request: Request, context: Context) async throws -> JSONBody<CreditsResponse> {
+    @Sendable func credits(_ request: Request, context: Context) async throws -> JSONResponse<CreditsResponse> {
         let caller = try CallerIdentity.require(request)
         let query = request.uri.queryParameters
         var errors: [String: String] = [:]
@@ -124,6 +126,6 @@ struct MeController<Context: Hummingbird.RequestContext>: Sendable {
         let page = try await ledger.entries(userID: caller.userID, before: before, limit: limit + 1)
         let entries = Array(page.prefix(limit))
         let nextCursor = page.count > limit ? entries.last.map { String($0.id) } : nil
-        return JSONBody(.ok, CreditsResponse(balance: account.balance, debt: account.debt, entries: entries.map(EntryResponse.init), nextCursor: nextCursor))
+        return JSONResponse(.ok, CreditsResponse(balance: account.balance, debt: account.debt, entries: entries.map(EntryResponse.init), nextCursor: nextCursor))
     }
 }

@@ -5,14 +5,14 @@ import RedisClient
 import ServiceKit
 import ServiceLifecycle
 
-/// Applies `plan.changed` events from payment-webhook (`pingvas:events:plan`, group `user`) to the
+/// Applies `plan.changed` events from payment-webhook (`PipelineKeys.planEvents`, group `user`) to the
 /// user's plan, which the next access token carries (and with it the gateway's rate limit and the
 /// queue priority of new jobs).
 ///
 /// A message is acknowledged only after its change is committed. Applying is idempotent and
 /// ordered by the event's `effective_at` (a change not newer than the stored one is ignored), so a
 /// redelivery, or an older change claimed late from a dead replica, changes nothing. A message
-/// that can never be read goes to `pingvas:events:dead` with the reason, and is acknowledged.
+/// that can never be read goes to the events dead-letter stream with the reason, and is acknowledged.
 struct PlanChangedConsumer: Service {
     let users: any UserRepository
     let reader: EventStreamReader
@@ -21,11 +21,14 @@ struct PlanChangedConsumer: Service {
     let logger: Logger
 
     init(
-        redis: RedisPool, users: any UserRepository, stream: String, group: String, consumer: String, lease: Duration,
+        redis: RedisPool, users: any UserRepository, keys: PipelineKeys, consumer: String, lease: Duration,
         ready: @escaping @Sendable () -> Bool, logger: Logger
     ) {
         self.users = users
-        self.reader = EventStreamReader(redis: redis, stream: stream, group: group, consumer: consumer, lease: lease, block: .seconds(1), logger: logger)
+        self.reader = EventStreamReader(
+            redis: redis, stream: keys.planEvents, group: PipelineKeys.userGroup, consumer: consumer, lease: lease, block: .seconds(1),
+            deadLetterStream: keys.eventsDeadLetter, logger: logger
+        )
         self.ready = ready
         self.logger = logger
     }

@@ -13,20 +13,4 @@ package enum JobStatus: String, Codable, Sendable, CaseIterable {
         case .succeeded, .failed, .canceled: true
         }
     }
-
-    /// Whether a job in this status may move to `next`.
-    ///
-    /// `running -> queued` is a retry (lost lease or retryable failure); `queued -> failed`
-    /// covers a missed deadline. Terminal states never move, and staying put is not a transition,
-    /// so a duplicate delivery of the same result is recognisable.
-    package func canTransition(to next: JobStatus) -> Bool {
-        switch (self, next) {
-        case (.queued, .running), (.queued, .canceled), (.queued, .failed):
-            true
-        case (.running, .succeeded), (.running, .failed), (.running, .canceled), (.running, .queued):
-            true
-        default:
-            false
-        }
-    }
 }

@@ -1,6 +1,6 @@
 /// The model router's answer to a `RouteRequest`.
 package struct RouteResponse: Codable, Sendable, Equatable {
-    /// The Redis stream (worker pool) the job goes to.
+    /// The worker pool the job goes to; its stream is `PipelineKeys.queue(pool)`.
     package var queue: String
     package var cost: Credits
     /// `"sd15"`, `"sdxl"`, `"flux"`, ...

@@ -2,20 +2,20 @@
 ///
 /// SD1.x and SDXL usually need only `checkpoint` (optionally `vae`); Flux needs `diffusion_model`,
 /// `clip_l`, `t5xxl` and `vae`. The names follow stable-diffusion.cpp's context parameters.
-struct ModelFiles: Codable, Sendable, Equatable {
-    var checkpoint: String?
-    var diffusionModel: String?
-    var clipL: String?
-    var clipG: String?
-    var t5xxl: String?
-    var vae: String?
+package struct ModelFiles: Codable, Sendable, Equatable {
+    package var checkpoint: String?
+    package var diffusionModel: String?
+    package var clipL: String?
+    package var clipG: String?
+    package var t5xxl: String?
+    package var vae: String?
 
-    enum CodingKeys: String, CodingKey {
+    package enum CodingKeys: String, CodingKey {
         case checkpoint, t5xxl, vae
         case diffusionModel = "diffusion_model"
         case clipL = "clip_l"
         case clipG = "clip_g"
     }
 
-    var isEmpty: Bool { checkpoint == nil && diffusionModel == nil }
+    package var isEmpty: Bool { checkpoint == nil && diffusionModel == nil }
 }

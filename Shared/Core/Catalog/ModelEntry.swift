@@ -1,20 +1,20 @@
 import Foundation
 /// One model of the catalog: what it is, where it runs, what it allows and what it costs.
-struct ModelEntry: Codable, Sendable, Equatable {
-    var id: String
-    var name: String
-    var family: ModelFamily
-    var engine: ModelEngineKind
+package struct ModelEntry: Codable, Sendable, Equatable {
+    package var id: String
+    package var name: String
+    package var family: ModelFamily
+    package var engine: ModelEngineKind
     /// Worker pool: the job goes to the stream `pingvas:queue:<pool>`.
-    var pool: String
-    var limits: ModelLimits
-    var pricing: ModelPricing
-    var timing: ModelTiming
-    var files: ModelFiles
-    var loras: [ModelAddon]
-    var controlnets: [ModelAddon]
+    package var pool: String
+    package var limits: ModelLimits
+    package var pricing: ModelPricing
+    package var timing: ModelTiming
+    package var files: ModelFiles
+    package var loras: [ModelAddon]
+    package var controlnets: [ModelAddon]
 
-    init(from decoder: any Decoder) throws {
+    package init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         id = try c.decode(String.self, forKey: .id)
         name = try c.decode(String.self, forKey: .name)
@@ -31,7 +31,7 @@ struct ModelEntry: Codable, Sendable, Equatable {
     }
 
     /// Problems that make the entry unusable, each a sentence naming the model.
-    var problems: [String] {
+    package var problems: [String] {
         var found: [String] = []
         let l = limits
         func add(_ text: String) { found.append("model \(id): \(text)") }

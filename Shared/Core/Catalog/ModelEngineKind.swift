@@ -1,5 +1,5 @@
 /// Which `ImageEngine` on a worker runs a model: the procedural preview or stable-diffusion.cpp.
-enum ModelEngineKind: String, Codable, Sendable {
+package enum ModelEngineKind: String, Codable, Sendable {
     case preview
     case sdcpp
 }

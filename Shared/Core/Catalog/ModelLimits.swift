@@ -1,25 +1,25 @@
 /// What a request for a model may ask for, and what a client should ask for when it has no opinion.
-struct ModelLimits: Codable, Sendable, Equatable {
-    var minWidth: Int
-    var maxWidth: Int
-    var minHeight: Int
-    var maxHeight: Int
+package struct ModelLimits: Codable, Sendable, Equatable {
+    package var minWidth: Int
+    package var maxWidth: Int
+    package var minHeight: Int
+    package var maxHeight: Int
     /// Width and height must be multiples of this (8 or 64, depending on the engine's latent layout).
-    var multipleOf: Int
-    var maxSteps: Int
-    var maxBatch: Int
-    var minCfgScale: Double
-    var maxCfgScale: Double
+    package var multipleOf: Int
+    package var maxSteps: Int
+    package var maxBatch: Int
+    package var minCfgScale: Double
+    package var maxCfgScale: Double
     /// Sampler names the engine accepts for this model; the first default is `defaults.sampler`.
-    var samplers: [String]
-    var defaults: Defaults
+    package var samplers: [String]
+    package var defaults: Defaults
 
-    struct Defaults: Codable, Sendable, Equatable {
-        var width: Int
-        var height: Int
-        var steps: Int
-        var cfgScale: Double
-        var sampler: String
+    package struct Defaults: Codable, Sendable, Equatable {
+        package var width: Int
+        package var height: Int
+        package var steps: Int
+        package var cfgScale: Double
+        package var sampler: String
 
         enum CodingKeys: String, CodingKey {
             case width, height, steps, sampler
@@ -27,7 +27,7 @@ struct ModelLimits: Codable, Sendable, Equatable {
         }
     }
 
-    enum CodingKeys: String, CodingKey {
+    package enum CodingKeys: String, CodingKey {
         case samplers, defaults
         case minWidth = "min_width"
         case maxWidth = "max_width"

@@ -1,4 +1,3 @@
-import Core
 
 /// How many credits a request costs. Integer arithmetic only, so the same request always costs the same.
 ///
@@ -9,24 +8,24 @@ import Core
 /// (10⁹ = 10⁶ pixels per megapixel × 1000 milli-credits per credit), and never less than 1.
 /// Example: SDXL at the defaults (1024×1024, 30 steps, batch 1, base 2, 150 milli) costs
 /// 2 + ⌈31 457 280 × 150 / 10⁹⌉ = 2 + 5 = 7 credits.
-struct ModelPricing: Codable, Sendable, Equatable {
+package struct ModelPricing: Codable, Sendable, Equatable {
     /// Credits per image, whatever its size.
-    var base: Int64
+    package var base: Int64
     /// Thousandths of a credit per megapixel per sampling step.
-    var perMegapixelStepMilli: Int64
+    package var perMegapixelStepMilli: Int64
     /// Credits per LoRA per image.
-    var perLora: Int64
+    package var perLora: Int64
     /// Credits per image when a ControlNet is used.
-    var controlnet: Int64
+    package var controlnet: Int64
 
-    enum CodingKeys: String, CodingKey {
+    package enum CodingKeys: String, CodingKey {
         case base, controlnet
         case perMegapixelStepMilli = "per_megapixel_step_milli"
         case perLora = "per_lora"
     }
 
     /// The cost of a request already validated against the model's limits (sizes bounded, so no overflow).
-    func cost(width: Int, height: Int, steps: Int, batchSize: Int, loraCount: Int, usesControlNet: Bool) -> Credits {
+    package func cost(width: Int, height: Int, steps: Int, batchSize: Int, loraCount: Int, usesControlNet: Bool) -> Credits {
         let batch = Int64(batchSize)
         let fixed = batch * (base + Int64(loraCount) * perLora + (usesControlNet ? controlnet : 0))
         let work = Int64(width) * Int64(height) * Int64(steps) * batch * perMegapixelStepMilli

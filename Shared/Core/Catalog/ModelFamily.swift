@@ -1,5 +1,5 @@
 /// The architecture family of a model: decides which engine options apply (ControlNet, cfg, text encoders).
-enum ModelFamily: String, Codable, Sendable, CaseIterable {
+package enum ModelFamily: String, Codable, Sendable, CaseIterable {
     /// Procedural stand-in images, never presented as AI output.
     case preview
     case sd15

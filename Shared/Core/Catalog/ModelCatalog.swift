@@ -1,12 +1,11 @@
-import Core
 import Foundation
 
 /// The models this installation offers, read once at start-up from `config/models.json`.
-struct ModelCatalog: Sendable {
-    let models: [ModelEntry]
+package struct ModelCatalog: Sendable {
+    package let models: [ModelEntry]
     private let byID: [String: ModelEntry]
 
-    init(models: [ModelEntry]) {
+    package init(models: [ModelEntry]) {
         self.models = models
         self.byID = Dictionary(models.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
     }
@@ -18,7 +17,7 @@ struct ModelCatalog: Sendable {
     }
 
     /// Reads and checks the catalog; throws one error listing every problem.
-    static func load(path: String) throws -> ModelCatalog {
+    package static func load(path: String) throws -> ModelCatalog {
         let data: Data
         do {
             data = try Data(contentsOf: URL(fileURLWithPath: path))
@@ -28,7 +27,7 @@ struct ModelCatalog: Sendable {
         return try parse(Array(data), path: path)
     }
 
-    static func parse(_ bytes: [UInt8], path: String = "(inline)") throws -> ModelCatalog {
+    package static func parse(_ bytes: [UInt8], path: String = "(inline)") throws -> ModelCatalog {
         let file: File
         do {
             file = try WireCodec.decodeBody(File.self, from: bytes)
@@ -45,8 +44,8 @@ struct ModelCatalog: Sendable {
         return ModelCatalog(models: file.models)
     }
 
-    func model(_ id: String) -> ModelEntry? { byID[id] }
+    package func model(_ id: String) -> ModelEntry? { byID[id] }
 
     /// Every pool some model uses, sorted, without repeats.
-    var pools: [String] { Array(Set(models.map(\.pool))).sorted() }
+    package var pools: [String] { Array(Set(models.map(\.pool))).sorted() }
 }

@@ -1,0 +1,43 @@
+/// Every Redis name of the pipeline (docs/pipeline.md), in one place for every service and worker.
+///
+/// `namespace` is `pingvas` in every deployment; tests pass their own so that parallel tests on one
+/// Redis never share a stream, channel or consumer group. It is not read from the environment.
+package struct PipelineKeys: Sendable, Hashable {
+    package var namespace: String
+
+    package init(namespace: String = "pingvas") {
+        self.namespace = namespace
+    }
+
+    /// Stream of a worker pool: `pingvas:queue:<pool>`.
+    package func queue(_ pool: String) -> String { "\(namespace):queue:\(pool)" }
+    /// Where workers put queue messages they cannot decode.
+    package var queueDeadLetter: String { "\(namespace):queue:dead" }
+    /// Stream the workers report `job.started` / `job.finished` on; generation consumes it.
+    package var results: String { "\(namespace):results" }
+    /// Hash worker id → heartbeat JSON (model-router's registry).
+    package var workers: String { "\(namespace):workers" }
+    /// Pub/sub channel of one job: worker progress and generation's status changes.
+    package func jobChannel(_ job: JobID) -> String { "\(namespace):job:\(job)" }
+    /// Set when a job is canceled; the worker skips or stops it.
+    package func canceled(_ job: JobID) -> String { "\(namespace):canceled:\(job)" }
+    /// Stream of `generation.completed` for gallery.
+    package var generationEvents: String { "\(namespace):events:generation" }
+    /// Stream of `plan.changed` from payment-webhook for user.
+    package var planEvents: String { "\(namespace):events:plan" }
+    /// Where event consumers put events they cannot decode or apply.
+    package var eventsDeadLetter: String { "\(namespace):events:dead" }
+    /// Fixed-window rate-limit counter of `subject` (`ip:…`, `user:…`) in minute `window`.
+    package func rateLimit(_ subject: String, window: Int64) -> String { "\(namespace):ratelimit:\(subject):\(window)" }
+
+    /// The consumer group of every queue stream (workers).
+    package static let workerGroup = "workers"
+    /// generation's group on `results`.
+    package static let resultsGroup = "generation"
+    /// gallery's group on `generationEvents`.
+    package static let galleryGroup = "gallery"
+    /// user's group on `planEvents`.
+    package static let userGroup = "user"
+    /// Streams are trimmed to about this many entries.
+    package static let streamMaxLength = 100_000
+}
