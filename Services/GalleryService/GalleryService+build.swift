@@ -1,3 +1,4 @@
+import Core
 import Hummingbird
 import Logging
 import ServiceKit
@@ -17,10 +18,11 @@ func buildApplication(configuration: GalleryConfiguration, logger: Logger? = nil
     let router = ServiceRouter.make(configuration: configuration.service, readiness: dependencies.readinessChecks + [migrations.readinessCheck])
     router.addRoutes(ImageController(repository: repository, storage: storage).routes, atPath: "/api/v1")
 
-    let consumer = GenerationCompletedConsumer(
-        redis: redis, repository: repository, keys: configuration.keys, consumer: ServiceConfiguration.instanceName,
-        lease: configuration.eventLease, ready: { migrations.isDone }, logger: logger
+    let events = EventStreamReader(
+        redis: redis, stream: configuration.keys.generationEvents, group: PipelineKeys.galleryGroup, lease: configuration.eventLease,
+        deadLetterStream: configuration.keys.eventsDeadLetter, ready: { migrations.isDone }, logger: logger
     )
+    let consumer = GenerationCompletedConsumer(repository: repository, reader: events, logger: logger)
     return ServiceApplication.make(
         responder: router.buildResponder(), configuration: configuration.service, dependencies: dependencies,
         services: [migrations, consumer], logger: logger

@@ -1,3 +1,4 @@
+import Core
 import Hummingbird
 import Logging
 import PingvasCrypto
@@ -32,10 +33,11 @@ func buildApplication(configuration: UserConfiguration, logger: Logger? = nil) a
     router.addRoutes(InternalCreditsController(ledger: ledger).routes, atPath: "/internal/credits")
     router.addRoutes(InternalUsersController(users: users).routes, atPath: "/internal/users")
 
-    let plans = PlanChangedConsumer(
-        redis: redis, users: users, keys: configuration.keys, consumer: ServiceConfiguration.instanceName,
-        lease: configuration.planEventLease, ready: { migrations.isDone }, logger: logger
+    let events = EventStreamReader(
+        redis: redis, stream: configuration.keys.planEvents, group: PipelineKeys.userGroup, lease: configuration.planEventLease,
+        deadLetterStream: configuration.keys.eventsDeadLetter, ready: { migrations.isDone }, logger: logger
     )
+    let plans = PlanChangedConsumer(users: users, reader: events, logger: logger)
     return ServiceApplication.make(
         responder: router.buildResponder(), configuration: configuration.service, dependencies: dependencies,
         services: [migrations, plans], logger: logger

@@ -1,7 +1,7 @@
 package import Core
 package import Logging
 package import RedisClient
-import ServiceLifecycle
+package import ServiceLifecycle
 
 /// The consuming side of an integration-event stream, shared by the services that read one
 /// (gallery: `generation.completed`; user: `plan.changed`).
@@ -20,11 +20,14 @@ package struct EventStreamReader: Sendable {
     package let block: Duration
     /// Where unreadable messages go (`PipelineKeys.eventsDeadLetter`).
     package let deadLetterStream: String
+
+    /// False until the consumer may apply messages (e.g. its migrations are applied).
+    package let ready: @Sendable () -> Bool
     package let logger: Logger
 
     package init(
-        redis: RedisPool, stream: String, group: String, consumer: String, lease: Duration, block: Duration, deadLetterStream: String,
-        logger: Logger
+        redis: RedisPool, stream: String, group: String, consumer: String = ServiceConfiguration.instanceName, lease: Duration,
+        block: Duration = .seconds(1), deadLetterStream: String, ready: @escaping @Sendable () -> Bool = { true }, logger: Logger
     ) {
         self.redis = redis
         self.stream = stream
@@ -33,12 +36,13 @@ package struct EventStreamReader: Sendable {
         self.deadLetterStream = deadLetterStream
         self.lease = lease
         self.block = block
+        self.ready = ready
         self.logger = logger
     }
 
-    /// Until cancelled or shutting down: waits for `ready` (e.g. migrations applied), then hands
-    /// claimed and new messages to `handle`.
-    package func run(ready: @Sendable () -> Bool = { true }, handle: ([RedisStreamMessage]) async throws -> Void) async {
+    /// Until cancelled or shutting down: waits for `ready`, then hands claimed and new messages to
+    /// `handle`.
+    package func run(handle: ([RedisStreamMessage]) async throws -> Void) async {
         var backoff = Duration.milliseconds(200)
         var groupReady = false
         while !Self.shouldStop {
@@ -74,6 +78,12 @@ package struct EventStreamReader: Sendable {
         return try WireCodec.decode(Event.self, from: bytes)
     }
 
+    /// Acknowledges messages the consumer has applied (or skipped).
+    package func acknowledge(_ ids: [String]) async throws {
+        guard !ids.isEmpty else { return }
+        try await redis.xack(stream, group: group, ids: ids)
+    }
+
     /// Keeps an unreadable message on the dead-letter stream with the reason; the caller acknowledges it.
     package func deadLetter(_ message: RedisStreamMessage, reason: any Error) async throws {
         logger.error("unreadable event; dead-lettered", metadata: ["stream": "\(stream)", "message_id": "\(message.id)", "error": "\(reason)"])
@@ -87,5 +97,18 @@ package struct EventStreamReader: Sendable {
 
     private static func pause(_ duration: Duration) async {
         try? await cancelWhenGracefulShutdown { try await Task.sleep(for: duration) }
+    }
+}
+
+/// A lifecycle service that applies the messages of one event stream through its `reader`.
+package protocol EventStreamConsumer: Service {
+    var reader: EventStreamReader { get }
+    /// Applies a batch; acknowledges (through `reader`) what it applied, skipped or dead-lettered.
+    func handle(_ messages: [RedisStreamMessage]) async throws
+}
+
+extension EventStreamConsumer {
+    package func run() async throws {
+        await reader.run { try await handle($0) }
     }
 }

@@ -11,29 +11,10 @@ import ServiceLifecycle
 /// its images are committed, and recording is idempotent by image id, so a redelivery (after a
 /// crash, or a claim of a message left pending by a dead replica) changes nothing. A message that
 /// can never be read goes to the events dead-letter stream with the reason, and is acknowledged.
-struct GenerationCompletedConsumer: Service {
+struct GenerationCompletedConsumer: EventStreamConsumer {
     let repository: any ImageRepository
     let reader: EventStreamReader
-    /// False until the migrations are applied.
-    let ready: @Sendable () -> Bool
     let logger: Logger
-
-    init(
-        redis: RedisPool, repository: any ImageRepository, keys: PipelineKeys, consumer: String, lease: Duration,
-        ready: @escaping @Sendable () -> Bool, logger: Logger
-    ) {
-        self.repository = repository
-        self.reader = EventStreamReader(
-            redis: redis, stream: keys.generationEvents, group: PipelineKeys.galleryGroup, consumer: consumer, lease: lease,
-            block: .seconds(2), deadLetterStream: keys.eventsDeadLetter, logger: logger
-        )
-        self.ready = ready
-        self.logger = logger
-    }
-
-    func run() async throws {
-        await reader.run(ready: ready) { try await handle($0) }
-    }
 
     func handle(_ messages: [RedisStreamMessage]) async throws {
         for message in messages {
@@ -56,7 +37,7 @@ struct GenerationCompletedConsumer: Service {
             } catch let error as WireCodecError {
                 try await reader.deadLetter(message, reason: error)
             }
-            _ = try await reader.redis.xack(reader.stream, group: reader.group, ids: [message.id])
+            try await reader.acknowledge([message.id])
         }
     }
 }

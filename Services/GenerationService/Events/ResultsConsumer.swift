@@ -30,8 +30,8 @@ struct ResultsConsumer: Service {
     ) {
         self.reader = EventStreamReader(
             redis: redis, stream: keys.results, group: PipelineKeys.resultsGroup,
-            consumer: "\(ServiceConfiguration.instanceName)-\(UUID().uuidString.prefix(8))", lease: lease, block: .seconds(1),
-            deadLetterStream: keys.eventsDeadLetter, logger: logger
+            consumer: "\(ServiceConfiguration.instanceName)-\(UUID().uuidString.prefix(8))", lease: lease,
+            deadLetterStream: keys.eventsDeadLetter, ready: ready, logger: logger
         )
         self.jobs = jobs
         self.settler = settler
@@ -76,7 +76,7 @@ struct ResultsConsumer: Service {
             }
         }
         do {
-            try await reader.redis.xack(reader.stream, group: reader.group, ids: [message.id])
+            try await reader.acknowledge([message.id])
         } catch {
             // Pending again after the lease; applying twice changes nothing.
             logger.warning("XACK failed", metadata: ["entry": "\(message.id)", "error": "\(error)"])

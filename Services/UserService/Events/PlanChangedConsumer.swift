@@ -13,29 +13,10 @@ import ServiceLifecycle
 /// ordered by the event's `effective_at` (a change not newer than the stored one is ignored), so a
 /// redelivery, or an older change claimed late from a dead replica, changes nothing. A message
 /// that can never be read goes to the events dead-letter stream with the reason, and is acknowledged.
-struct PlanChangedConsumer: Service {
+struct PlanChangedConsumer: EventStreamConsumer {
     let users: any UserRepository
     let reader: EventStreamReader
-    /// False until the migrations are applied.
-    let ready: @Sendable () -> Bool
     let logger: Logger
-
-    init(
-        redis: RedisPool, users: any UserRepository, keys: PipelineKeys, consumer: String, lease: Duration,
-        ready: @escaping @Sendable () -> Bool, logger: Logger
-    ) {
-        self.users = users
-        self.reader = EventStreamReader(
-            redis: redis, stream: keys.planEvents, group: PipelineKeys.userGroup, consumer: consumer, lease: lease, block: .seconds(1),
-            deadLetterStream: keys.eventsDeadLetter, logger: logger
-        )
-        self.ready = ready
-        self.logger = logger
-    }
-
-    func run() async throws {
-        await reader.run(ready: ready) { try await handle($0) }
-    }
 
     func handle(_ messages: [RedisStreamMessage]) async throws {
         for message in messages {
@@ -44,7 +25,7 @@ struct PlanChangedConsumer: Service {
                 event = try EventStreamReader.decode(PlanChanged.self, message)
             } catch {
                 try await reader.deadLetter(message, reason: error)
-                _ = try await reader.redis.xack(reader.stream, group: reader.group, ids: [message.id])
+                try await reader.acknowledge([message.id])
                 continue
             }
             if let change = event?.data {
@@ -53,7 +34,7 @@ struct PlanChangedConsumer: Service {
                     "plan change", metadata: ["user_id": "\(change.userID)", "plan": "\(change.plan.rawValue)", "applied": "\(applied)"]
                 )
             }
-            _ = try await reader.redis.xack(reader.stream, group: reader.group, ids: [message.id])
+            try await reader.acknowledge([message.id])
         }
     }
 
