@@ -15,8 +15,11 @@ struct AIWorkerConfiguration: ServiceConfigurationProtocol {
     var modelsDir: String
     /// `PINGVAS_MODEL_CATALOG`: the catalog file; optional, without it only the `preview` model is known.
     var catalogPath: String?
-    /// `PINGVAS_JOB_LEASE`: a job pending longer than this on a silent consumer is claimed (default 5m).
+    /// `PINGVAS_JOB_LEASE`: how long a job stays this worker's without a renewal (renewed every third
+    /// of it while the job runs); a job whose worker died is requeued once it runs out (default 10s).
     var jobLease: Duration
+    /// `PINGVAS_JOB_MAX_DELIVERIES`: a job whose lease ran out this many times is dead (default 3).
+    var maxDeliveries: Int = 3
     /// `PINGVAS_WORKER_SHUTDOWN_GRACE`: on SIGTERM, how long the running job may still take before it is
     /// handed back unacknowledged (default 100s: inside the 2-minute spot-node drain).
     var shutdownGrace: Duration
@@ -49,7 +52,9 @@ struct AIWorkerConfiguration: ServiceConfigurationProtocol {
         workerID = reader.string("PINGVAS_WORKER_ID", default: ServiceConfiguration.instanceName)
         modelsDir = reader.string("PINGVAS_MODELS_DIR", default: "/models")
         catalogPath = reader.optionalString("PINGVAS_MODEL_CATALOG")
-        jobLease = reader.duration("PINGVAS_JOB_LEASE", default: .seconds(300))
+        jobLease = reader.duration("PINGVAS_JOB_LEASE", default: .seconds(10))
+        maxDeliveries = reader.int("PINGVAS_JOB_MAX_DELIVERIES", default: 3)
+        if maxDeliveries < 1 { reader.reject("PINGVAS_JOB_MAX_DELIVERIES", because: "at least 1") }
         shutdownGrace = reader.duration("PINGVAS_WORKER_SHUTDOWN_GRACE", default: .seconds(100))
         if jobLease < .seconds(1) { reader.reject("PINGVAS_JOB_LEASE", because: "at least 1s") }
         sdLibrary = reader.optionalString("PINGVAS_SD_LIBRARY")
@@ -60,7 +65,7 @@ struct AIWorkerConfiguration: ServiceConfigurationProtocol {
     }
 
     init(service: ServiceConfiguration, queues: [String], storageDir: String, workerID: String, modelsDir: String = "/models",
-         catalogPath: String? = nil, jobLease: Duration = .seconds(300), shutdownGrace: Duration = .seconds(100)) {
+         catalogPath: String? = nil, jobLease: Duration = .seconds(10), shutdownGrace: Duration = .seconds(100)) {
         self.service = service
         self.queues = queues
         self.storageDir = storageDir

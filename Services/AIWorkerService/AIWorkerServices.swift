@@ -22,8 +22,9 @@ enum AIWorkerServices {
         ])
         let status = WorkerStatus()
         let keys = configuration.keys
+        let queue = RedisJobQueue(redis: redis, keys: keys)
         let processor = JobProcessor(
-            redis: redis, keys: keys, workerID: configuration.workerID, catalog: catalog, engines: engines,
+            queue: queue, workerID: configuration.workerID, catalog: catalog, engines: engines,
             storage: FileSystemImageStorage(directory: configuration.storageDir), modelsDir: configuration.modelsDir, status: status,
             lease: configuration.jobLease, shutdownGrace: configuration.shutdownGrace, logger: logger
         )
@@ -32,8 +33,8 @@ enum AIWorkerServices {
             primaryEngine: engines["sdcpp"] == nil ? "preview" : "sdcpp", catalog: catalog, status: status, interval: configuration.heartbeatInterval, logger: logger
         )
         let worker = JobWorker(
-            redis: redis, streams: pools.map(keys.queue), workerID: configuration.workerID, processor: processor,
-            status: status, lease: configuration.jobLease, readBlock: configuration.readBlock, logger: logger
+            queue: queue, pools: pools, workerID: configuration.workerID, processor: processor, status: status,
+            lease: configuration.jobLease, maxDeliveries: configuration.maxDeliveries, readBlock: configuration.readBlock, logger: logger
         )
         // With no pool to serve there is no job loop; the heartbeat still says the worker is there.
         return pools.isEmpty ? [heartbeat] : [heartbeat, worker]

@@ -18,7 +18,24 @@ struct GenerationConfiguration: ServiceConfigurationProtocol {
     /// Time limit of one call to user or model-router (`PINGVAS_UPSTREAM_TIMEOUT`).
     var upstreamTimeout: Duration
     /// Redis stream and channel names; the contract's names unless a test isolates itself.
-    var keys = PipelineKeys()
+    var keys: PipelineKeys = PipelineKeys()
+    /// How long a queued job may wait to start, per plan (`PINGVAS_QUEUE_DEADLINES`,
+    /// `free=30m,basic=1h,pro=2h,studio=4h`); then it fails `expired` and its credits come back.
+    var queueDeadlines: [Plan: Duration] = Self.defaultQueueDeadlines
+    /// A job may run `runTimeoutFactor` × the router's estimate, at least `runTimeoutFloor`
+    /// (`PINGVAS_RUN_TIMEOUT_FACTOR`, `PINGVAS_RUN_TIMEOUT_FLOOR`); then it fails `timeout`.
+    var runTimeoutFactor: Double = 5
+    var runTimeoutFloor: Duration = .seconds(120)
+    /// Retries of attempts that failed for a passing reason (`PINGVAS_JOB_MAX_RETRIES`, `PINGVAS_RETRY_BASE`, `PINGVAS_RETRY_CAP`).
+    var retries = RetryPolicy()
+    /// Deliveries after which a job whose worker keeps dying fails `worker_lost` (`PINGVAS_JOB_MAX_DELIVERIES`).
+    var maxDeliveries = 3
+    /// How often the reconciler looks for lost, dead, expired and overrunning jobs (`PINGVAS_RECONCILE_INTERVAL`).
+    var reconcileInterval: Duration = .seconds(1)
+    /// An unfinished job unchanged this long that Redis does not hold is enqueued again (`PINGVAS_LOST_JOB_GRACE`).
+    var lostJobGrace: Duration = .seconds(5)
+
+    static let defaultQueueDeadlines: [Plan: Duration] = [.free: .seconds(1800), .basic: .seconds(3600), .pro: .seconds(7200), .studio: .seconds(14_400)]
 
     init(
         service: ServiceConfiguration, userURL: String, modelRouterURL: String, maxQueuedPerUser: Int? = nil,
@@ -49,6 +66,46 @@ struct GenerationConfiguration: ServiceConfigurationProtocol {
         resultLease = reader.duration("PINGVAS_RESULT_LEASE", default: .seconds(60))
         outboxInterval = reader.duration("PINGVAS_OUTBOX_INTERVAL", default: .milliseconds(100))
         upstreamTimeout = reader.duration("PINGVAS_UPSTREAM_TIMEOUT", default: .seconds(10))
+        if let text = reader.optionalString("PINGVAS_QUEUE_DEADLINES") {
+            if let parsed = Self.parseDeadlines(text) {
+                queueDeadlines.merge(parsed) { _, new in new }
+            } else {
+                reader.reject("PINGVAS_QUEUE_DEADLINES", because: "plan=duration pairs, e.g. free=30m,pro=2h")
+            }
+        }
+        runTimeoutFactor = Double(reader.int("PINGVAS_RUN_TIMEOUT_FACTOR", default: 5))
+        if runTimeoutFactor < 1 { reader.reject("PINGVAS_RUN_TIMEOUT_FACTOR", because: "at least 1") }
+        runTimeoutFloor = reader.duration("PINGVAS_RUN_TIMEOUT_FLOOR", default: .seconds(120))
+        retries.maxRetries = reader.int("PINGVAS_JOB_MAX_RETRIES", default: 3)
+        if retries.maxRetries < 0 { reader.reject("PINGVAS_JOB_MAX_RETRIES", because: "0 or more") }
+        retries.base = reader.duration("PINGVAS_RETRY_BASE", default: .seconds(2))
+        retries.cap = reader.duration("PINGVAS_RETRY_CAP", default: .seconds(60))
+        maxDeliveries = reader.int("PINGVAS_JOB_MAX_DELIVERIES", default: 3)
+        if maxDeliveries < 1 { reader.reject("PINGVAS_JOB_MAX_DELIVERIES", because: "at least 1") }
+        reconcileInterval = reader.duration("PINGVAS_RECONCILE_INTERVAL", default: .seconds(1))
+        lostJobGrace = reader.duration("PINGVAS_LOST_JOB_GRACE", default: .seconds(5))
+    }
+
+    /// `free=30m,basic=1h`: plan → duration; nil when any part is not one.
+    static func parseDeadlines(_ text: String) -> [Plan: Duration]? {
+        var result: [Plan: Duration] = [:]
+        for part in text.split(separator: ",") {
+            let pair = part.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+            guard pair.count == 2, let plan = Plan(rawValue: pair[0]), let duration = ConfigurationReader.parseDuration(pair[1]),
+                  duration > .zero
+            else { return nil }
+            result[plan] = duration
+        }
+        return result
+    }
+
+    /// How long a job of `plan` may wait to start.
+    func queueDeadline(for plan: Core.Plan) -> Duration { queueDeadlines[plan] ?? Self.defaultQueueDeadlines[plan] ?? .seconds(1800) }
+
+    /// The run deadline of a job the router expects to take `estimate` seconds.
+    func runTimeout(estimate: Double?) -> Int {
+        let floor = Double(runTimeoutFloor.components.seconds)
+        return Int(max(floor, (estimate ?? 0) * runTimeoutFactor).rounded(.up))
     }
 
     /// The queued-job cap for a caller on `plan`.

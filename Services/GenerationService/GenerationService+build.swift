@@ -1,3 +1,4 @@
+import Core
 import HTTPClient
 import Hummingbird
 import Logging
@@ -23,10 +24,12 @@ func buildApplication(configuration: GenerationConfiguration, logger: Logger? = 
     let ledger = UserClient(baseURL: configuration.userURL, http: http, timeout: configuration.upstreamTimeout)
     let settler = CreditSettler(jobs: jobs, ledger: ledger, logger: logger)
     let notifier = JobNotifier(redis: redis, keys: configuration.keys, logger: logger)
+    let queue = RedisJobQueue(redis: redis, keys: configuration.keys)
+    let signal = OutboxSignal()
     let controller = JobController(
         jobs: jobs,
         router: ModelRouterClient(baseURL: configuration.modelRouterURL, http: http, timeout: configuration.upstreamTimeout),
-        ledger: ledger, settler: settler, notifier: notifier, redis: redis, subscriber: subscriber,
+        ledger: ledger, settler: settler, notifier: notifier, redis: redis, subscriber: subscriber, queue: queue, signal: signal,
         configuration: configuration, logger: logger
     )
 
@@ -40,10 +43,18 @@ func buildApplication(configuration: GenerationConfiguration, logger: Logger? = 
             await subscriber.close()
             await http.shutdown()
         },
-        OutboxRelay(outbox: PostgresOutboxRepository(pool: postgres), redis: redis, interval: configuration.outboxInterval, ready: ready, logger: logger),
+        OutboxRelay(
+            outbox: PostgresOutboxRepository(pool: postgres), redis: redis, keys: configuration.keys, interval: configuration.outboxInterval,
+            signal: signal, keepSent: { configuration.keys.pool(ofQueue: $0) != nil }, deliver: JobEnqueuer(queue: queue).deliver,
+            ready: ready, logger: logger
+        ),
         ResultsConsumer(
-            redis: redis, keys: configuration.keys, jobs: jobs, settler: settler, notifier: notifier,
-            lease: configuration.resultLease, ready: ready, logger: logger
+            redis: redis, keys: configuration.keys, jobs: jobs, settler: settler, notifier: notifier, lease: configuration.resultLease,
+            retries: configuration.retries, signal: signal, ready: ready, logger: logger
+        ),
+        JobReconciler(
+            jobs: jobs, queue: queue, settler: settler, notifier: notifier, signal: signal, interval: configuration.reconcileInterval,
+            lostJobGrace: configuration.lostJobGrace, maxDeliveries: configuration.maxDeliveries, ready: ready, logger: logger
         ),
     ]
     return ServiceApplication.make(

@@ -18,7 +18,8 @@ func buildApplication(configuration: ModelRouterConfiguration, logger: Logger? =
     router.addRoutes(RouteController(catalog: catalog, registry: registry).routes, atPath: "/internal/route")
 
     let depths = QueueDepthReporter(
-        redis: redis, streams: catalog.pools.map(configuration.keys.queue), interval: configuration.queueDepthInterval, logger: logger
+        queue: RedisJobQueue(redis: redis, keys: configuration.keys), pools: catalog.pools, interval: configuration.queueDepthInterval,
+        logger: logger
     )
     logger.info("model catalog loaded", metadata: ["models": "\(catalog.models.map(\.id).joined(separator: ","))"])
     return ServiceApplication.make(

@@ -46,7 +46,7 @@ func buildApplication(configuration: PaymentWebhookConfiguration, logger: Logger
         maxAttempts: configuration.maxAttempts, ready: { migrations.isDone }, logger: logger
     )
     let relay = OutboxRelay(
-        outbox: PostgresOutboxRepository(pool: postgres), redis: redis, interval: configuration.pollInterval, ready: { migrations.isDone },
+        outbox: PostgresOutboxRepository(pool: postgres), redis: redis, keys: configuration.keys, interval: configuration.pollInterval, ready: { migrations.isDone },
         logger: logger
     )
     // Shutdown runs in reverse: server (checkout), processor, relay, then the HTTP client, migrations and pools.

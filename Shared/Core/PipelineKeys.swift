@@ -9,10 +9,21 @@ package struct PipelineKeys: Sendable, Hashable {
         self.namespace = namespace
     }
 
-    /// Stream of a worker pool: `pingvas:queue:<pool>`.
+    /// The outbox destination of a pool's jobs, `pingvas:queue:<pool>`: generation's relay hands
+    /// rows for it to the job queue (`jobQueue`) instead of a stream.
     package func queue(_ pool: String) -> String { "\(namespace):queue:\(pool)" }
+    /// The pool named by a `queue(_:)` destination, or nil for any other stream.
+    package func pool(ofQueue destination: String) -> String? {
+        let prefix = queue("")
+        return destination.hasPrefix(prefix) && destination.count > prefix.count ? String(destination.dropFirst(prefix.count)) : nil
+    }
+    /// Prefix of every key of the job queue (`RedisJobQueue`, docs/scheduling.md).
+    package var jobQueue: String { "\(namespace):q" }
     /// Where workers put queue messages they cannot decode.
     package var queueDeadLetter: String { "\(namespace):queue:dead" }
+    /// A random value that lives as long as Redis keeps its data: when it is gone or changed, Redis
+    /// lost data (restart without persistence, `FLUSHALL`) and the outbox relays send recent events again.
+    package var epoch: String { "\(namespace):epoch" }
     /// Stream the workers report `job.started` / `job.finished` on; generation consumes it.
     package var results: String { "\(namespace):results" }
     /// Hash worker id → heartbeat JSON (model-router's registry).
@@ -30,8 +41,6 @@ package struct PipelineKeys: Sendable, Hashable {
     /// Fixed-window rate-limit counter of `subject` (`ip:…`, `user:…`) in minute `window`.
     package func rateLimit(_ subject: String, window: Int64) -> String { "\(namespace):ratelimit:\(subject):\(window)" }
 
-    /// The consumer group of every queue stream (workers).
-    package static let workerGroup = "workers"
     /// generation's group on `results`.
     package static let resultsGroup = "generation"
     /// gallery's group on `generationEvents`.

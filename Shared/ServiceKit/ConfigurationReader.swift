@@ -89,7 +89,7 @@ package struct ConfigurationReader {
         seen.map { "\($0.key)=\($0.secret ? "[redacted]" : $0.value)" }.joined(separator: "\n")
     }
 
-    static func parseDuration(_ raw: String) -> Duration? {
+    package static func parseDuration(_ raw: String) -> Duration? {
         let text = raw.trimmingCharacters(in: .whitespaces).lowercased()
         let units: [(String, Double)] = [("ms", 0.001), ("s", 1), ("m", 60), ("h", 3600)]
         for (suffix, scale) in units where text.hasSuffix(suffix) {

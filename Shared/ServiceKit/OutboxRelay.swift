@@ -1,3 +1,5 @@
+package import Core
+import Foundation
 package import Logging
 package import PostgresClient
 package import RedisClient
@@ -27,6 +29,10 @@ package protocol OutboxRepository: Sendable {
 
     /// Deletes rows sent before `cutoff`; returns how many.
     func purgeSent(before cutoff: Duration) async throws -> Int
+
+    /// Marks rows sent within `window` unsent again, except those for streams `keep` says to leave
+    /// alone; returns how many. For when Redis lost what they carried.
+    func resend(within window: Duration, except keep: @Sendable (String) -> Bool) async throws -> Int
 }
 
 /// `OutboxRepository` on the `outbox` table of the service's own schema.
@@ -72,6 +78,19 @@ package struct PostgresOutboxRepository: OutboxRepository {
         return count
     }
 
+    package func resend(within window: Duration, except keep: @Sendable (String) -> Bool) async throws -> Int {
+        let streams = try await pool.query(
+            "SELECT DISTINCT stream FROM outbox WHERE sent_at > now() - make_interval(secs => $1)", [Double(window.components.seconds)]
+        ).map { try $0.decode(String.self, "stream") }.filter { !keep($0) }
+        guard !streams.isEmpty else { return 0 }
+        let list = "{" + streams.map { "\"" + $0.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\"" }
+            .joined(separator: ",") + "}"
+        return try await pool.execute(
+            "UPDATE outbox SET sent_at = NULL WHERE sent_at > now() - make_interval(secs => $1) AND stream = ANY($2::text[])",
+            [Double(window.components.seconds), list]
+        )
+    }
+
     package func purgeSent(before cutoff: Duration) async throws -> Int {
         try await pool.execute(
             "DELETE FROM outbox WHERE sent_at IS NOT NULL AND sent_at < now() - make_interval(secs => $1)",
@@ -87,13 +106,16 @@ package struct OutboxRelayFailure: Error, CustomStringConvertible {
     package var description: String { "outbox relay sent \(sent) rows, then failed: \(reason)" }
 }
 
-/// Moves outbox rows onto their Redis streams (`XADD <stream> MAXLEN ~ 100000 * m <envelope>`).
+/// Moves outbox rows onto their Redis streams (`XADD <stream> MAXLEN ~ 100000 * m <envelope>`), or
+/// hands them to `deliver` when the service has its own destinations (generation's job queue).
 ///
 /// Rows are sent in id order and marked sent in the same transaction that locked them
-/// (`FOR UPDATE SKIP LOCKED`, so replicas share the work). While Redis is down the rows simply
-/// wait: the relay backs off and retries, and nothing committed is lost. Delivery is at least once;
-/// consumers are idempotent. Used by generation (`job.queued`, `generation.completed`) and
-/// payment-webhook (`plan.changed`).
+/// (`FOR UPDATE SKIP LOCKED`, so replicas share the work). The writer calls `signal.wake()` after its
+/// commit, so a row goes out at once; `interval` is only the safety net. While Redis is down the rows
+/// simply wait: the relay backs off and retries, and nothing committed is lost. Delivery is at least
+/// once; consumers are idempotent. When Redis has lost its data (`PipelineKeys.epoch` gone or
+/// changed), rows sent within `resendWindow` go out again, except those `keepSent` names (the job
+/// queue, which generation's reconciler restores from the jobs themselves).
 package struct OutboxRelay: Service {
     package static let batchSize = 100
     package static let streamMaxLength = 100_000
@@ -101,14 +123,30 @@ package struct OutboxRelay: Service {
     let outbox: any OutboxRepository
     let redis: RedisPool
     let interval: Duration
+    let signal: OutboxSignal
+    let epochKey: String
+    let resendWindow: Duration
+    let keepSent: @Sendable (String) -> Bool
+    let deliver: @Sendable (OutboxRow) async throws -> Void
     /// False until the migrations are applied.
     let ready: @Sendable () -> Bool
     let logger: Logger
 
-    package init(outbox: any OutboxRepository, redis: RedisPool, interval: Duration, ready: @escaping @Sendable () -> Bool, logger: Logger) {
+    package init(
+        outbox: any OutboxRepository, redis: RedisPool, keys: PipelineKeys, interval: Duration, signal: OutboxSignal = OutboxSignal(),
+        resendWindow: Duration = .seconds(3600), keepSent: @escaping @Sendable (String) -> Bool = { _ in false },
+        deliver: (@Sendable (OutboxRow) async throws -> Void)? = nil, ready: @escaping @Sendable () -> Bool, logger: Logger
+    ) {
         self.outbox = outbox
         self.redis = redis
         self.interval = interval
+        self.signal = signal
+        self.epochKey = keys.epoch
+        self.resendWindow = resendWindow
+        self.keepSent = keepSent
+        self.deliver = deliver ?? { row in
+            _ = try await redis.xadd(row.stream, maxLength: Self.streamMaxLength, fields: [("m", row.envelope)])
+        }
         self.ready = ready
         self.logger = logger
     }
@@ -120,25 +158,38 @@ package struct OutboxRelay: Service {
         }
         var backoff = Duration.milliseconds(100)
         var lastPurge = ContinuousClock.now
-        let redis = redis
+        var epoch: String?
         while !Self.shouldStop {
             do {
-                let sent = try await outbox.relay(limit: Self.batchSize) { row in
-                    _ = try await redis.xadd(row.stream, maxLength: Self.streamMaxLength, fields: [("m", row.envelope)])
-                }
+                epoch = try await checkEpoch(seen: epoch)
+                let sent = try await outbox.relay(limit: Self.batchSize, send: deliver)
                 backoff = .milliseconds(100)
                 if ContinuousClock.now - lastPurge > .seconds(600) {
                     lastPurge = .now
-                    let purged = try await outbox.purgeSent(before: .seconds(86_400))
+                    let purged = try await outbox.purgeSent(before: max(resendWindow, .seconds(86_400)))
                     if purged > 0 { logger.debug("purged sent outbox rows", metadata: ["count": "\(purged)"]) }
                 }
-                if sent < Self.batchSize { await Self.pause(interval) }
+                if sent < Self.batchSize { await signal.wait(upTo: interval) }
             } catch {
                 logger.warning("outbox relay failed; retrying", metadata: ["error": "\(error)", "retry_in": "\(backoff)"])
                 await Self.pause(backoff)
                 backoff = min(backoff * 2, .seconds(5))
             }
         }
+    }
+
+    /// The epoch Redis holds now; when it is not the one seen before (or Redis has none: it lost
+    /// its data, or this relay starts), recent rows are marked for sending again.
+    private func checkEpoch(seen: String?) async throws -> String {
+        if let current = try await redis.send("GET", epochKey).string, current == seen { return current }
+        let fresh = UUID().uuidString
+        _ = try await redis.send("SET", epochKey, fresh, "NX")
+        let current = try await redis.send("GET", epochKey).string ?? fresh
+        let resent = try await outbox.resend(within: resendWindow, except: keepSent)
+        if seen != nil || resent > 0 {
+            logger.notice("Redis epoch changed: recent events go out again", metadata: ["rows": "\(resent)"])
+        }
+        return current
     }
 
     private static var shouldStop: Bool { Task.isCancelled || Task.isShuttingDownGracefully }

@@ -5,8 +5,12 @@ final class EngineCancellation: Sendable {
     enum Reason: Int, Sendable {
         /// The job's owner canceled it (`pingvas:canceled:<id>` appeared): report `canceled`.
         case requested = 1
-        /// The worker is going away: hand the job back unacknowledged.
+        /// The worker is going away: hand the job back to the queue.
         case shutdown = 2
+        /// The job ran past its run deadline: report `timeout`.
+        case timeout = 3
+        /// The lease was lost (another worker took the job over): drop it without a report.
+        case leaseLost = 4
     }
 
     private let state = Atomic<Int>(0)

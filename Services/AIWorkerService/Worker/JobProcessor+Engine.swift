@@ -1,3 +1,4 @@
+import ServiceKit
 import Core
 import Foundation
 import Logging
@@ -41,11 +42,9 @@ extension JobProcessor {
         return .success((engine, engineJob))
     }
 
-    /// Runs the engine while a watch polls the cancel key, keeps the lease and enforces the shutdown
-    /// grace, and a publisher sends throttled progress.
-    func generate(
-        _ engine: any ImageEngine, _ engineJob: EngineJob, job: JobQueued, message: RedisStreamMessage, logger: Logger
-    ) async -> Result<[EngineImage], EngineError> {
+    /// Runs the engine while a watch polls the cancel key, keeps the lease, enforces the run deadline
+    /// and the shutdown grace, and a publisher sends throttled progress.
+    func generate(_ engine: any ImageEngine, _ engineJob: EngineJob, job: JobQueued, logger: Logger) async -> Result<[EngineImage], EngineError> {
         let (steps, continuation) = AsyncStream.makeStream(of: EngineProgress.self, bufferingPolicy: .bufferingNewest(1))
         let publisher = ProgressPublisher(
             redis: redis, channel: keys.jobChannel(job.jobID), jobID: job.jobID, attempt: job.attempt, logger: logger
@@ -53,7 +52,8 @@ extension JobProcessor {
         let lastStep = Mutex(ContinuousClock.now)
         let engineID = engine.id
         return await withTaskGroup(of: Void.self) { watchGroup in
-            watchGroup.addTask { await watch(job.jobID, message: message, cancellation: engineJob.cancellation, logger: logger) }
+            let deadline = job.runTimeout.map { ContinuousClock.now + .seconds($0) }
+            watchGroup.addTask { await watch(job.jobID, deadline: deadline, cancellation: engineJob.cancellation, logger: logger) }
             let result = await withTaskGroup(of: Void.self) { publishGroup in
                 publishGroup.addTask { await publisher.run(steps) }
                 let result: Result<[EngineImage], EngineError>
@@ -79,21 +79,25 @@ extension JobProcessor {
         }
     }
 
-    /// Until cancelled: every 250 ms checks `pingvas:canceled:<id>` and the shutdown grace; every third
-    /// of the lease re-claims the message (`XCLAIM ... JUSTID` resets its idle time) so no other
-    /// worker takes over a job that is still running.
-    private func watch(_ jobID: JobID, message: RedisStreamMessage, cancellation: EngineCancellation, logger: Logger) async {
-        var lastRefresh = ContinuousClock.now
-        let refreshEvery = lease / 3
+    /// Until cancelled: every 250 ms checks `pingvas:canceled:<id>`, the run deadline and the shutdown
+    /// grace; every third of the lease renews the lease, so no other worker takes over a job that is
+    /// still running, and stops the engine when the job is no longer this worker's.
+    private func watch(_ jobID: JobID, deadline: ContinuousClock.Instant?, cancellation: EngineCancellation, logger: Logger) async {
+        var lastRenewal = ContinuousClock.now
+        let renewEvery = lease / 3
         while !Task.isCancelled {
             try? await Task.sleep(for: .milliseconds(250))
             if Task.isCancelled { return }
             if await isCanceled(jobID) { cancellation.cancel(.requested) }
+            if let deadline, ContinuousClock.now >= deadline { cancellation.cancel(.timeout) }
             if status.graceExpired(shutdownGrace) { cancellation.cancel(.shutdown) }
-            if ContinuousClock.now - lastRefresh >= refreshEvery {
-                lastRefresh = .now
+            if ContinuousClock.now - lastRenewal >= renewEvery {
                 do {
-                    _ = try await redis.send("XCLAIM", message.stream, PipelineKeys.workerGroup, workerID, "0", message.id, "JUSTID")
+                    if try await queue.renew(jobID, worker: workerID, lease: lease) {
+                        lastRenewal = .now
+                    } else {
+                        cancellation.cancel(.leaseLost)
+                    }
                 } catch {
                     logger.warning("lease not renewed", metadata: ["error": "\(error)"])
                 }

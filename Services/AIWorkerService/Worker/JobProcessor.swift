@@ -4,14 +4,13 @@ import Foundation
 import Logging
 import RedisClient
 
-/// Handles one queue message from start to acknowledgement (docs/pipeline.md, "Job life" step 3).
+/// Handles one dispatched job from start to result (docs/pipeline.md, "Job life" step 3).
 ///
-/// Never throws: a malformed message is dead-lettered, a failing job is reported as failed, and only
-/// when Redis itself is unreachable (or the worker hands the job back on shutdown) does the message
-/// stay unacknowledged, to be redelivered after the lease.
+/// Never throws: an unreadable job is dead-lettered, a failing job is reported as failed, and only
+/// when Redis itself is unreachable (or the worker hands the job back on shutdown) does the job
+/// stay leased, to be requeued when the lease runs out.
 struct JobProcessor: Sendable {
-    let redis: RedisPool
-    let keys: PipelineKeys
+    let queue: RedisJobQueue
     let workerID: String
     let catalog: ModelCatalog
     let engines: [String: any ImageEngine]
@@ -24,39 +23,39 @@ struct JobProcessor: Sendable {
     /// PNG encoding is CPU work: off the cooperative pool.
     let encoder = BlockingExecutor(label: "ai-worker.png")
 
-    func process(_ message: RedisStreamMessage) async {
+    var redis: RedisPool { queue.redis }
+    var keys: PipelineKeys { queue.keys }
+
+    func process(_ dispatched: DispatchedJob) async {
         let started = ContinuousClock.now
-        guard let raw = message.fields["m"] else {
-            await deadLetter(message, reason: "no field m", started: started)
-            return
-        }
         let envelope: Envelope<JobQueued>
         do {
-            envelope = try WireCodec.decode(JobQueued.self, from: Array(raw.utf8))
+            envelope = try WireCodec.decode(JobQueued.self, from: Array(dispatched.envelope.utf8))
         } catch {
-            await deadLetter(message, reason: error.description, started: started)
+            await deadLetter(dispatched, reason: error.description, started: started)
             return
         }
-        let job = envelope.data
+        var job = envelope.data
+        job.attempt = dispatched.attempt
         var logger = self.logger
         logger[metadataKey: "job_id"] = "\(job.jobID)"
         logger[metadataKey: "user_id"] = "\(job.userID)"
         logger[metadataKey: "attempt"] = "\(job.attempt)"
         if let traceparent = envelope.traceparent { logger[metadataKey: "trace_id"] = "\(traceparent)" }
         await RequestContext.$traceparent.withValue(envelope.traceparent) {
-            await run(job, message: message, started: started, logger: logger)
+            await run(job, started: started, logger: logger)
         }
     }
 
-    private func run(_ job: JobQueued, message: RedisStreamMessage, started: ContinuousClock.Instant, logger: Logger) async {
+    private func run(_ job: JobQueued, started: ContinuousClock.Instant, logger: Logger) async {
         if await isCanceled(job.jobID) {
             logger.info("job canceled before it started")
-            await finish(job, .canceled, message: message, started: started, logger: logger)
+            await finish(job, .canceled, started: started, logger: logger)
             return
         }
         if let deadline = job.deadline, deadline < Date() {
-            await finish(job, .failed(code: "deadline_exceeded", message: "The job's deadline passed before it started.", retryable: false),
-                         message: message, started: started, logger: logger)
+            await finish(job, .failed(code: "expired", message: "The job waited longer than its queue deadline.", retryable: false),
+                         started: started, logger: logger)
             return
         }
         let engine: any ImageEngine
@@ -67,18 +66,18 @@ struct JobProcessor: Sendable {
         case .failure(let error):
             logger.warning("job cannot run here", metadata: ["code": "\(error.code.rawValue)", "error": "\(error.message)"])
             await finish(job, .failed(code: error.code.rawValue, message: error.message, retryable: error.retryable),
-                         message: message, started: started, logger: logger)
+                         started: started, logger: logger)
             return
         }
 
         let startedMessage = JobStarted(jobID: job.jobID, attempt: job.attempt, workerID: workerID, startedAt: Date())
-        guard await sendResult(startedMessage, logger: logger) else { return }  // Redis is away: the lease hands it on
+        guard await sendStarted(startedMessage, logger: logger) else { return }  // Redis is away: the lease hands it on
         status.begin(job.jobID)
         defer { status.end() }
         logger.info("job started", metadata: ["model": "\(job.request.model)", "engine": "\(engine.id)"])
 
         let outcome: JobOutcome
-        switch await generate(engine, engineJob, job: job, message: message, logger: logger) {
+        switch await generate(engine, engineJob, job: job, logger: logger) {
         case .success(let images):
             do {
                 outcome = .succeeded(images: try await store(images, engine: engine, engineJob: engineJob, job: job))
@@ -87,61 +86,72 @@ struct JobProcessor: Sendable {
                 outcome = .failed(code: "storage_error", message: "The images could not be stored.", retryable: true)
             }
         case .failure(let error) where error.code == .canceled:
-            if engineJob.cancellation.reason == .requested {
+            switch engineJob.cancellation.reason {
+            case .requested, nil:
                 outcome = .canceled
-            } else {
-                logger.notice("shutting down: job handed back unacknowledged for another worker")
+            case .timeout:
+                outcome = .failed(code: "timeout", message: "The job ran longer than its run deadline.", retryable: false)
+            case .shutdown:
+                logger.notice("shutting down: job handed back to the queue for another worker")
+                _ = try? await queue.release(job.jobID, worker: workerID)
                 WorkerMetrics.jobFinished(outcome: "handed_back", duration: ContinuousClock.now - started)
+                return
+            case .leaseLost:
+                logger.warning("lease lost: another worker has taken the job over; dropped without a report")
+                WorkerMetrics.jobFinished(outcome: "lease_lost", duration: ContinuousClock.now - started)
                 return
             }
         case .failure(let error):
             logger.warning("engine failed", metadata: ["code": "\(error.code.rawValue)", "error": "\(error.message)"])
             outcome = .failed(code: error.code.rawValue, message: error.message, retryable: error.retryable)
         }
-        await finish(job, outcome, message: message, started: started, logger: logger)
+        await finish(job, outcome, started: started, logger: logger)
     }
 
-    /// Reports the outcome, then acknowledges; without the report the message stays pending.
-    private func finish(_ job: JobQueued, _ outcome: JobOutcome, message: RedisStreamMessage, started: ContinuousClock.Instant, logger: Logger) async {
+    /// Reports the outcome and forgets the job in one step; retried briefly while Redis is away
+    /// (afterwards the lease runs out and the job is requeued: its effects are idempotent).
+    private func finish(_ job: JobQueued, _ outcome: JobOutcome, started: ContinuousClock.Instant, logger: Logger) async {
         let finished = JobFinished(jobID: job.jobID, attempt: job.attempt, workerID: workerID, outcome: outcome)
-        guard await sendResult(finished, logger: logger) else { return }
-        await acknowledge(message, logger: logger)
-        WorkerMetrics.jobFinished(outcome: outcome.status.rawValue, duration: ContinuousClock.now - started)
-        logger.info("job finished", metadata: ["outcome": "\(outcome.status.rawValue)"])
+        guard let bytes = try? WireCodec.encode(finished) else { return }
+        let envelope = String(decoding: bytes, as: UTF8.self)
+        for attempt in 1...3 {
+            do {
+                let mine = try await queue.complete(job.jobID, worker: workerID, result: envelope)
+                if !mine { logger.notice("the job was no longer this worker's; result sent anyway") }
+                WorkerMetrics.jobFinished(outcome: outcome.status.rawValue, duration: ContinuousClock.now - started)
+                logger.info("job finished", metadata: ["outcome": "\(outcome.status.rawValue)"])
+                return
+            } catch {
+                logger.warning("result not sent", metadata: ["attempt": "\(attempt)", "error": "\(error)"])
+                if attempt < 3 { try? await Task.sleep(for: .milliseconds(500 * attempt)) }
+            }
+        }
     }
 
-    /// Moves an unreadable message to `pingvas:queue:dead` with the reason, then acknowledges it.
-    private func deadLetter(_ message: RedisStreamMessage, reason: String, started: ContinuousClock.Instant) async {
-        logger.error("malformed job message dead-lettered", metadata: ["stream": "\(message.stream)", "message_id": "\(message.id)", "reason": "\(reason)"])
+    /// Keeps an unreadable job on `pingvas:queue:dead` with the reason and forgets it.
+    private func deadLetter(_ job: DispatchedJob, reason: String, started: ContinuousClock.Instant) async {
+        logger.error("unreadable job dead-lettered", metadata: ["pool": "\(job.pool)", "job_id": "\(job.jobID)", "reason": "\(reason)"])
         do {
             _ = try await redis.xadd(keys.queueDeadLetter, maxLength: PipelineKeys.streamMaxLength, fields: [
-                ("m", message.fields["m"] ?? ""), ("reason", reason), ("stream", message.stream), ("message_id", message.id), ("worker_id", workerID),
+                ("m", job.envelope), ("reason", reason), ("pool", job.pool), ("job_id", job.jobID.description), ("worker_id", workerID),
             ])
+            try await queue.complete(job.jobID, worker: workerID, result: nil)
         } catch {
-            logger.warning("dead-letter write failed; message stays pending", metadata: ["error": "\(error)"])
+            logger.warning("dead-letter write failed; the job stays leased", metadata: ["error": "\(error)"])
             return
         }
-        await acknowledge(message, logger: logger)
         WorkerMetrics.jobFinished(outcome: "dead_lettered", duration: ContinuousClock.now - started)
     }
 
-    private func acknowledge(_ message: RedisStreamMessage, logger: Logger) async {
-        do {
-            try await redis.xack(message.stream, group: PipelineKeys.workerGroup, ids: [message.id])
-        } catch {
-            logger.warning("XACK failed; the job may be redelivered (its effects are idempotent)", metadata: ["error": "\(error)"])
-        }
-    }
-
-    /// `XADD pingvas:results`, retried briefly; false when Redis stays unreachable.
-    private func sendResult(_ payload: some WireMessage, logger: Logger) async -> Bool {
+    /// `XADD` of `job.started` to the results stream, retried briefly; false when Redis stays unreachable.
+    private func sendStarted(_ payload: JobStarted, logger: Logger) async -> Bool {
         for attempt in 1...3 {
             do {
                 let bytes = try WireCodec.encode(payload)
                 _ = try await redis.xadd(keys.results, maxLength: PipelineKeys.streamMaxLength, fields: [("m", String(decoding: bytes, as: UTF8.self))])
                 return true
             } catch {
-                logger.warning("result not sent", metadata: ["attempt": "\(attempt)", "error": "\(error)"])
+                logger.warning("job.started not sent", metadata: ["attempt": "\(attempt)", "error": "\(error)"])
                 if attempt < 3 { try? await Task.sleep(for: .milliseconds(500 * attempt)) }
             }
         }

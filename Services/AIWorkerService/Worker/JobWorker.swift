@@ -1,26 +1,29 @@
 import Core
 import Logging
 import RedisClient
+import ServiceKit
 import ServiceLifecycle
 
-/// The queue loop: one job at a time from the `workers` group of each pool's stream.
+/// The queue loop: one job at a time from the pools this worker serves, through `RedisJobQueue`.
 ///
-/// Groups are created at `0`, so jobs enqueued before the first worker ever started are still served.
-/// Between reads (each blocks up to `readBlock`) it `XAUTOCLAIM`s messages pending longer than the lease
-/// on a consumer that went silent. On graceful shutdown it takes no new job, lets the running one
-/// finish (the processor hands it back after the grace period), then returns.
+/// Each round first requeues jobs whose lease ran out (a worker died: taken over within the lease
+/// plus `reclaimInterval`), then asks the dispatch script for the next job (plan classes, fair share
+/// between users, running caps), and otherwise waits for a wake-up from an enqueue (at most
+/// `readBlock`). On graceful shutdown it takes no new job, lets the running one finish (the
+/// processor hands it back after the grace period), then returns.
 struct JobWorker: Service {
-    let redis: RedisPool
-    let streams: [String]
+    let queue: RedisJobQueue
+    let pools: [String]
     let workerID: String
     let processor: JobProcessor
     let status: WorkerStatus
     let lease: Duration
+    let maxDeliveries: Int
     let readBlock: Duration
     let logger: Logger
 
-    /// How often pending messages of dead consumers are looked for.
-    var claimInterval: Duration { min(max(lease / 4, .milliseconds(250)), .seconds(30)) }
+    /// How often expired leases are looked for.
+    var reclaimInterval: Duration { min(max(lease / 4, .milliseconds(250)), .seconds(5)) }
 
     func run() async throws {
         await withGracefulShutdownHandler {
@@ -34,55 +37,45 @@ struct JobWorker: Service {
     }
 
     private func loop() async {
-        var groupsReady = false
-        var nextClaim = ContinuousClock.now
+        var nextReclaim = ContinuousClock.now
         var failures = 0
-        let block = min(readBlock, claimInterval)
-        logger.info("taking jobs", metadata: ["queues": "\(streams.joined(separator: ","))", "worker_id": "\(workerID)"])
+        var turn = 0
+        logger.info("taking jobs", metadata: ["pools": "\(pools.joined(separator: ","))", "worker_id": "\(workerID)"])
         while !status.isStopping && !Task.isCancelled {
             do {
-                if !groupsReady {
-                    for stream in streams { try await redis.xgroupCreate(stream, group: PipelineKeys.workerGroup, startID: "0") }
-                    groupsReady = true
+                if ContinuousClock.now >= nextReclaim {
+                    try await reclaim()
+                    nextReclaim = .now + reclaimInterval
                 }
-                if ContinuousClock.now >= nextClaim {
-                    if let claimed = try await claimOne() {
-                        logger.notice("claimed a job left pending by a silent worker", metadata: ["stream": "\(claimed.stream)", "message_id": "\(claimed.id)"])
-                        await processor.process(claimed)
-                        continue  // there may be more
-                    }
-                    nextClaim = .now + claimInterval
+                // Start from another pool each round, so a busy pool cannot starve the others.
+                turn = (turn + 1) % max(pools.count, 1)
+                let order = Array(pools[turn...] + pools[..<turn])
+                if let job = try await queue.dispatch(pools: order, worker: workerID, lease: lease) {
+                    await processor.process(job)
+                } else {
+                    try await queue.waitForWork(pools: pools, timeout: min(readBlock, reclaimInterval))
                 }
-                let messages = try await redis.xreadgroup(
-                    group: PipelineKeys.workerGroup, consumer: workerID, streams: streams, count: 1, block: block
-                )
-                // Several pools can each hand over one message; all are ours now, so each is served.
-                for message in messages { await processor.process(message) }
                 failures = 0
             } catch {
-                if let error = error as? RedisError, error.serverCode == "NOGROUP" { groupsReady = false }
                 failures += 1
                 if failures == 1 || failures % 30 == 0 {
-                    logger.warning("queue read failed; retrying", metadata: ["error": "\(error)", "failures": "\(failures)"])
+                    logger.warning("queue unavailable; retrying", metadata: ["error": "\(error)", "failures": "\(failures)"])
                 }
                 try? await cancelWhenGracefulShutdown { try await Task.sleep(for: .seconds(1)) }
             }
         }
     }
 
-    /// The first message pending longer than the lease on any of the streams, now owned by this worker.
-    private func claimOne() async throws -> RedisStreamMessage? {
-        for stream in streams {
-            var cursor = "0-0"
-            for _ in 0..<10 {
-                let (next, messages) = try await redis.xautoclaim(
-                    stream, group: PipelineKeys.workerGroup, consumer: workerID, minIdle: lease, start: cursor, count: 1
-                )
-                if let message = messages.first { return message }
-                if next == "0-0" { break }
-                cursor = next
+    /// Requeues what dead workers held; jobs out of deliveries are left dead for generation to fail.
+    private func reclaim() async throws {
+        for pool in pools {
+            let (requeued, dead) = try await queue.reclaim(pool: pool, maxDeliveries: maxDeliveries)
+            if !requeued.isEmpty {
+                logger.notice("requeued jobs whose worker went silent", metadata: ["pool": "\(pool)", "jobs": "\(requeued)"])
+            }
+            if !dead.isEmpty {
+                logger.error("jobs out of deliveries are dead", metadata: ["pool": "\(pool)", "jobs": "\(dead)"])
             }
         }
-        return nil
     }
 }

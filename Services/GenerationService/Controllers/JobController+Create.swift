@@ -31,7 +31,9 @@ extension JobController {
 
         let newJob = NewJob(
             id: id, userID: caller.userID, request: body, queue: route.queue, plan: caller.plan, priority: caller.plan.priority,
-            cost: route.cost, maxQueued: maxQueued, idempotency: key.map { ($0, requestHash) }
+            cost: route.cost, deadlineAt: Date.now.addingTimeInterval(configuration.queueDeadline(for: caller.plan).seconds),
+            runTimeout: configuration.runTimeout(estimate: route.estimatedSeconds), maxQueued: maxQueued,
+            idempotency: key.map { ($0, requestHash) }
         )
         do {
             let queued = try Job.queuedMessage(newJob, enqueuedAt: .now, keys: keys)
@@ -41,6 +43,7 @@ extension JobController {
                     body: String(decoding: try WireCodec.encodeBody(AcceptedView(job: job)), as: UTF8.self)
                 )
             }
+            signal.wake()
             logger.info("job queued", metadata: ["queue": "\(job.queue)", "cost": "\(job.cost)"])
             return try JSONResponse(.accepted, AcceptedView(job: job), headers: [.location: "/api/v1/generations/\(job.id)"])
                 .response(from: request, context: context)

@@ -16,6 +16,9 @@ struct JobController: Sendable {
     let notifier: JobNotifier
     let redis: RedisPool
     let subscriber: RedisSubscriber
+    let queue: RedisJobQueue
+    /// Wakes the outbox relay once a new job is committed.
+    let signal: OutboxSignal
     let configuration: GenerationConfiguration
     let logger: Logger
 
@@ -81,6 +84,9 @@ struct JobController: Sendable {
                 completed: { try $0.completedMessage(keys: keys, traceparent: traceparent) }
             ) {
                 context.logger.info("job canceled", metadata: ["job_id": "\(job.id)"])
+                // Out of the queue now (the cancel key makes a worker skip it should the removal fail).
+                _ = try? await queue.remove(job.id)
+                signal.wake()
                 await notifier.statusChanged(canceled)
                 await settler.settle(canceled.id, .release)
                 return JSONResponse(.ok, JobView(job: canceled))

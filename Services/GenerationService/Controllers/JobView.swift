@@ -6,7 +6,8 @@ struct JobView: Encodable, Sendable {
     let job: Job
 
     enum CodingKeys: String, CodingKey {
-        case id, status, model, prompt, cost, progress, images, error, attempt
+        case id, status, model, prompt, cost, progress, images, error, attempt, retries
+        case lastError = "last_error"
         case queuePosition = "queue_position"
         case createdAt = "created_at"
         case startedAt = "started_at"
@@ -48,6 +49,8 @@ struct JobView: Encodable, Sendable {
         try c.encode(job.status == .queued ? job.queuePosition : nil, forKey: .queuePosition)
         try c.encode(job.cost, forKey: .cost)
         try c.encode(job.attempt, forKey: .attempt)
+        try c.encode(job.retries, forKey: .retries)
+        try c.encode(job.lastError, forKey: .lastError)
         try c.encode(progress, forKey: .progress)
         try c.encode(job.images.map { Image(id: $0.imageID, url: "/api/v1/images/\($0.imageID)/content") }, forKey: .images)
         try c.encode(job.error, forKey: .error)

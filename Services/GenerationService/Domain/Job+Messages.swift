@@ -2,13 +2,22 @@ import Core
 import Foundation
 
 extension Job {
-    /// `JobQueued` for the worker pool's stream, as the outbox carries it.
+    /// `JobQueued` for the worker pool's queue, as the outbox carries it.
     static func queuedMessage(_ job: NewJob, enqueuedAt: Date, keys: PipelineKeys) throws -> OutboxMessage {
         let message = JobQueued(
             jobID: job.id, userID: job.userID, attempt: 1, plan: job.plan, priority: job.priority, request: job.request,
-            cost: job.cost, queue: job.queue, enqueuedAt: enqueuedAt
+            cost: job.cost, queue: job.queue, deadline: job.deadlineAt, runTimeout: job.runTimeout, enqueuedAt: enqueuedAt
         )
         return OutboxMessage(stream: keys.queue(job.queue), envelope: try WireCodec.encode(message))
+    }
+
+    /// `JobQueued` for another attempt of this job (a retry after `notBefore`, or a job Redis lost).
+    func queuedMessage(attempt: Int, notBefore: Date?, keys: PipelineKeys) throws -> OutboxMessage {
+        let message = JobQueued(
+            jobID: id, userID: userID, attempt: attempt, plan: plan, priority: priority, request: request, cost: cost,
+            queue: queue, deadline: nil, runTimeout: runTimeout, notBefore: notBefore, enqueuedAt: .now
+        )
+        return OutboxMessage(stream: keys.queue(queue), envelope: try WireCodec.encode(message))
     }
 
     /// `GenerationCompleted` for gallery's stream; the cost is what was charged (zero after a refund).
@@ -29,7 +38,7 @@ extension JobCompletion {
         case .succeeded(let images):
             self.init(status: .succeeded, images: images, settlement: .capture)
         case .failed(let code, let message, _):
-            // Retries are the worker's business; a failure reported here is final.
+            // Final here: the results consumer retries a retryable failure before it gets this far.
             self.init(status: .failed, error: JobError(code: code, message: message), settlement: .release)
         case .canceled:
             self.init(status: .canceled, error: .canceled, settlement: .release)
@@ -39,4 +48,9 @@ extension JobCompletion {
 
 extension JobError {
     static let canceled = JobError(code: "canceled", message: "The generation was canceled.")
+    static let workerLost = JobError(
+        code: "worker_lost", message: "Every worker that took this generation stopped answering; it will not be tried again."
+    )
+    static let expired = JobError(code: "expired", message: "The generation waited longer than its queue deadline.")
+    static let timeout = JobError(code: "timeout", message: "The generation ran longer than its run deadline.")
 }

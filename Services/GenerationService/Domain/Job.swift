@@ -12,11 +12,18 @@ struct Job: Sendable, Equatable {
     var priority: Int
     var cost: Credits
     var attempt: Int
+    /// How many times a failed attempt was retried; `lastError` says why the last one failed.
+    var retries: Int
+    var lastError: JobError?
     var images: [ProducedImage]
     var error: JobError?
     var createdAt: Date
     var startedAt: Date?
     var finishedAt: Date?
+    /// When it fails `expired` if it has not started.
+    var deadlineAt: Date?
+    /// Seconds it may run once started.
+    var runTimeout: Int?
     /// Queued jobs ahead of this one in its queue; nil unless the job is queued.
     var queuePosition: Int?
     /// Ordering key for cursor paging (a bigserial, newest largest).

@@ -10,6 +10,8 @@ struct NewJob: Sendable {
     var plan: Plan
     var priority: Int
     var cost: Credits
+    var deadlineAt: Date
+    var runTimeout: Int
     /// Per-user cap on queued jobs, checked in the same transaction as the insert.
     var maxQueued: Int
     /// `Idempotency-Key` with the hash of the canonical request body, when the client sent one.

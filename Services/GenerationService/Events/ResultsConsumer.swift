@@ -19,6 +19,8 @@ struct ResultsConsumer: Service {
     let settler: CreditSettler
     let notifier: JobNotifier
     let keys: PipelineKeys
+    let retries: RetryPolicy
+    let signal: OutboxSignal
     let ready: @Sendable () -> Bool
     let logger: Logger
 
@@ -26,7 +28,7 @@ struct ResultsConsumer: Service {
 
     init(
         redis: RedisPool, keys: PipelineKeys, jobs: any JobRepository, settler: CreditSettler, notifier: JobNotifier, lease: Duration,
-        ready: @escaping @Sendable () -> Bool, logger: Logger
+        retries: RetryPolicy, signal: OutboxSignal, ready: @escaping @Sendable () -> Bool, logger: Logger
     ) {
         self.reader = EventStreamReader(
             redis: redis, stream: keys.results, group: PipelineKeys.resultsGroup,
@@ -37,6 +39,8 @@ struct ResultsConsumer: Service {
         self.settler = settler
         self.notifier = notifier
         self.keys = keys
+        self.retries = retries
+        self.signal = signal
         self.ready = ready
         self.logger = logger
     }
@@ -98,12 +102,18 @@ struct ResultsConsumer: Service {
             switch header.type {
             case JobStarted.type:
                 let started = try WireCodec.decode(JobStarted.self, from: bytes).data
-                if let job = try await jobs.markStarted(id: started.jobID, attempt: started.attempt, at: started.startedAt) {
+                if let job = try await jobs.markStarted(
+                    id: started.jobID, attempt: started.attempt, worker: started.workerID, at: started.startedAt
+                ) {
                     await notifier.statusChanged(job)
                 }
                 return nil
             case JobFinished.type:
                 let finished = try WireCodec.decode(JobFinished.self, from: bytes).data
+                if case .failed(let code, let message, true) = finished.outcome,
+                   try await retry(finished, error: JobError(code: code, message: message)) != .final {
+                    return nil
+                }
                 let change = JobCompletion(finished.outcome)
                 let keys = keys
                 let job = try await jobs.finish(
@@ -124,5 +134,30 @@ struct ResultsConsumer: Service {
             try await reader.deadLetter(message, reason: error)
             return nil
         }
+    }
+
+    /// What became of a retryable failure.
+    enum RetryDecision { case retried, final, stale }
+
+    /// Queues the next attempt of a job whose attempt failed for a passing reason, while retries are
+    /// left (`final` when none are); `stale` when the job is past that attempt (this report was
+    /// applied before, or another attempt took over).
+    private func retry(_ finished: JobFinished, error: JobError) async throws -> RetryDecision {
+        guard let job = try await jobs.job(id: finished.jobID), !job.status.isTerminal, job.attempt == finished.attempt else {
+            return .stale
+        }
+        guard job.retries < retries.maxRetries else { return .final }
+        let delay = retries.delay(retry: job.retries + 1)
+        let keys = keys
+        let notBefore = Date.now.addingTimeInterval(Double(delay.components.seconds) + Double(delay.components.attoseconds) / 1e18)
+        guard let queued = try await jobs.retry(id: job.id, attempt: finished.attempt, error: error, queued: {
+            try $0.queuedMessage(attempt: finished.attempt + 1, notBefore: notBefore, keys: keys)
+        }) else { return .stale }
+        signal.wake()
+        logger.notice("attempt failed; retrying", metadata: [
+            "job_id": "\(job.id)", "code": "\(error.code)", "retry": "\(queued.retries)", "in": "\(delay)",
+        ])
+        await notifier.statusChanged(queued)
+        return .retried
     }
 }

@@ -5,7 +5,7 @@ import ServiceKit
 ///
 /// Never edit a released migration (the migrator checks checksums); add a new one.
 enum GenerationMigrations {
-    static let all: [Migration] = [jobs, outbox, idempotencyKeys]
+    static let all: [Migration] = [jobs, outbox, idempotencyKeys, deliveries]
 
     static let jobs = Migration(
         version: 1, name: "jobs",
@@ -53,6 +53,21 @@ enum GenerationMigrations {
                 created_at timestamptz NOT NULL DEFAULT now(),
                 PRIMARY KEY (user_id, key)
             );
+            """
+    )
+
+    /// Retries, deadlines and the reconciler (docs/pipeline.md, "Failures").
+    static let deliveries = Migration(
+        version: 4, name: "retries_and_deadlines",
+        sql: """
+            ALTER TABLE jobs ADD COLUMN retries int NOT NULL DEFAULT 0;
+            ALTER TABLE jobs ADD COLUMN last_error_code text;
+            ALTER TABLE jobs ADD COLUMN last_error_message text;
+            ALTER TABLE jobs ADD COLUMN deadline_at timestamptz;
+            ALTER TABLE jobs ADD COLUMN run_timeout int;
+            ALTER TABLE jobs ADD COLUMN worker_id text;
+            ALTER TABLE jobs ADD COLUMN changed_at timestamptz NOT NULL DEFAULT now();
+            CREATE INDEX jobs_unfinished ON jobs (changed_at) WHERE status IN ('queued', 'running');
             """
     )
 }

@@ -27,8 +27,26 @@ protocol JobRepository: Sendable {
     /// `user`'s jobs newest first, those older than `before` (a `Job.sequence`) when given.
     func jobs(user: UserID, before: Int64?, limit: Int) async throws -> [Job]
 
-    /// queued → running for `attempt`; nil when the job is unknown or already past queued.
-    func markStarted(id: JobID, attempt: Int, at: Date) async throws -> Job?
+    /// queued → running for `attempt` (or running → running for a later attempt: a takeover); nil
+    /// when the job is unknown, finished, or already at that attempt.
+    func markStarted(id: JobID, attempt: Int, worker: String, at: Date) async throws -> Job?
+
+    /// unfinished at `attempt` → queued for attempt + 1 with `retries + 1` and `error` as the last
+    /// error, with the outbox row `queued` builds; nil when the job is not at `attempt` any more.
+    func retry(id: JobID, attempt: Int, error: JobError, queued: @Sendable (Job) throws -> OutboxMessage) async throws -> Job?
+
+    /// queued or running → queued (a running one for its next attempt) with the outbox row `queued`
+    /// builds, because Redis no longer holds the job; nil when it finished or changed since `changedBefore`.
+    func requeueLost(id: JobID, changedBefore: Date, queued: @Sendable (Job) throws -> OutboxMessage) async throws -> Job?
+
+    /// Unfinished jobs unchanged since `before`, oldest first: the reconciler checks Redis holds them.
+    func unfinished(changedBefore before: Date, limit: Int) async throws -> [Job]
+
+    /// Queued jobs whose queue deadline passed.
+    func expired(now: Date, limit: Int) async throws -> [Job]
+
+    /// Running jobs past their run timeout plus `grace`.
+    func overran(now: Date, grace: Duration, limit: Int) async throws -> [Job]
 
     /// queued or running → `change.status`, with the outbox row `completed` builds, once.
     ///

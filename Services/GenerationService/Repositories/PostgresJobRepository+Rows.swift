@@ -27,11 +27,17 @@ extension PostgresJobRepository {
             priority: try row.decode(Int.self, "priority"),
             cost: Credits(try row.decode(Int64.self, "cost")),
             attempt: try row.decode(Int.self, "attempt"),
+            retries: try row.decode(Int.self, "retries"),
+            lastError: try row.decode(String?.self, "last_error_code").map {
+                JobError(code: $0, message: try row.decode(String?.self, "last_error_message") ?? "")
+            },
             images: try WireCodec.decodeBody([ProducedImage].self, from: Array(try row.decode(String.self, "images").utf8)),
             error: errorCode.map { JobError(code: $0, message: errorMessage ?? "") },
             createdAt: try row.decode(Date.self, "created_at"),
             startedAt: try row.decode(Date?.self, "started_at"),
             finishedAt: try row.decode(Date?.self, "finished_at"),
+            deadlineAt: try row.decode(Date?.self, "deadline_at"),
+            runTimeout: try row.decode(Int?.self, "run_timeout"),
             queuePosition: try row.decode(Int?.self, "queue_position"),
             sequence: try row.decode(Int64.self, "seq")
         )

@@ -10,6 +10,7 @@ struct PostgresJobRepository: JobRepository {
     /// same queue that a worker takes first (higher priority, or same priority and older).
     static let columns = """
         j.id, j.seq, j.user_id, j.status, j.request::text AS request, j.queue, j.plan, j.priority, j.cost, j.attempt,
+        j.retries, j.last_error_code, j.last_error_message, j.deadline_at, j.run_timeout,
         j.images::text AS images, j.error_code, j.error_message, j.created_at, j.started_at, j.finished_at,
         CASE WHEN j.status = 'queued' THEN (
             SELECT count(*) FROM jobs a
@@ -44,11 +45,11 @@ struct PostgresJobRepository: JobRepository {
             guard count < job.maxQueued else { throw JobCreationError.queueFull(limit: job.maxQueued) }
             try await connection.execute(
                 """
-                INSERT INTO jobs (id, user_id, status, model, request, queue, plan, priority, cost, attempt)
-                VALUES ($1, $2, 'queued', $3, $4::jsonb, $5, $6, $7, $8, 1)
+                INSERT INTO jobs (id, user_id, status, model, request, queue, plan, priority, cost, attempt, deadline_at, run_timeout)
+                VALUES ($1, $2, 'queued', $3, $4::jsonb, $5, $6, $7, $8, 1, $9, $10)
                 """,
                 [job.id.description, job.userID.description, job.request.model, request, job.queue, job.plan.rawValue,
-                 job.priority, job.cost.value]
+                 job.priority, job.cost.value, job.deadlineAt, job.runTimeout]
             )
             try await Self.insertOutbox(queued, on: connection)
             guard let created = try await Self.job(id: job.id, on: connection) else {
@@ -80,14 +81,14 @@ struct PostgresJobRepository: JobRepository {
         ).map(Self.job)
     }
 
-    func markStarted(id: JobID, attempt: Int, at: Date) async throws -> Job? {
+    func markStarted(id: JobID, attempt: Int, worker: String, at: Date) async throws -> Job? {
         try await pool.withConnection { connection in
             let updated = try await connection.execute(
                 """
-                UPDATE jobs SET status = 'running', started_at = $3, attempt = $2
-                WHERE id = $1 AND status = 'queued' AND attempt <= $2
+                UPDATE jobs SET status = 'running', started_at = $3, attempt = $2, worker_id = $4, changed_at = now()
+                WHERE id = $1 AND ((status = 'queued' AND attempt <= $2) OR (status = 'running' AND attempt < $2))
                 """,
-                [id.description, attempt, at]
+                [id.description, attempt, at, worker]
             )
             return updated == 0 ? nil : try await Self.job(id: id, on: connection)
         }
@@ -102,7 +103,7 @@ struct PostgresJobRepository: JobRepository {
             let updated = try await connection.execute(
                 """
                 UPDATE jobs SET status = $2, images = $3::jsonb, error_code = $4, error_message = $5, finished_at = now(),
-                    settlement = $6, attempt = greatest(attempt, coalesce($7::int, attempt))
+                    settlement = $6, attempt = greatest(attempt, coalesce($7::int, attempt)), changed_at = now()
                 WHERE id = $1
                   AND status = ANY($8::text[])
                   AND ($7::int IS NULL OR attempt <= $7::int)

@@ -18,13 +18,17 @@ package struct JobQueued: WireMessage, Equatable {
     package var cost: Credits
     /// The stream/pool the model router picked.
     package var queue: String
-    /// After this the job fails instead of starting.
+    /// After this the job fails (`expired`) instead of starting.
     package var deadline: Date?
+    /// Seconds the job may run once started; past them the worker stops it and it fails (`timeout`).
+    package var runTimeout: Int?
+    /// A retry waits in the queue until then (backoff); nil: at once.
+    package var notBefore: Date?
     package var enqueuedAt: Date
 
     package init(
         jobID: JobID, userID: UserID, attempt: Int = 1, plan: Plan, priority: Int? = nil, request: JobRequest, cost: Credits,
-        queue: String, deadline: Date? = nil, enqueuedAt: Date
+        queue: String, deadline: Date? = nil, runTimeout: Int? = nil, notBefore: Date? = nil, enqueuedAt: Date
     ) {
         self.jobID = jobID
         self.userID = userID
@@ -35,6 +39,8 @@ package struct JobQueued: WireMessage, Equatable {
         self.cost = cost
         self.queue = queue
         self.deadline = deadline
+        self.runTimeout = runTimeout
+        self.notBefore = notBefore
         self.enqueuedAt = enqueuedAt
     }
 
@@ -43,5 +49,7 @@ package struct JobQueued: WireMessage, Equatable {
         case jobID = "job_id"
         case userID = "user_id"
         case enqueuedAt = "enqueued_at"
+        case runTimeout = "run_timeout"
+        case notBefore = "not_before"
     }
 }

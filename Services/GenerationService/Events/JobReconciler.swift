@@ -1,0 +1,105 @@
+import Core
+import Foundation
+import Logging
+import RedisClient
+import ServiceKit
+import ServiceLifecycle
+
+/// Makes every accepted job finish, whatever failed around it (docs/pipeline.md, "Failures").
+///
+/// PostgreSQL is the truth about jobs; Redis holds the queue. Every `interval` the reconciler
+/// 1. requeues jobs whose worker's lease ran out (workers do it too) and fails `worker_lost` the
+///    ones out of deliveries, releasing their credits (they stay on the pool's dead list);
+/// 2. fails `expired` the queued jobs past their queue deadline, and `timeout` the running ones
+///    past their run deadline (their worker is told to stop through the cancel key);
+/// 3. enqueues again the unfinished jobs Redis no longer holds (restart without persistence,
+///    `FLUSHALL`, a failover that lost the last writes): seen missing in two passes in a row, so a
+///    job whose result is being applied is never taken for lost.
+/// Every change is conditional on the job's state, so replicas reconciling together change a job once.
+struct JobReconciler: Service {
+    let jobs: any JobRepository
+    let queue: RedisJobQueue
+    let settler: CreditSettler
+    let notifier: JobNotifier
+    let signal: OutboxSignal
+    let interval: Duration
+    let lostJobGrace: Duration
+    let maxDeliveries: Int
+    let ready: @Sendable () -> Bool
+    let logger: Logger
+
+    /// How long past its run deadline a running job may go before generation fails it itself (the
+    /// worker enforces the deadline first).
+    static let runDeadlineGrace = Duration.seconds(30)
+
+    var keys: PipelineKeys { queue.keys }
+
+    func run() async throws {
+        guard await waitUntil(ready) else { return }
+        var suspects: Set<JobID> = []
+        while !shouldStop {
+            do {
+                suspects = try await pass(suspects: suspects)
+            } catch {
+                logger.warning("reconciliation pass failed; retrying", metadata: ["error": "\(error)"])
+            }
+            await pause(interval)
+        }
+    }
+
+    /// One pass; returns the jobs Redis did not hold this time.
+    func pass(suspects: Set<JobID>) async throws -> Set<JobID> {
+        for pool in try await queue.pools() {
+            let (_, dead) = try await queue.reclaim(pool: pool, maxDeliveries: maxDeliveries)
+            for id in dead { try await fail(id, .workerLost) }
+        }
+        for job in try await jobs.expired(now: .now, limit: 100) {
+            // A job a worker took meanwhile is no longer waiting: its run deadline applies instead.
+            if try await queue.remove(job.id) != .running { try await fail(job.id, .expired, onlyQueued: true) }
+        }
+        for job in try await jobs.overran(now: .now, grace: Self.runDeadlineGrace, limit: 100) {
+            _ = try await queue.redis.send("SET", keys.canceled(job.id), "1", "EX", "86400")
+            try await fail(job.id, .timeout)
+        }
+        let candidates = try await jobs.unfinished(changedBefore: Date.now.addingTimeInterval(-lostJobGrace.seconds), limit: 500)
+        let states = try await queue.states(candidates.map(\.id))
+        var missing: Set<JobID> = []
+        for job in candidates {
+            switch states[job.id] {
+            case nil: missing.insert(job.id)
+            case "dead": try await fail(job.id, .workerLost)  // reclaimed by a worker, or this pass was cut short before
+            default: break
+            }
+        }
+        for id in missing where suspects.contains(id) { try await requeueLost(id) }
+        return missing
+    }
+
+    private func requeueLost(_ id: JobID) async throws {
+        let keys = keys
+        guard let job = try await jobs.requeueLost(id: id, changedBefore: Date.now.addingTimeInterval(-lostJobGrace.seconds), queued: {
+            try $0.queuedMessage(attempt: $0.attempt, notBefore: nil, keys: keys)
+        }) else { return }
+        signal.wake()
+        logger.notice("Redis no longer held an unfinished job: enqueued again", metadata: ["job_id": "\(id)", "attempt": "\(job.attempt)"])
+        await notifier.statusChanged(job)
+    }
+
+    /// Fails an unfinished job with `error` and gives its credits back; nothing when it finished meanwhile.
+    private func fail(_ id: JobID, _ error: JobError, onlyQueued: Bool = false) async throws {
+        let keys = keys
+        let change = JobCompletion(status: .failed, error: error, settlement: .release)
+        guard let job = try await jobs.finish(id: id, change: change, attempt: nil, owner: nil, onlyQueued: onlyQueued, completed: {
+            try $0.completedMessage(keys: keys, traceparent: nil)
+        }) else { return }
+        signal.wake()
+        logger.warning("job failed", metadata: ["job_id": "\(id)", "code": "\(error.code)"])
+        await notifier.statusChanged(job)
+        await settler.settle(id, .release)
+    }
+}
+
+extension Duration {
+    /// As a `TimeInterval`.
+    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
+}
