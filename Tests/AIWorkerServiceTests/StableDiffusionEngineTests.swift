@@ -142,7 +142,10 @@ import Testing
             let job = Self.job(seed: 99, steps: 12, batch: 3)
             let seen = Mutex<[EngineProgress]>([])
             let canceler = Task {
-                while seen.withLock({ $0.isEmpty }) { try await Task.sleep(for: .milliseconds(5)) }
+                try await eventually(timeout: .seconds(60), pollEvery: .milliseconds(5), "the engine reported its first step") {
+                    !seen.withLock { $0.isEmpty }
+                }
+                // Deliberately 100 ms into the next step (the point of the test), not a wait for a condition.
                 try await Task.sleep(for: .milliseconds(100))
                 job.cancellation.cancel(.requested)
                 return ContinuousClock.now

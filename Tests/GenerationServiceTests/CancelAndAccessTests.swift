@@ -5,6 +5,7 @@ import Hummingbird
 import HummingbirdTesting
 import RedisClient
 import Testing
+import TestSupport
 @testable import GenerationService
 
 @Suite struct CancelAndAccessTests {
@@ -30,6 +31,8 @@ import Testing
             let again = try await h.cancel(id, user)
             #expect(again.status == .conflict)
             #expect(try GenerationHarness.problemType(again.body) == "job-finished")
+            try await eventually("the results consumer took the worker's report") { try await h.resultsConsumed() }
+            // A window for a second settlement to show up: none may.
             try await Task.sleep(for: .milliseconds(200))
             #expect(h.fakes.settlements(of: id) == ["release"])
         }

@@ -5,6 +5,7 @@ import HummingbirdTesting
 import ServiceKit
 import Synchronization
 import Testing
+import TestSupport
 @testable import GenerationService
 
 @Suite struct CreateGenerationTests {

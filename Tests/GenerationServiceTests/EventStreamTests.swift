@@ -5,6 +5,7 @@ import Hummingbird
 import HummingbirdTesting
 import RedisClient
 import Testing
+import TestSupport
 @testable import GenerationService
 
 @Suite struct EventStreamTests {

@@ -28,7 +28,7 @@ struct RouterFixture {
         )
     }
 
-    func app() throws -> some ApplicationProtocol { try buildApplication(configuration: configuration) }
+    func app() async throws -> some ApplicationProtocol { try await buildApplication(configuration: configuration) }
 
     static func json(_ buffer: ByteBuffer) throws -> [String: Any] {
         try #require(JSONSerialization.jsonObject(with: Data(buffer.readableBytesView)) as? [String: Any])

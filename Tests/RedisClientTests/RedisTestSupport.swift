@@ -1,6 +1,5 @@
 import Logging
 import RedisClient
-import Synchronization
 import Testing
 import TestSupport
 
@@ -52,33 +51,4 @@ enum Redis {
         let configuration = RedisConfiguration(url: try url ?? TestStack.shared().redisURL, connectTimeout: .seconds(1))
         return RedisSubscriber(configuration: configuration, logger: logger)
     }
-}
-
-/// Drains a pub/sub stream in the background so a test can wait for messages with a deadline.
-final class MessageCollector: Sendable {
-    private let box = MessageBox()
-    private let task: Task<Void, Never>
-
-    init(_ stream: AsyncStream<RedisPubSubMessage>) {
-        let box = self.box
-        task = Task { for await message in stream { box.append(message) } }
-    }
-
-    /// Waits until at least `count` messages arrived or `timeout` passed; returns what arrived.
-    func wait(for count: Int, timeout: Duration = .seconds(5)) async -> [RedisPubSubMessage] {
-        let deadline = ContinuousClock.now + timeout
-        while box.count < count, ContinuousClock.now < deadline {
-            try? await Task.sleep(for: .milliseconds(20))
-        }
-        return box.all
-    }
-
-    func cancel() { task.cancel() }
-}
-
-final class MessageBox: Sendable {
-    private let storage = Mutex<[RedisPubSubMessage]>([])
-    func append(_ message: RedisPubSubMessage) { storage.withLock { $0.append(message) } }
-    var count: Int { storage.withLock { $0.count } }
-    var all: [RedisPubSubMessage] { storage.withLock { $0 } }
 }
