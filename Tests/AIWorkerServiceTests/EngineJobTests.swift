@@ -7,7 +7,7 @@ import Testing
 @testable import AIWorkerService
 
 /// Jobs for an `sdcpp` catalog entry through the worker's queue, on the real library and tiny model.
-@Suite(.serialized) struct EngineJobTests {
+@Suite(.serialized, .timeLimit(.minutes(10))) struct EngineJobTests {
     func harness() throws -> WorkerHarness {
         if let missing = EngineTestModel.missing { Issue.record("\(missing)") }
         return try WorkerHarness(

@@ -5,7 +5,7 @@ import TestSupport
 import Testing
 @testable import AIWorkerService
 
-@Suite struct JobWorkerTests {
+@Suite(.timeLimit(.minutes(2))) struct JobWorkerTests {
     @Test func queuedJobEndsSucceededWithAStoredPNG() async throws {
         let harness = try WorkerHarness()
         let job = harness.job { $0.batchSize = 2 }

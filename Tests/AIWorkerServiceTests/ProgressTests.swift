@@ -6,7 +6,7 @@ import TestSupport
 import Testing
 @testable import AIWorkerService
 
-@Suite struct ProgressTests {
+@Suite(.timeLimit(.minutes(2))) struct ProgressTests {
     @Test func progressIsPublishedThrottledAndEndsWithTheLastStep() async throws {
         let harness = try WorkerHarness()
         let job = harness.job { $0.steps = 150 }  // ~0.3 s of 2 ms steps

@@ -8,7 +8,7 @@ import Testing
 /// The real stable-diffusion.cpp library on the tiny random model, at 64x64 and 1-2 steps on CPU.
 /// One engine (and so one loaded context) serves the whole suite; the tests run one after another
 /// because each generation takes both cores.
-@Suite(.serialized) struct StableDiffusionEngineTests {
+@Suite(.serialized, .timeLimit(.minutes(10))) struct StableDiffusionEngineTests {
     static let engine: Result<StableDiffusionEngine, EngineError> = {
         if let missing = EngineTestModel.missing { return .failure(EngineError(.engineUnavailable, missing)) }
         return StableDiffusionLibrary.load(path: EngineTestModel.libraryPath).map {

@@ -5,7 +5,7 @@ import TestSupport
 
 /// A real stable-diffusion.cpp job through all seven executables: the catalog gets a `tiny-sd` entry
 /// (engine `sdcpp`) pointing at the tiny test model, and the ai-worker serves its pool.
-@Suite(.serialized) struct EngineEndToEndTests {
+@Suite(.serialized, .timeLimit(.minutes(10))) struct EngineEndToEndTests {
     @Test func anSDJobThroughTheGatewayEndsSucceededWithARealEngineImage() async throws {
         if let missing = EngineTestModel.missing { Issue.record("\(missing)") }
         let catalog = try EngineTestModel.catalog()

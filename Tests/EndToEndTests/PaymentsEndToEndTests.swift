@@ -6,7 +6,7 @@ import TestSupport
 /// Lemon Squeezy payments through the gateway with all seven real executables: signed deliveries
 /// grant credits, a refund takes them back (into debt, which blocks new jobs), and a subscription
 /// moves the user's plan in the user service and so in new tokens.
-@Suite(.serialized) struct PaymentsEndToEndTests {
+@Suite(.serialized, .timeLimit(.minutes(5))) struct PaymentsEndToEndTests {
     static let secret = "whsec-test-only"
     static let environment = [
         "PINGVAS_LEMONSQUEEZY_VARIANTS": #"{"101": {"plan": "pro", "monthly_credits": 1000}, "201": {"credits": 500}}"#,

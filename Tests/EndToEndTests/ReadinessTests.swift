@@ -5,7 +5,7 @@ import Testing
 import TestSupport
 
 /// The real executables against real servers: start, health, readiness through outages, SIGTERM.
-@Suite(.serialized) struct ReadinessTests {
+@Suite(.serialized, .timeLimit(.minutes(5))) struct ReadinessTests {
     let client = CurlHTTPClient(logger: Logger(label: "test"))
 
     func status(_ url: String) async -> Int? {

@@ -4,7 +4,7 @@ import Testing
 import TestSupport
 
 /// One image end to end through all seven real executables, only through the gateway.
-@Suite(.serialized) struct WalkingSkeletonTests {
+@Suite(.serialized, .timeLimit(.minutes(5))) struct WalkingSkeletonTests {
     static var request: [String: Any] {
         [
         "model": "preview", "prompt": "a lighthouse at dusk, oil painting", "negative_prompt": "blurry",

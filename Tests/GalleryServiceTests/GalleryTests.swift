@@ -11,7 +11,7 @@ import TestSupport
 @testable import GalleryService
 
 /// The gallery against the real PostgreSQL and Redis: events in, images out.
-@Suite struct GalleryTests {
+@Suite(.timeLimit(.minutes(2))) struct GalleryTests {
     struct Fixture {
         let configuration: GalleryConfiguration
         let storage: URL

@@ -12,7 +12,7 @@ import TestSupport
 @testable import GatewayService
 
 /// The gateway against a real upstream server on loopback and the real Redis.
-@Suite struct GatewayProxyTests {
+@Suite(.timeLimit(.minutes(2))) struct GatewayProxyTests {
     static let secret = "gateway-test-secret-0123456789abcdef-0123"
 
     /// An upstream that echoes what it received, streams slowly, or stalls.

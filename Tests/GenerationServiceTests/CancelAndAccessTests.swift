@@ -8,7 +8,7 @@ import Testing
 import TestSupport
 @testable import GenerationService
 
-@Suite struct CancelAndAccessTests {
+@Suite(.timeLimit(.minutes(2))) struct CancelAndAccessTests {
     @Test func cancelingAQueuedJobRefundsAndTellsTheWorker() async throws {
         try await GenerationHarness.run { h in
             let user = UserID()

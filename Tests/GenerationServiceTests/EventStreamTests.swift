@@ -8,7 +8,7 @@ import Testing
 import TestSupport
 @testable import GenerationService
 
-@Suite struct EventStreamTests {
+@Suite(.timeLimit(.minutes(2))) struct EventStreamTests {
     struct Event {
         var id: String?
         var name: String?

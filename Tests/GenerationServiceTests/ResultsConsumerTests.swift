@@ -4,7 +4,7 @@ import Testing
 import TestSupport
 @testable import GenerationService
 
-@Suite struct ResultsConsumerTests {
+@Suite(.timeLimit(.minutes(2))) struct ResultsConsumerTests {
     static func image() -> ProducedImage {
         ProducedImage(imageID: ImageID(), storageKey: "u/i.png", width: 64, height: 64, seed: 42, bytes: 1234, engine: "preview")
     }

@@ -4,7 +4,7 @@ import Logging
 import Testing
 
 /// Serialized: the thread-count and timing tests must not share the process with parallel bursts.
-@Suite(.serialized)
+@Suite(.serialized, .timeLimit(.minutes(2)))
 struct CurlHTTPClientTests {
     @Test func getAndPostRoundTripWithHeaders() async throws {
         try await TestServer.with { base in

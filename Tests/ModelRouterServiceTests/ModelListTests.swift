@@ -6,7 +6,7 @@ import TestSupport
 import Testing
 @testable import ModelRouterService
 
-@Suite struct ModelListTests {
+@Suite(.timeLimit(.minutes(2))) struct ModelListTests {
     @Test func listsModelsWithAvailabilityFromHeartbeats() async throws {
         let fixture = try RouterFixture()
         try await fixture.heartbeat(id: "w-preview", queues: ["cpu-preview"], warm: ["preview"])

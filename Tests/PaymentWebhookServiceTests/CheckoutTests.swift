@@ -10,7 +10,7 @@ import Testing
 @testable import PaymentWebhookService
 
 /// `POST /api/v1/billing/checkout` against a local Lemon Squeezy API that checks what it receives.
-@Suite struct CheckoutTests {
+@Suite(.timeLimit(.minutes(2))) struct CheckoutTests {
     /// Nothing listens on port 1: the user service (checkout never calls it), or a Lemon Squeezy that is down.
     static let nobody = "http://127.0.0.1:1"
 

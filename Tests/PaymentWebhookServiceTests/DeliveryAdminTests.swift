@@ -9,7 +9,7 @@ import Testing
 @testable import PaymentWebhookService
 
 /// The admin routes over the delivery store: listing processing state and replaying a delivery.
-@Suite struct DeliveryAdminTests {
+@Suite(.timeLimit(.minutes(2))) struct DeliveryAdminTests {
     static func call(
         _ client: some TestClientProtocol, _ method: HTTPRequest.Method, _ uri: String, roles: String? = "user,admin", identified: Bool = true
     ) async throws -> (status: HTTPResponse.Status, text: String, json: [String: Any]) {

@@ -10,7 +10,7 @@ import Testing
 @testable import PaymentWebhookService
 
 /// No webhook body, signature or secret reaches a log line, whatever happens to the delivery.
-@Suite struct LogHygieneTests {
+@Suite(.timeLimit(.minutes(2))) struct LogHygieneTests {
     @Test func logsCarryNoBodySignatureOrSecret() async throws {
         let sink = LogSink.memory()
         let logger = Logger(label: "payment-webhook") { _ in JSONLogHandler(service: "payment-webhook", level: .trace, sink: sink) }

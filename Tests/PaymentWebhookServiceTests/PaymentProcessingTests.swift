@@ -9,7 +9,7 @@ import Testing
 @testable import PaymentWebhookService
 
 /// Stored deliveries applied by the processor: subscription state, credits, the billing route.
-@Suite struct PaymentProcessingTests {
+@Suite(.timeLimit(.minutes(2))) struct PaymentProcessingTests {
     /// One subscription's life: created, first invoice, a failed renewal and its recovery, cancelled.
     /// Only `subscription_created` carries `custom_data`; the rest are found by subscription id.
     static func lifecycle(subscription: Int64, user: String) -> [String] {

@@ -9,7 +9,7 @@ import Testing
 @testable import PaymentWebhookService
 
 /// A change of a user's effective plan leaves as one `plan.changed` event on the Redis stream.
-@Suite struct PlanEventTests {
+@Suite(.timeLimit(.minutes(2))) struct PlanEventTests {
     @Test func planChangesAreRelayedOnceEachAndInOrder() async throws {
         let fake = FakeUserService()
         let user = UserID().description

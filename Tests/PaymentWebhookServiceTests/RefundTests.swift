@@ -12,7 +12,7 @@ import Testing
 @testable import PaymentWebhookService
 
 /// `order_refunded` and `subscription_payment_refunded` take back what the payment granted, once.
-@Suite struct RefundTests {
+@Suite(.timeLimit(.minutes(2))) struct RefundTests {
     @Test func twoRefundDeliveriesRacingTheirOrderTakeThePackBackOnce() async throws {
         let fake = FakeUserService()
         let user = UserID().description

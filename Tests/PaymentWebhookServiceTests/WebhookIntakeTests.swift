@@ -8,7 +8,7 @@ import Testing
 @testable import PaymentWebhookService
 
 /// `POST /webhooks/lemonsqueezy` against the real PostgreSQL: what is stored, what is refused.
-@Suite struct WebhookIntakeTests {
+@Suite(.timeLimit(.minutes(2))) struct WebhookIntakeTests {
     @Test func forgedMissingAndTruncatedSignaturesGet401AndStoreNothing() async throws {
         let fake = FakeUserService()
         try await PaymentTestHarness.withService(users: fake) { harness, client in

@@ -1,7 +1,7 @@
 import PostgresClient
 import Testing
 
-@Suite struct PostgresCancellationTests {
+@Suite(.timeLimit(.minutes(2))) struct PostgresCancellationTests {
     @Test func statementTimeoutCancelsARunawayQuery() async throws {
         let db = try await PostgresTestDatabase(statementTimeout: .milliseconds(300))
         let start = ContinuousClock.now

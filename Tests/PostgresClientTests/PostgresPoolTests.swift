@@ -2,7 +2,7 @@ import PostgresClient
 import Testing
 import TestSupport
 
-@Suite struct PostgresPoolTests {
+@Suite(.timeLimit(.minutes(2))) struct PostgresPoolTests {
     @Test func exhaustedPoolTimesOutThenRecoversOnRelease() async throws {
         let db = try await PostgresTestDatabase(maxConnections: 2, acquireTimeout: .milliseconds(200))
         let pool = db.pool

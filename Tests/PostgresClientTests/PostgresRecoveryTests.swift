@@ -2,7 +2,7 @@ import PostgresClient
 import Testing
 import TestSupport
 
-@Suite struct PostgresRecoveryTests {
+@Suite(.timeLimit(.minutes(2))) struct PostgresRecoveryTests {
     @Test func pingFailsWhileTheServerIsDownAndRecoversWhenItIsBack() async throws {
         let servers = try TestStack.startPrivate("postgres")
         defer { try? servers.stack("stop", "postgres") }

@@ -3,7 +3,7 @@ import Synchronization
 import Testing
 import TestSupport
 
-@Suite struct PostgresTransactionTests {
+@Suite(.timeLimit(.minutes(2))) struct PostgresTransactionTests {
     struct Boom: Error {}
 
     @Test func throwingBodyRollsBackAndSuccessCommits() async throws {

@@ -3,7 +3,7 @@ import Testing
 import TestSupport
 
 extension RedisClientTests {
-    @Suite("Redis commands")
+    @Suite("Redis commands", .timeLimit(.minutes(2)))
     struct RedisCommandTests {
         @Test("binary-safe values, integers, nil and server errors round trip")
         func basicCommands() async throws {

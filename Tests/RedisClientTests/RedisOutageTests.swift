@@ -3,7 +3,7 @@ import Testing
 import TestSupport
 
 extension RedisClientTests {
-    @Suite("Redis outages")
+    @Suite("Redis outages", .timeLimit(.minutes(2)))
     struct RedisOutageTests {
         @Test("ping fails fast while Redis is down and succeeds again once it is back")
         func serverDown() async throws {

@@ -3,7 +3,7 @@ import Testing
 import TestSupport
 
 extension RedisClientTests {
-    @Suite("Redis pub/sub")
+    @Suite("Redis pub/sub", .timeLimit(.minutes(2)))
     struct RedisPubSubTests {
         @Test("subscribe receives published messages in order; psubscribe reports the pattern")
         func subscribeAndPattern() async throws {

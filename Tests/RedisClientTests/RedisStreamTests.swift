@@ -3,7 +3,7 @@ import Testing
 import TestSupport
 
 extension RedisClientTests {
-    @Suite("Redis streams and consumer groups")
+    @Suite("Redis streams and consumer groups", .timeLimit(.minutes(2)))
     struct RedisStreamTests {
         @Test("a consumer group delivers new messages to a consumer and XACK clears them from pending")
         func consumerGroup() async throws {

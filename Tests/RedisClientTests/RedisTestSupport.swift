@@ -7,7 +7,7 @@ import TestSupport
 /// swift-corelibs-foundation's `Process.waitUntilExit()` can hang forever when two threads run
 /// processes at once (seen here: `shared()` and `startPrivate` racing), so the suites that start,
 /// stop and restart Redis must not overlap.
-@Suite("RedisClient", .serialized)
+@Suite("RedisClient", .serialized, .timeLimit(.minutes(2)))
 struct RedisClientTests {}
 
 /// Builders and helpers shared by the Redis tests.

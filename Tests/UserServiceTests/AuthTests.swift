@@ -6,7 +6,7 @@ import Testing
 
 @testable import UserService
 
-@Suite struct AuthTests {
+@Suite(.timeLimit(.minutes(2))) struct AuthTests {
     @Test func signupReturnsTokensNormalisesEmailAndGrantsCredits() async throws {
         try await UserServiceHarness.withApp { api in
             let raw = "  Alice.\(UUID().uuidString.prefix(6))@Example.COM "

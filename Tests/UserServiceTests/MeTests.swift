@@ -5,7 +5,7 @@ import Testing
 
 @testable import UserService
 
-@Suite struct MeTests {
+@Suite(.timeLimit(.minutes(2))) struct MeTests {
     @Test func meWithoutIdentityIs401() async throws {
         try await UserServiceHarness.withApp { api in
             let response = try await api.get("/api/v1/me")

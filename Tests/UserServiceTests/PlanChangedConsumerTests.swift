@@ -8,7 +8,7 @@ import Testing
 @testable import UserService
 
 /// `plan.changed` events from payment-webhook, read from real Redis, set the plan new tokens carry.
-@Suite struct PlanChangedConsumerTests {
+@Suite(.timeLimit(.minutes(2))) struct PlanChangedConsumerTests {
     @Test func planEventsSetThePlanOnceInOrderAndUnreadableOnesAreDeadLettered() async throws {
         let stream = TestStack.uniqueName("plan-events")
         let redis = RedisPool(configuration: RedisConfiguration(url: try TestStack.shared().redisURL), logger: Logger(label: "test"))
