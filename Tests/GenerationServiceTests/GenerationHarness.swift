@@ -36,16 +36,12 @@ struct GenerationHarness: Sendable {
         )
         let redis = RedisPool(configuration: RedisConfiguration(url: servers.redisURL, maxConnections: 2), logger: Logger(label: "test"))
         let app = try await buildApplication(configuration: configuration)
-        do {
+        try await withClosing(redis, close: { await $0.close() }) { redis in
             try await app.test(.live) { client in
                 try await client.waitUntilReady()
                 try await body(GenerationHarness(client: client, redis: redis, fakes: fakes, keys: keys))
             }
-        } catch {
-            await redis.close()
-            throw error
         }
-        await redis.close()
     }
 
     // MARK: requests
@@ -96,16 +92,7 @@ struct GenerationHarness: Sendable {
 
     /// Whether the service's results consumer has read and acknowledged every result sent so far.
     func resultsConsumed() async throws -> Bool {
-        let newest = try await redis.send("XREVRANGE", keys.results, "+", "-", "COUNT", "1").array?.first?.array?.first?.string
-        let groups = try await redis.send("XINFO", "GROUPS", keys.results).array ?? []
-        return groups.contains { group in
-            let pairs = group.array ?? []
-            var fields: [String: RedisValue] = [:]
-            for index in stride(from: 0, to: pairs.count - 1, by: 2) {
-                if let name = pairs[index].string { fields[name] = pairs[index + 1] }
-            }
-            return fields["name"]?.string == keys.resultsGroup && fields["last-delivered-id"]?.string == newest && fields["pending"]?.int == 0
-        }
+        try await redis.hasConsumedEverything(on: keys.results, group: keys.resultsGroup)
     }
 
     /// Envelope texts (field `m`) on `stream`, oldest first.

@@ -114,14 +114,7 @@ extension PaymentTestHarness {
         userURL: String, acceptTestMode: Bool = false, environment: [String: String] = [:], _ body: (PaymentTestHarness) async throws -> T
     ) async throws -> T {
         let harness = try PaymentTestHarness(userURL: userURL, acceptTestMode: acceptTestMode, environment: environment)
-        do {
-            let result = try await body(harness)
-            await harness.pool.close()
-            return result
-        } catch {
-            await harness.pool.close()
-            throw error
-        }
+        return try await withClosing(harness, close: { await $0.pool.close() }, body)
     }
 
     /// The application of `configuration` (this harness's by default) around `body`, once `/readyz` is 200.

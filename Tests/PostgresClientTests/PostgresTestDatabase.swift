@@ -34,17 +34,13 @@ struct PostgresTestDatabase {
     /// session of its own sees it in `pg_stat_activity`.
     func waitUntilRunning(_ sql: String, pid: Int, fileID: String = #fileID, line: Int = #line) async throws {
         let observer = PostgresPool(configuration: PostgresConfiguration(url: url, maxConnections: 1), logger: quietLogger)
-        do {
+        try await withClosing(observer, close: { await $0.close() }) { observer in
             try await eventually("session \(pid) runs \(sql)", fileID: fileID, line: line) {
                 let rows = try await observer.query(
                     "SELECT count(*) AS n FROM pg_stat_activity WHERE pid = $1 AND state = 'active' AND position($2 in query) > 0", pid, sql
                 )
                 return try rows[0].decode(Int.self, "n") == 1
             }
-            await observer.close()
-        } catch {
-            await observer.close()
-            throw error
         }
     }
 

@@ -37,14 +37,7 @@ enum Redis {
         _ body: (RedisPool) async throws -> T
     ) async throws -> T {
         let pool = try pool(url, maxConnections: maxConnections, commandTimeout: commandTimeout, acquireTimeout: acquireTimeout)
-        do {
-            let result = try await body(pool)
-            await pool.close()
-            return result
-        } catch {
-            await pool.close()
-            throw error
-        }
+        return try await withClosing(pool, close: { await $0.close() }, body)
     }
 
     static func subscriber(_ url: String? = nil) throws -> RedisSubscriber {

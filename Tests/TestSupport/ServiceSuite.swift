@@ -41,15 +41,7 @@ public final class ServiceSuite: Sendable {
     public static func with<T: Sendable>(
         extraEnvironment: [String: String] = [:], _ body: (ServiceSuite) async throws -> T
     ) async throws -> T {
-        let suite = try await start(extraEnvironment: extraEnvironment)
-        do {
-            let result = try await body(suite)
-            await suite.stop()
-            return result
-        } catch {
-            await suite.stop()
-            throw error
-        }
+        try await withClosing(try await start(extraEnvironment: extraEnvironment), close: { await $0.stop() }, body)
     }
 
     /// What every service needs to start as `make run` starts it: servers, secrets, catalog,
@@ -104,14 +96,10 @@ public final class ServiceSuite: Sendable {
     /// generation, for the event stream of a job).
     public func waitForSubscriber(channel: String, timeout: Duration = .seconds(10), fileID: String = #fileID, line: Int = #line) async throws {
         let redis = RedisPool(configuration: RedisConfiguration(url: servers.redisURL, maxConnections: 1), logger: Logger(label: "test-probe"))
-        do {
+        try await withClosing(redis, close: { await $0.close() }) { redis in
             try await eventually(timeout: timeout, "a subscriber on \(channel)", fileID: fileID, line: line) {
                 (try await redis.send("PUBSUB", "NUMSUB", channel).array?.last?.int ?? 0) >= 1
             }
-            await redis.close()
-        } catch {
-            await redis.close()
-            throw error
         }
     }
 }

@@ -26,10 +26,10 @@ import Testing
             try await send(.pro, at: 2_000_000_000)  // redelivered
             try await send(.free, at: 1_999_999_999)  // older, arriving late
             _ = try await redis.xadd(stream, maxLength: nil, fields: [("m", "{not an envelope")])
-            try await eventually(timeout: .seconds(15), "every message acknowledged, the plan applied") {
-                let pending = try? await redis.xpending(stream, group: "user").count
+            try await eventually(timeout: .seconds(15), "every message read and acknowledged, the plan applied") {
+                let consumed = try? await redis.hasConsumedEverything(on: stream, group: "user")
                 let current = try? await plan()
-                return pending == 0 && current == "pro"
+                return consumed == true && current == "pro"
             }
             #expect(try await plan() == "pro", "the late, older change is ignored")
 

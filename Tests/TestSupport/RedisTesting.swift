@@ -32,3 +32,19 @@ private final class MessageBox: Sendable {
     func append(_ message: RedisPubSubMessage) { storage.withLock { $0.append(message) } }
     var all: [RedisPubSubMessage] { storage.withLock { $0 } }
 }
+
+extension RedisPool {
+    /// Whether consumer group `group` has read every entry of `stream` so far and acknowledged all it read.
+    package func hasConsumedEverything(on stream: String, group: String) async throws -> Bool {
+        let newest = try await send("XREVRANGE", stream, "+", "-", "COUNT", "1").array?.first?.array?.first?.string
+        let groups = try await send("XINFO", "GROUPS", stream).array ?? []
+        return groups.contains { entry in
+            let pairs = entry.array ?? []
+            var fields: [String: RedisValue] = [:]
+            for index in stride(from: 0, to: pairs.count - 1, by: 2) {
+                if let name = pairs[index].string { fields[name] = pairs[index + 1] }
+            }
+            return fields["name"]?.string == group && fields["last-delivered-id"]?.string == newest && fields["pending"]?.int == 0
+        }
+    }
+}
