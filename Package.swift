@@ -60,7 +60,9 @@ var targets: [Target] = [
 
     .target(
         name: "TestSupport",
-        dependencies: ["PostgresClient", "RedisClient", "HTTPClient", logging],
+        dependencies: [
+            "PostgresClient", "RedisClient", "HTTPClient", logging, hummingbird, .product(name: "HummingbirdTesting", package: "hummingbird"),
+        ],
         path: "Tests/TestSupport",
         swiftSettings: strict
     ),

@@ -6,7 +6,7 @@ import Testing
 
 /// The loaded-model cache on the real library: three copies of the tiny model (840 MB each once
 /// loaded) under a budget that holds two (2000 MB; before loading, a model is counted as at least 1 GiB).
-@Suite(.serialized) struct ContextCacheTests {
+@Suite(.serialized, .timeLimit(.minutes(10))) struct ContextCacheTests {
     @Test func leastRecentlyUsedIdleModelIsEvictedAndModelsInUseNever() async throws {
         if let missing = EngineTestModel.missing { Issue.record("\(missing)") }
         let library = try StableDiffusionLibrary.load(path: EngineTestModel.libraryPath).get()

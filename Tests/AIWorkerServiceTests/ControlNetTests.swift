@@ -6,7 +6,7 @@ import Testing
 
 /// ControlNet on the real library: the tiny full-layout SD1 model with the tiny SD1 ControlNet
 /// (about 3 GB once loaded), control images sent as PNGs the way clients send them.
-@Suite(.serialized) struct ControlNetTests {
+@Suite(.serialized, .timeLimit(.minutes(10))) struct ControlNetTests {
     /// Black and white stripes, horizontal or vertical, at `size` x `size`.
     static func stripes(vertical: Bool, size: Int = 32) throws -> [UInt8] {
         var rgb = [UInt8](repeating: 0, count: size * size * 3)

@@ -1,12 +1,13 @@
 import Core
 import Foundation
+import Logging
 import RedisClient
 import TestSupport
 import Testing
 @testable import AIWorkerService
 
 /// Jobs for an `sdcpp` catalog entry through the worker's queue, on the real library and tiny model.
-@Suite(.serialized) struct EngineJobTests {
+@Suite(.serialized, .timeLimit(.minutes(10))) struct EngineJobTests {
     func harness() throws -> WorkerHarness {
         if let missing = EngineTestModel.missing { Issue.record("\(missing)") }
         return try WorkerHarness(
@@ -75,15 +76,19 @@ import Testing
     @Test func aRunningSDJobCanceledByItsOwnerStopsWithinAStep() async throws {
         let harness = try harness()
         let job = tinyJob(harness) { $0.steps = 40 }  // ~10 s of steps at 64x64 on 2 cores
+        let subscriber = RedisSubscriber(configuration: RedisConfiguration(url: try TestStack.shared().redisURL), logger: Logger(label: "test"))
+        let progress = MessageCollector(try await subscriber.subscribe([harness.keys.jobChannel(job.jobID)]))
+        defer { progress.cancel() }
         try await harness.enqueue(job)
         let (results, latency) = try await harness.withWorker {
-            while (try await harness.redis.send("XLEN", harness.keys.results).int ?? 0) == 0 { try await Task.sleep(for: .milliseconds(20)) }
-            try await Task.sleep(for: .seconds(4))  // past the model load (~3 s), well into sampling
+            // Past the model load (~3 s), well into sampling: the engine has reported two steps.
+            try await progress.wait(for: 2, timeout: .seconds(60))
             let canceledAt = ContinuousClock.now
             _ = try await harness.redis.send("SET", harness.keys.canceled(job.jobID), "1")
             let results = try await harness.results(for: job.jobID, timeout: .seconds(60))
             return (results, ContinuousClock.now - canceledAt)
         }
+        await subscriber.close()
         #expect(try harness.finished(results).outcome == .canceled)
         #expect(harness.files().isEmpty)
         print("queued sd job: cancel key set -> job.finished(canceled) in \(latency) (poll 250 ms + rest of the step)")

@@ -1,10 +1,11 @@
 import Core
 import Foundation
 import RedisClient
+import TestSupport
 import Testing
 @testable import AIWorkerService
 
-@Suite struct JobWorkerTests {
+@Suite(.timeLimit(.minutes(2))) struct JobWorkerTests {
     @Test func queuedJobEndsSucceededWithAStoredPNG() async throws {
         let harness = try WorkerHarness()
         let job = harness.job { $0.batchSize = 2 }
@@ -49,7 +50,7 @@ import Testing
         let job = harness.job { $0.steps = 2000 }  // ~4 s of steps
         try await harness.enqueue(job)
         let results = try await harness.withWorker {
-            while (try await harness.redis.send("XLEN", harness.keys.results).int ?? 0) == 0 { try await Task.sleep(for: .milliseconds(20)) }
+            try await harness.waitUntilAJobStarted()
             _ = try await harness.redis.send("SET", harness.keys.canceled(job.jobID), "1")
             return try await harness.results(for: job.jobID)
         }
@@ -102,12 +103,10 @@ import Testing
 
     @Test func heartbeatRegistersTheWorkerAndShutdownRemovesIt() async throws {
         let harness = try WorkerHarness()
-        let raw = try await harness.withWorker { () -> [UInt8] in
-            for _ in 0..<100 {
-                if let raw = try await harness.redis.send("HGET", harness.keys.workers, harness.configuration.workerID).bytes { return raw }
-                try await Task.sleep(for: .milliseconds(50))
+        let raw = try await harness.withWorker {
+            try await eventuallyValue(pollEvery: .milliseconds(50), "the worker's heartbeat in the registry") {
+                try await harness.redis.send("HGET", harness.keys.workers, harness.configuration.workerID).bytes
             }
-            return []
         }
         let seen = try #require(JSONSerialization.jsonObject(with: Data(raw)) as? [String: Any])
         #expect(seen["queues"] as? [String] == ["cpu-preview"])
@@ -122,7 +121,7 @@ import Testing
         let job = harness.job { $0.steps = 300 }  // ~0.6 s
         try await harness.enqueue(job)
         try await harness.withWorker {
-            while (try await harness.redis.send("XLEN", harness.keys.results).int ?? 0) == 0 { try await Task.sleep(for: .milliseconds(10)) }
+            try await harness.waitUntilAJobStarted()
         }  // graceful shutdown right after JobStarted; withWorker waits for the services to stop
         let results = try await harness.results(for: job.jobID, timeout: .milliseconds(100))
         guard case .succeeded = try harness.finished(results).outcome else { Issue.record("the running job was not finished"); return }
@@ -133,7 +132,7 @@ import Testing
         let job = harness.job { $0.steps = 5000 }  // ~10 s
         try await harness.enqueue(job)
         try await harness.withWorker {
-            while (try await harness.redis.send("XLEN", harness.keys.results).int ?? 0) == 0 { try await Task.sleep(for: .milliseconds(10)) }
+            try await harness.waitUntilAJobStarted()
         }
         let types = (try await harness.redis.send("XLEN", harness.keys.results).int) ?? 0
         #expect(types == 1, "only JobStarted: no JobFinished for a handed-back job")

@@ -4,7 +4,7 @@ import Testing
 
 /// Control images arrive as PNGs from any encoder: these fixtures were written by Pillow (adaptive
 /// filters, its own choice of bit depth), not by the project's encoder.
-@Suite struct PNGDecoderTests {
+@Suite(.timeLimit(.minutes(2))) struct PNGDecoderTests {
     /// A 5x4 colour gradient: pixel (x, y) = (50x, 60y, 20xy).
     static let rgb: [UInt8] = [
         0, 0, 0, 50, 0, 0, 100, 0, 0, 150, 0, 0, 200, 0, 0, 0, 60, 0, 50, 60, 20, 100, 60, 40, 150, 60, 60, 200, 60, 80,

@@ -2,7 +2,7 @@ import Foundation
 import Testing
 @testable import AIWorkerService
 
-@Suite struct PNGEncoderTests {
+@Suite(.timeLimit(.minutes(2))) struct PNGEncoderTests {
     @Test func encodesAValidRGBPNGWithTextChunks() throws {
         let (width, height) = (37, 21)
         let rgb = (0..<(width * height * 3)).map { UInt8(truncatingIfNeeded: $0 * 7 + $0 / 11) }

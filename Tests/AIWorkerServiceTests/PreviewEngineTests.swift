@@ -2,7 +2,7 @@ import Synchronization
 import Testing
 @testable import AIWorkerService
 
-@Suite struct PreviewEngineTests {
+@Suite(.timeLimit(.minutes(2))) struct PreviewEngineTests {
     static func job(seed: Int64, prompt: String = "a red fox in snow", steps: Int = 5, batch: Int = 1) -> EngineJob {
         EngineJob(
             model: "preview", family: "preview", files: EngineModelFiles(), prompt: prompt, negativePrompt: "",

@@ -9,7 +9,7 @@ import Testing
 /// The real stable-diffusion.cpp library on the tiny random model, at 64x64 and 1-2 steps on CPU.
 /// One engine (and so one loaded context) serves the whole suite; the tests run one after another
 /// because each generation takes both cores.
-@Suite(.serialized) struct StableDiffusionEngineTests {
+@Suite(.serialized, .timeLimit(.minutes(10))) struct StableDiffusionEngineTests {
     static let engine: Result<StableDiffusionEngine, EngineError> = {
         if let missing = EngineTestModel.missing { return .failure(EngineError(.engineUnavailable, missing)) }
         return StableDiffusionLibrary.load(path: EngineTestModel.libraryPath).map {
@@ -143,7 +143,10 @@ import Testing
             let job = Self.job(seed: 99, steps: 12, batch: 3)
             let seen = Mutex<[EngineProgress]>([])
             let canceler = Task {
-                while seen.withLock({ $0.isEmpty }) { try await Task.sleep(for: .milliseconds(5)) }
+                try await eventually(timeout: .seconds(60), pollEvery: .milliseconds(5), "the engine reported its first step") {
+                    !seen.withLock { $0.isEmpty }
+                }
+                // Deliberately 100 ms into the next step (the point of the test), not a wait for a condition.
                 try await Task.sleep(for: .milliseconds(100))
                 job.cancellation.cancel(.requested)
                 return ContinuousClock.now

@@ -73,23 +73,30 @@ struct WorkerHarness {
     }
 
     /// Result messages for `job` (type, raw envelope), waiting until a `job.finished` arrives.
-    func results(for job: JobID, timeout: Duration = .seconds(20)) async throws -> [(type: String, bytes: [UInt8])] {
-        let deadline = ContinuousClock.now + timeout
-        while ContinuousClock.now < deadline {
-            let entries = try await redis.send("XRANGE", keys.results, "-", "+").array ?? []
-            var found: [(String, [UInt8])] = []
-            for entry in entries {
-                guard let pair = entry.array, pair.count == 2, let fields = pair[1].array, fields.count >= 2,
-                      let bytes = fields[1].bytes, let header = try? WireCodec.peek(bytes) else { continue }
-                let mentions = (try? JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any])
-                    .flatMap { ($0["data"] as? [String: Any])?["job_id"] as? String } == job.description
-                if mentions { found.append((header.type, bytes)) }
-            }
-            if found.contains(where: { $0.0 == JobFinished.type }) { return found }
-            try await Task.sleep(for: .milliseconds(50))
+    func results(for job: JobID, timeout: Duration = .seconds(20), fileID: String = #fileID, line: Int = #line) async throws -> [(type: String, bytes: [UInt8])] {
+        try await eventuallyValue(timeout: timeout, pollEvery: .milliseconds(50), "a job.finished for \(job)", fileID: fileID, line: line) {
+            let found = try await resultMessages().filter { $0.jobID == job.description }.map { (type: $0.type, bytes: $0.bytes) }
+            return found.contains { $0.type == JobFinished.type } ? found : nil
         }
-        Issue.record("no job.finished for \(job) within \(timeout)")
-        return []
+    }
+
+    /// Every message on the results stream so far: its type, the job it names and its raw envelope.
+    func resultMessages() async throws -> [(type: String, jobID: String?, bytes: [UInt8])] {
+        let entries = try await redis.send("XRANGE", keys.results, "-", "+").array ?? []
+        return entries.compactMap { entry in
+            guard let pair = entry.array, pair.count == 2, let fields = pair[1].array, fields.count >= 2,
+                  let bytes = fields[1].bytes, let header = try? WireCodec.peek(bytes) else { return nil }
+            let jobID = (try? JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any])
+                .flatMap { ($0["data"] as? [String: Any])?["job_id"] as? String }
+            return (header.type, jobID, bytes)
+        }
+    }
+
+    /// Waits until the worker has reported `JobStarted` (any job).
+    func waitUntilAJobStarted(timeout: Duration = .seconds(20), fileID: String = #fileID, line: Int = #line) async throws {
+        try await eventually(timeout: timeout, "the worker reported JobStarted", fileID: fileID, line: line) {
+            (try await redis.send("XLEN", keys.results).int ?? 0) > 0
+        }
     }
 
     func finished(_ results: [(type: String, bytes: [UInt8])]) throws -> JobFinished {

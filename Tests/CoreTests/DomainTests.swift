@@ -2,7 +2,7 @@ import Core
 import Foundation
 import Testing
 
-@Suite struct DomainTests {
+@Suite(.timeLimit(.minutes(2))) struct DomainTests {
     @Test func identifierParsesUUIDsAndRejectsJunk() throws {
         let id = try #require(UserID("8E0C1F9A-3B7E-4C2D-9A51-6F0E2D4B7C10"))
         #expect(id.description == "8e0c1f9a-3b7e-4c2d-9a51-6f0e2d4b7c10")

@@ -2,7 +2,7 @@ import Core
 import Foundation
 import Testing
 
-@Suite struct WireCodecRobustnessTests {
+@Suite(.timeLimit(.minutes(2))) struct WireCodecRobustnessTests {
     /// A hand-written `job.started` envelope with `v` and extra text spliced in.
     func jobStarted(v: String, topExtra: String = "", dataExtra: String = "") -> [UInt8] {
         Array(

@@ -2,7 +2,7 @@ import Core
 import Foundation
 import Testing
 
-@Suite struct WireCodecRoundTripTests {
+@Suite(.timeLimit(.minutes(2))) struct WireCodecRoundTripTests {
     func roundTrip<P: WireMessage & Equatable>(_ payload: P, traceparent: String? = nil) throws -> Envelope<P> {
         let id = EventID()
         let bytes = try WireCodec.encode(payload, id: id, at: Fixtures.date, traceparent: traceparent)

@@ -5,7 +5,7 @@ import TestSupport
 
 /// A real stable-diffusion.cpp job through all seven executables: the catalog gets a `tiny-sd` entry
 /// (engine `sdcpp`) pointing at the tiny test model, and the ai-worker serves its pool.
-@Suite(.serialized) struct EngineEndToEndTests {
+@Suite(.serialized, .timeLimit(.minutes(10))) struct EngineEndToEndTests {
     @Test func anSDJobThroughTheGatewayEndsSucceededWithARealEngineImage() async throws {
         if let missing = EngineTestModel.missing { Issue.record("\(missing)") }
         let catalog = try EngineTestModel.catalog()
@@ -45,10 +45,10 @@ import TestSupport
             var contents: [[UInt8]] = []
             for image in images {
                 let id = try #require(image["id"] as? String)
-                var content = try await api.call("GET", "/api/v1/images/\(id)/content", token: token)
-                for _ in 0..<100 where content.status == 404 {  // the gallery records it from an event
-                    try await Task.sleep(for: .milliseconds(100))
-                    content = try await api.call("GET", "/api/v1/images/\(id)/content", token: token)
+                // The gallery records it from an event: 404 until then.
+                let content = try await eventuallyValue(pollEvery: .milliseconds(100), "the gallery serves image \(id)\n\(suite.logs)") {
+                    let content = try await api.call("GET", "/api/v1/images/\(id)/content", token: token)
+                    return content.status == 404 ? nil : content
                 }
                 #expect(content.status == 200 && content.headers["Content-Type"] == "image/png")
                 let size = try #require(pngSize(content.body), "not a PNG")
@@ -66,11 +66,11 @@ import TestSupport
     /// tiny-sd's availability status, polled (heartbeats come every few seconds) until it is `wanted`.
     func availability(_ api: GatewayClient, _ token: String, until wanted: String) async throws -> String? {
         var status: String?
-        for _ in 0..<150 where status != wanted {
+        try await eventually(timeout: .seconds(15), pollEvery: .milliseconds(100), "tiny-sd is \(wanted); last seen: \(status ?? "none")") {
             let models = try await api.call("GET", "/api/v1/models", token: token)
             let tiny = (models.json["items"] as? [[String: Any]])?.first { $0["id"] as? String == EngineTestModel.modelID }
             status = (tiny?["availability"] as? [String: Any])?["status"] as? String
-            if status != wanted { try await Task.sleep(for: .milliseconds(100)) }
+            return status == wanted
         }
         return status
     }

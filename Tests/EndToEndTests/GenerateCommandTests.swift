@@ -3,7 +3,7 @@ import Testing
 import TestSupport
 
 /// `ai-worker generate`, the operators' one-shot CLI, as a real process on the real library.
-@Suite(.serialized) struct GenerateCommandTests {
+@Suite(.serialized, .timeLimit(.minutes(10))) struct GenerateCommandTests {
     @Test func generatesABatchOfPNGsAndFailsClearly() async throws {
         if let missing = EngineTestModel.missing { Issue.record("\(missing)") }
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent(TestStack.uniqueName("cli"))

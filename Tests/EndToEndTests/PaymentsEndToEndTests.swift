@@ -6,7 +6,7 @@ import TestSupport
 /// Lemon Squeezy payments through the gateway with all seven real executables: signed deliveries
 /// grant credits, a refund takes them back (into debt, which blocks new jobs), and a subscription
 /// moves the user's plan in the user service and so in new tokens.
-@Suite(.serialized) struct PaymentsEndToEndTests {
+@Suite(.serialized, .timeLimit(.minutes(5))) struct PaymentsEndToEndTests {
     static let secret = "whsec-test-only"
     static let environment = [
         "PINGVAS_LEMONSQUEEZY_VARIANTS": #"{"101": {"plan": "pro", "monthly_credits": 1000}, "201": {"credits": 500}}"#,
@@ -30,9 +30,13 @@ import TestSupport
         return (reply.json["balance"] as? Int ?? -1, reply.json["debt"] as? Int ?? -1)
     }
 
-    /// Polls until `credits` are as expected; false after the timeout.
-    func waitForCredits(_ api: GatewayClient, _ token: String, _ expected: (Int, Int)) async -> Bool {
-        await eventually(timeout: .seconds(20)) { (try? await credits(api, token)).map { $0 == expected } ?? false }
+    /// Polls until `credits` are as expected; throws after the timeout, with `why`.
+    func waitForCredits(
+        _ api: GatewayClient, _ token: String, _ expected: (Int, Int), _ why: @autoclosure () -> String, fileID: String = #fileID, line: Int = #line
+    ) async throws {
+        try await eventually(timeout: .seconds(20), pollEvery: .milliseconds(100), "credits \(expected): \(why())", fileID: fileID, line: line) {
+            (try? await credits(api, token)).map { $0 == expected } ?? false
+        }
     }
 
     @Test func creditsRefundsDebtAndPlanThroughTheGateway() async throws {
@@ -61,18 +65,18 @@ import TestSupport
             let accepted = try await webhook(api, order)
             #expect(accepted.status == 200)
             #expect(accepted.json["duplicate"] as? Bool == false, "the refused copies stored nothing: \(accepted.text)")
-            #expect(await waitForCredits(api, token, (500, 0)), "the credit pack shows in /me/credits\n\(suite.logs)")
+            try await waitForCredits(api, token, (500, 0), "the credit pack shows in /me/credits\n\(suite.logs)")
 
             // Spend part of it, then the order is refunded: what the balance cannot cover becomes debt.
             let job = try await api.call("POST", "/api/v1/generations", token: token, json: WalkingSkeletonTests.request)
             #expect(job.status == 202, "\(job.text)")
             let cost = try #require(job.json["cost"] as? Int)
             let jobID = try #require(job.json["id"] as? String)
-            #expect(await eventually(timeout: .seconds(60)) {
+            try await eventually(timeout: .seconds(60), pollEvery: .milliseconds(100), "the job succeeded\n\(suite.logs)") {
                 (try? await api.call("GET", "/api/v1/generations/\(jobID)", token: token))?.json["status"] as? String == "succeeded"
-            })
+            }
             _ = try await webhook(api, LemonSqueezyBodies.order("order_refunded", id: 7001, user: user, status: "refunded"))
-            #expect(await waitForCredits(api, token, (0, cost)), "the refund takes the pack back\n\(suite.logs)")
+            try await waitForCredits(api, token, (0, cost), "the refund takes the pack back\n\(suite.logs)")
             let blocked = try await api.call("POST", "/api/v1/generations", token: token, json: WalkingSkeletonTests.request)
             #expect(blocked.status == 402 && blocked.isProblem && blocked.problemType == "credits-debt", "\(blocked.status) \(blocked.text)")
             #expect(blocked.json["debt"] as? Int == cost)
@@ -80,19 +84,19 @@ import TestSupport
             // A subscription: plan pro in billing and in the next token; its first invoice repays the debt.
             _ = try await webhook(api, LemonSqueezyBodies.subscription("subscription_created", id: 7100, user: user, status: "active", updatedAt: "2030-01-01T10:00:00.000000Z"))
             _ = try await webhook(api, LemonSqueezyBodies.invoice(id: 71001, subscription: 7100))
-            #expect(await waitForCredits(api, token, (1000 - cost, 0)), "the monthly credits repay the debt first\n\(suite.logs)")
+            try await waitForCredits(api, token, (1000 - cost, 0), "the monthly credits repay the debt first\n\(suite.logs)")
             let pro = try await api.call("GET", "/api/v1/billing/subscription", token: token)
             #expect(pro.json["plan"] as? String == "pro", "\(pro.text)")
-            #expect(await planAfterRefresh(api, &refreshToken, "pro"), "the user service learns the plan\n\(suite.logs)")
+            refreshToken = try await planAfterRefresh(api, refreshToken, "pro", "the user service learns the plan\n\(suite.logs)")
 
             _ = try await webhook(api, LemonSqueezyBodies.subscription("subscription_expired", id: 7100, user: nil, status: "expired", updatedAt: "2030-02-01T10:00:00.000000Z"))
-            #expect(await planAfterRefresh(api, &refreshToken, "free"), "an expired subscription drops the plan\n\(suite.logs)")
+            refreshToken = try await planAfterRefresh(api, refreshToken, "free", "an expired subscription drops the plan\n\(suite.logs)")
             let again = try await api.call("POST", "/api/v1/generations", token: token, json: WalkingSkeletonTests.request)
             #expect(again.status == 202, "repaid: new jobs are accepted again: \(again.text)")
             let againID = try #require(again.json["id"] as? String)
-            #expect(await eventually(timeout: .seconds(60)) {
+            try await eventually(timeout: .seconds(60), pollEvery: .milliseconds(100), "the job after the repayment succeeded\n\(suite.logs)") {
                 (try? await api.call("GET", "/api/v1/generations/\(againID)", token: token))?.json["status"] as? String == "succeeded"
-            })
+            }
 
             // The rest of the events, on a second subscription: plan and status after each, and the
             // credits of a renewal that is paid, then refunded.
@@ -115,31 +119,39 @@ import TestSupport
                 let event = step.body.split(separator: "\"event_name\": \"").dropFirst().first?.prefix { $0 != "\"" } ?? "?"
                 let reply = try await webhook(api, step.body)
                 #expect(reply.status == 200 && reply.json["duplicate"] as? Bool == false, "\(event): \(reply.text)")
-                let settled = await eventually(timeout: .seconds(20)) {
+                try await eventually(timeout: .seconds(20), pollEvery: .milliseconds(100), "after \(event): plan \(step.plan), status \(step.status)\n\(suite.logs)") {
                     guard let billing = try? await api.call("GET", "/api/v1/billing/subscription", token: token) else { return false }
                     let subscription = billing.json["subscription"] as? [String: Any]
                     return billing.json["plan"] as? String == step.plan && subscription?["status"] as? String == step.status
                         && subscription?["id"].map { "\($0)" } == "7200"
                 }
-                #expect(settled, "after \(event): plan \(step.plan), status \(step.status)\n\(suite.logs)")
                 if let expected = step.credits {
-                    #expect(await waitForCredits(api, token, expected), "after \(event): credits \(expected)")
+                    try await waitForCredits(api, token, expected, "after \(event)")
                 }
             }
         }
     }
 
-    /// Refreshes the token pair until the new access token's `/me` shows `plan`; false after the timeout.
-    func planAfterRefresh(_ api: GatewayClient, _ refreshToken: inout String, _ plan: String) async -> Bool {
-        let deadline = ContinuousClock.now + .seconds(20)
-        while ContinuousClock.now < deadline {
-            guard let pair = try? await api.call("POST", "/api/v1/auth/refresh", json: ["refresh_token": refreshToken]),
-                let access = pair.json["access_token"] as? String, let next = pair.json["refresh_token"] as? String
-            else { return false }
+    /// Refreshes the token pair until the new access token's `/me` shows `plan`; the last refresh
+    /// token. Throws when a refresh fails, or after the timeout (with `why`).
+    func planAfterRefresh(
+        _ api: GatewayClient, _ refreshToken: String, _ plan: String, _ why: @autoclosure () -> String, fileID: String = #fileID, line: Int = #line
+    ) async throws -> String {
+        var refreshToken = refreshToken
+        try await eventually(timeout: .seconds(20), pollEvery: .milliseconds(200), "plan \(plan) after a refresh: \(why())", fileID: fileID, line: line) {
+            let pair = try await api.call("POST", "/api/v1/auth/refresh", json: ["refresh_token": refreshToken])
+            guard let access = pair.json["access_token"] as? String, let next = pair.json["refresh_token"] as? String else {
+                throw RefreshFailed(status: pair.status, body: pair.text)
+            }
             refreshToken = next
-            if (try? await api.call("GET", "/api/v1/me", token: access))?.json["plan"] as? String == plan { return true }
-            try? await Task.sleep(for: .milliseconds(200))
+            return (try? await api.call("GET", "/api/v1/me", token: access))?.json["plan"] as? String == plan
         }
-        return false
+        return refreshToken
+    }
+
+    struct RefreshFailed: Error, CustomStringConvertible {
+        let status: Int
+        let body: String
+        var description: String { "the token refresh failed: \(status) \(body)" }
     }
 }

@@ -4,7 +4,7 @@ import Testing
 import TestSupport
 
 /// One image end to end through all seven real executables, only through the gateway.
-@Suite(.serialized) struct WalkingSkeletonTests {
+@Suite(.serialized, .timeLimit(.minutes(5))) struct WalkingSkeletonTests {
     static var request: [String: Any] {
         [
         "model": "preview", "prompt": "a lighthouse at dusk, oil painting", "negative_prompt": "blurry",
@@ -63,7 +63,7 @@ import TestSupport
             #expect(conflicting.status == 422 && conflicting.isProblem, "same key, other body: \(conflicting.text)")
 
             async let streamed = api.events("/api/v1/generations/\(jobID)/events", token: alice.token, until: ["succeeded", "failed", "canceled"])
-            try await Task.sleep(for: .milliseconds(500))
+            try await suite.waitForSubscriber(channel: "pingvas:job:\(jobID)")
             worker.resume()
             let events = try await streamed
             let names = events.map { $0.0 }
@@ -79,13 +79,10 @@ import TestSupport
             let imageID = try #require(images.first?["id"] as? String)
 
             // gallery records the image from the generation.completed event
-            var listed = false
-            for _ in 0..<100 where !listed {
+            try await eventually(pollEvery: .milliseconds(100), "the image appears in the owner's gallery\n\(suite.logs)") {
                 let list = try await api.call("GET", "/api/v1/images", token: alice.token)
-                listed = ((list.json["items"] as? [[String: Any]]) ?? []).contains { $0["id"] as? String == imageID }
-                if !listed { try await Task.sleep(for: .milliseconds(100)) }
+                return ((list.json["items"] as? [[String: Any]]) ?? []).contains { $0["id"] as? String == imageID }
             }
-            #expect(listed, "the image appears in the owner's gallery\n\(suite.logs)")
 
             let content = try await api.call("GET", "/api/v1/images/\(imageID)/content", token: alice.token)
             #expect(content.status == 200)
@@ -112,6 +109,7 @@ import TestSupport
             #expect(canceled.status == 200, "\(canceled.text)")
             #expect(try await credits(api, alice.token) == before, "refunded on cancel")
             worker.resume()
+            // A window for the worker to run the canceled job: it must skip it.
             try await Task.sleep(for: .seconds(2))
             let after = try await api.call("GET", "/api/v1/generations/\(queuedID)", token: alice.token)
             #expect(after.json["status"] as? String == "canceled", "\(after.text)")

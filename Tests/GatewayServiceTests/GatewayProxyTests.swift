@@ -12,7 +12,7 @@ import TestSupport
 @testable import GatewayService
 
 /// The gateway against a real upstream server on loopback and the real Redis.
-@Suite struct GatewayProxyTests {
+@Suite(.timeLimit(.minutes(2))) struct GatewayProxyTests {
     static let secret = "gateway-test-secret-0123456789abcdef-0123"
 
     /// An upstream that echoes what it received, streams slowly, or stalls.
@@ -73,10 +73,7 @@ import TestSupport
         let token = try await Self.token(plan: .studio, userID: user)
         try await Self.upstream().test(.live) { upstream in
             try await Self.gateway(upstreamPort: upstream.port!).test(.router) { client in
-                let forged: HTTPFields = [
-                    .authorization: "Bearer \(token)", HTTPField.Name("X-User-Id")!: UUID().uuidString, HTTPField.Name("X-User-Roles")!: "admin",
-                    .requestID: "client-req-1",
-                ]
+                let forged = HTTPFields.identity(UUID(), roles: "admin").merging([.authorization: "Bearer \(token)", .requestID: "client-req-1"])
                 try await client.execute(uri: "/api/v1/generations?limit=5", method: .get, headers: forged) { response in
                     #expect(response.status == .ok)
                     let echoed = Self.json(response)

@@ -2,7 +2,7 @@ import HTTPTypes
 import Testing
 @testable import GatewayService
 
-@Suite struct UpstreamRouteTests {
+@Suite(.timeLimit(.minutes(2))) struct UpstreamRouteTests {
     @Test(arguments: [
         ("/api/v1/auth/login", Upstream.user, UpstreamRoute.Access.public),
         ("/api/v1/me", .user, .required),

@@ -5,9 +5,10 @@ import Hummingbird
 import HummingbirdTesting
 import RedisClient
 import Testing
+import TestSupport
 @testable import GenerationService
 
-@Suite struct CancelAndAccessTests {
+@Suite(.timeLimit(.minutes(2))) struct CancelAndAccessTests {
     @Test func cancelingAQueuedJobRefundsAndTellsTheWorker() async throws {
         try await GenerationHarness.run { h in
             let user = UserID()
@@ -30,6 +31,8 @@ import Testing
             let again = try await h.cancel(id, user)
             #expect(again.status == .conflict)
             #expect(try GenerationHarness.problemType(again.body) == "job-finished")
+            try await eventually("the results consumer took the worker's report") { try await h.resultsConsumed() }
+            // A window for a second settlement to show up: none may.
             try await Task.sleep(for: .milliseconds(200))
             #expect(h.fakes.settlements(of: id) == ["release"])
         }

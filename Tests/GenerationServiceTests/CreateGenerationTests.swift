@@ -5,9 +5,10 @@ import HummingbirdTesting
 import ServiceKit
 import Synchronization
 import Testing
+import TestSupport
 @testable import GenerationService
 
-@Suite struct CreateGenerationTests {
+@Suite(.timeLimit(.minutes(2))) struct CreateGenerationTests {
     @Test func createHoldsTheRoutedCostAndRelaysJobQueued() async throws {
         try await GenerationHarness.run { h in
             let user = UserID()

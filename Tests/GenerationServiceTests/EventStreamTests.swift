@@ -5,9 +5,10 @@ import Hummingbird
 import HummingbirdTesting
 import RedisClient
 import Testing
+import TestSupport
 @testable import GenerationService
 
-@Suite struct EventStreamTests {
+@Suite(.timeLimit(.minutes(2))) struct EventStreamTests {
     struct Event {
         var id: String?
         var name: String?

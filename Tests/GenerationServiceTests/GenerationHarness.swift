@@ -36,29 +36,18 @@ struct GenerationHarness: Sendable {
         )
         let redis = RedisPool(configuration: RedisConfiguration(url: servers.redisURL, maxConnections: 2), logger: Logger(label: "test"))
         let app = try await buildApplication(configuration: configuration)
-        do {
+        try await withClosing(redis, close: { await $0.close() }) { redis in
             try await app.test(.live) { client in
-                let harness = GenerationHarness(client: client, redis: redis, fakes: fakes, keys: keys)
-                try await harness.waitUntilReady()
-                try await body(harness)
+                try await client.waitUntilReady()
+                try await body(GenerationHarness(client: client, redis: redis, fakes: fakes, keys: keys))
             }
-        } catch {
-            await redis.close()
-            throw error
-        }
-        await redis.close()
-    }
-
-    private func waitUntilReady() async throws {
-        try await eventually("the service became ready (migrations applied)") {
-            try await client.execute(uri: "/readyz", method: .get).status == .ok
         }
     }
 
     // MARK: requests
 
     static func headers(_ user: UserID, plan: Plan = .free, key: String? = nil) -> HTTPFields {
-        var fields: HTTPFields = [.userID: user.description, .userRoles: "user", .userPlan: plan.rawValue, .contentType: "application/json"]
+        var fields = HTTPFields.identity(user, roles: "user", plan: plan.rawValue).merging([.contentType: "application/json"])
         if let key { fields[.idempotencyKey] = key }
         return fields
     }
@@ -101,6 +90,11 @@ struct GenerationHarness: Sendable {
         _ = try await redis.xadd(keys.results, maxLength: nil, fields: [("m", String(decoding: try WireCodec.encode(message), as: UTF8.self))])
     }
 
+    /// Whether the service's results consumer has read and acknowledged every result sent so far.
+    func resultsConsumed() async throws -> Bool {
+        try await redis.hasConsumedEverything(on: keys.results, group: keys.resultsGroup)
+    }
+
     /// Envelope texts (field `m`) on `stream`, oldest first.
     func streamMessages(_ stream: String) async throws -> [String] {
         let reply = try await redis.send("XRANGE", stream, "-", "+")
@@ -120,19 +114,3 @@ struct GenerationHarness: Sendable {
         (try object(buffer)["type"] as? String).map { $0.replacingOccurrences(of: Problem.typeBase, with: "") }
     }
 }
-
-/// Polls `condition` until it holds or `timeout` passes; fails the test with `what` otherwise.
-func eventually(
-    _ what: String, timeout: Duration = .seconds(10), sourceLocation: SourceLocation = #_sourceLocation,
-    _ condition: () async throws -> Bool
-) async throws {
-    let deadline = ContinuousClock.now + timeout
-    while ContinuousClock.now < deadline {
-        if try await condition() { return }
-        try await Task.sleep(for: .milliseconds(25))
-    }
-    Issue.record("timed out waiting until \(what)", sourceLocation: sourceLocation)
-    throw EventuallyTimeout()
-}
-
-struct EventuallyTimeout: Error {}

@@ -1,9 +1,10 @@
 import Core
 import Foundation
 import Testing
+import TestSupport
 @testable import GenerationService
 
-@Suite struct ResultsConsumerTests {
+@Suite(.timeLimit(.minutes(2))) struct ResultsConsumerTests {
     static func image() -> ProducedImage {
         ProducedImage(imageID: ImageID(), storageKey: "u/i.png", width: 64, height: 64, seed: 42, bytes: 1234, engine: "preview")
     }
@@ -34,7 +35,8 @@ import Testing
             try await eventually("GenerationCompleted reached the events stream") {
                 try await !h.streamMessages(h.keys.generationEvents).isEmpty
             }
-            // Give the duplicate time to be processed, then check nothing was applied twice.
+            try await eventually("the results consumer took both copies of the result") { try await h.resultsConsumed() }
+            // The duplicate is applied; a window for a second settlement or event to show up: none may.
             try await Task.sleep(for: .milliseconds(300))
             #expect(h.fakes.settlements(of: id) == ["capture"])
             let completed = try await h.streamMessages(h.keys.generationEvents)

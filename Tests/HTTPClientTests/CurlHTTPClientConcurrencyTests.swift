@@ -47,6 +47,8 @@ extension CurlHTTPClientTests {
         try await TestServer.with { base in
             try await withClient { client in
                 let slow = Task { try await client.execute(HTTPClientRequest(url: "\(base)/sleep/5000")) }
+                // Time for the request to get in flight (this target has no `eventually`, and nothing
+                // shows the transfer has started); a cancel that comes earlier is `.cancelled` too.
                 try await Task.sleep(for: .milliseconds(200))
                 let start = ContinuousClock.now
                 slow.cancel()

@@ -64,6 +64,7 @@ extension CurlHTTPClientTests {
                     for try await _ in response.body { chunks += 1 }
                     return chunks
                 }
+                // Deliberately between two chunks (the server sends one every 200 ms), not a wait for a condition.
                 try await Task.sleep(for: .milliseconds(100))
                 let cancelledAt = ContinuousClock.now
                 consumer.cancel()

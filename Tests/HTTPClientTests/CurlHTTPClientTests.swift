@@ -4,7 +4,7 @@ import Logging
 import Testing
 
 /// Serialized: the thread-count and timing tests must not share the process with parallel bursts.
-@Suite(.serialized)
+@Suite(.serialized, .timeLimit(.minutes(2)))
 struct CurlHTTPClientTests {
     @Test func getAndPostRoundTripWithHeaders() async throws {
         try await TestServer.with { base in
@@ -139,6 +139,8 @@ struct CurlHTTPClientTests {
         try await TestServer.with { base in
             let client = CurlHTTPClient(logger: .init(label: "http-client-test"))
             let slow = Task { try await client.execute(HTTPClientRequest(url: "\(base)/sleep/5000")) }
+            // Time for the request to get in flight (this target has no `eventually`, and nothing
+            // shows the transfer has started).
             try await Task.sleep(for: .milliseconds(200))
             await client.shutdown()
             let inFlight = await thrownError { try await slow.value }

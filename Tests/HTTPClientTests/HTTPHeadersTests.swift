@@ -1,7 +1,7 @@
 import HTTPClient
 import Testing
 
-struct HTTPHeadersTests {
+@Suite(.timeLimit(.minutes(2))) struct HTTPHeadersTests {
     @Test func lookupsIgnoreCaseAndKeepOrder() {
         var headers: HTTPHeaders = ["Set-Cookie": "a=1", "Content-Type": "text/plain"]
         headers.add(name: "set-cookie", value: "b=2")

@@ -2,7 +2,7 @@ import Core
 import Testing
 @testable import ModelRouterService
 
-@Suite struct ModelCatalogTests {
+@Suite(.timeLimit(.minutes(2))) struct ModelCatalogTests {
     @Test func repositoryCatalogLoadsWithEveryFamily() throws {
         let catalog = try ModelCatalog.load(path: RouterFixture.catalogPath)
         let preview = try #require(catalog.model("preview"))

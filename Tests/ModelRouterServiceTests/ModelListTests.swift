@@ -3,10 +3,11 @@ import Foundation
 import Hummingbird
 import HummingbirdTesting
 import RedisClient
+import TestSupport
 import Testing
 @testable import ModelRouterService
 
-@Suite struct ModelListTests {
+@Suite(.timeLimit(.minutes(2))) struct ModelListTests {
     @Test func listsModelsWithAvailabilityFromHeartbeats() async throws {
         let fixture = try RouterFixture()
         try await fixture.heartbeat(id: "w-preview", queues: ["cpu-preview"], warm: ["preview"])
@@ -52,10 +53,9 @@ import Testing
 
         try await fixture.app().test(.live) { client in
             var text = ""
-            for _ in 0..<50 {
+            try await eventually(pollEvery: .milliseconds(100), "queue depth 3 for both pools; the metrics were:\n\(text.prefix(3000))") {
                 text = try await client.execute(uri: "/metrics", method: .get) { String(buffer: $0.body) }
-                if text.contains("queue=\"\(stream)\"} 3"), text.contains("queue=\"\(flux)\"} 3") { break }
-                try await Task.sleep(for: .milliseconds(100))
+                return text.contains("queue=\"\(stream)\"} 3") && text.contains("queue=\"\(flux)\"} 3")
             }
             #expect(text.contains("pingvas_queue_depth{queue=\"\(stream)\"} 3"), "metrics were:\n\(text.prefix(3000))")
             #expect(text.contains("pingvas_queue_depth{queue=\"\(flux)\"} 3"))

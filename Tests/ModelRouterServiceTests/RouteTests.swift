@@ -5,7 +5,7 @@ import HummingbirdTesting
 import Testing
 @testable import ModelRouterService
 
-@Suite struct RouteTests {
+@Suite(.timeLimit(.minutes(2))) struct RouteTests {
     static func sd15(_ change: (inout JobRequest) -> Void = { _ in }) -> JobRequest {
         var request = JobRequest(model: "sd15", prompt: "a lighthouse at dusk", width: 512, height: 512, steps: 25, cfgScale: 7, sampler: "euler_a")
         change(&request)

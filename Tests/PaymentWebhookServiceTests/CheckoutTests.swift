@@ -5,12 +5,14 @@ import Hummingbird
 import HummingbirdTesting
 import PostgresClient
 import ServiceKit
+import TestSupport
 import Testing
 @testable import PaymentWebhookService
 
 /// `POST /api/v1/billing/checkout` against a local Lemon Squeezy API that checks what it receives.
-@Suite struct CheckoutTests {
-    static let userHeader = HTTPField.Name("X-User-Id")!
+@Suite(.timeLimit(.minutes(2))) struct CheckoutTests {
+    /// Nothing listens on port 1: the user service (checkout never calls it), or a Lemon Squeezy that is down.
+    static let nobody = "http://127.0.0.1:1"
 
     static func environment(apiURL: String) -> [String: String] {
         [
@@ -20,8 +22,7 @@ import Testing
     }
 
     static func checkout(_ client: some TestClientProtocol, user: String?, body: String) async throws -> (status: HTTPResponse.Status, text: String, json: [String: Any]) {
-        var headers: HTTPFields = [.contentType: "application/json"]
-        if let user { headers[userHeader] = user }
+        let headers = HTTPFields.identity(user).merging([.contentType: "application/json"])
         let response = try await client.executeRequest(uri: "/api/v1/billing/checkout", method: .post, headers: headers, body: ByteBuffer(string: body))
         let text = String(buffer: response.body)
         return (response.status, text, (try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [String: Any] ?? [:])
@@ -31,9 +32,7 @@ import Testing
         let lemon = FakeLemonSqueezyAPI()
         let user = UserID().description
         try await lemon.run { apiURL in
-            let harness = try PaymentTestHarness(userURL: "http://127.0.0.1:1", environment: Self.environment(apiURL: apiURL))
-            defer { Task { await harness.pool.close() } }
-            try await buildApplication(configuration: harness.configuration).test(.router) { client in
+            try await PaymentTestHarness.withService(userURL: Self.nobody, environment: Self.environment(apiURL: apiURL), waitUntilReady: false) { _, client in
                 let subscription = try await Self.checkout(client, user: user, body: #"{"variant": "101"}"#)
                 #expect(subscription.status == .created)
                 #expect(subscription.json["checkout_url"] as? String == FakeLemonSqueezyAPI.checkoutURL)
@@ -53,10 +52,9 @@ import Testing
     @Test func checkoutRefusesUnknownVariantsAndCallersWithoutIdentity() async throws {
         let lemon = FakeLemonSqueezyAPI()
         try await lemon.run { apiURL in
-            let harness = try PaymentTestHarness(userURL: "http://127.0.0.1:1", environment: Self.environment(apiURL: apiURL + "/v1/"))
-            defer { Task { await harness.pool.close() } }
-            #expect(harness.configuration.apiURL == apiURL)
-            try await buildApplication(configuration: harness.configuration).test(.router) { client in
+            let environment = Self.environment(apiURL: apiURL + "/v1/")
+            try await PaymentTestHarness.withService(userURL: Self.nobody, environment: environment, waitUntilReady: false) { harness, client in
+                #expect(harness.configuration.apiURL == apiURL)
                 for body in [#"{"variant": "999"}"#, #"{"variant": ""}"#, "{}", #"{"variant": null}"#] {
                     let answer = try await Self.checkout(client, user: UserID().description, body: body)
                     #expect(answer.status == .unprocessableContent, "\(body)")
@@ -75,9 +73,7 @@ import Testing
         for status in [HTTPResponse.Status.unauthorized, .unprocessableContent, .internalServerError, .serviceUnavailable] {
             let lemon = FakeLemonSqueezyAPI(failWith: status)
             try await lemon.run { apiURL in
-                let harness = try PaymentTestHarness(userURL: "http://127.0.0.1:1", environment: Self.environment(apiURL: apiURL))
-                defer { Task { await harness.pool.close() } }
-                try await buildApplication(configuration: harness.configuration).test(.router) { client in
+                try await PaymentTestHarness.withService(userURL: Self.nobody, environment: Self.environment(apiURL: apiURL), waitUntilReady: false) { _, client in
                     let answer = try await Self.checkout(client, user: UserID().description, body: #"{"variant": "102"}"#)
                     #expect(answer.status == .badGateway, "Lemon Squeezy answered \(status)")
                     #expect(answer.json["type"] as? String == "https://pingvas.studio/problems/payment-provider-unavailable")
@@ -87,9 +83,7 @@ import Testing
             #expect(lemon.received.count == 1)
         }
         // Nothing listens on port 1: unreachable is a 502 too.
-        let harness = try PaymentTestHarness(userURL: "http://127.0.0.1:1", environment: Self.environment(apiURL: "http://127.0.0.1:1"))
-        defer { Task { await harness.pool.close() } }
-        try await buildApplication(configuration: harness.configuration).test(.router) { client in
+        try await PaymentTestHarness.withService(userURL: Self.nobody, environment: Self.environment(apiURL: Self.nobody), waitUntilReady: false) { _, client in
             let answer = try await Self.checkout(client, user: UserID().description, body: #"{"variant": "101"}"#)
             #expect(answer.status == .badGateway)
             #expect(answer.json["type"] as? String == "https://pingvas.studio/problems/payment-provider-unavailable")
@@ -98,11 +92,9 @@ import Testing
     }
 
     @Test func checkoutIsOffWithoutAnAPIKey() async throws {
-        let harness = try PaymentTestHarness(userURL: "http://127.0.0.1:1")
-        defer { Task { await harness.pool.close() } }
-        #expect(harness.configuration.apiKey == nil)
-        #expect(harness.configuration.apiURL == "https://api.lemonsqueezy.com")
-        try await buildApplication(configuration: harness.configuration).test(.router) { client in
+        try await PaymentTestHarness.withService(userURL: Self.nobody, waitUntilReady: false) { harness, client in
+            #expect(harness.configuration.apiKey == nil)
+            #expect(harness.configuration.apiURL == "https://api.lemonsqueezy.com")
             let answer = try await Self.checkout(client, user: UserID().description, body: #"{"variant": "101"}"#)
             #expect(answer.status == .serviceUnavailable)
             #expect(answer.json["type"] as? String == "https://pingvas.studio/problems/payment-provider-unavailable")

@@ -9,7 +9,7 @@ import Testing
 @testable import PaymentWebhookService
 
 /// Stored deliveries applied by the processor: subscription state, credits, the billing route.
-@Suite struct PaymentProcessingTests {
+@Suite(.timeLimit(.minutes(2))) struct PaymentProcessingTests {
     /// One subscription's life: created, first invoice, a failed renewal and its recovery, cancelled.
     /// Only `subscription_created` carries `custom_data`; the rest are found by subscription id.
     static func lifecycle(subscription: Int64, user: String) -> [String] {
@@ -44,32 +44,29 @@ import Testing
     @Test func shuffledDeliveriesEndInTheSameStateAndBalanceAsInOrder() async throws {
         let fake = FakeUserService()
         let users = (0..<4).map { _ in UserID().description }
-        let answers = try await fake.run { userURL in
-            let harness = try PaymentTestHarness(userURL: userURL)
-            defer { Task { await harness.pool.close() } }
-            return try await buildApplication(configuration: harness.configuration).test(.router) { client in
-                try await harness.waitUntilReady(client)
-                for (index, user) in users.enumerated() {
-                    var bodies = Self.lifecycle(subscription: Int64(8000 + index), user: user)
-                    if index == 1 { bodies.reverse() }
-                    if index > 1 { bodies.shuffle() }
-                    for body in bodies {
-                        #expect(try await harness.deliver(client, body).status == .ok)
-                        try await Task.sleep(for: .milliseconds(60))
-                    }
+        let answers = try await PaymentTestHarness.withService(users: fake) { harness, client in
+            for (index, user) in users.enumerated() {
+                var bodies = Self.lifecycle(subscription: Int64(8000 + index), user: user)
+                if index == 1 { bodies.reverse() }
+                if index > 1 { bodies.shuffle() }
+                for body in bodies {
+                    #expect(try await harness.deliver(client, body).status == .ok)
+                    // Deliberate pacing, not a wait for a condition: the deliveries arrive about one
+                    // poll interval apart, as real webhooks would; in what order must not matter.
+                    try await Task.sleep(for: .milliseconds(60))
                 }
-                try await harness.waitUntilSettled()
-                #expect(try await harness.deliveries().allSatisfy { $0.status == "processed" })
-                var answers: [String] = []
-                for user in users {
-                    let (status, json) = try await harness.billing(client, user: user)
-                    #expect(status == .ok)
-                    var subscription = json["subscription"] as? [String: Any] ?? [:]
-                    subscription["id"] = nil
-                    answers.append("\(json["plan"] ?? "none") \(subscription.sorted { $0.key < $1.key })")
-                }
-                return answers
             }
+            try await harness.waitUntilSettled()
+            #expect(try await harness.deliveries().allSatisfy { $0.status == "processed" })
+            var answers: [String] = []
+            for user in users {
+                let (status, json) = try await harness.billing(client, user: user)
+                #expect(status == .ok)
+                var subscription = json["subscription"] as? [String: Any] ?? [:]
+                subscription["id"] = nil
+                answers.append("\(json["plan"] ?? "none") \(subscription.sorted { $0.key < $1.key })")
+            }
+            return answers
         }
         #expect(answers.first?.hasPrefix("pro ") == true)
         #expect(answers.first?.contains("cancelled") == true)
@@ -104,41 +101,31 @@ import Testing
                 "subscription_resumed", id: subscription, user: nil, updatedAt: "2030-01-08T10:00:00.000000Z"
             ), "pro", "active"),
         ]
-        try await fake.run { userURL in
-            let harness = try PaymentTestHarness(userURL: userURL)
-            defer { Task { await harness.pool.close() } }
-            try await buildApplication(configuration: harness.configuration).test(.router) { client in
-                try await harness.waitUntilReady(client)
-                for step in steps {
-                    #expect(try await harness.deliver(client, step.body).status == .ok)
-                    try await harness.waitUntilSettled()
-                    let (status, json) = try await harness.billing(client, user: user)
-                    #expect(status == .ok)
-                    let event = step.body.split(separator: "\"event_name\": \"").dropFirst().first?.prefix { $0 != "\"" } ?? "?"
-                    #expect(json["plan"] as? String == step.plan, "after \(event): \(json)")
-                    #expect((json["subscription"] as? [String: Any])?["status"] as? String == step.status, "after \(event): \(json)")
-                }
-                #expect(try await harness.deliveries().allSatisfy { $0.status == "processed" })
+        try await PaymentTestHarness.withService(users: fake) { harness, client in
+            for step in steps {
+                #expect(try await harness.deliver(client, step.body).status == .ok)
+                try await harness.waitUntilSettled()
+                let (status, json) = try await harness.billing(client, user: user)
+                #expect(status == .ok)
+                let event = step.body.split(separator: "\"event_name\": \"").dropFirst().first?.prefix { $0 != "\"" } ?? "?"
+                #expect(json["plan"] as? String == step.plan, "after \(event): \(json)")
+                #expect((json["subscription"] as? [String: Any])?["status"] as? String == step.status, "after \(event): \(json)")
             }
+            #expect(try await harness.deliveries().allSatisfy { $0.status == "processed" })
         }
     }
 
     @Test func aRedeliveredInvoiceWithADifferentBodyGrantsOnce() async throws {
         let fake = FakeUserService()
         let user = UserID().description
-        try await fake.run { userURL in
-            let harness = try PaymentTestHarness(userURL: userURL)
-            defer { Task { await harness.pool.close() } }
-            try await buildApplication(configuration: harness.configuration).test(.router) { client in
-                try await harness.waitUntilReady(client)
-                _ = try await harness.deliver(client, LemonSqueezyPayloads.subscription("subscription_created", id: 8100, user: user, updatedAt: "2030-01-01T10:00:00.000000Z"))
-                let invoice = LemonSqueezyPayloads.invoice("subscription_payment_success", id: 81001, subscription: 8100, user: user, billingReason: "initial")
-                _ = try await harness.deliver(client, invoice)
-                // Same invoice, different bytes (another dedupe key): the grant reference still matches.
-                _ = try await harness.deliver(client, invoice.replacingOccurrences(of: "\"test_mode\": false", with: "\"test_mode\":false"))
-                try await harness.waitUntilSettled()
-                #expect(try await harness.deliveries().map(\.status) == ["processed", "processed", "processed"])
-            }
+        try await PaymentTestHarness.withService(users: fake) { harness, client in
+            _ = try await harness.deliver(client, LemonSqueezyPayloads.subscription("subscription_created", id: 8100, user: user, updatedAt: "2030-01-01T10:00:00.000000Z"))
+            let invoice = LemonSqueezyPayloads.invoice("subscription_payment_success", id: 81001, subscription: 8100, user: user, billingReason: "initial")
+            _ = try await harness.deliver(client, invoice)
+            // Same invoice, different bytes (another dedupe key): the grant reference still matches.
+            _ = try await harness.deliver(client, invoice.replacingOccurrences(of: "\"test_mode\": false", with: "\"test_mode\":false"))
+            try await harness.waitUntilSettled()
+            #expect(try await harness.deliveries().map(\.status) == ["processed", "processed", "processed"])
         }
         #expect(fake.granted == [FakeUserService.Grant(userID: user, amount: 1000, reference: "ls-invoice:81001")])
     }
@@ -146,22 +133,17 @@ import Testing
     @Test func aCreditPackIsGrantedOnceAndASubscriptionOrderGrantsNothing() async throws {
         let fake = FakeUserService()
         let user = UserID().description
-        try await fake.run { userURL in
-            let harness = try PaymentTestHarness(userURL: userURL)
-            defer { Task { await harness.pool.close() } }
-            try await buildApplication(configuration: harness.configuration).test(.router) { client in
-                try await harness.waitUntilReady(client)
-                _ = try await harness.deliver(client, LemonSqueezyPayloads.order(id: 8200, user: user))
-                _ = try await harness.deliver(client, LemonSqueezyPayloads.order(id: 8200, user: user) + "\n")
-                _ = try await harness.deliver(client, LemonSqueezyPayloads.order(id: 8201, user: user, variant: 101))
-                _ = try await harness.deliver(client, LemonSqueezyPayloads.order(id: 8202, user: user, status: "pending"))
-                try await harness.waitUntilSettled()
-                #expect(try await harness.deliveries().allSatisfy { $0.status == "processed" })
-                let orders = try await harness.pool.query("SELECT ls_order_id, credits FROM orders ORDER BY ls_order_id").map {
-                    "\(try $0.decode(Int64.self, "ls_order_id")):\(try $0.decode(Int64.self, "credits"))"
-                }
-                #expect(orders == ["8200:500", "8201:0", "8202:0"])
+        try await PaymentTestHarness.withService(users: fake) { harness, client in
+            _ = try await harness.deliver(client, LemonSqueezyPayloads.order(id: 8200, user: user))
+            _ = try await harness.deliver(client, LemonSqueezyPayloads.order(id: 8200, user: user) + "\n")
+            _ = try await harness.deliver(client, LemonSqueezyPayloads.order(id: 8201, user: user, variant: 101))
+            _ = try await harness.deliver(client, LemonSqueezyPayloads.order(id: 8202, user: user, status: "pending"))
+            try await harness.waitUntilSettled()
+            #expect(try await harness.deliveries().allSatisfy { $0.status == "processed" })
+            let orders = try await harness.pool.query("SELECT ls_order_id, credits FROM orders ORDER BY ls_order_id").map {
+                "\(try $0.decode(Int64.self, "ls_order_id")):\(try $0.decode(Int64.self, "credits"))"
             }
+            #expect(orders == ["8200:500", "8201:0", "8202:0"])
         }
         #expect(fake.balance(of: user) == 500)
         #expect(fake.granted.map(\.reference) == ["ls-order:8200"])
@@ -169,18 +151,13 @@ import Testing
 
     @Test func aUserWithoutASubscriptionHasTheFreePlan() async throws {
         let fake = FakeUserService()
-        try await fake.run { userURL in
-            let harness = try PaymentTestHarness(userURL: userURL)
-            defer { Task { await harness.pool.close() } }
-            try await buildApplication(configuration: harness.configuration).test(.router) { client in
-                try await harness.waitUntilReady(client)
-                let (status, json) = try await harness.billing(client, user: UserID().description)
-                #expect(status == .ok)
-                #expect(json["plan"] as? String == "free")
-                #expect(json["subscription"] == nil || json["subscription"] is NSNull)
-                let anonymous = try await client.executeRequest(uri: "/api/v1/billing/subscription", method: .get, headers: [:], body: nil)
-                #expect(anonymous.status == .unauthorized)
-            }
+        try await PaymentTestHarness.withService(users: fake) { harness, client in
+            let (status, json) = try await harness.billing(client, user: UserID().description)
+            #expect(status == .ok)
+            #expect(json["plan"] as? String == "free")
+            #expect(json["subscription"] == nil || json["subscription"] is NSNull)
+            let anonymous = try await client.executeRequest(uri: "/api/v1/billing/subscription", method: .get, headers: [:], body: nil)
+            #expect(anonymous.status == .unauthorized)
         }
     }
 

@@ -55,14 +55,6 @@ struct PaymentTestHarness: Sendable {
         return try await client.executeRequest(uri: "/webhooks/lemonsqueezy", method: .post, headers: headers, body: ByteBuffer(string: body))
     }
 
-    /// Waits until `/readyz` answers 200 (the migrations are applied).
-    func waitUntilReady(_ client: some TestClientProtocol) async throws {
-        for _ in 0..<200 {
-            if try await client.executeRequest(uri: "/readyz", method: .get, headers: [:], body: nil).status == .ok { return }
-            try await Task.sleep(for: .milliseconds(50))
-        }
-        throw HarnessError.notReady
-    }
 
     /// `(status, event_name, attempts, last_error)` of every stored delivery, oldest first.
     func deliveries() async throws -> [(status: String, event: String, attempts: Int, error: String?)] {
@@ -72,28 +64,68 @@ struct PaymentTestHarness: Sendable {
         }
     }
 
+    /// How many deliveries are still pending.
+    func pendingCount() async throws -> Int {
+        try await pool.query("SELECT count(*) AS n FROM webhook_deliveries WHERE status = 'pending'").first?.decode(Int.self, "n") ?? 0
+    }
+
     /// Waits until no delivery is pending any more.
-    func waitUntilSettled(timeout: Duration = .seconds(20)) async throws {
-        let deadline = ContinuousClock.now + timeout
-        while ContinuousClock.now < deadline {
-            let pending = try await pool.query("SELECT count(*) AS n FROM webhook_deliveries WHERE status = 'pending'").first?.decode(Int.self, "n") ?? 0
-            if pending == 0 { return }
-            try await Task.sleep(for: .milliseconds(50))
+    func waitUntilSettled(timeout: Duration = .seconds(20), fileID: String = #fileID, line: Int = #line) async throws {
+        try await eventually(timeout: timeout, pollEvery: .milliseconds(50), "no delivery is pending", fileID: fileID, line: line) {
+            try await pendingCount() == 0
         }
-        throw HarnessError.notSettled
     }
 
     /// The caller's billing answer as a JSON object.
     func billing(_ client: some TestClientProtocol, user: String) async throws -> (status: HTTPResponse.Status, json: [String: Any]) {
-        let response = try await client.executeRequest(
-            uri: "/api/v1/billing/subscription", method: .get, headers: [HTTPField.Name("X-User-Id")!: user], body: nil
-        )
+        let response = try await client.executeRequest(uri: "/api/v1/billing/subscription", method: .get, headers: .identity(user), body: nil)
         let object = (try? JSONSerialization.jsonObject(with: Data(response.body.readableBytesView))) as? [String: Any] ?? [:]
         return (response.status, object)
     }
 }
 
-enum HarnessError: Error {
-    case notReady
-    case notSettled
+// MARK: running the service
+
+extension PaymentTestHarness {
+    /// The service with `fake` as its user service, around `body`: a fresh schema, the application
+    /// on it once `/readyz` is 200, and everything closed afterwards.
+    static func withService<T: Sendable>(
+        users fake: FakeUserService, acceptTestMode: Bool = false, environment: [String: String] = [:], logger: Logger? = nil,
+        _ body: @escaping @Sendable (PaymentTestHarness, any TestClientProtocol) async throws -> T
+    ) async throws -> T {
+        try await fake.run { userURL in
+            try await withService(userURL: userURL, acceptTestMode: acceptTestMode, environment: environment, logger: logger, body)
+        }
+    }
+
+    /// The service with its user service at `userURL` (e.g. nothing listening), around `body`;
+    /// `waitUntilReady` false starts `body` without waiting for the migrations.
+    static func withService<T: Sendable>(
+        userURL: String, acceptTestMode: Bool = false, environment: [String: String] = [:], logger: Logger? = nil,
+        waitUntilReady: Bool = true, _ body: @Sendable (PaymentTestHarness, any TestClientProtocol) async throws -> T
+    ) async throws -> T {
+        try await with(userURL: userURL, acceptTestMode: acceptTestMode, environment: environment) { harness in
+            try await harness.run(logger: logger, waitUntilReady: waitUntilReady) { client in try await body(harness, client) }
+        }
+    }
+
+    /// A harness (a fresh schema and a pool on it) for `body`, closed afterwards; `body` runs the
+    /// application itself, once or more (`run`).
+    static func with<T>(
+        userURL: String, acceptTestMode: Bool = false, environment: [String: String] = [:], _ body: (PaymentTestHarness) async throws -> T
+    ) async throws -> T {
+        let harness = try PaymentTestHarness(userURL: userURL, acceptTestMode: acceptTestMode, environment: environment)
+        return try await withClosing(harness, close: { await $0.pool.close() }, body)
+    }
+
+    /// The application of `configuration` (this harness's by default) around `body`, once `/readyz` is 200.
+    func run<T: Sendable>(
+        configuration: PaymentWebhookConfiguration? = nil, logger: Logger? = nil, waitUntilReady: Bool = true,
+        _ body: @Sendable (any TestClientProtocol) async throws -> T
+    ) async throws -> T {
+        try await buildApplication(configuration: configuration ?? self.configuration, logger: logger).test(.router) { client in
+            if waitUntilReady { try await client.waitUntilReady() }
+            return try await body(client)
+        }
+    }
 }

@@ -1,7 +1,7 @@
 import PingvasCrypto
 import Testing
 
-@Suite struct PasswordHasherTests {
+@Suite(.timeLimit(.minutes(2))) struct PasswordHasherTests {
     /// Cheap parameters keep the suite fast; `defaultParametersHashAndVerify` covers the real cost.
     let fast = PasswordHasher(logN: 10, r: 8, p: 1)
 

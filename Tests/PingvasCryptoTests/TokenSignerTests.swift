@@ -2,7 +2,7 @@ import Foundation
 import PingvasCrypto
 import Testing
 
-@Suite struct TokenSignerTests {
+@Suite(.timeLimit(.minutes(2))) struct TokenSignerTests {
     static let secret = "0123456789abcdef0123456789abcdef-test-secret"
 
     func hmacSigner(secret: String = secret, issuer: String = "pingvas-user", audience: String = "pingvas-api") async throws -> TokenSigner {

@@ -1,7 +1,7 @@
 import PostgresClient
 import Testing
 
-@Suite struct PostgresCancellationTests {
+@Suite(.timeLimit(.minutes(2))) struct PostgresCancellationTests {
     @Test func statementTimeoutCancelsARunawayQuery() async throws {
         let db = try await PostgresTestDatabase(statementTimeout: .milliseconds(300))
         let start = ContinuousClock.now
@@ -18,7 +18,7 @@ import Testing
         try await db.pool.withConnection { connection in
             let pid = try await connection.query("SELECT pg_backend_pid() AS pid", [])[0].decode(Int.self, "pid")
             let sleeper = Task { try await connection.query("SELECT pg_sleep(10)", []) }
-            try await Task.sleep(for: .milliseconds(200))
+            try await db.waitUntilRunning("pg_sleep(10)", pid: pid)
             let start = ContinuousClock.now
             sleeper.cancel()
             let result = await sleeper.result
@@ -36,7 +36,7 @@ import Testing
         let pool = db.pool
         let pid = try await pool.query("SELECT pg_backend_pid() AS pid", [])[0].decode(Int.self, "pid")
         let sleeper = Task { try await pool.transaction { try await $0.query("SELECT pg_sleep(10)", []) } }
-        try await Task.sleep(for: .milliseconds(200))
+        try await db.waitUntilRunning("pg_sleep(10)", pid: pid)
         let start = ContinuousClock.now
         sleeper.cancel()
         let error = await postgresError { _ = try await sleeper.value }

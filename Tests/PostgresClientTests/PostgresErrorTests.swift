@@ -2,7 +2,7 @@ import PostgresClient
 import Testing
 import TestSupport
 
-@Suite struct PostgresErrorTests {
+@Suite(.timeLimit(.minutes(2))) struct PostgresErrorTests {
     static let password = "Hunter2-NeverShowMe"
 
     /// Trust authentication ignores the password, so the URL works while carrying a secret to leak.

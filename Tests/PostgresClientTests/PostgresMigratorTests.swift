@@ -3,7 +3,7 @@ import PostgresClient
 import Testing
 import TestSupport
 
-@Suite struct PostgresMigratorTests {
+@Suite(.timeLimit(.minutes(2))) struct PostgresMigratorTests {
     static let migrations = [
         Migration(version: 1, name: "create_users", sql: """
             CREATE TABLE users (id bigserial PRIMARY KEY, email text NOT NULL UNIQUE);

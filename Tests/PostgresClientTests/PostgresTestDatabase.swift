@@ -30,6 +30,20 @@ struct PostgresTestDatabase {
         )
     }
 
+    /// Waits until the server runs a statement containing `sql` on session `pid`, as another
+    /// session of its own sees it in `pg_stat_activity`.
+    func waitUntilRunning(_ sql: String, pid: Int, fileID: String = #fileID, line: Int = #line) async throws {
+        let observer = PostgresPool(configuration: PostgresConfiguration(url: url, maxConnections: 1), logger: quietLogger)
+        try await withClosing(observer, close: { await $0.close() }) { observer in
+            try await eventually("session \(pid) runs \(sql)", fileID: fileID, line: line) {
+                let rows = try await observer.query(
+                    "SELECT count(*) AS n FROM pg_stat_activity WHERE pid = $1 AND state = 'active' AND position($2 in query) > 0", pid, sql
+                )
+                return try rows[0].decode(Int.self, "n") == 1
+            }
+        }
+    }
+
     /// Drops the schema and closes the pool.
     func tearDown() async {
         _ = try? await pool.execute("DROP SCHEMA IF EXISTS \(schema) CASCADE", [])

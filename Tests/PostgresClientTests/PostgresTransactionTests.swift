@@ -1,8 +1,9 @@
 import PostgresClient
 import Synchronization
 import Testing
+import TestSupport
 
-@Suite struct PostgresTransactionTests {
+@Suite(.timeLimit(.minutes(2))) struct PostgresTransactionTests {
     struct Boom: Error {}
 
     @Test func throwingBodyRollsBackAndSuccessCommits() async throws {
@@ -56,9 +57,8 @@ import Testing
                 if attempt <= 2 {
                     // Both first attempts read before either writes, which forces the conflict.
                     haveRead.add(1, ordering: .relaxed)
-                    let deadline = ContinuousClock.now + .seconds(5)
-                    while haveRead.load(ordering: .relaxed) < 2 && ContinuousClock.now < deadline {
-                        try await Task.sleep(for: .milliseconds(5))
+                    try await eventually(timeout: .seconds(5), pollEvery: .milliseconds(5), "both first attempts read the row") {
+                        haveRead.load(ordering: .relaxed) >= 2
                     }
                 }
                 try await connection.execute("UPDATE counter SET value = $1 WHERE id = 1", value + 1)
@@ -85,7 +85,9 @@ import Testing
             try await pool.transaction(isolation: .serializable) { connection in
                 let value = try await connection.query("SELECT value FROM counter WHERE id = 1", [])[0].decode(Int.self, "value")
                 haveRead.add(1, ordering: .relaxed)
-                while haveRead.load(ordering: .relaxed) < 2 { try await Task.sleep(for: .milliseconds(5)) }
+                try await eventually(timeout: .seconds(5), pollEvery: .milliseconds(5), "both transactions read the row") {
+                    haveRead.load(ordering: .relaxed) >= 2
+                }
                 try await connection.execute("UPDATE counter SET value = $1 WHERE id = 1", value + 1)
             }
         }

@@ -2,7 +2,7 @@ import Foundation
 import PostgresClient
 import Testing
 
-@Suite struct PostgresTypeTests {
+@Suite(.timeLimit(.minutes(2))) struct PostgresTypeTests {
     @Test func everyBindableTypeRoundTripsThroughATable() async throws {
         let db = try await PostgresTestDatabase()
         let pool = db.pool

@@ -3,7 +3,7 @@ import Testing
 import TestSupport
 
 extension RedisClientTests {
-    @Suite("Redis commands")
+    @Suite("Redis commands", .timeLimit(.minutes(2)))
     struct RedisCommandTests {
         @Test("binary-safe values, integers, nil and server errors round trip")
         func basicCommands() async throws {
@@ -62,7 +62,14 @@ extension RedisClientTests {
 
                 async let first = pool.send("BLPOP", empty, "1")
                 async let second = pool.send("BLPOP", empty, "1")
-                try await Task.sleep(for: .milliseconds(250))
+                // Both connections are taken once the server lists two clients blocked in BLPOP (from
+                // here: the Redis suites run one at a time, and nothing else in the tests uses BLPOP).
+                try await Redis.withPool(maxConnections: 1) { observer in
+                    try await eventually(timeout: .milliseconds(700), "both BLPOPs are blocked on the server") {
+                        let clients = try await observer.send("CLIENT", "LIST").string ?? ""
+                        return clients.split(separator: "\n").filter { $0.contains(" flags=b ") && $0.contains(" cmd=blpop ") }.count >= 2
+                    }
+                }
 
                 let clock = ContinuousClock()
                 let started = clock.now

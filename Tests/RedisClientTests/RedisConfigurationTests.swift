@@ -3,7 +3,7 @@ import Testing
 import TestSupport
 
 extension RedisClientTests {
-    @Suite("Redis configuration")
+    @Suite("Redis configuration", .timeLimit(.minutes(2)))
     struct RedisConfigurationTests {
         @Test("URLs parse into host, port, credentials and database")
         func parsing() throws {

@@ -3,7 +3,7 @@ import Testing
 import TestSupport
 
 extension RedisClientTests {
-    @Suite("Redis pub/sub")
+    @Suite("Redis pub/sub", .timeLimit(.minutes(2)))
     struct RedisPubSubTests {
         @Test("subscribe receives published messages in order; psubscribe reports the pattern")
         func subscribeAndPattern() async throws {
@@ -12,7 +12,7 @@ extension RedisClientTests {
                 let channel = TestStack.uniqueName("ch")
                 let collector = MessageCollector(try await subscriber.subscribe([channel]))
                 for index in 1...3 { #expect(try await pool.publish(channel, "m\(index)") == 1) }
-                let received = await collector.wait(for: 3)
+                let received = try await collector.wait(for: 3)
                 #expect(received.map(\.string) == ["m1", "m2", "m3"])
                 #expect(received.allSatisfy { $0.channel == channel && $0.pattern == nil })
 
@@ -20,7 +20,7 @@ extension RedisClientTests {
                 let patterned = MessageCollector(try await subscriber.psubscribe(["\(prefix).*"]))
                 try await pool.publish("\(prefix).created", [0x00, 0xFF])
                 try await pool.publish("other.\(prefix)", "not matched")
-                let matched = await patterned.wait(for: 1)
+                let matched = try await patterned.wait(for: 1)
                 #expect(matched == [RedisPubSubMessage(channel: "\(prefix).created", pattern: "\(prefix).*", payload: [0x00, 0xFF])])
                 collector.cancel()
                 patterned.cancel()
@@ -39,13 +39,9 @@ extension RedisClientTests {
                 #expect(try await pool.send("PUBSUB", "NUMSUB", dropped) == .array([.bulk(Array(dropped.utf8)), .integer(1)]))
 
                 first.cancel()
-                var remaining: Int64 = -1
-                for _ in 0..<100 {
-                    remaining = try await pool.send("PUBSUB", "NUMSUB", dropped).array?.last?.int ?? -1
-                    if remaining == 0 { break }
-                    try await Task.sleep(for: .milliseconds(20))
+                try await eventually("the ended stream's channel has no subscriber left") {
+                    try await pool.send("PUBSUB", "NUMSUB", dropped).array?.last?.int == 0
                 }
-                #expect(remaining == 0)
                 #expect(try await pool.send("PUBSUB", "NUMSUB", kept).array?.last?.int == 1)
 
                 await subscriber.close()
@@ -64,19 +60,17 @@ extension RedisClientTests {
                 let channel = TestStack.uniqueName("restart")
                 let collector = MessageCollector(try await subscriber.subscribe([channel]))
                 try await pool.publish(channel, "before")
-                #expect(await collector.wait(for: 1).map(\.string) == ["before"])
+                #expect(try await collector.wait(for: 1).map(\.string) == ["before"])
 
                 try servers.stack("stop", "redis")
                 try servers.stack("start", "redis")
 
-                let deadline = ContinuousClock.now + .seconds(10)
-                var received: [RedisPubSubMessage] = []
-                while ContinuousClock.now < deadline {
+                // Publish until one gets through: the subscriber resubscribes in its own time.
+                let received = try await eventuallyValue(pollEvery: .milliseconds(100), "a message published after the restart arrives") {
                     _ = try? await pool.publish(channel, "after")
-                    received = await collector.wait(for: 2, timeout: .milliseconds(100))
-                    if received.count >= 2 { break }
+                    let received = collector.received
+                    return received.count >= 2 ? received : nil
                 }
-                #expect(received.count >= 2, "no message after the restart")
                 #expect(received.dropFirst().allSatisfy { $0.string == "after" && $0.channel == channel })
                 collector.cancel()
             }

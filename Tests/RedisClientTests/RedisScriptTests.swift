@@ -3,7 +3,7 @@ import Testing
 import TestSupport
 
 extension RedisClientTests {
-    @Suite("Redis scripts")
+    @Suite("Redis scripts", .timeLimit(.minutes(2)))
     struct RedisScriptTests {
         @Test("the script's SHA-1 is computed locally and matches known vectors")
         func sha1Vectors() {

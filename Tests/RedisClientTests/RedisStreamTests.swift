@@ -3,7 +3,7 @@ import Testing
 import TestSupport
 
 extension RedisClientTests {
-    @Suite("Redis streams and consumer groups")
+    @Suite("Redis streams and consumer groups", .timeLimit(.minutes(2)))
     struct RedisStreamTests {
         @Test("a consumer group delivers new messages to a consumer and XACK clears them from pending")
         func consumerGroup() async throws {
@@ -72,8 +72,10 @@ extension RedisClientTests {
                 let early = try await pool.xautoclaim(stream, group: "g", consumer: "live", minIdle: .seconds(30), count: 10)
                 #expect(early.messages.isEmpty)
 
-                try await Task.sleep(for: .milliseconds(150))
-                let claimed = try await pool.xautoclaim(stream, group: "g", consumer: "live", minIdle: .milliseconds(100), count: 10)
+                let claimed = try await eventuallyValue("the message has been idle for 100 ms and is claimed") {
+                    let claimed = try await pool.xautoclaim(stream, group: "g", consumer: "live", minIdle: .milliseconds(100), count: 10)
+                    return claimed.messages.isEmpty ? nil : claimed
+                }
                 #expect(claimed.messages == [RedisStreamMessage(stream: stream, id: id, fields: ["task": "render"])])
                 #expect(claimed.next == "0-0")
                 #expect(try await pool.xpending(stream, group: "g").consumers == ["live": 1])

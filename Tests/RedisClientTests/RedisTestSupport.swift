@@ -1,6 +1,5 @@
 import Logging
 import RedisClient
-import Synchronization
 import Testing
 import TestSupport
 
@@ -8,7 +7,7 @@ import TestSupport
 /// swift-corelibs-foundation's `Process.waitUntilExit()` can hang forever when two threads run
 /// processes at once (seen here: `shared()` and `startPrivate` racing), so the suites that start,
 /// stop and restart Redis must not overlap.
-@Suite("RedisClient", .serialized)
+@Suite("RedisClient", .serialized, .timeLimit(.minutes(2)))
 struct RedisClientTests {}
 
 /// Builders and helpers shared by the Redis tests.
@@ -38,47 +37,11 @@ enum Redis {
         _ body: (RedisPool) async throws -> T
     ) async throws -> T {
         let pool = try pool(url, maxConnections: maxConnections, commandTimeout: commandTimeout, acquireTimeout: acquireTimeout)
-        do {
-            let result = try await body(pool)
-            await pool.close()
-            return result
-        } catch {
-            await pool.close()
-            throw error
-        }
+        return try await withClosing(pool, close: { await $0.close() }, body)
     }
 
     static func subscriber(_ url: String? = nil) throws -> RedisSubscriber {
         let configuration = RedisConfiguration(url: try url ?? TestStack.shared().redisURL, connectTimeout: .seconds(1))
         return RedisSubscriber(configuration: configuration, logger: logger)
     }
-}
-
-/// Drains a pub/sub stream in the background so a test can wait for messages with a deadline.
-final class MessageCollector: Sendable {
-    private let box = MessageBox()
-    private let task: Task<Void, Never>
-
-    init(_ stream: AsyncStream<RedisPubSubMessage>) {
-        let box = self.box
-        task = Task { for await message in stream { box.append(message) } }
-    }
-
-    /// Waits until at least `count` messages arrived or `timeout` passed; returns what arrived.
-    func wait(for count: Int, timeout: Duration = .seconds(5)) async -> [RedisPubSubMessage] {
-        let deadline = ContinuousClock.now + timeout
-        while box.count < count, ContinuousClock.now < deadline {
-            try? await Task.sleep(for: .milliseconds(20))
-        }
-        return box.all
-    }
-
-    func cancel() { task.cancel() }
-}
-
-final class MessageBox: Sendable {
-    private let storage = Mutex<[RedisPubSubMessage]>([])
-    func append(_ message: RedisPubSubMessage) { storage.withLock { $0.append(message) } }
-    var count: Int { storage.withLock { $0.count } }
-    var all: [RedisPubSubMessage] { storage.withLock { $0 } }
 }

@@ -1,7 +1,7 @@
 import Testing
 @testable import ServiceKit
 
-@Suite struct ConfigurationReaderTests {
+@Suite(.timeLimit(.minutes(2))) struct ConfigurationReaderTests {
     @Test func everyMissingKeyIsReportedAtOnce() throws {
         var reader = ConfigurationReader(environment: ["PINGVAS_PORT": "not-a-number"])
         let configuration = ServiceConfiguration.read(serviceID: "user", defaultPort: 8081, needsDatabase: true, needsRedis: true, from: &reader)

@@ -3,7 +3,7 @@ import Logging
 import Testing
 @testable import ServiceKit
 
-@Suite struct JSONLogHandlerTests {
+@Suite(.timeLimit(.minutes(2))) struct JSONLogHandlerTests {
     @Test func writesOneJSONObjectPerLineWithSecretsRedacted() throws {
         let sink = LogSink.memory()
         var logger = Logger(label: "user") { _ in JSONLogHandler(service: "user", level: .info, sink: sink) }

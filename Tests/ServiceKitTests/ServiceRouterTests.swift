@@ -5,7 +5,7 @@ import Testing
 import Core
 @testable import ServiceKit
 
-@Suite struct ServiceRouterTests {
+@Suite(.timeLimit(.minutes(2))) struct ServiceRouterTests {
     struct Boom: Error {}
     struct Body: Decodable { let width: Int }
 

@@ -55,22 +55,19 @@ public final class ServiceProcess: Sendable {
     /// Lets a paused process run on (SIGCONT).
     public func resume() { kill(pid, SIGCONT) }
 
-    /// Sends SIGTERM and waits up to `timeout` for the exit; returns the exit status (nil: still running, then killed).
     /// Waits up to `timeout` for the process to end by itself; its exit status, or nil if it still runs.
     public func waitForExit(timeout: Duration) async -> Int32? {
-        let deadline = ContinuousClock.now + timeout
-        while isRunning && ContinuousClock.now < deadline { try? await Task.sleep(for: .milliseconds(50)) }
+        try? await eventually(timeout: timeout, pollEvery: .milliseconds(50), "\(id) exited") { !isRunning }
         return terminationStatus
     }
 
+    /// Sends SIGTERM and waits up to `timeout` for the exit; returns the exit status (nil: still running, then killed).
     @discardableResult
     public func stop(timeout: Duration = .seconds(15)) async -> Int32? {
         if let status = terminationStatus { return status }
         kill(pid, SIGCONT)
         kill(pid, SIGTERM)
-        let deadline = ContinuousClock.now + timeout
-        while isRunning && ContinuousClock.now < deadline { try? await Task.sleep(for: .milliseconds(50)) }
-        if let status = terminationStatus { return status }
+        if let status = await waitForExit(timeout: timeout) { return status }
         kill(pid, SIGKILL)
         _ = ChildProcess.wait(pid)
         exitStatus.withLock { $0 = 128 + SIGKILL }
@@ -95,20 +92,13 @@ public enum ServiceProcessError: Error, CustomStringConvertible {
     }
 }
 
-/// Polls `probe` every 100 ms until it returns true or `timeout` passes; returns whether it did.
-public func eventually(timeout: Duration = .seconds(15), _ probe: () async -> Bool) async -> Bool {
-    let deadline = ContinuousClock.now + timeout
-    while ContinuousClock.now < deadline {
-        if await probe() { return true }
-        try? await Task.sleep(for: .milliseconds(100))
-    }
-    return await probe()
-}
-
 extension ServiceProcess {
     /// Runs one of the built executables with `arguments` to completion (a command, not a server):
-    /// its exit status and everything it wrote to stdout and stderr.
-    public static func runCommand(_ id: String, _ arguments: [String], environment: [String: String] = [:]) async throws -> (status: Int32, output: String) {
+    /// its exit status and everything it wrote to stdout and stderr. A command still running after
+    /// `timeout` is killed, and the call throws `EventuallyTimeout` (with the command's output).
+    public static func runCommand(
+        _ id: String, _ arguments: [String], environment: [String: String] = [:], timeout: Duration = .seconds(300)
+    ) async throws -> (status: Int32, output: String) {
         let executable = binDirectory.appendingPathComponent(id)
         guard FileManager.default.isExecutableFile(atPath: executable.path) else { throw ServiceProcessError.notBuilt(executable.path) }
         let log = FileManager.default.temporaryDirectory.appendingPathComponent("\(TestStack.uniqueName(id)).log")
@@ -116,11 +106,16 @@ extension ServiceProcess {
         var env = ProcessInfo.processInfo.environment
         env.merge(environment) { _, new in new }
         let pid = try ChildProcess.spawn([executable.path] + arguments, environment: env, logPath: log.path)
-        var status: Int32? = nil
-        while status == nil {
-            try? await Task.sleep(for: .milliseconds(20))
-            status = ChildProcess.poll(pid)
+        let output = { (try? String(contentsOf: log, encoding: .utf8)) ?? "" }
+        do {
+            let status = try await eventuallyValue(timeout: timeout, "`\(id) \(arguments.joined(separator: " "))` exited; its output:\n\(output().suffix(3000))") {
+                ChildProcess.poll(pid)
+            }
+            return (status, output())
+        } catch {
+            kill(pid, SIGKILL)
+            _ = ChildProcess.wait(pid)
+            throw error
         }
-        return (status ?? -1, (try? String(contentsOf: log, encoding: .utf8)) ?? "")
     }
 }

@@ -1,6 +1,7 @@
 public import Foundation
 import HTTPClient
 import Logging
+import RedisClient
 
 /// All seven executables on free loopback ports over a private PostgreSQL and Redis, wired as
 /// `make run` wires them. End-to-end tests talk to `gatewayURL` only.
@@ -27,11 +28,7 @@ public final class ServiceSuite: Sendable {
         var processes: [String: ServiceProcess] = [:]
         do {
             for id in ids { processes[id] = try ServiceProcess(id, port: ports[id], environment: environment) }
-            for id in ids {
-                let process = processes[id]!
-                let ready = await eventually(timeout: .seconds(60)) { await Self.isReady(process) }
-                guard ready else { throw ServiceSuiteError.notReady(id, process.log.suffix(3000).description) }
-            }
+            for id in ids { try await processes[id]!.waitUntilReady(timeout: .seconds(60)) }
         } catch {
             for process in processes.values { await process.stop(timeout: .seconds(2)) }
             try? servers.stack("stop")
@@ -44,15 +41,7 @@ public final class ServiceSuite: Sendable {
     public static func with<T: Sendable>(
         extraEnvironment: [String: String] = [:], _ body: (ServiceSuite) async throws -> T
     ) async throws -> T {
-        let suite = try await start(extraEnvironment: extraEnvironment)
-        do {
-            let result = try await body(suite)
-            await suite.stop()
-            return result
-        } catch {
-            await suite.stop()
-            throw error
-        }
+        try await withClosing(try await start(extraEnvironment: extraEnvironment), close: { await $0.stop() }, body)
     }
 
     /// What every service needs to start as `make run` starts it: servers, secrets, catalog,
@@ -103,19 +92,40 @@ public final class ServiceSuite: Sendable {
 
     static let probe = CurlHTTPClient(logger: Logger(label: "test-probe"))
 
-    static func isReady(_ process: ServiceProcess) async -> Bool {
-        guard process.isRunning else { return false }
-        let response = try? await probe.execute(HTTPClientRequest(url: "\(process.baseURL)/readyz", timeout: .seconds(3)))
-        return response?.status == 200
+    /// Waits until a service has subscribed to the pub/sub `channel` on the suite's Redis (e.g.
+    /// generation, for the event stream of a job).
+    public func waitForSubscriber(channel: String, timeout: Duration = .seconds(10), fileID: String = #fileID, line: Int = #line) async throws {
+        let redis = RedisPool(configuration: RedisConfiguration(url: servers.redisURL, maxConnections: 1), logger: Logger(label: "test-probe"))
+        try await withClosing(redis, close: { await $0.close() }) { redis in
+            try await eventually(timeout: timeout, "a subscriber on \(channel)", fileID: fileID, line: line) {
+                (try await redis.send("PUBSUB", "NUMSUB", channel).array?.last?.int ?? 0) >= 1
+            }
+        }
+    }
+}
+
+extension ServiceProcess {
+    /// Waits until the process answers 200 on `/readyz`; throws `ServiceSuiteError.notReady` (with
+    /// the end of its log) when it does not within `timeout`, and at once when the process has ended.
+    public func waitUntilReady(timeout: Duration = .seconds(60), fileID: String = #fileID, line: Int = #line) async throws {
+        do {
+            try await eventually(timeout: timeout, pollEvery: .milliseconds(100), "\(id) answers 200 on /readyz", fileID: fileID, line: line) {
+                guard isRunning else { throw ServiceSuiteError.notReady(id, "it exited with status \(terminationStatus ?? -1)", log.suffix(3000).description) }
+                let response = try? await ServiceSuite.probe.execute(HTTPClientRequest(url: "\(baseURL)/readyz", timeout: .seconds(3)))
+                return response?.status == 200
+            }
+        } catch let timedOut as EventuallyTimeout {
+            throw ServiceSuiteError.notReady(id, "\(timedOut)", log.suffix(3000).description)
+        }
     }
 }
 
 public enum ServiceSuiteError: Error, CustomStringConvertible {
-    case notReady(String, String)
+    case notReady(String, String, String)
 
     public var description: String {
         switch self {
-        case .notReady(let id, let log): "\(id) did not become ready; its log ends:\n\(log)"
+        case .notReady(let id, let why, let log): "\(id) did not become ready: \(why); its log ends:\n\(log)"
         }
     }
 }

@@ -1,11 +1,12 @@
 import Foundation
 import HTTPTypes
 import PingvasCrypto
+import TestSupport
 import Testing
 
 @testable import UserService
 
-@Suite struct AuthTests {
+@Suite(.timeLimit(.minutes(2))) struct AuthTests {
     @Test func signupReturnsTokensNormalisesEmailAndGrantsCredits() async throws {
         try await UserServiceHarness.withApp { api in
             let raw = "  Alice.\(UUID().uuidString.prefix(6))@Example.COM "
@@ -22,7 +23,7 @@ import Testing
             #expect(user["email"] as? String == raw.trimmingCharacters(in: .whitespaces).lowercased())
             #expect(user["display_name"] as? String == "Alice")
 
-            let me = try await api.get("/api/v1/me", headers: [HTTPField.Name("X-User-Id")!: id])
+            let me = try await api.get("/api/v1/me", headers: .identity(id))
             #expect(me.status == .ok)
             #expect(me.json["id"] as? String == id)
             #expect(me.json["credits"] as? Int == 100)
@@ -30,7 +31,7 @@ import Testing
             #expect(me.json["plan"] as? String == "free")
             #expect(me.json["display_name"] as? String == "Alice")
 
-            let credits = try await api.get("/api/v1/me/credits", headers: [HTTPField.Name("X-User-Id")!: id])
+            let credits = try await api.get("/api/v1/me/credits", headers: .identity(id))
             #expect(credits.json["balance"] as? Int == 100)
             let entries = try #require(credits.json["entries"] as? [[String: Any]])
             #expect(entries.count == 1)

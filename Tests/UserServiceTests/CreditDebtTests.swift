@@ -5,7 +5,7 @@ import Testing
 @testable import UserService
 
 /// Take-backs (`POST /internal/credits/debits`) and the debt they leave when the balance is spent.
-@Suite struct CreditDebtTests {
+@Suite(.timeLimit(.minutes(2))) struct CreditDebtTests {
     func debit(_ api: APIClient, _ account: APIClient.Account, _ amount: Int, reference: String) async throws -> APIResponse {
         try await api.post(
             "/internal/credits/debits", json: ["user_id": account.id, "amount": amount, "reason": "credit pack refunded", "reference": reference]

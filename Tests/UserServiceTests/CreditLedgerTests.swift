@@ -4,7 +4,7 @@ import Testing
 
 @testable import UserService
 
-@Suite struct CreditLedgerTests {
+@Suite(.timeLimit(.minutes(2))) struct CreditLedgerTests {
     @Test func holdDeductsOnceForRepeatedJobID() async throws {
         try await UserServiceHarness.withApp { api in
             let account = try await api.signup()

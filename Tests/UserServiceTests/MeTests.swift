@@ -1,24 +1,25 @@
 import Foundation
 import HTTPTypes
+import TestSupport
 import Testing
 
 @testable import UserService
 
-@Suite struct MeTests {
+@Suite(.timeLimit(.minutes(2))) struct MeTests {
     @Test func meWithoutIdentityIs401() async throws {
         try await UserServiceHarness.withApp { api in
             let response = try await api.get("/api/v1/me")
             #expect(response.status == .unauthorized)
             #expect(response.problemType == "unauthorized")
             #expect(try await api.get("/api/v1/me/credits").status == .unauthorized)
-            let garbage = try await api.get("/api/v1/me", headers: [HTTPField.Name("X-User-Id")!: "not-a-uuid"])
+            let garbage = try await api.get("/api/v1/me", headers: .identity("not-a-uuid"))
             #expect(garbage.status == .unauthorized)
         }
     }
 
     @Test func meForAVanishedUserIs404() async throws {
         try await UserServiceHarness.withApp { api in
-            let response = try await api.get("/api/v1/me", headers: [HTTPField.Name("X-User-Id")!: newJobID()])
+            let response = try await api.get("/api/v1/me", headers: .identity(newJobID()))
             #expect(response.status == .notFound)
             #expect(response.problemType == "not-found")
         }

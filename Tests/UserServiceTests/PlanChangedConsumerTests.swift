@@ -8,7 +8,7 @@ import Testing
 @testable import UserService
 
 /// `plan.changed` events from payment-webhook, read from real Redis, set the plan new tokens carry.
-@Suite struct PlanChangedConsumerTests {
+@Suite(.timeLimit(.minutes(2))) struct PlanChangedConsumerTests {
     @Test func planEventsSetThePlanOnceInOrderAndUnreadableOnesAreDeadLettered() async throws {
         let keys = PipelineKeys(namespace: TestStack.uniqueName("user"))
         let stream = keys.planEvents
@@ -27,12 +27,11 @@ import Testing
             try await send(.pro, at: 2_000_000_000)  // redelivered
             try await send(.free, at: 1_999_999_999)  // older, arriving late
             _ = try await redis.xadd(stream, maxLength: nil, fields: [("m", "{not an envelope")])
-            let settled = await eventually {
-                let pending = try? await redis.xpending(stream, group: "user").count
+            try await eventually(timeout: .seconds(15), "every message read and acknowledged, the plan applied") {
+                let consumed = try? await redis.hasConsumedEverything(on: stream, group: "user")
                 let current = try? await plan()
-                return pending == 0 && current == "pro"
+                return consumed == true && current == "pro"
             }
-            #expect(settled, "every message acknowledged, the plan applied")
             #expect(try await plan() == "pro", "the late, older change is ignored")
 
             // The next access token carries the new plan.
@@ -44,7 +43,7 @@ import Testing
             #expect(Self.strings(dead).contains(stream), "the unreadable message is in the dead-letter stream")
 
             try await send(.free, at: 2_000_000_001)
-            #expect(await eventually { (try? await plan()) == "free" })
+            try await eventually(timeout: .seconds(15), "the newer change to free is applied") { (try? await plan()) == "free" }
         }
     }
 

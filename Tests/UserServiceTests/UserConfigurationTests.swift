@@ -3,7 +3,7 @@ import Testing
 
 @testable import UserService
 
-@Suite struct UserConfigurationTests {
+@Suite(.timeLimit(.minutes(2))) struct UserConfigurationTests {
     @Test func missingAndWeakSettingsAreReportedTogether() {
         var reader = ConfigurationReader(environment: ["PINGVAS_PASSWORD_HASH_COST": "3"])
         _ = UserConfiguration(reader: &reader)

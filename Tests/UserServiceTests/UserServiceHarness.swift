@@ -40,12 +40,8 @@ enum UserServiceHarness {
         adjust(&configuration)
         let app = try await buildApplication(configuration: configuration)
         try await app.test(.router) { client in
-            let api = APIClient(client: client)
-            let ready = await eventually(timeout: .seconds(30)) {
-                (try? await api.get("/readyz").status) == .ok
-            }
-            try #require(ready, "the user service never became ready (migrations or PostgreSQL)")
-            try await body(api)
+            try await client.waitUntilReady()
+            try await body(APIClient(client: client))
         }
     }
 }
@@ -100,7 +96,7 @@ struct APIClient: Sendable {
         var accessToken: String
         var refreshToken: String
 
-        var identity: HTTPFields { [HTTPField.Name("X-User-Id")!: id] }
+        var identity: HTTPFields { .identity(id) }
     }
 
     /// Signs a new user up (expects 201).
