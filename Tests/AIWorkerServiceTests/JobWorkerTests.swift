@@ -1,3 +1,4 @@
+import ServiceKit
 import Core
 import Foundation
 import RedisClient
@@ -9,7 +10,7 @@ import Testing
     @Test func queuedJobEndsSucceededWithAStoredPNG() async throws {
         let harness = try WorkerHarness()
         let job = harness.job { $0.batchSize = 2 }
-        try await harness.enqueue(job)  // before the worker ever started: the group must start at 0
+        try await harness.enqueue(job)  // before the worker ever started
         let results = try await harness.withWorker { try await harness.results(for: job.jobID) }
 
         #expect(results.map(\.type) == [JobStarted.type, JobFinished.type])
@@ -30,8 +31,7 @@ import Testing
             #expect(parameters["prompt"] as? String == "a lighthouse" && parameters["model"] as? String == "preview")
         }
         #expect(harness.files().count == 2, "no temporary files are left behind")
-        let pending = try await harness.redis.xpending(harness.queue, group: "workers")
-        #expect(pending.count == 0, "the job is acknowledged")
+        #expect(try await harness.state(of: job.jobID) == "done", "the queue forgot the job; only the marker of its result in flight is left")
     }
 
     @Test func canceledJobIsReportedCanceledWithoutAFile() async throws {
@@ -61,8 +61,9 @@ import Testing
 
     @Test func malformedMessageIsDeadLetteredAndTheNextJobStillRuns() async throws {
         let harness = try WorkerHarness()
-        _ = try await harness.redis.xadd(harness.queue, maxLength: nil, fields: [("m", "{not an envelope")])
-        _ = try await harness.redis.xadd(harness.queue, maxLength: nil, fields: [("other", "field")])
+        let broken = [harness.job(), harness.job()]
+        try await harness.enqueue(broken[0], envelope: "{not an envelope")
+        try await harness.enqueue(broken[1], envelope: "")
         let job = harness.job()
         try await harness.enqueue(job)
         let results = try await harness.withWorker { try await harness.results(for: job.jobID) }
@@ -70,8 +71,7 @@ import Testing
         guard case .succeeded = try harness.finished(results).outcome else { Issue.record("the good job did not succeed"); return }
         let dead = try await harness.redis.send("XRANGE", harness.keys.queueDeadLetter, "-", "+").array ?? []
         #expect(dead.count == 2)
-        let pending = try await harness.redis.xpending(harness.queue, group: "workers")
-        #expect(pending.count == 0, "dead-lettered messages are acknowledged")
+        for job in broken { #expect(try await harness.state(of: job.jobID) == "done", "dead-lettered jobs leave the queue") }
     }
 
     @Test func unknownModelFailsWithoutRetryAndTheWorkerCarriesOn() async throws {
@@ -87,18 +87,20 @@ import Testing
         guard case .succeeded = try harness.finished(goodResults).outcome else { Issue.record("the next job did not succeed"); return }
     }
 
-    @Test func jobLeftPendingByADeadConsumerIsClaimedAfterTheLease() async throws {
+    @Test func aJobWhoseWorkerDiedIsTakenOverOnceItsLeaseRunsOut() async throws {
         let harness = try WorkerHarness(lease: .seconds(1))
-        try await harness.redis.xgroupCreate(harness.queue, group: "workers", startID: "0")
         let job = harness.job()
         try await harness.enqueue(job)
-        let taken = try await harness.redis.xreadgroup(group: "workers", consumer: "crashed-worker", streams: [harness.queue], count: 1, block: nil)
-        #expect(taken.count == 1)
+        let taken = try await harness.jobQueue.dispatch(pools: [harness.pool], worker: "crashed-worker", lease: .seconds(1))
+        #expect(taken?.jobID == job.jobID && taken?.attempt == 1)
+        let dispatchedAt = ContinuousClock.now
 
         let results = try await harness.withWorker { try await harness.results(for: job.jobID) }
-        guard case .succeeded = try harness.finished(results).outcome else { Issue.record("the claimed job did not succeed"); return }
-        let pending = try await harness.redis.xpending(harness.queue, group: "workers")
-        #expect(pending.count == 0)
+        let finished = try harness.finished(results)
+        guard case .succeeded = finished.outcome else { Issue.record("the job taken over did not succeed"); return }
+        #expect(finished.attempt == 2, "every delivery is a new attempt")
+        #expect(ContinuousClock.now - dispatchedAt < .seconds(5), "taken over within the lease plus a reclaim round")
+        #expect(try await harness.state(of: job.jobID) == "done")
     }
 
     @Test func heartbeatRegistersTheWorkerAndShutdownRemovesIt() async throws {
@@ -136,7 +138,8 @@ import Testing
         }
         let types = (try await harness.redis.send("XLEN", harness.keys.results).int) ?? 0
         #expect(types == 1, "only JobStarted: no JobFinished for a handed-back job")
-        let pending = try await harness.redis.xpending(harness.queue, group: "workers")
-        #expect(pending.count == 1, "left unacknowledged for the lease to hand on")
+        #expect(try await harness.state(of: job.jobID) == "waiting", "handed back to the queue at once, for another worker")
+        let next = try await harness.jobQueue.dispatch(pools: [harness.pool], worker: "next-worker", lease: .seconds(5))
+        #expect(next?.jobID == job.jobID && next?.attempt == 1, "a handed-back delivery does not count")
     }
 }

@@ -40,17 +40,24 @@ struct WorkerHarness {
         self.configuration = configuration
     }
 
-    var queue: String { keys.queue(configuration.queues[0]) }
+    /// The pool jobs go to, and the queue they wait in.
+    var pool: String { configuration.queues[0] }
+    var jobQueue: RedisJobQueue { RedisJobQueue(redis: redis, keys: keys) }
 
     func job(_ change: (inout JobRequest) -> Void = { _ in }) -> JobQueued {
         var request = JobRequest(model: "preview", prompt: "a lighthouse", width: 96, height: 64, steps: 4, cfgScale: 7, seed: 1234)
         change(&request)
-        return JobQueued(jobID: JobID(), userID: userID, plan: .free, request: request, cost: 1, queue: queue, enqueuedAt: Date())
+        return JobQueued(jobID: JobID(), userID: userID, plan: .free, request: request, cost: 1, queue: pool, enqueuedAt: Date())
     }
 
-    @discardableResult
-    func enqueue(_ job: JobQueued) async throws -> String {
-        try await redis.xadd(queue, maxLength: nil, fields: [("m", String(decoding: try WireCodec.encode(job), as: UTF8.self))])
+    /// Puts `job` in the queue as generation's relay does (`envelope` overrides its encoding).
+    func enqueue(_ job: JobQueued, envelope: String? = nil) async throws {
+        try await jobQueue.enqueue(job, envelope: envelope ?? String(decoding: try WireCodec.encode(job), as: UTF8.self))
+    }
+
+    /// Where the queue holds `job` now (`waiting`, `active`, `done`, ...; nil: not at all).
+    func state(of job: JobID) async throws -> String? {
+        try await jobQueue.states([job])[job]
     }
 
     /// Runs the worker's services around `body`, then shuts them down gracefully.

@@ -31,11 +31,12 @@ import TestSupport
             #expect(job["model"] as? String == "preview")
             #expect((job["progress"] as? [String: Any])?["total"] as? Int == 4)
 
-            let stream = h.keys.queue("preview")
-            try await eventually("JobQueued reached \(stream)") { try await !h.streamMessages(stream).isEmpty }
-            let messages = try await h.streamMessages(stream)
-            #expect(messages.count == 1)
-            let queued = try WireCodec.decode(JobQueued.self, from: Array(messages[0].utf8))
+            let queue = RedisJobQueue(redis: h.redis, keys: h.keys)
+            try await eventually("the job reached the preview pool's queue") { try await queue.states([id])[id] == "waiting" }
+            let dispatched = try #require(try await queue.dispatch(pools: ["preview"], worker: "test", lease: .seconds(5)))
+            #expect(dispatched.jobID == id && dispatched.attempt == 1)
+            let queued = try WireCodec.decode(JobQueued.self, from: Array(dispatched.envelope.utf8))
+            #expect(queued.data.deadline != nil && (queued.data.runTimeout ?? 0) >= 120, "a queue deadline and a run timeout travel with it")
             #expect(queued.data.jobID == id)
             #expect(queued.data.userID == user)
             #expect(queued.data.cost == 7)

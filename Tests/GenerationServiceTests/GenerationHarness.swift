@@ -92,7 +92,7 @@ struct GenerationHarness: Sendable {
 
     /// Whether the service's results consumer has read and acknowledged every result sent so far.
     func resultsConsumed() async throws -> Bool {
-        try await redis.hasConsumedEverything(on: keys.results, group: keys.resultsGroup)
+        try await redis.hasConsumedEverything(on: keys.results, group: PipelineKeys.resultsGroup)
     }
 
     /// Envelope texts (field `m`) on `stream`, oldest first.

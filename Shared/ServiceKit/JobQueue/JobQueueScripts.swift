@@ -6,7 +6,8 @@ package import RedisClient
 /// Keys live under `<namespace>:q` (`p` below): `p:job:<id>` (hash: pool, user, class, cap, env,
 /// deliveries, base, state, worker, model), `p:<pool>:u:<user>` (the user's waiting ids, FIFO),
 /// `p:<pool>:c:<class>` (users with waiting jobs, by virtual time), `p:<pool>:classes` (classes
-/// with waiting users, by stride pass), `p:<pool>:vclock`, `p:<pool>:active` (id by lease expiry,
+/// with waiting users, by stride pass), `p:<pool>:pass` (every class's pass, and the pass last
+/// served), `p:<pool>:vclock` (per class, the virtual time last served), `p:<pool>:active` (id by lease expiry,
 /// ms), `p:<pool>:delayed` (id by due time), `p:<pool>:dead`, `p:<pool>:wake`, `p:<pool>:waiting`
 /// (how many wait), `p:running`
 /// (user → running jobs, all pools), `p:done:<id>` (a finished job's result is in flight), `p:pools`.
@@ -37,9 +38,11 @@ enum JobQueueScripts {
           end
           local classes = p .. ':' .. pool .. ':classes'
           if not redis.call('ZSCORE', classes, class) then
-            -- Likewise a class: it joins at the smallest pass of the classes already waiting.
-            local first = redis.call('ZRANGE', classes, 0, 0, 'WITHSCORES')
-            redis.call('ZADD', classes, first[2] or '0', class)
+            -- A class keeps its pass while it has nothing waiting, and rejoins no earlier than the
+            -- pass last served: coming and going cannot jump the queue of another class.
+            local kept = tonumber(redis.call('HGET', p .. ':' .. pool .. ':pass', class) or '0')
+            local served = tonumber(redis.call('HGET', p .. ':' .. pool .. ':pass', 'served') or '0')
+            redis.call('ZADD', classes, math.max(kept, served), class)
           end
           local wake = p .. ':' .. pool .. ':wake'
           redis.call('LPUSH', wake, '1')
@@ -129,7 +132,8 @@ enum JobQueueScripts {
                   redis.call('HSET', p .. ':' .. pool .. ':vclock', class, vt)
                   if redis.call('LLEN', list) > 0 then redis.call('ZADD', users, vt + 1, user) end
                   local weight = math.max(1, math.floor(tonumber(class) / 10))
-                  redis.call('ZINCRBY', classes, 120 / weight, class)
+                  redis.call('HSET', p .. ':' .. pool .. ':pass', 'served', entry[2], class, entry[2] + 120 / weight)
+                  redis.call('ZADD', classes, entry[2] + 120 / weight, class)
                   forget_user_if_idle(p, pool, user, class)
                   local deliveries = redis.call('HINCRBY', job, 'deliveries', 1)
                   redis.call('HSET', job, 'state', 'active', 'worker', worker)
