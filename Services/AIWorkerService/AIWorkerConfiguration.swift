@@ -36,7 +36,8 @@ struct AIWorkerConfiguration: ServiceConfigurationProtocol {
     var heartbeatInterval: Duration = .seconds(5)
     /// How long one XREADGROUP waits for a job.
     var readBlock: Duration = .seconds(2)
-    /// Per-step pause of the preview engine.
+    /// `PINGVAS_PREVIEW_STEP_DELAY`: per-step pause of the preview engine (default 10ms), so a
+    /// preview job takes about as long as its steps say; fault tests make it longer.
     var previewStepDelay: Duration = .milliseconds(10)
     /// Redis names; only tests change the prefix.
     var keys = PipelineKeys()
@@ -57,6 +58,7 @@ struct AIWorkerConfiguration: ServiceConfigurationProtocol {
         if maxDeliveries < 1 { reader.reject("PINGVAS_JOB_MAX_DELIVERIES", because: "at least 1") }
         shutdownGrace = reader.duration("PINGVAS_WORKER_SHUTDOWN_GRACE", default: .seconds(100))
         if jobLease < .seconds(1) { reader.reject("PINGVAS_JOB_LEASE", because: "at least 1s") }
+        previewStepDelay = reader.duration("PINGVAS_PREVIEW_STEP_DELAY", default: .milliseconds(10))
         sdLibrary = reader.optionalString("PINGVAS_SD_LIBRARY")
         engineMemoryMB = reader.int("PINGVAS_ENGINE_MEMORY_MB", default: 12000)
         if engineMemoryMB < 256 { reader.reject("PINGVAS_ENGINE_MEMORY_MB", because: "at least 256") }

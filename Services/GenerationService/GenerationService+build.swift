@@ -35,6 +35,8 @@ func buildApplication(configuration: GenerationConfiguration, logger: Logger? = 
 
     let router = ServiceRouter.make(configuration: configuration.service, readiness: dependencies.readinessChecks + [migrations.readinessCheck])
     router.addRoutes(controller.routes, atPath: "/api/v1/generations")
+    router.addRoutes(InternalJobController(jobs: jobs).routes, atPath: "/internal/jobs")
+    router.addRoutes(AdminJobController(jobs: jobs, queue: queue, submitter: controller).routes, atPath: "/api/v1/admin/jobs")
 
     // Shutdown runs in reverse: server, consumer, relay, then the clients, migrations and pools.
     let services: [any Service] = [

@@ -18,6 +18,13 @@ struct UserConfiguration: ServiceConfigurationProtocol {
     var keys = PipelineKeys()
     /// A plan event pending this long on a dead replica is claimed by another.
     var planEventLease = Duration.seconds(60)
+    /// Where generation listens (`PINGVAS_GENERATION_URL`): a hold older than `orphanHoldAfter`
+    /// whose job generation does not know is released (the job was never written). Unset: no sweep.
+    var generationURL: String?
+    /// `PINGVAS_ORPHAN_HOLD_AFTER` (default 10m).
+    var orphanHoldAfter: Duration = .seconds(600)
+    /// How often holds are swept.
+    var orphanHoldSweepInterval: Duration = .seconds(30)
 
     init(reader: inout ConfigurationReader) {
         service = .read(serviceID: "user", defaultPort: 8081, needsDatabase: true, needsRedis: true, from: &reader)
@@ -34,6 +41,9 @@ struct UserConfiguration: ServiceConfigurationProtocol {
         if !(10...20).contains(passwordHashCost) {
             reader.reject("PINGVAS_PASSWORD_HASH_COST", because: "scrypt log2(N) between 10 and 20")
         }
+        generationURL = reader.optionalString("PINGVAS_GENERATION_URL")
+        orphanHoldAfter = reader.duration("PINGVAS_ORPHAN_HOLD_AFTER", default: .seconds(600))
+        if orphanHoldAfter < .seconds(1) { reader.reject("PINGVAS_ORPHAN_HOLD_AFTER", because: "at least 1s") }
         accessTokenLifetime = reader.duration("PINGVAS_ACCESS_TOKEN_TTL", default: .seconds(15 * 60))
         if accessTokenLifetime < .seconds(1) { reader.reject("PINGVAS_ACCESS_TOKEN_TTL", because: "at least 1s") }
         refreshTokenLifetime = reader.duration("PINGVAS_REFRESH_TOKEN_TTL", default: .seconds(7 * 24 * 3600))

@@ -1,8 +1,10 @@
 import Core
+import HTTPClient
 import Hummingbird
 import Logging
 import PingvasCrypto
 import ServiceKit
+import ServiceLifecycle
 
 /// The whole wiring of the user service; tests call it with their own configuration.
 func buildApplication(configuration: UserConfiguration, logger: Logger? = nil) async throws -> some ApplicationProtocol {
@@ -38,8 +40,19 @@ func buildApplication(configuration: UserConfiguration, logger: Logger? = nil) a
         deadLetterStream: configuration.keys.eventsDeadLetter, ready: { migrations.isDone }, logger: logger
     )
     let plans = PlanChangedConsumer(users: users, reader: events, logger: logger)
+    var services: [any Service] = [migrations, plans]
+    if let generationURL = configuration.generationURL {
+        let http = CurlHTTPClient(configuration: HTTPClientConfiguration(defaultTimeout: .seconds(5)), logger: logger)
+        services.append(ShutdownHook { await http.shutdown() })
+        services.append(OrphanHoldSweeper(
+            ledger: ledger, http: http, generationURL: generationURL, after: configuration.orphanHoldAfter,
+            interval: configuration.orphanHoldSweepInterval, ready: { migrations.isDone }, logger: logger
+        ))
+    } else {
+        logger.warning("PINGVAS_GENERATION_URL is not set: holds whose job was never created are not released")
+    }
     return ServiceApplication.make(
         responder: router.buildResponder(), configuration: configuration.service, dependencies: dependencies,
-        services: [migrations, plans], logger: logger
+        services: services, logger: logger
     )
 }

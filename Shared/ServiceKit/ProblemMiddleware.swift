@@ -6,7 +6,8 @@ import Logging
 /// Turns every error a route throws into problem+json.
 ///
 /// `Problem` passes through; Hummingbird's own `HTTPError` (unknown route, body too large, bad JSON)
-/// keeps its status under a stable type; anything else is a 500 whose detail goes to the log only.
+/// keeps its status under a stable type; PostgreSQL or Redis being unreachable is a 503
+/// `dependency-unavailable` with `Retry-After`; anything else is a 500 whose detail goes to the log only.
 package struct ProblemMiddleware<Context: Hummingbird.RequestContext>: RouterMiddleware {
     package init() {}
 
@@ -24,6 +25,14 @@ package struct ProblemMiddleware<Context: Hummingbird.RequestContext>: RouterMid
             return try Problem(error.status, type: Self.slug(for: error.status)).response(from: request, context: context)
         } catch is CancellationError {
             throw CancellationError()
+        } catch where DependencyUnavailable.dependency(of: error) != nil {
+            let dependency = DependencyUnavailable.dependency(of: error) ?? "a dependency"
+            context.logger.warning("dependency unavailable", metadata: ["dependency": "\(dependency)", "error": "\(error)"])
+            return try Problem(
+                .serviceUnavailable, type: "dependency-unavailable", title: "Temporarily unavailable",
+                detail: "A service this request needs (\(dependency)) is unavailable; retry shortly.",
+                extensions: ["dependency": .string(dependency)], headers: [.retryAfter: "2"]
+            ).response(from: request, context: context)
         } catch {
             context.logger.error("unhandled error", metadata: ["error": "\(String(reflecting: error))"])
             return try Problem(.internalServerError, type: "internal", detail: "An unexpected error occurred.")

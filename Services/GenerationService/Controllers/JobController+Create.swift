@@ -13,18 +13,36 @@ extension JobController {
         let caller = try CallerIdentity.require(request)
         let key = try Self.idempotencyKey(request)
         let body = try await request.decode(as: JobRequest.self, context: context)
+        switch try await submit(body, for: caller, idempotencyKey: key, logger: context.logger) {
+        case .accepted(let job):
+            return try JSONResponse(.accepted, AcceptedView(job: job), headers: [.location: "/api/v1/generations/\(job.id)"])
+                .response(from: request, context: context)
+        case .replayed(let response):
+            return response
+        }
+    }
+
+    /// What `submit` did: a new job, or the stored answer of an earlier request with the same key.
+    enum Submission {
+        case accepted(Job)
+        case replayed(Response)
+    }
+
+    /// Routes, prices, holds and writes a job for `caller` (with its `JobQueued` outbox row), then
+    /// wakes the relay. The same `idempotencyKey` with the same body replays the first answer.
+    func submit(_ body: JobRequest, for caller: CallerIdentity, idempotencyKey key: String?, logger: Logger) async throws -> Submission {
         // Canonical form: decoded and re-encoded with sorted keys, so spacing, key order and unknown
         // fields do not make "the same" request look different.
         let requestHash = SHA256Digest.hex(try WireCodec.encodeBody(body))
         if let key, let stored = try await jobs.idempotentAnswer(user: caller.userID, key: key) {
-            return try Self.replay(stored, requestHash: requestHash)
+            return .replayed(try Self.replay(stored, requestHash: requestHash))
         }
         let maxQueued = configuration.maxQueued(for: caller.plan)
         guard try await jobs.queuedCount(user: caller.userID) < maxQueued else { throw Self.tooManyJobs(maxQueued) }
 
         let route = try await router.route(RouteRequest(userID: caller.userID, plan: caller.plan, request: body))
         let id = JobID()
-        var logger = context.logger
+        var logger = logger
         logger[metadataKey: "job_id"] = "\(id)"
         logger[metadataKey: "user_id"] = "\(caller.userID)"
         _ = try await ledger.hold(user: caller.userID, job: id, amount: route.cost)
@@ -45,8 +63,7 @@ extension JobController {
             }
             signal.wake()
             logger.info("job queued", metadata: ["queue": "\(job.queue)", "cost": "\(job.cost)"])
-            return try JSONResponse(.accepted, AcceptedView(job: job), headers: [.location: "/api/v1/generations/\(job.id)"])
-                .response(from: request, context: context)
+            return .accepted(job)
         } catch {
             await releaseAbandonedHold(id, logger: logger)
             switch error {
@@ -54,7 +71,7 @@ extension JobController {
                 throw Self.tooManyJobs(limit)
             case JobCreationError.idempotencyKeyTaken:
                 if let key, let stored = try await jobs.idempotentAnswer(user: caller.userID, key: key) {
-                    return try Self.replay(stored, requestHash: requestHash)
+                    return .replayed(try Self.replay(stored, requestHash: requestHash))
                 }
                 throw error
             default:

@@ -1,3 +1,4 @@
+import Foundation
 import Core
 
 /// Credit accounts, holds and the ledger; a balance never goes negative (what a take-back cannot
@@ -13,6 +14,9 @@ protocol CreditLedgerRepository: Sendable {
     func capture(jobID: JobID) async throws -> SettleOutcome
     /// Gives the held amount of `jobID` back (repaying debt first); idempotent.
     func release(jobID: JobID) async throws -> SettleOutcome
+
+    /// Jobs whose hold is still `held` and older than `before`, oldest first.
+    func heldSince(before: Date, limit: Int) async throws -> [JobID]
     /// Adds `amount`, repaying debt first; idempotent by `reference`.
     func grant(userID: UserID, amount: Int64, reason: String, reference: String) async throws -> GrantOutcome
     /// Takes `amount` back (a refund): off the balance as far as it goes, the rest becomes debt;

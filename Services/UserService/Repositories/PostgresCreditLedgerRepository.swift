@@ -91,6 +91,12 @@ struct PostgresCreditLedgerRepository: CreditLedgerRepository {
         try await settle(jobID: jobID, to: "released", entryKind: "release", refund: true)
     }
 
+    func heldSince(before: Date, limit: Int) async throws -> [JobID] {
+        try await pool.query(
+            "SELECT job_id FROM credit_holds WHERE status = 'held' AND created_at < $1 ORDER BY created_at LIMIT $2", before, limit
+        ).map { JobID(uuid: try $0.decode(UUID.self, "job_id")) }
+    }
+
     /// Moves a `held` hold to `status` once; a repeat reports the state it is already in.
     private func settle(jobID: JobID, to status: String, entryKind: String, refund: Bool) async throws -> SettleOutcome {
         try await pool.transaction { connection -> SettleOutcome in
