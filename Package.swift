@@ -66,7 +66,10 @@ var targets: [Target] = [
         path: "Tests/TestSupport",
         swiftSettings: strict
     ),
-    .testTarget(name: "EndToEndTests", dependencies: ["TestSupport", "HTTPClient", "PingvasCrypto", logging], swiftSettings: strict),
+    .testTarget(
+        name: "EndToEndTests", dependencies: ["TestSupport", "HTTPClient", "PingvasCrypto", "PostgresClient", "RedisClient", logging],
+        swiftSettings: strict
+    ),
     .testTarget(name: "CoreTests", dependencies: ["Core"], swiftSettings: strict),
     .testTarget(name: "PostgresClientTests", dependencies: ["PostgresClient", "TestSupport"], swiftSettings: strict),
     .testTarget(name: "RedisClientTests", dependencies: ["RedisClient", "TestSupport"], swiftSettings: strict),

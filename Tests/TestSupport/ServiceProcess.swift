@@ -55,6 +55,14 @@ public final class ServiceProcess: Sendable {
     /// Lets a paused process run on (SIGCONT).
     public func resume() { kill(pid, SIGCONT) }
 
+    /// Kills the process at once (SIGKILL), as a crash or an OOM kill would, and reaps it.
+    public func kill9() {
+        guard terminationStatus == nil else { return }
+        kill(pid, SIGKILL)
+        _ = ChildProcess.wait(pid)
+        exitStatus.withLock { $0 = 128 + SIGKILL }
+    }
+
     /// Waits up to `timeout` for the process to end by itself; its exit status, or nil if it still runs.
     public func waitForExit(timeout: Duration) async -> Int32? {
         try? await eventually(timeout: timeout, pollEvery: .milliseconds(50), "\(id) exited") { !isRunning }

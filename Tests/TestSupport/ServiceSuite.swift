@@ -1,4 +1,5 @@
 public import Foundation
+import Synchronization
 import HTTPClient
 import Logging
 import RedisClient
@@ -12,6 +13,9 @@ public final class ServiceSuite: Sendable {
     public let processes: [String: ServiceProcess]
     public let storageDirectory: URL
     public let jwtSecret: String
+    /// What every service was started with.
+    public let environment: [String: String]
+    private let extraWorkers = Mutex<[ServiceProcess]>([])
 
     public var gatewayURL: String { processes["gateway"]!.baseURL }
 
@@ -34,7 +38,20 @@ public final class ServiceSuite: Sendable {
             try? servers.stack("stop")
             throw error
         }
-        return ServiceSuite(servers: servers, processes: processes, storageDirectory: storage, jwtSecret: secret)
+        return ServiceSuite(servers: servers, processes: processes, storageDirectory: storage, jwtSecret: secret, environment: environment)
+    }
+
+    /// Starts another ai-worker with the suite's settings (plus `extraEnvironment`) and waits until
+    /// it is ready; `stop()` stops it too. For replacing a worker killed with `kill9()`.
+    @discardableResult
+    public func startWorker(extraEnvironment: [String: String] = [:]) async throws -> ServiceProcess {
+        var environment = self.environment
+        environment["PINGVAS_WORKER_ID"] = TestStack.uniqueName("worker")
+        environment.merge(extraEnvironment) { _, new in new }
+        let worker = try ServiceProcess("ai-worker", environment: environment)
+        extraWorkers.withLock { $0.append(worker) }
+        try await worker.waitUntilReady(timeout: .seconds(60))
+        return worker
     }
 
     /// Runs `body` against a fresh suite and stops the suite afterwards, whatever `body` does.
@@ -69,8 +86,9 @@ public final class ServiceSuite: Sendable {
         return environment
     }
 
-    init(servers: TestServers, processes: [String: ServiceProcess], storageDirectory: URL, jwtSecret: String) {
+    init(servers: TestServers, processes: [String: ServiceProcess], storageDirectory: URL, jwtSecret: String, environment: [String: String]) {
         self.servers = servers
+        self.environment = environment
         self.processes = processes
         self.storageDirectory = storageDirectory
         self.jwtSecret = jwtSecret
@@ -80,6 +98,7 @@ public final class ServiceSuite: Sendable {
     @discardableResult
     public func stop() async -> [String: Int32?] {
         var statuses: [String: Int32?] = [:]
+        for worker in extraWorkers.withLock({ $0 }) { await worker.stop(timeout: .seconds(5)) }
         for id in Self.ids.reversed() { statuses[id] = await processes[id]!.stop() }
         try? servers.stack("stop")
         return statuses
