@@ -23,7 +23,7 @@ struct UserConfiguration: ServiceConfigurationProtocol {
     var generationURL: String?
     /// `PINGVAS_ORPHAN_HOLD_AFTER` (default 10m).
     var orphanHoldAfter: Duration = .seconds(600)
-    /// How often holds are swept.
+    /// How often holds are swept: half of `orphanHoldAfter`, at most 30 s.
     var orphanHoldSweepInterval: Duration = .seconds(30)
 
     init(reader: inout ConfigurationReader) {
@@ -44,6 +44,7 @@ struct UserConfiguration: ServiceConfigurationProtocol {
         generationURL = reader.optionalString("PINGVAS_GENERATION_URL")
         orphanHoldAfter = reader.duration("PINGVAS_ORPHAN_HOLD_AFTER", default: .seconds(600))
         if orphanHoldAfter < .seconds(1) { reader.reject("PINGVAS_ORPHAN_HOLD_AFTER", because: "at least 1s") }
+        orphanHoldSweepInterval = min(.seconds(30), max(orphanHoldAfter / 2, .milliseconds(500)))
         accessTokenLifetime = reader.duration("PINGVAS_ACCESS_TOKEN_TTL", default: .seconds(15 * 60))
         if accessTokenLifetime < .seconds(1) { reader.reject("PINGVAS_ACCESS_TOKEN_TTL", because: "at least 1s") }
         refreshTokenLifetime = reader.duration("PINGVAS_REFRESH_TOKEN_TTL", default: .seconds(7 * 24 * 3600))

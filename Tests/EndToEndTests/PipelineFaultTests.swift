@@ -128,14 +128,14 @@ import TestSupport
         let signup = try await api.call("POST", "/api/v1/auth/signup", json: ["email": email, "password": "correct horse battery", "display_name": "A"])
         #expect(signup.status == 201, "\(signup.text)")
         let pool = PostgresPool(configuration: PostgresConfiguration(url: suite.servers.databaseURL, maxConnections: 1), logger: Logger(label: "test"))
-        _ = try await pool.execute("UPDATE pingvas_e2e_user.users SET roles = '[\"user\",\"admin\"]' WHERE email = $1", email)
+        _ = try await pool.execute("UPDATE pingvas_e2e_user.users SET roles = ARRAY['user', 'admin'] WHERE email = lower($1)", email)
         await pool.close()
         let login = try await api.call("POST", "/api/v1/auth/login", json: ["email": email, "password": "correct horse battery"])
         return try #require(login.json["access_token"] as? String, "\(login.text)")
     }
 
     @Test func redisLosingItsDataLosesNoAcceptedJobNorAnyImage() async throws {
-        try await ServiceSuite.with(extraEnvironment: ["PINGVAS_LOST_JOB_GRACE": "1s"]) { suite in
+        try await ServiceSuite.with(extraEnvironment: ["PINGVAS_LOST_JOB_GRACE": "1s", "PINGVAS_MAX_QUEUED_PER_USER": "20"]) { suite in
             let api = GatewayClient(baseURL: suite.gatewayURL)
             let token = try await signup(api)
             let redis = RedisPool(configuration: RedisConfiguration(url: suite.servers.redisURL, maxConnections: 1), logger: Logger(label: "test"))

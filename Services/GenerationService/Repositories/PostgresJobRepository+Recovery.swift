@@ -58,7 +58,7 @@ extension PostgresJobRepository {
             """
             SELECT \(Self.columns) FROM jobs j
             WHERE j.status = 'running' AND j.run_timeout IS NOT NULL
-              AND j.started_at + make_interval(secs => j.run_timeout + $2) < $1
+              AND j.started_at + make_interval(secs => j.run_timeout + $2::float8) < $1
             ORDER BY j.started_at LIMIT $3
             """,
             [now, Double(grace.components.seconds), limit]
