@@ -115,7 +115,63 @@ def render_compose() -> dict | None:
 
 # ---------------------------------------------------------------- schema validation
 
-def validate_schemas(label: str, docs: list[dict]) -> None:
+QUEUE_URL = re.compile(r"^http://model-router\.(?P<ns>[a-z0-9-]+)\.svc\.cluster\.local:(?P<port>\d+)"
+                       r"/internal/queues/(?P<pool>[^/?#]+)$")
+
+
+def catalog_pools() -> list[str]:
+    """The pools of config/models.json: each needs a KEDA trigger (ai-worker serves them all)."""
+    catalog = json.loads((ROOT / "config" / "models.json").read_text())
+    return sorted({m["pool"] for m in catalog.get("models", [])})
+
+
+def check_triggers(triggers: list, namespace: str, router_port: int, pools: list[str], auths: set[str]) -> list[str]:
+    """ai-worker's triggers: KEDA's metrics-api scaler on model-router's GET /internal/queues/<pool>
+    (JSON `depth`), exactly one per pool of the catalog, reachable from KEDA's namespace."""
+    problems, seen = [], []
+    for trigger in triggers or []:
+        meta = trigger.get("metadata") or {}
+        problems += [f"ScaledObject: unknown trigger field {k}" for k in
+                     set(trigger) - {"type", "metadata", "authenticationRef", "metricType", "name", "useCachedMetrics"}]
+        if trigger.get("type") != "metrics-api":
+            problems.append(f"ScaledObject: trigger type {trigger.get('type')!r}, want metrics-api "
+                            f"(the job queue is no Redis stream any more): {meta}")
+            continue
+        problems += [f"ScaledObject: unknown metrics-api field {k}: {meta}" for k in
+                     set(meta) - {"url", "valueLocation", "targetValue", "activationTargetValue", "format"}]
+        if any(not isinstance(v, str) for v in meta.values()):
+            problems.append(f"ScaledObject: trigger metadata values must be strings: {meta}")
+        match = QUEUE_URL.match(str(meta.get("url", "")))
+        if not match:
+            problems.append(f"ScaledObject: url must be http://model-router.<namespace>.svc.cluster.local:<port>"
+                            f"/internal/queues/<pool> (KEDA polls from its own namespace): {meta.get('url')!r}")
+        else:
+            if match["ns"] != namespace:
+                problems.append(f"ScaledObject: url names namespace {match['ns']}, want {namespace}: {meta['url']}")
+            if int(match["port"]) != router_port:
+                problems.append(f"ScaledObject: url port {match['port']}, model-router listens on {router_port}")
+            if match["pool"] not in pools:
+                problems.append(f"ScaledObject: pool {match['pool']} is not in config/models.json "
+                                f"(model-router answers 404): {meta['url']}")
+            seen.append(match["pool"])
+        if meta.get("valueLocation") != "depth":
+            problems.append(f"ScaledObject: valueLocation must be depth: {meta}")
+        if not re.fullmatch(r"[1-9]\d*", str(meta.get("targetValue", ""))):
+            problems.append(f"ScaledObject: targetValue must be a positive integer string: {meta}")
+        if meta.get("activationTargetValue") != "0":
+            problems.append(f"ScaledObject: activationTargetValue must be \"0\" (wake a worker for one job): {meta}")
+        if meta.get("format", "json") != "json":
+            problems.append(f"ScaledObject: model-router answers JSON: {meta}")
+        if trigger.get("metricType", "AverageValue") != "AverageValue":
+            problems.append(f"ScaledObject: metricType must be AverageValue (depth per worker): {trigger}")
+        if "authenticationRef" in trigger and trigger["authenticationRef"].get("name") not in auths:
+            problems.append("ScaledObject: authenticationRef names no TriggerAuthentication")
+    problems += [f"ScaledObject: no trigger for pool {p} (url .../internal/queues/{p})" for p in pools if p not in seen]
+    problems += [f"ScaledObject: more than one trigger for pool {p}" for p in sorted(set(seen)) if seen.count(p) > 1]
+    return problems
+
+
+def validate_schemas(label: str, docs: list[dict], namespace: str, router_port: int, pools: list[str]) -> None:
     import kubernetes_validate
 
     problems, crds = [], []
@@ -137,6 +193,9 @@ def validate_schemas(label: str, docs: list[dict]) -> None:
     problems = []
     deployments = {d["metadata"]["name"] for d in docs if d.get("kind") == "Deployment"}
     auths = {d["metadata"]["name"] for d in docs if d.get("kind") == "TriggerAuthentication"}
+    scaled = [d for d in crds if d.get("kind") == "ScaledObject"]
+    if [d["metadata"].get("name") for d in scaled] != ["ai-worker"]:
+        problems.append(f"want one ScaledObject, ai-worker; have {[d['metadata'].get('name') for d in scaled]}")
     for doc in crds:
         kind, spec = doc.get("kind"), doc.get("spec") or {}
         if kind == "ScaledObject":
@@ -147,18 +206,7 @@ def validate_schemas(label: str, docs: list[dict]) -> None:
                 problems.append("ScaledObject: scaleTargetRef does not name a Deployment")
             if spec.get("minReplicaCount") != 0:
                 problems.append("ScaledObject: minReplicaCount must be 0 (GPU workers scale to zero)")
-            for trigger in spec.get("triggers") or []:
-                meta = trigger.get("metadata") or {}
-                if trigger.get("type") not in ("redis-streams", "redis-sentinel-streams"):
-                    problems.append(f"ScaledObject: unexpected trigger type {trigger.get('type')}")
-                if not str(meta.get("stream", "")).startswith("pingvas:queue:") or meta.get("consumerGroup") != "workers":
-                    problems.append(f"ScaledObject: trigger must read pingvas:queue:<pool> in group workers: {meta}")
-                if "lagCount" not in meta:
-                    problems.append("ScaledObject: trigger needs lagCount (the only mode that scales up from zero)")
-                if any(not isinstance(v, str) for v in meta.values()):
-                    problems.append(f"ScaledObject: trigger metadata values must be strings: {meta}")
-                if trigger.get("authenticationRef", {}).get("name") not in auths:
-                    problems.append("ScaledObject: authenticationRef names no TriggerAuthentication")
+            problems += check_triggers(spec.get("triggers"), namespace, router_port, pools, auths)
         elif kind == "TriggerAuthentication":
             for ref in spec.get("secretTargetRef") or []:
                 if not {"parameter", "name", "key"} <= set(ref):
@@ -247,6 +295,20 @@ def k8s_model(docs: list[dict]) -> dict[str, dict]:
     return model
 
 
+def netpol_egress(docs: list[dict]) -> dict[str, set[str]]:
+    """Service id -> the Pingvas pods its NetworkPolicy lets it call (by name)."""
+    graph = {}
+    for pol in (d for d in docs if d.get("kind") == "NetworkPolicy"):
+        source = pol["spec"].get("podSelector", {}).get("matchLabels", {}).get("app.kubernetes.io/name")
+        if not source:
+            continue
+        graph[source] = {peer["podSelector"]["matchLabels"]["app.kubernetes.io/name"]
+                         for rule in pol["spec"].get("egress") or [] for peer in rule.get("to") or []
+                         if "namespaceSelector" not in peer
+                         and "app.kubernetes.io/name" in peer.get("podSelector", {}).get("matchLabels", {})}
+    return graph
+
+
 def netpol_graph(docs: list[dict]) -> dict[str, set[str]]:
     """Service id -> the callers its NetworkPolicy admits (pods by name, or 'ingress-nginx')."""
     graph = {}
@@ -286,6 +348,37 @@ def compose_model(project: dict) -> dict[str, dict]:
             "depends_on": svc.get("depends_on") or {},
         }
     return model
+
+
+def scaled_object(docs: list[dict]) -> dict | None:
+    """ai-worker's ScaledObject spec, triggers in URL order (the two sources list pools differently)."""
+    for doc in docs:
+        if doc.get("kind") == "ScaledObject" and doc["metadata"].get("name") == "ai-worker":
+            spec = dict(doc.get("spec") or {})
+            spec["triggers"] = sorted(spec.get("triggers") or [], key=lambda t: json.dumps(t, sort_keys=True))
+            return spec
+    return None
+
+
+# Settings several services read that must have one value (a job's delivery count is judged by both).
+SHARED_SETTINGS = {"PINGVAS_JOB_MAX_DELIVERIES": ("generation", "ai-worker")}
+
+
+def env_value(docs: list[dict], sid: str, key: str) -> str | None:
+    """The value a Deployment's container gets for `key`, following configMapKeyRef into the rendered ConfigMap."""
+    maps = {d["metadata"]["name"]: d.get("data") or {} for d in docs if d.get("kind") == "ConfigMap"}
+    for dep in (d for d in docs if d.get("kind") == "Deployment" and d["metadata"]["name"] == sid):
+        for container in dep["spec"]["template"]["spec"]["containers"]:
+            for e in container.get("env") or []:
+                if e["name"] != key:
+                    continue
+                if "value" in e:
+                    return str(e["value"])
+                ref = (e.get("valueFrom") or {}).get("configMapKeyRef")
+                if ref:
+                    return maps.get(ref["name"], {}).get(ref["key"])
+                return f"<{next(iter(e.get('valueFrom') or {}), 'unset')}>"
+    return None
 
 
 # ---------------------------------------------------------------- the Swift sources
@@ -370,11 +463,12 @@ def main() -> int:
     compose = render_compose()
 
     print("check-deploy: schemas")
+    pools = catalog_pools()
     for env in ENVIRONMENTS:
         if k8s[env] is not None:
-            validate_schemas(f"k8s/{env}", k8s[env])
+            validate_schemas(f"k8s/{env}", k8s[env], f"pingvas-{env}", want_port["model-router"], pools)
         if helm[env] is not None:
-            validate_schemas(f"helm/{env}", helm[env])
+            validate_schemas(f"helm/{env}", helm[env], f"pingvas-{env}", want_port["model-router"], pools)
 
     print("check-deploy: drift between deploy/services.yaml, k8s/, helm/pingvas, docker-compose.yml and the code")
     required, problems = swift_required(catalog)
@@ -434,14 +528,20 @@ def main() -> int:
             if "nvidia.com/gpu" not in worker["gpuScheduling"][1] or not worker["gpuScheduling"][0]:
                 problems.append("ai-worker: needs a GPU node selector and the nvidia.com/gpu toleration")
         graph = netpol_graph(docs or [])
+        egress = netpol_egress(docs or [])
         for sid in ids:
-            want = {"namespace:ingress-nginx" if c == "ingress-nginx" else c for c in catalog["services"][sid]["callers"]}
-            want = {("ingress-nginx" if c == "namespace:ingress-nginx" else c) for c in want}
+            # A caller that is no service id is a namespace: ingress-nginx (its controller pods, matched by
+            # name) or a namespace whose pods may all call (keda: the operator polls model-router).
+            want = {c if c in ids or c == "ingress-nginx" else f"namespace:{c}" for c in catalog["services"][sid]["callers"]}
             have = {("ingress-nginx" if c == "namespace:ingress-nginx" else c) for c in graph.get(sid, set())}
             if sid not in graph:
                 problems.append(f"{sid}: no NetworkPolicy selects it")
             elif have != want:
                 problems.append(f"{sid}: NetworkPolicy admits {sorted(have)}, deploy/services.yaml says {sorted(want)}")
+            callees = {c for c in ids if sid in catalog["services"][c]["callers"]}
+            if sid in egress and egress[sid] != callees:
+                problems.append(f"{sid}: NetworkPolicy lets it call {sorted(egress[sid])}, "
+                                f"deploy/services.yaml says {sorted(callees)}")
         if not any(d.get("kind") == "NetworkPolicy" and d["spec"].get("podSelector") == {} and
                    set(d["spec"].get("policyTypes", [])) == {"Ingress", "Egress"} for d in docs or []):
             problems.append("no default-deny NetworkPolicy")
@@ -452,6 +552,10 @@ def main() -> int:
         if paths != ["/api", "/webhooks"] or any(i["spec"].get("ingressClassName") != "nginx" or not i["spec"].get("tls")
                                                  for i in ingresses):
             problems.append(f"Ingress must be nginx with TLS for exactly /api and /webhooks, has {paths}")
+        for key, readers in SHARED_SETTINGS.items():
+            values = {sid: env_value(docs or [], sid, key) for sid in readers}
+            if len(set(values.values())) != 1 or None in values.values():
+                problems.append(f"{key} must be set and equal for {', '.join(readers)}: {values}")
         check(f"{label}: ids, ports, variables from the code, probes, security, network graph", problems)
 
     # k8s/ and the chart must describe the same deployment, environment by environment.
@@ -479,6 +583,21 @@ def main() -> int:
         if norm(ka) != norm(kb):
             problems.append(f"objects only in k8s/{env}: {sorted(norm(ka) - norm(kb))}; "
                             f"only in helm/{env}: {sorted(norm(kb) - norm(ka))}")
+        sa, sb = scaled_object(k8s[env]) or {}, scaled_object(helm[env]) or {}
+        for field in sorted(set(sa) | set(sb)):
+            if field == "triggers":
+                ta = [json.dumps(x, sort_keys=True) for x in sa.get(field, [])]
+                tb = [json.dumps(x, sort_keys=True) for x in sb.get(field, [])]
+                if ta != tb:
+                    problems.append(f"ScaledObject ai-worker triggers only in k8s/{env}: {[x for x in ta if x not in tb]}; "
+                                    f"only in helm/{env}: {[x for x in tb if x not in ta]}")
+            elif sa.get(field) != sb.get(field):
+                problems.append(f"ScaledObject ai-worker spec.{field} differs: k8s/{env} {sa.get(field)} vs helm/{env} {sb.get(field)}")
+        for key, readers in SHARED_SETTINGS.items():
+            va = {sid: env_value(k8s[env], sid, key) for sid in readers}
+            vb = {sid: env_value(helm[env], sid, key) for sid in readers}
+            if va != vb:
+                problems.append(f"{key} differs: k8s/{env} {va} vs helm/{env} {vb}")
         check(f"k8s/{env} and helm/{env} agree (objects, ports, variables, secrets, resources, probes, replicas)", problems)
 
     if compose is not None and "k8s/dev" in models:
@@ -512,6 +631,11 @@ def main() -> int:
             for dep, cond in c["depends_on"].items():
                 if cond.get("condition") != "service_healthy":
                     problems.append(f"{sid}: depends_on {dep} should wait for service_healthy")
+        for key, readers in SHARED_SETTINGS.items():
+            values = {sid: ((compose.get("services") or {}).get(sid, {}).get("environment") or {}).get(key)
+                      for sid in readers}
+            if len(set(values.values())) != 1 or None in values.values():
+                problems.append(f"{key} must be set and equal for {', '.join(readers)}: {values}")
         check("docker-compose.yml agrees with k8s/dev (ids, ports, variables, limits, readiness)", problems)
 
     # kustomize may not load files outside k8s/base, and a chart only sees its own files: both carry a

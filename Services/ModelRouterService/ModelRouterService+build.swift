@@ -16,9 +16,11 @@ func buildApplication(configuration: ModelRouterConfiguration, logger: Logger? =
     let router = ServiceRouter.make(configuration: configuration.service, readiness: dependencies.readinessChecks)
     router.addRoutes(ModelController(catalog: catalog, registry: registry).routes, atPath: "/api/v1/models")
     router.addRoutes(RouteController(catalog: catalog, registry: registry).routes, atPath: "/internal/route")
+    let queue = RedisJobQueue(redis: redis, keys: configuration.keys)
+    router.addRoutes(QueueController(queue: queue, catalog: catalog).routes, atPath: "/internal/queues")
 
     let depths = QueueDepthReporter(
-        queue: RedisJobQueue(redis: redis, keys: configuration.keys), pools: catalog.pools, interval: configuration.queueDepthInterval,
+        queue: queue, pools: catalog.pools, interval: configuration.queueDepthInterval,
         logger: logger
     )
     logger.info("model catalog loaded", metadata: ["models": "\(catalog.models.map(\.id).joined(separator: ","))"])

@@ -109,8 +109,8 @@ import Testing
                 for try await status in group { statuses.append(status) }
                 return statuses
             }
-            #expect(statuses.filter { $0 == .ok }.count == 10)
-            #expect(statuses.filter { $0.code == 402 }.count == 10)
+            #expect(statuses.filter { $0 == .ok }.count == 10, "\(statuses.map(\.code))")
+            #expect(statuses.filter { $0.code == 402 }.count == 10, "\(statuses.map(\.code))")
             #expect(try await api.balance(of: account) == 0)
         }
     }
