@@ -169,7 +169,10 @@ package struct OutboxRelay: Service {
                     let purged = try await outbox.purgeSent(before: max(resendWindow, .seconds(86_400)))
                     if purged > 0 { logger.debug("purged sent outbox rows", metadata: ["count": "\(purged)"]) }
                 }
-                if sent < Self.batchSize { await signal.wait(upTo: interval) }
+                if sent < Self.batchSize {
+                    let signal = signal, interval = interval
+                    try? await cancelWhenGracefulShutdown { await signal.wait(upTo: interval) }
+                }
             } catch {
                 logger.warning("outbox relay failed; retrying", metadata: ["error": "\(error)", "retry_in": "\(backoff)"])
                 await Self.pause(backoff)

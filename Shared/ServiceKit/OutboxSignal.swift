@@ -26,27 +26,31 @@ package final class OutboxSignal: Sendable {
         waiter?.resume()
     }
 
-    /// Returns at the next `wake` (or at once if one came since the last wait), or after `timeout`.
+    /// Returns at the next `wake` (or at once if one came since the last wait), after `timeout`,
+    /// or when the calling task is cancelled.
     package func wait(upTo timeout: Duration) async {
         await withTaskGroup(of: Void.self) { group in
             group.addTask {
-                await withCheckedContinuation { continuation in
-                    let now = self.state.withLock { state -> Bool in
-                        if state.pending {
-                            state.pending = false
-                            return true
+                // Cancelled (the timer fired first, or the caller was cancelled): stop waiting. A
+                // wake this leaves pending only costs the relay one extra round.
+                await withTaskCancellationHandler {
+                    await withCheckedContinuation { continuation in
+                        let now = self.state.withLock { state -> Bool in
+                            if state.pending || Task.isCancelled {
+                                state.pending = false
+                                return true
+                            }
+                            state.waiter = continuation
+                            return false
                         }
-                        state.waiter = continuation
-                        return false
+                        if now { continuation.resume() }
                     }
-                    if now { continuation.resume() }
+                } onCancel: {
+                    self.wake()
                 }
             }
             group.addTask {
-                do {
-                    try await Task.sleep(for: timeout)
-                    self.wake()
-                } catch {}  // cancelled: a wake came first
+                try? await Task.sleep(for: timeout)
             }
             await group.next()
             group.cancelAll()

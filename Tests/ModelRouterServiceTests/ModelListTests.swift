@@ -1,3 +1,4 @@
+import ServiceKit
 import Core
 import Foundation
 import Hummingbird
@@ -41,25 +42,34 @@ import Testing
         #expect(live.int == 1)
     }
 
-    @Test func metricsShowQueueDepthPerPool() async throws {
+    @Test func metricsAndTheQueueEndpointShowDepthPerPool() async throws {
         let fixture = try RouterFixture()
-        let stream = fixture.keys.queue("gpu-sdxl")
-        for index in 0..<3 { _ = try await fixture.redis.xadd(stream, maxLength: nil, fields: [("m", "job \(index)")]) }
-        // A pool with a consumer group: one job delivered (pending), two waiting → depth 3 as well.
-        let flux = fixture.keys.queue("gpu-flux")
-        try await fixture.redis.xgroupCreate(flux, group: "workers", startID: "0")
-        for index in 0..<3 { _ = try await fixture.redis.xadd(flux, maxLength: nil, fields: [("m", "job \(index)")]) }
-        _ = try await fixture.redis.xreadgroup(group: "workers", consumer: "c", streams: [flux], count: 1, block: nil)
+        let queue = RedisJobQueue(redis: fixture.redis, keys: fixture.keys)
+        func enqueue(_ pool: String) async throws {
+            let job = JobQueued(
+                jobID: JobID(), userID: UserID(), plan: .studio,
+                request: JobRequest(model: "x", prompt: "x", width: 64, height: 64, steps: 1, cfgScale: 7), cost: 1, queue: pool, enqueuedAt: Date()
+            )
+            try await queue.enqueue(job, envelope: "{}")
+        }
+        for _ in 0..<3 { try await enqueue("gpu-sdxl") }
+        // One of three running: depth counts waiting and running jobs alike.
+        for _ in 0..<3 { try await enqueue("gpu-flux") }
+        _ = try await queue.dispatch(pools: ["gpu-flux"], worker: "w", lease: .seconds(60))
 
         try await fixture.app().test(.live) { client in
             var text = ""
             try await eventually(pollEvery: .milliseconds(100), "queue depth 3 for both pools; the metrics were:\n\(text.prefix(3000))") {
                 text = try await client.execute(uri: "/metrics", method: .get) { String(buffer: $0.body) }
-                return text.contains("queue=\"\(stream)\"} 3") && text.contains("queue=\"\(flux)\"} 3")
+                return text.contains("pingvas_queue_depth{queue=\"gpu-sdxl\"} 3") && text.contains("pingvas_queue_depth{queue=\"gpu-flux\"} 3")
             }
-            #expect(text.contains("pingvas_queue_depth{queue=\"\(stream)\"} 3"), "metrics were:\n\(text.prefix(3000))")
-            #expect(text.contains("pingvas_queue_depth{queue=\"\(flux)\"} 3"))
-            #expect(text.contains("pingvas_queue_depth{queue=\"\(fixture.keys.queue("cpu-preview"))\"} 0"))
+            #expect(text.contains("pingvas_queue_waiting{queue=\"gpu-flux\"} 2"), "metrics were:\n\(text.prefix(3000))")
+            #expect(text.contains("pingvas_queue_depth{queue=\"cpu-preview\"} 0"))
+
+            let flux = try await client.execute(uri: "/internal/queues/gpu-flux", method: .get) { try RouterFixture.json($0.body) }
+            #expect(flux["depth"] as? Int == 3 && flux["waiting"] as? Int == 2 && flux["running"] as? Int == 1, "\(flux)")
+            let unknown = try await client.execute(uri: "/internal/queues/no-such-pool", method: .get) { $0.status }
+            #expect(unknown == .notFound)
         }
     }
 }

@@ -150,7 +150,7 @@ import TestSupport
 
     @Test func aDelayedRetryWaitsUntilItsTimeAndAHandedBackJobKeepsItsAttempt() async throws {
         let retry = job(UserID(), attempt: 2)
-        try await enqueue(retry, due: Date().addingTimeInterval(0.4))
+        try await enqueue(retry, due: Date().addingTimeInterval(2))
         #expect(try await queue.dispatch(pools: [pool], worker: "w", lease: .seconds(30)) == nil, "not before its time")
         let taken = try await eventuallyValue(timeout: .seconds(5), "the retry became due") {
             try await queue.dispatch(pools: [pool], worker: "w", lease: .seconds(30))
