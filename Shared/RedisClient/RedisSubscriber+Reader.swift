@@ -36,7 +36,7 @@ extension RedisSubscriber {
                     if !outage { logger.warning("redis subscriber: connection failed; retrying", metadata: ["error": "\(error)"]) }
                     outage = true
                     wake.wait(backoff)
-                    backoff = min(backoff * 2, RedisPool.maximumBackoff)
+                    backoff = min(backoff * 2, connector.maximumBackoff)
                 }
                 continue
             }
@@ -77,6 +77,7 @@ extension RedisSubscriber {
                 }
             } catch {
                 logger.warning("redis subscriber: connection lost; reconnecting", metadata: ["error": "\(error)"])
+                connector.forget(connection.endpoint)
                 state.withLock { state in
                     state.connected = false
                     state.outbox.removeAll()
@@ -100,12 +101,10 @@ extension RedisSubscriber {
         for waiter in waiters { waiter.resume() }
     }
 
-    /// Opens the connection and sends the whole subscription set; from then on new subscriptions go through the outbox.
+    /// Opens the connection (through sentinel discovery when configured, so a reconnect follows the
+    /// master) and sends the whole subscription set; from then on new subscriptions go through the outbox.
     private func connect() throws(RedisError) -> RedisContext {
-        let endpoint = try RedisEndpoint.parse(configuration.url).get()
-        let context = try RedisContext.connect(
-            to: endpoint, connectTimeout: configuration.connectTimeout, commandTimeout: configuration.commandTimeout
-        )
+        let context = try connector.connect()
         let (channels, patterns) = state.withLock { state in
             state.connected = true
             state.outbox.removeAll()

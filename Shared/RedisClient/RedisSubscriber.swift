@@ -12,9 +12,13 @@ import Synchronization
 /// and pattern, so streams keep delivering after a Redis restart (messages published while the
 /// connection was down are lost: that is pub/sub). The reader thread starts with the first
 /// subscription and stops on `close()`, which also finishes every stream.
+///
+/// With sentinels configured, every (re)connect asks them for the master (see `RedisConnector`), so
+/// after a failover the subscriptions move to the new master; sentinel mode caps the backoff at 500 ms.
 package final class RedisSubscriber: Sendable {
     let configuration: RedisConfiguration
     let logger: Logger
+    let connector: RedisConnector
     let state = Mutex(SubscriberState())
     let wake = WakePipe()
     private let ids = Atomic<Int>(0)
@@ -25,6 +29,7 @@ package final class RedisSubscriber: Sendable {
     package init(configuration: RedisConfiguration, logger: Logger) {
         self.configuration = configuration
         self.logger = logger
+        self.connector = RedisConnector(configuration: configuration)
     }
 
     /// Subscribes to `channels`; the stream yields their messages until it ends or `close()`.
