@@ -24,28 +24,23 @@ enum Sentinel {
 }
 
 /// Writes `INCR counter`, `XADD stream` and `WAIT 1 1000` in one pipeline (one connection, so WAIT
-/// covers both writes) again and again, and logs a write as acknowledged only when all three succeeded
-/// and WAIT reported at least one replica: such a write must survive a failover.
+/// covers both writes) again and again, and logs every write that succeeded with the number of replicas
+/// WAIT reported. A write with at least one (acknowledged) must survive a failover; one with none (the
+/// new master has no replica after the old one was killed) was applied but may be lost.
 final class AcknowledgedWriter: Sendable {
-    struct Entry {
+    struct Entry: CustomStringConvertible {
         var counter: Int64
         var streamID: String
-        var at: ContinuousClock.Instant
-    }
-
-    struct Log {
-        var entries: [Entry] = []
-        var count: Int { entries.count }
-
-        func firstAcknowledged(after instant: ContinuousClock.Instant) -> ContinuousClock.Instant? {
-            entries.first { $0.at > instant }?.at
-        }
+        var replicas: Int64
+        var sentAt: ContinuousClock.Instant
+        var acknowledged: Bool { replicas >= 1 }
+        var description: String { "#\(counter) \(streamID) replicas=\(replicas)" }
     }
 
     private let pool: RedisPool
     private let counter: String
     private let stream: String
-    private let state = Mutex((log: Log(), failures: 0, stopped: false))
+    private let state = Mutex((entries: [Entry](), failures: 0, stopped: false))
 
     init(pool: RedisPool, counter: String, stream: String) {
         self.pool = pool
@@ -53,7 +48,8 @@ final class AcknowledgedWriter: Sendable {
         self.stream = stream
     }
 
-    var log: Log { state.withLock { $0.log } }
+    /// Successful writes, in order.
+    var entries: [Entry] { state.withLock { $0.entries } }
     var failures: Int { state.withLock { $0.failures } }
     func stop() { state.withLock { $0.stopped = true } }
 
@@ -63,14 +59,15 @@ final class AcknowledgedWriter: Sendable {
         var attempt = 0
         while !state.withLock({ $0.stopped }), ContinuousClock.now < deadline {
             attempt += 1
+            let sentAt = ContinuousClock.now
             let replies = try? await pool.pipeline([
                 ["INCR", counter], ["XADD", stream, "*", "attempt", String(attempt)], ["WAIT", "1", "1000"],
             ])
             if let replies, replies.count == 3, case .integer(let value) = replies[0], case .bulk(let id) = replies[1],
-                case .integer(let replicas) = replies[2], replicas >= 1
+                case .integer(let replicas) = replies[2]
             {
-                let entry = Entry(counter: value, streamID: String(decoding: id, as: UTF8.self), at: .now)
-                state.withLock { $0.log.entries.append(entry) }
+                let entry = Entry(counter: value, streamID: String(decoding: id, as: UTF8.self), replicas: replicas, sentAt: sentAt)
+                state.withLock { $0.entries.append(entry) }
             } else {
                 state.withLock { $0.failures += 1 }
                 try? await Task.sleep(for: .milliseconds(10))
