@@ -23,6 +23,9 @@ package struct RedisConfiguration: Sendable, CustomStringConvertible {
     package var acquireTimeout: Duration
     /// Connect and reply timeout for each question to one sentinel; an unreachable sentinel is skipped after it.
     package var sentinelTimeout: Duration
+    /// Whether pools and subscribers follow the sentinels' `+switch-master` events. Internal, for tests
+    /// of the fallback: `false` leaves a failover to be noticed by connection failures and `READONLY`.
+    var followsSwitchEvents = true
 
     package init(
         url: String,

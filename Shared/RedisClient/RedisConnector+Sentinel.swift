@@ -49,12 +49,43 @@ extension RedisConnector {
             do {
                 let context = try connectVerifyingMaster(candidate)
                 state.withLock { $0.master = candidate }
+                startWatching(sentinels: sentinels, name: name)
                 return context
             } catch {
                 problems.append("sentinel \(sentinel) named \(error.detail)")
             }
         }
         throw RedisError(.connectionFailed, "no reachable master '\(name)': \(problems.joined(separator: "; "))")
+    }
+
+    /// Starts the `+switch-master` watcher once, after the first discovery (never after `close()`).
+    private func startWatching(sentinels: [RedisSentinelEndpoint], name: String) {
+        let watcher = state.withLock { state -> RedisSentinelWatcher? in
+            guard state.watcher == nil, !state.closed, configuration.followsSwitchEvents else { return nil }
+            let watcher = RedisSentinelWatcher(
+                sentinels: sentinels, masterName: name, timeout: configuration.sentinelTimeout, logger: logger
+            ) { [weak self] report in self?.sentinelReported(report) }
+            state.watcher = watcher
+            return watcher
+        }
+        watcher?.start()
+    }
+
+    /// A `+switch-master` event makes its address the master at once (connections to the old one are then
+    /// outdated, see `isCurrent`; the next connect verifies the new one with `ROLE`). An answer read on
+    /// connecting may lag behind a failover, so one that differs only makes the next connect ask again.
+    func sentinelReported(_ report: RedisSentinelWatcher.Report) {
+        guard case .success(var endpoint) = RedisEndpoint.parse(configuration.url) else { return }
+        state.withLock { state in
+            switch report {
+            case .switched(let host, let port):
+                endpoint.host = host
+                endpoint.port = port
+                state.master = endpoint
+            case .current(let host, let port):
+                if let master = state.master, master.host != host || master.port != port { state.master = nil }
+            }
+        }
     }
 
     /// `SENTINEL get-master-addr-by-name`: the address one sentinel currently gives for `name`.

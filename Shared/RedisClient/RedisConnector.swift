@@ -1,3 +1,4 @@
+import Logging
 import Synchronization
 
 /// Opens connections for a pool or a subscriber: to the URL's host, or to the master the sentinels name.
@@ -5,21 +6,40 @@ import Synchronization
 /// Direct mode (no sentinels) parses `url` and connects, exactly as before sentinels existed.
 /// Sentinel mode remembers the master it last verified and connects there first; when that fails,
 /// or the node is no longer a master, or an owner reported the address stale through `forget`,
-/// it asks the sentinels again (see `RedisConnector+Sentinel.swift`). Every method may be called
-/// from any thread; `connect` blocks and must run off Swift's cooperative pool.
+/// it asks the sentinels again (see `RedisConnector+Sentinel.swift`). After the first discovery a
+/// `RedisSentinelWatcher` follows `+switch-master`, so a master replaced while still running is left
+/// at once. Every method may be called from any thread; `connect` blocks and must run off Swift's
+/// cooperative pool. `close()` (or the last reference going away) stops the watcher.
 final class RedisConnector: Sendable {
     let configuration: RedisConfiguration
+    let logger: Logger
     let state = Mutex(DiscoveryState())
 
     struct DiscoveryState {
-        /// The master last verified with `ROLE`; `nil` until the first discovery and after `forget`.
+        /// The master last verified with `ROLE` or announced by `+switch-master`; `nil` until the first
+        /// discovery and after `forget`.
         var master: RedisEndpoint?
         /// Index into `sentinels` of the one that answered last; asked first next time.
         var preferredSentinel = 0
+        var watcher: RedisSentinelWatcher?
+        var closed = false
     }
 
-    init(configuration: RedisConfiguration) {
+    init(configuration: RedisConfiguration, logger: Logger) {
         self.configuration = configuration
+        self.logger = logger
+    }
+
+    deinit { state.withLock { $0.watcher }?.stop() }
+
+    /// Stops following the sentinels; connections already open are not affected.
+    func close() {
+        let watcher = state.withLock { state in
+            state.closed = true
+            defer { state.watcher = nil }
+            return state.watcher
+        }
+        watcher?.stop()
     }
 
     /// Blocking: opens, authenticates and selects the database on the server to use now.

@@ -13,8 +13,10 @@ import Synchronization
 /// With sentinels configured (`RedisConfiguration.sentinels`), every new connection goes to the master
 /// the sentinels name, verified with `ROLE` (see `RedisConnector`). A failover is followed like this:
 /// a connection whose I/O fails, or whose reply is `-READONLY`/`-MASTERDOWN` (the server was demoted
-/// to a replica), is dropped and makes the next connection ask the sentinels again; once a different
-/// master is found, idle connections to the old one are closed instead of reused. Sentinel mode caps
+/// to a replica), is dropped and makes the next connection ask the sentinels again; the sentinels'
+/// `+switch-master` event (see `RedisSentinelWatcher`) moves new connections at once, even while the old
+/// master still runs. Once a different master is known, idle connections to the old one are closed
+/// instead of reused, and leased ones when they come back. Sentinel mode caps
 /// the backoff at 500 ms, so writes resume within about that after the sentinels promote a replica.
 ///
 /// No command is retried automatically, not even an idempotent one: the command that met the failover
@@ -34,7 +36,7 @@ package final class RedisPool: Sendable {
     package init(configuration: RedisConfiguration, logger: Logger) {
         self.configuration = configuration
         self.logger = logger
-        self.connector = RedisConnector(configuration: configuration)
+        self.connector = RedisConnector(configuration: configuration, logger: logger)
     }
 
     /// Sends one command and returns its reply; an error reply is thrown as `RedisError.server`.
@@ -95,6 +97,7 @@ package final class RedisPool: Sendable {
     /// Refuses new work, fails every waiter with `poolClosed` and closes idle connections;
     /// connections in use close when their command finishes.
     package func close() async {
+        connector.close()
         let (waiters, idle) = state.withLock { state in
             state.closed = true
             defer { state.waiters.removeAll(); state.idle.removeAll() }

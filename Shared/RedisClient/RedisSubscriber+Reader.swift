@@ -53,6 +53,10 @@ extension RedisSubscriber {
                     pingSentAt = nil
                     dispatch(reply)
                 }
+                // The sentinels announced another master: what was read from this one is delivered, now move.
+                if !connector.isCurrent(connection.endpoint) {
+                    throw RedisError(.connectionLost, "\(connection.endpoint) is no longer the master")
+                }
 
                 var descriptors = [
                     pollfd(fd: connection.fileDescriptor, events: Int16(POLLIN), revents: 0),

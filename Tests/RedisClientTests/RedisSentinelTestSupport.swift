@@ -1,4 +1,4 @@
-import RedisClient
+@testable import RedisClient
 import Synchronization
 import TestSupport
 
@@ -12,9 +12,13 @@ enum Sentinel {
         )
     }
 
-    static func pool(_ topology: SentinelTopology, url: String = "redis://sentinel-managed/0", maxConnections: Int = 4) -> RedisPool {
+    /// `followsSwitchEvents: false` leaves the pool only connection failures and READONLY to notice a failover.
+    static func pool(
+        _ topology: SentinelTopology, url: String = "redis://sentinel-managed/0", maxConnections: Int = 4, followsSwitchEvents: Bool = true
+    ) -> RedisPool {
         var configuration = configuration(topology, url: url)
         configuration.maxConnections = maxConnections
+        configuration.followsSwitchEvents = followsSwitchEvents
         return RedisPool(configuration: configuration, logger: Redis.logger)
     }
 

@@ -78,5 +78,38 @@ extension RedisClientTests {
             #expect(before.count >= 20)
             await pool.close()
         }
+
+        @Test("SENTINEL FAILOVER during writes: the pool follows +switch-master before the old master is demoted")
+        func manualFailoverDuringWrites() async throws {
+            let topology = try await SentinelTopology.start()
+            defer { topology.stop() }
+            let pool = Sentinel.pool(topology)
+            let names = (counter: TestStack.uniqueName("counter"), stream: TestStack.uniqueName("stream"))
+            let writer = AcknowledgedWriter(pool: pool, counter: names.counter, stream: names.stream)
+            let writing = Task { await writer.run(for: .seconds(90)) }
+            #expect(await eventually(timeout: .seconds(10)) { writer.entries.count >= 20 }, "no writes before the failover")
+
+            let oldMaster = topology.initialMasterPort
+            let requestedAt = ContinuousClock.now
+            try await topology.failover()
+            let newMaster = try await topology.waitForNewMaster(replacing: oldMaster)
+            let switchedAt = ContinuousClock.now
+            // The old master runs on as a master for some seconds; writes must already go to the new one.
+            let moved = await eventually(timeout: .seconds(5)) { writer.entries.contains { $0.sentAt > switchedAt } }
+            writer.stop()
+            await writing.value
+            #expect(moved, "no write after the switch")
+            let stored = try await topology.send(port: newMaster, ["XRANGE", names.stream, "-", "+"]).array ?? []
+            let ids = Set(stored.compactMap { $0.array?.first?.string })
+            let entries = writer.entries
+            let afterSwitch = entries.filter { $0.sentAt > switchedAt }
+            #expect(!afterSwitch.isEmpty && afterSwitch.allSatisfy { ids.contains($0.streamID) }, "writes after the switch missed the new master")
+            let lost = entries.filter { $0.acknowledged && !ids.contains($0.streamID) }
+            #expect(lost.isEmpty, "acknowledged writes lost: \(lost.prefix(10))")
+            if let first = afterSwitch.first {
+                print("sentinel manual failover: requested -> sentinels agree \(switchedAt - requestedAt); first write on the new master \(first.sentAt - requestedAt)")
+            }
+            await pool.close()
+        }
     }
 }
