@@ -148,6 +148,7 @@ extension RedisPool {
                 let immediate = state.withLock { state -> Result<Lease, any Error>? in
                     if state.closed { return .failure(RedisError(.poolClosed, "pool closed")) }
                     if Task.isCancelled { return .failure(CancellationError()) }
+                    // Lock order: the pool's state, then the connector's (which never calls back into the pool).
                     while let connection = state.idle.popLast() {
                         if !connection.looksDead && connector.isCurrent(connection.endpoint) { return .success(.connection(connection)) }
                         state.open -= 1

@@ -57,12 +57,14 @@ final class RedisSentinelWatcher: Sendable {
         while !isStopped {
             let sentinel = sentinels[next % sentinels.count]
             next += 1
+            var subscribed = false
             do {
-                try watch(sentinel)
+                try watch(sentinel, subscribed: &subscribed)
             } catch {
                 logger.debug("redis: sentinel watcher lost \(sentinel)", metadata: ["error": "\(error)"])
             }
             if isStopped { break }
+            if subscribed { backoff = RedisPool.initialBackoff }
             // A full round of failures backs off; a single one moves on to the next sentinel at once.
             if next % sentinels.count == 0 {
                 wake.wait(backoff)
@@ -72,7 +74,7 @@ final class RedisSentinelWatcher: Sendable {
     }
 
     /// Follows one sentinel until its connection fails or `stop()`.
-    private func watch(_ sentinel: RedisSentinelEndpoint) throws(RedisError) {
+    private func watch(_ sentinel: RedisSentinelEndpoint, subscribed: inout Bool) throws(RedisError) {
         let endpoint = RedisEndpoint(host: sentinel.host, port: sentinel.port, username: nil, password: nil, database: 0)
         let context = try RedisContext.connect(to: endpoint, connectTimeout: timeout, commandTimeout: timeout)
         let current = try context.command(["SENTINEL", "get-master-addr-by-name", masterName].map { Array($0.utf8) })
@@ -81,6 +83,7 @@ final class RedisSentinelWatcher: Sendable {
         }
         try context.append(["SUBSCRIBE", "+switch-master"].map { Array($0.utf8) })
         try context.flush()
+        subscribed = true
         var lastTraffic = ContinuousClock.now
         var pingSentAt: ContinuousClock.Instant?
         while !isStopped {

@@ -22,6 +22,16 @@ enum Sentinel {
         return RedisPool(configuration: configuration, logger: Redis.logger)
     }
 
+    /// How many clients are subscribed on the sentinels: only `+switch-master` watchers subscribe there.
+    static func watchers(_ topology: SentinelTopology) async -> Int {
+        var count = 0
+        for port in topology.sentinelPorts {
+            guard let list = try? await topology.send(port: port, ["CLIENT", "LIST"]).string else { return -1 }
+            count += list.split(separator: "\n").filter { $0.contains(" sub=1 ") }.count
+        }
+        return count
+    }
+
     static func subscriber(_ topology: SentinelTopology) -> RedisSubscriber {
         RedisSubscriber(configuration: configuration(topology), logger: Redis.logger)
     }

@@ -16,7 +16,10 @@ extension RedisClientTests {
             _ = try await pool.send("SET", key, "v1")
             #expect(try await pool.send("GET", key) == .bulk(Array("v1".utf8)))
             #expect(try await topology.send(port: topology.initialMasterPort, ["GET", key]) == .bulk(Array("v1".utf8)))
+            // The pool follows +switch-master on one sentinel, and stops when closed.
+            #expect(await eventually(timeout: .seconds(5)) { await Sentinel.watchers(topology) == 1 })
             await pool.close()
+            #expect(await eventually(timeout: .seconds(5)) { await Sentinel.watchers(topology) == 0 }, "watcher still subscribed")
 
             // An unreachable sentinel first in the list is skipped.
             var withDeadSentinel = Sentinel.configuration(topology)
