@@ -51,10 +51,11 @@ package struct RedisConfiguration: Sendable, CustomStringConvertible {
     package var usesSentinels: Bool { !sentinels.isEmpty }
 
     /// Checks what can be checked without a network: the URL parses, and sentinels and master name
-    /// come together. Throws `invalidConfiguration` saying what is wrong; for start-up code that
-    /// wants to refuse a bad setting at once instead of failing on the first command.
+    /// come together. Throws `connectionFailed` (the kind a bad URL has always surfaced as) saying what
+    /// is wrong; for start-up code that wants to refuse a bad setting at once instead of failing on
+    /// the first command.
     package func validate() throws(RedisError) {
-        if case .failure(let error) = RedisEndpoint.parse(url) { throw RedisError(.invalidConfiguration, error.detail) }
+        if case .failure(let error) = RedisEndpoint.parse(url) { throw error }
         _ = try sentinelTarget()
     }
 
@@ -64,8 +65,8 @@ package struct RedisConfiguration: Sendable, CustomStringConvertible {
         switch (sentinels.isEmpty, master.isEmpty) {
         case (true, true): return nil
         case (false, false): return (sentinels, master)
-        case (false, true): throw RedisError(.invalidConfiguration, "sentinels are configured but no sentinel master name")
-        case (true, false): throw RedisError(.invalidConfiguration, "a sentinel master name ('\(master)') is configured but no sentinels")
+        case (false, true): throw RedisError(.connectionFailed, "sentinels are configured but no sentinel master name")
+        case (true, false): throw RedisError(.connectionFailed, "a sentinel master name ('\(master)') is configured but no sentinels")
         }
     }
 

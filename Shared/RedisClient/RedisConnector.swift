@@ -51,13 +51,7 @@ final class RedisConnector: Sendable {
         case .success(let parsed): endpoint = parsed
         case .failure(let error): throw error
         }
-        let target: (sentinels: [RedisSentinelEndpoint], master: String)?
-        do {
-            target = try configuration.sentinelTarget()
-        } catch {
-            throw RedisError(.connectionFailed, error.detail)
-        }
-        guard let target else {
+        guard let target = try configuration.sentinelTarget() else {
             return try RedisContext.connect(
                 to: endpoint, connectTimeout: configuration.connectTimeout, commandTimeout: configuration.commandTimeout
             )

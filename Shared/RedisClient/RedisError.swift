@@ -18,8 +18,6 @@ package struct RedisError: Error, Sendable, Equatable, CustomStringConvertible {
         case server(String)
         /// The reply did not have the shape the command promises.
         case protocolError
-        /// A setting cannot work as given (a malformed sentinel list, sentinels without a master name).
-        case invalidConfiguration
     }
 
     package let kind: Kind
@@ -47,7 +45,6 @@ package struct RedisError: Error, Sendable, Equatable, CustomStringConvertible {
         case .poolClosed: "redis: closed: \(detail)"
         case .server(let message): "redis: server error: \(message)"
         case .protocolError: "redis: unexpected reply: \(detail)"
-        case .invalidConfiguration: "redis: invalid configuration: \(detail)"
         }
     }
 }

@@ -17,11 +17,11 @@ package struct RedisSentinelEndpoint: Sendable, Hashable, CustomStringConvertibl
     package var description: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
 
     /// Parses one entry: `host`, `host:port`, `[ipv6]` or `[ipv6]:port`; the port defaults to 26379.
-    /// Surrounding spaces are ignored. A bad entry gives `invalidConfiguration` saying what is wrong.
+    /// Surrounding spaces are ignored. A bad entry gives `connectionFailed` (the kind of a bad URL) saying what is wrong.
     package static func parse(_ text: String) -> Result<RedisSentinelEndpoint, RedisError> {
         let entry = text.trimmingSpaces
         func invalid(_ reason: String) -> Result<RedisSentinelEndpoint, RedisError> {
-            .failure(RedisError(.invalidConfiguration, "sentinel address '\(entry)': \(reason) (expected host:port or [ipv6]:port)"))
+            .failure(RedisError(.connectionFailed, "sentinel address '\(entry)': \(reason) (expected host:port or [ipv6]:port)"))
         }
         if entry.isEmpty { return invalid("empty") }
         if entry.contains("://") { return invalid("a URL; give only host:port") }
@@ -63,16 +63,16 @@ package struct RedisSentinelEndpoint: Sendable, Hashable, CustomStringConvertibl
     ///
     /// Entries are separated by commas; spaces around them are ignored; a repeated entry counts once.
     /// An empty list, an empty entry (`a:1,,b:2`, a trailing comma) or any bad entry gives
-    /// `invalidConfiguration` naming the entry; this never traps.
+    /// `connectionFailed` naming the entry (the kind a bad URL gives too); this never traps.
     package static func parseList(_ text: String) -> Result<[RedisSentinelEndpoint], RedisError> {
         let entries = text.split(separator: ",", omittingEmptySubsequences: false).map { String($0) }
         if text.trimmingSpaces.isEmpty {
-            return .failure(RedisError(.invalidConfiguration, "sentinel list is empty (expected host1:26379,host2:26379,...)"))
+            return .failure(RedisError(.connectionFailed, "sentinel list is empty (expected host1:26379,host2:26379,...)"))
         }
         var endpoints: [RedisSentinelEndpoint] = []
         for (index, entry) in entries.enumerated() {
             if entry.trimmingSpaces.isEmpty {
-                return .failure(RedisError(.invalidConfiguration, "sentinel list '\(text)': entry \(index + 1) is empty"))
+                return .failure(RedisError(.connectionFailed, "sentinel list '\(text)': entry \(index + 1) is empty"))
             }
             switch parse(entry) {
             case .success(let endpoint): if !endpoints.contains(endpoint) { endpoints.append(endpoint) }

@@ -17,9 +17,9 @@ extension RedisClientTests {
             #expect(try await pool.send("GET", key) == .bulk(Array("v1".utf8)))
             #expect(try await topology.send(port: topology.initialMasterPort, ["GET", key]) == .bulk(Array("v1".utf8)))
             // The pool follows +switch-master on one sentinel, and stops when closed.
-            #expect(await eventually(timeout: .seconds(5)) { await Sentinel.watchers(topology) == 1 })
+            try await eventually(timeout: .seconds(5), "one +switch-master watcher on the sentinels") { await Sentinel.watchers(topology) == 1 }
             await pool.close()
-            #expect(await eventually(timeout: .seconds(5)) { await Sentinel.watchers(topology) == 0 }, "watcher still subscribed")
+            try await eventually(timeout: .seconds(5), "no watcher after close()") { await Sentinel.watchers(topology) == 0 }
 
             // An unreachable sentinel first in the list is skipped.
             var withDeadSentinel = Sentinel.configuration(topology)
@@ -46,9 +46,9 @@ extension RedisClientTests {
             let names = (counter: TestStack.uniqueName("counter"), stream: TestStack.uniqueName("stream"))
             let writer = AcknowledgedWriter(pool: pool, counter: names.counter, stream: names.stream)
             let writing = Task { await writer.run(for: .seconds(90)) }
+            defer { writer.stop() }  // also when a wait below throws
 
-            let warmedUp = await eventually(timeout: .seconds(10)) { writer.entries.filter(\.acknowledged).count >= 20 }
-            #expect(warmedUp, "no acknowledged writes before the kill")
+            try await eventually(timeout: .seconds(10), "20 acknowledged writes before the kill") { writer.entries.filter(\.acknowledged).count >= 20 }
             let oldMaster = topology.initialMasterPort
             let killedAt = ContinuousClock.now
             topology.kill(port: oldMaster)
@@ -56,10 +56,9 @@ extension RedisClientTests {
             let newMaster = try await topology.waitForNewMaster(replacing: oldMaster)
             #expect(newMaster == topology.initialReplicaPort)
             // With its replica dead, the new master answers WAIT with 0 after 1 s: writes succeed, unacknowledged.
-            let resumed = await eventually(timeout: .seconds(20)) { writer.entries.filter { $0.sentAt > killedAt }.count >= 3 }
+            try await eventually(timeout: .seconds(20), "writes resume on the new master") { writer.entries.filter { $0.sentAt > killedAt }.count >= 3 }
             writer.stop()
             await writing.value
-            #expect(resumed, "writes did not resume on the new master")
 
             let entries = writer.entries
             let before = entries.filter { $0.sentAt < killedAt && $0.acknowledged }
@@ -90,7 +89,8 @@ extension RedisClientTests {
             let names = (counter: TestStack.uniqueName("counter"), stream: TestStack.uniqueName("stream"))
             let writer = AcknowledgedWriter(pool: pool, counter: names.counter, stream: names.stream)
             let writing = Task { await writer.run(for: .seconds(90)) }
-            #expect(await eventually(timeout: .seconds(10)) { writer.entries.count >= 20 }, "no writes before the failover")
+            defer { writer.stop() }  // also when a wait below throws
+            try await eventually(timeout: .seconds(10), "20 writes before the failover") { writer.entries.count >= 20 }
 
             let oldMaster = topology.initialMasterPort
             let requestedAt = ContinuousClock.now
@@ -98,10 +98,9 @@ extension RedisClientTests {
             let newMaster = try await topology.waitForNewMaster(replacing: oldMaster)
             let switchedAt = ContinuousClock.now
             // The old master runs on as a master for some seconds; writes must already go to the new one.
-            let moved = await eventually(timeout: .seconds(5)) { writer.entries.contains { $0.sentAt > switchedAt } }
+            try await eventually(timeout: .seconds(5), "a write after the switch") { writer.entries.contains { $0.sentAt > switchedAt } }
             writer.stop()
             await writing.value
-            #expect(moved, "no write after the switch")
             let stored = try await topology.send(port: newMaster, ["XRANGE", names.stream, "-", "+"]).array ?? []
             let ids = Set(stored.compactMap { $0.array?.first?.string })
             let entries = writer.entries

@@ -12,7 +12,9 @@ extension SentinelTopology {
             try spawn(port: port, lines: lines, sentinel: false)
         }
         for port in nodePorts {
-            try await until("node \(port) answers PING", timeout: .seconds(10)) { await role(port: port) != nil }
+            try await eventually(timeout: .seconds(10), pollEvery: .milliseconds(50), "node \(port) answers\(logs)") {
+                await role(port: port) != nil
+            }
         }
         for port in sentinelPorts {
             var lines = [
@@ -25,7 +27,7 @@ extension SentinelTopology {
             if keepClientsOnDemotion { lines.append("sentinel rename-command \(masterName) CLIENT EXISTS") }
             try spawn(port: port, lines: lines, sentinel: true)
         }
-        try await until("the replica is in sync", timeout: .seconds(10)) {
+        try await eventually(timeout: .seconds(10), pollEvery: .milliseconds(50), "the replica is in sync\(logs)") {
             (try? await send(port: initialReplicaPort, ["ROLE"]).array?[3].string) == "connected"
         }
         try await waitForSentinels(timeout: .seconds(30))
@@ -34,7 +36,7 @@ extension SentinelTopology {
     /// Waits until every sentinel knows one replica and the two other sentinels, and `SENTINEL CKQUORUM` passes.
     public func waitForSentinels(timeout: Duration = .seconds(30)) async throws {
         for port in sentinelPorts {
-            try await until("sentinel \(port) sees the replica, its peers and a quorum", timeout: timeout) {
+            try await eventually(timeout: timeout, pollEvery: .milliseconds(50), "sentinel \(port) sees the replica, its peers and a quorum\(logs)") {
                 let replicas = try? await send(port: port, ["SENTINEL", "replicas", masterName]).array?.count
                 let peers = try? await send(port: port, ["SENTINEL", "sentinels", masterName]).array?.count
                 let quorum = try? await send(port: port, ["SENTINEL", "ckquorum", masterName])
@@ -46,34 +48,24 @@ extension SentinelTopology {
     /// Waits until every running sentinel names the same master other than `oldPort`, and that node
     /// answers `ROLE` with `master`; returns its port.
     public func waitForNewMaster(replacing oldPort: Int, timeout: Duration = .seconds(30)) async throws -> Int {
-        let found = Mutex<Int?>(nil)
-        try await until("the sentinels name a new master instead of \(oldPort)", timeout: timeout) {
+        try await eventuallyValue(timeout: timeout, pollEvery: .milliseconds(50), "the sentinels name a new master instead of \(oldPort)\(logs)") {
             var named: Set<Int?> = []
             for port in sentinelPorts { named.insert(await masterPort(accordingTo: port)) }
-            guard named.count == 1, let port = named.first ?? nil, port != oldPort else { return false }
-            guard await role(port: port) == "master" else { return false }
-            found.withLock { $0 = port }
-            return true
+            guard named.count == 1, let port = named.first ?? nil, port != oldPort else { return nil }
+            return await role(port: port) == "master" ? port : nil
         }
-        return found.withLock { $0! }
     }
 
     /// `SENTINEL FAILOVER` (a manual failover: the old master stays up and is demoted to a replica),
     /// repeated until a sentinel accepts it (it refuses while it has no fresh replica information).
     public func failover(timeout: Duration = .seconds(15)) async throws {
-        try await until("a sentinel accepts SENTINEL FAILOVER", timeout: timeout) {
+        try await eventually(timeout: timeout, pollEvery: .milliseconds(100), "a sentinel accepts SENTINEL FAILOVER\(logs)") {
             (try? await send(port: sentinelPorts[0], ["SENTINEL", "FAILOVER", masterName])) != nil
         }
     }
 
-    /// Polls `condition` every 50 ms until it holds, or throws after `timeout`.
-    func until(_ what: String, timeout: Duration, _ condition: () async -> Bool) async throws {
-        let deadline = ContinuousClock.now + timeout
-        while !(await condition()) {
-            guard ContinuousClock.now < deadline else { throw SentinelTopologyError.timedOut(what, timeout, folders) }
-            try await Task.sleep(for: .milliseconds(50))
-        }
-    }
+    /// Where to read the processes' logs, for the message of a wait that timed out.
+    private var logs: String { " (logs: \(folders.map { "\($0)/redis.log" }.joined(separator: " ")))" }
 
     /// Writes the config (a sentinel rewrites its own) and starts `redis-server` in the foreground.
     private func spawn(port: Int, lines: [String], sentinel: Bool) throws {
@@ -101,12 +93,10 @@ extension SentinelTopology {
 }
 
 public enum SentinelTopologyError: Error, CustomStringConvertible {
-    case timedOut(String, Duration, [String])
     case redisServerMissing
 
     public var description: String {
         switch self {
-        case .timedOut(let what, let timeout, let folders): "not within \(timeout): \(what) (logs: \(folders.joined(separator: " ")))"
         case .redisServerMissing: "redis-server not found on PATH (make deps)"
         }
     }
