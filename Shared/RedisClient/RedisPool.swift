@@ -16,8 +16,8 @@ import Synchronization
 /// to a replica), is dropped and makes the next connection ask the sentinels again; the sentinels'
 /// `+switch-master` event (see `RedisSentinelWatcher`) moves new connections at once, even while the old
 /// master still runs. Once a different master is known, idle connections to the old one are closed
-/// instead of reused, and leased ones when they come back. Sentinel mode caps
-/// the backoff at 500 ms, so writes resume within about that after the sentinels promote a replica.
+/// instead of reused, and leased ones when they come back. Sentinel mode caps the backoff at 500 ms,
+/// so writes resume within about that after the sentinels promote a replica.
 ///
 /// No command is retried automatically, not even an idempotent one: the command that met the failover
 /// fails with `connectionLost`, `timeout` or `.server("READONLY ...")`, and whether to try again (the
