@@ -17,29 +17,31 @@ final class RedisConnection: @unchecked Sendable {
     private let queue: DispatchQueue
     private let failed = Atomic<Bool>(false)
     let fileDescriptor: Int32
+    /// The server this connection reached (in sentinel mode: the master discovery found).
+    let endpoint: RedisEndpoint
 
     private init(context: RedisContext, queue: DispatchQueue) {
         self.context = context
         self.queue = queue
         self.fileDescriptor = context.fileDescriptor
+        self.endpoint = context.endpoint
     }
 
-    /// Opens a connection on a fresh serial queue.
-    static func open(_ endpoint: RedisEndpoint, configuration: RedisConfiguration) async throws -> RedisConnection {
-        let queue = DispatchQueue(label: "redis.connection.\(endpoint.host):\(endpoint.port)")
+    /// Opens a connection through `connector` (directly, or via sentinel discovery) on a fresh serial
+    /// queue, which then runs every call on it; the blocking connect runs there too.
+    static func open(using connector: RedisConnector) async throws -> RedisConnection {
+        let queue = DispatchQueue(label: "redis.connection")
         return try await withCheckedThrowingContinuation { continuation in
             queue.async {
                 continuation.resume(with: Result { () throws(RedisError) -> RedisConnection in
-                    let context = try RedisContext.connect(
-                        to: endpoint, connectTimeout: configuration.connectTimeout, commandTimeout: configuration.commandTimeout
-                    )
-                    return RedisConnection(context: context, queue: queue)
+                    RedisConnection(context: try connector.connect(), queue: queue)
                 }.mapError { $0 as any Error })
             }
         }
     }
 
-    /// True once I/O on this connection failed or timed out; the pool then drops it instead of reusing it.
+    /// True once I/O on this connection failed or timed out, or a reply showed the server is a replica
+    /// (`READONLY`, `MASTERDOWN`); the pool then drops it instead of reusing it.
     var isFailed: Bool { failed.load(ordering: .acquiring) }
 
     /// An idle connection should have nothing to read; readable (EOF, reset, or a stray reply) means it is dead.
@@ -61,7 +63,7 @@ final class RedisConnection: @unchecked Sendable {
                 }
                 context.setTimeout(timeout)
                 let result = Result { () throws(RedisError) -> T in try body(context) }
-                if context.hasFailed { self.failed.store(true, ordering: .releasing) }
+                if context.hasFailed || context.answeredAsReplica { self.failed.store(true, ordering: .releasing) }
                 continuation.resume(with: result.mapError { $0 as any Error })
             }
         }

@@ -56,6 +56,18 @@ final class RedisContext {
     /// True once an I/O or protocol error happened; hiredis refuses further use, so the owner discards it.
     var hasFailed: Bool { context.pointee.err != 0 }
 
+    /// True once a reply said this server is not the master (`-READONLY`: a write reached a replica;
+    /// `-MASTERDOWN`: a replica without its master). The context still works, but its owner should
+    /// discard it and find the master again: after a failover, this server was demoted.
+    private(set) var answeredAsReplica = false
+
+    private func noted(_ value: RedisValue) -> RedisValue {
+        if case .error(let message) = value, message.hasPrefix("READONLY") || message.hasPrefix("MASTERDOWN") {
+            answeredAsReplica = true
+        }
+        return value
+    }
+
     /// Read and write timeout for the socket; `nil` waits forever (used for `BLPOP key 0`).
     func setTimeout(_ timeout: Duration?) {
         _ = redisSetTimeout(context, timeout.map(timeval.init) ?? timeval(tv_sec: 0, tv_usec: 0))
@@ -66,7 +78,7 @@ final class RedisContext {
         let reply = Self.withArgv(arguments) { argc, argv, lengths in redisCommandArgv(context, argc, argv, lengths) }
         guard let reply else { throw failure() }
         defer { freeReplyObject(reply) }
-        return try Self.value(reply.assumingMemoryBound(to: redisReply.self))
+        return noted(try Self.value(reply.assumingMemoryBound(to: redisReply.self)))
     }
 
     /// Queues a command in the output buffer without sending it.
@@ -80,7 +92,7 @@ final class RedisContext {
         var reply: UnsafeMutableRawPointer?
         guard redisGetReply(context, &reply) == REDIS_OK, let reply else { throw failure() }
         defer { freeReplyObject(reply) }
-        return try Self.value(reply.assumingMemoryBound(to: redisReply.self))
+        return noted(try Self.value(reply.assumingMemoryBound(to: redisReply.self)))
     }
 
     /// Writes the whole output buffer.
@@ -103,7 +115,7 @@ final class RedisContext {
         guard redisGetReplyFromReader(context, &reply) == REDIS_OK else { throw failure() }
         guard let reply else { return nil }
         defer { freeReplyObject(reply) }
-        return try Self.value(reply.assumingMemoryBound(to: redisReply.self))
+        return noted(try Self.value(reply.assumingMemoryBound(to: redisReply.self)))
     }
 
     /// Turns the context's error state into a `RedisError`; `errno` must still be the failing call's.

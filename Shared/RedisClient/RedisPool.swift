@@ -9,9 +9,24 @@ import Synchronization
 /// Redis is unreachable, opening fails with `connectionFailed` and further attempts are refused at once
 /// for a backoff window (50 ms doubling to 2 s), so callers fail fast instead of piling up; the first
 /// attempt after the window reconnects as soon as Redis is back.
+///
+/// With sentinels configured (`RedisConfiguration.sentinels`), every new connection goes to the master
+/// the sentinels name, verified with `ROLE` (see `RedisConnector`). A failover is followed like this:
+/// a connection whose I/O fails, or whose reply is `-READONLY`/`-MASTERDOWN` (the server was demoted
+/// to a replica), is dropped and makes the next connection ask the sentinels again; the sentinels'
+/// `+switch-master` event (see `RedisSentinelWatcher`) moves new connections at once, even while the old
+/// master still runs. Once a different master is known, idle connections to the old one are closed
+/// instead of reused, and leased ones when they come back. Sentinel mode caps the backoff at 500 ms,
+/// so writes resume within about that after the sentinels promote a replica.
+///
+/// No command is retried automatically, not even an idempotent one: the command that met the failover
+/// fails with `connectionLost`, `timeout` or `.server("READONLY ...")`, and whether to try again (the
+/// caller's retry, an outbox relay) is the caller's decision, because a write whose reply was lost may
+/// or may not have been applied. Only opening a connection is retried, as nothing has been sent then.
 package final class RedisPool: Sendable {
     package let configuration: RedisConfiguration
     let logger: Logger
+    let connector: RedisConnector
     private let state = Mutex(PoolState())
     private let waiterIDs = Atomic<Int>(0)
 
@@ -21,6 +36,7 @@ package final class RedisPool: Sendable {
     package init(configuration: RedisConfiguration, logger: Logger) {
         self.configuration = configuration
         self.logger = logger
+        self.connector = RedisConnector(configuration: configuration, logger: logger)
     }
 
     /// Sends one command and returns its reply; an error reply is thrown as `RedisError.server`.
@@ -81,6 +97,7 @@ package final class RedisPool: Sendable {
     /// Refuses new work, fails every waiter with `poolClosed` and closes idle connections;
     /// connections in use close when their command finishes.
     package func close() async {
+        connector.close()
         let (waiters, idle) = state.withLock { state in
             state.closed = true
             defer { state.waiters.removeAll(); state.idle.removeAll() }
@@ -131,8 +148,9 @@ extension RedisPool {
                 let immediate = state.withLock { state -> Result<Lease, any Error>? in
                     if state.closed { return .failure(RedisError(.poolClosed, "pool closed")) }
                     if Task.isCancelled { return .failure(CancellationError()) }
+                    // Lock order: the pool's state, then the connector's (which never calls back into the pool).
                     while let connection = state.idle.popLast() {
-                        if !connection.looksDead { return .success(.connection(connection)) }
+                        if !connection.looksDead && connector.isCurrent(connection.endpoint) { return .success(.connection(connection)) }
                         state.open -= 1
                         dead.append(connection)
                     }
@@ -146,7 +164,7 @@ extension RedisPool {
                     state.waiters.append(Waiter(id: id, continuation: continuation))
                     return nil
                 }
-                if !dead.isEmpty { logger.debug("redis: dropped \(dead.count) dead idle connection(s)") }
+                if !dead.isEmpty { logger.debug("redis: dropped \(dead.count) dead or outdated idle connection(s)") }
                 if let immediate {
                     continuation.resume(with: immediate)
                 } else {
@@ -171,19 +189,18 @@ extension RedisPool {
 
     private func openConnection() async throws -> RedisConnection {
         do {
-            let endpoint = try RedisEndpoint.parse(configuration.url).get()
-            let connection = try await RedisConnection.open(endpoint, configuration: configuration)
+            let connection = try await RedisConnection.open(using: connector)
             let recovered = state.withLock { state in
                 defer { state.failures = 0; state.retryAt = nil }
                 return state.failures > 0
             }
-            if recovered { logger.info("redis: connected again", metadata: ["redis_endpoint": "\(endpoint)"]) }
+            if recovered { logger.info("redis: connected again", metadata: ["redis_endpoint": "\(connection.endpoint)"]) }
             return connection
         } catch {
             let (waiters, failures) = state.withLock { state in
                 state.open -= 1
                 state.failures += 1
-                let backoff = min(Self.initialBackoff * (1 << min(state.failures - 1, 10)), Self.maximumBackoff)
+                let backoff = min(Self.initialBackoff * (1 << min(state.failures - 1, 10)), connector.maximumBackoff)
                 state.retryAt = ContinuousClock.now + backoff
                 defer { state.waiters.removeAll() }
                 return (state.waiters, state.failures)
@@ -195,9 +212,11 @@ extension RedisPool {
     }
 
     func release(_ connection: RedisConnection) {
+        let broken = connection.isFailed
+        if broken { connector.forget(connection.endpoint) }
+        let outdated = !connector.isCurrent(connection.endpoint)
         let handOff = state.withLock { state -> (Waiter, Lease)? in
-            let broken = connection.isFailed
-            if broken || state.closed {
+            if broken || outdated || state.closed {
                 state.open -= 1
                 guard !state.closed, !state.waiters.isEmpty else { return nil }
                 return (state.waiters.removeFirst(), .open)
@@ -208,7 +227,7 @@ extension RedisPool {
             }
             return (state.waiters.removeFirst(), .connection(connection))
         }
-        if connection.isFailed { logger.debug("redis: dropped a connection after an I/O error") }
+        if broken { logger.debug("redis: dropped a connection after an I/O error or a replica's reply", metadata: ["redis_endpoint": "\(connection.endpoint)"]) }
         if let (waiter, lease) = handOff { waiter.continuation.resume(returning: lease) }
     }
 

@@ -36,7 +36,7 @@ extension RedisSubscriber {
                     if !outage { logger.warning("redis subscriber: connection failed; retrying", metadata: ["error": "\(error)"]) }
                     outage = true
                     wake.wait(backoff)
-                    backoff = min(backoff * 2, RedisPool.maximumBackoff)
+                    backoff = min(backoff * 2, connector.maximumBackoff)
                 }
                 continue
             }
@@ -52,6 +52,10 @@ extension RedisSubscriber {
                     lastTraffic = .now
                     pingSentAt = nil
                     dispatch(reply)
+                }
+                // The sentinels announced another master: what was read from this one is delivered, now move.
+                if !connector.isCurrent(connection.endpoint) {
+                    throw RedisError(.connectionLost, "\(connection.endpoint) is no longer the master")
                 }
 
                 var descriptors = [
@@ -77,6 +81,7 @@ extension RedisSubscriber {
                 }
             } catch {
                 logger.warning("redis subscriber: connection lost; reconnecting", metadata: ["error": "\(error)"])
+                connector.forget(connection.endpoint)
                 state.withLock { state in
                     state.connected = false
                     state.outbox.removeAll()
@@ -100,12 +105,10 @@ extension RedisSubscriber {
         for waiter in waiters { waiter.resume() }
     }
 
-    /// Opens the connection and sends the whole subscription set; from then on new subscriptions go through the outbox.
+    /// Opens the connection (through sentinel discovery when configured, so a reconnect follows the
+    /// master) and sends the whole subscription set; from then on new subscriptions go through the outbox.
     private func connect() throws(RedisError) -> RedisContext {
-        let endpoint = try RedisEndpoint.parse(configuration.url).get()
-        let context = try RedisContext.connect(
-            to: endpoint, connectTimeout: configuration.connectTimeout, commandTimeout: configuration.commandTimeout
-        )
+        let context = try connector.connect()
         let (channels, patterns) = state.withLock { state in
             state.connected = true
             state.outbox.removeAll()
