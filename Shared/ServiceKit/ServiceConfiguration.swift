@@ -1,5 +1,6 @@
 import Foundation
 package import Logging
+package import RedisClient
 
 /// The settings every executable shares; each service's own configuration embeds one.
 package struct ServiceConfiguration: Sendable {
@@ -14,6 +15,11 @@ package struct ServiceConfiguration: Sendable {
     package var databaseSchema: String
     package var databasePoolSize: Int
     package var redisURL: String?
+    /// `PINGVAS_REDIS_SENTINELS` (`host:port,...`) and `PINGVAS_REDIS_SENTINEL_MASTER`: with them the
+    /// master is found through Redis Sentinel and followed across failovers; `redisURL` then gives
+    /// only the password and database.
+    package var redisSentinels: [RedisSentinelEndpoint] = []
+    package var redisSentinelMaster: String?
     package var redisPoolSize: Int
     /// How long a dependency check in `/readyz` may take before it counts as failed.
     package var readinessTimeout: Duration
@@ -52,13 +58,30 @@ package struct ServiceConfiguration: Sendable {
             reader.reject("PINGVAS_DB_SCHEMA", because: "lower-case letters, digits and _, at most 40")
         }
         let redisURL = needsRedis ? reader.string("PINGVAS_REDIS_URL", secret: true) : nil
-        return ServiceConfiguration(
+        var sentinels: [RedisSentinelEndpoint] = []
+        let sentinelMaster = needsRedis ? reader.optionalString("PINGVAS_REDIS_SENTINEL_MASTER") : nil
+        if needsRedis, let list = reader.optionalString("PINGVAS_REDIS_SENTINELS") {
+            switch RedisSentinelEndpoint.parseList(list) {
+            case .success(let parsed): sentinels = parsed
+            case .failure(let error): reader.reject("PINGVAS_REDIS_SENTINELS", because: error.detail)
+            }
+            if sentinelMaster == nil { reader.reject("PINGVAS_REDIS_SENTINEL_MASTER", because: "required with PINGVAS_REDIS_SENTINELS") }
+        }
+        var configuration = ServiceConfiguration(
             serviceID: serviceID, host: host, port: port, logLevel: level ?? .info,
             databaseURL: databaseURL, databaseSchema: schemaName(prefix: prefix, serviceID: serviceID),
             databasePoolSize: reader.int("PINGVAS_DB_POOL_SIZE", default: 10),
             redisURL: redisURL, redisPoolSize: reader.int("PINGVAS_REDIS_POOL_SIZE", default: 10),
             readinessTimeout: reader.duration("PINGVAS_READINESS_TIMEOUT", default: .seconds(2))
         )
+        configuration.redisSentinels = sentinels
+        configuration.redisSentinelMaster = sentinels.isEmpty ? nil : sentinelMaster
+        return configuration
+    }
+
+    /// How the service's Redis clients connect: the URL, or the sentinels and master name.
+    package func redisConfiguration(url: String, maxConnections: Int) -> RedisConfiguration {
+        RedisConfiguration(url: url, sentinels: redisSentinels, sentinelMaster: redisSentinelMaster, maxConnections: maxConnections)
     }
 
     /// This process's name among its replicas (consumer names, worker ids): host name and pid.

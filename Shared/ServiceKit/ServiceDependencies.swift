@@ -26,7 +26,7 @@ package struct ServiceDependencies: Sendable {
             )
         }
         let redis = configuration.redisURL.map { url in
-            RedisPool(configuration: RedisConfiguration(url: url, maxConnections: configuration.redisPoolSize), logger: logger)
+            RedisPool(configuration: configuration.redisConfiguration(url: url, maxConnections: configuration.redisPoolSize), logger: logger)
         }
         return ServiceDependencies(postgres: postgres, redis: redis)
     }
