@@ -57,7 +57,7 @@ start_postgres() {
             || { cat "$dir/postgres/initdb.log" >&2; exit 1; }
     fi
     as_pg "$(pg_bin pg_ctl)" -D "$pg_data" -l "$pg_log" -w -t 60 \
-        -o "-p $pg_port -c listen_addresses=127.0.0.1 -c unix_socket_directories='' -c max_connections=200 -c fsync=off -c shared_buffers=64MB" \
+        -o "-p $pg_port -c listen_addresses=127.0.0.1 -c unix_socket_directories='' -c max_connections=${PINGVAS_PG_MAX_CONNECTIONS:-500} -c fsync=off -c shared_buffers=64MB" \
         start >/dev/null || { tail -n 20 "$pg_log" >&2; exit 1; }
     if ! "$(pg_bin psql)" -h 127.0.0.1 -p "$pg_port" -U pingvas -d postgres -Atqc "select 1 from pg_database where datname='pingvas'" | grep -q 1; then
         "$(pg_bin createdb)" -h 127.0.0.1 -p "$pg_port" -U pingvas pingvas
