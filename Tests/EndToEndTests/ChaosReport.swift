@@ -88,7 +88,7 @@ struct ChaosReport {
     var table: String {
         let failed = failedByCode.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
         return """
-            chaos: \(accepted) jobs accepted in \(elapsed), 3 workers, one killed every 3 s (\(takeovers) kills with a job running), Redis and PostgreSQL restarted once
+            chaos: \(accepted) jobs accepted in \(elapsed), 3 workers, one killed every 2 s (\(takeovers) kills with a job running), Redis and PostgreSQL restarted once
             | accepted | succeeded | failed by code | lost | stored twice | images (gallery / files) | credits conserved | holds left | longest takeover | submit→start p50 / p99 |
             |---|---|---|---|---|---|---|---|---|---|
             | \(accepted) | \(succeeded) | \(failed.isEmpty ? "none" : failed) | \(lost) | \(storedTwice) | \(galleryImages) / \(pngFiles) | \(creditsConserved ? "yes" : "NO") | \(openHolds) | \(longestTakeover) | \(String(format: "%.2f s / %.2f s", waitP50, waitP99)) |
