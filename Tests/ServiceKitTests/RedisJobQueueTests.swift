@@ -149,13 +149,15 @@ import TestSupport
     }
 
     @Test func aDelayedRetryWaitsUntilItsTimeAndAHandedBackJobKeepsItsAttempt() async throws {
-        let retry = job(UserID(), attempt: 2)
-        try await enqueue(retry, due: Date().addingTimeInterval(2))
-        #expect(try await queue.dispatch(pools: [pool], worker: "w", lease: .seconds(30)) == nil, "not before its time")
-        let taken = try await eventuallyValue(timeout: .seconds(5), "the retry became due") {
+        let later = job(UserID(), attempt: 3), retry = job(UserID(), attempt: 2)
+        try await enqueue(later, due: Date().addingTimeInterval(60))
+        try await enqueue(retry, due: Date().addingTimeInterval(0.5))
+        #expect(try await queue.states([later.jobID, retry.jobID]) == [later.jobID: "delayed", retry.jobID: "delayed"])
+        let taken = try await eventuallyValue(timeout: .seconds(10), "the retry became due") {
             try await queue.dispatch(pools: [pool], worker: "w", lease: .seconds(30))
         }
-        #expect(taken.jobID == retry.jobID && taken.attempt == 2)
+        #expect(taken.jobID == retry.jobID && taken.attempt == 2, "only the job whose time came")
+        #expect(try await queue.states([later.jobID])[later.jobID] == "delayed", "not before its time")
         #expect(try await queue.release(retry.jobID, worker: "w"))
         let again = try await queue.dispatch(pools: [pool], worker: "w2", lease: .seconds(30))
         #expect(again?.attempt == 2, "a delivery handed back on shutdown does not count")
