@@ -1,7 +1,7 @@
 import Core
-import ServiceKit
 import Logging
 import RedisClient
+import ServiceKit
 import ServiceLifecycle
 
 /// The worker's background services: heartbeat first, job loop last, so on shutdown the loop drains

@@ -1,5 +1,5 @@
-import Foundation
 import Core
+import Foundation
 import ServiceKit
 
 /// Everything the generation service reads from the environment.

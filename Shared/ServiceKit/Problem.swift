@@ -1,7 +1,7 @@
+import Core
 import Foundation
 package import HTTPTypes
 package import Hummingbird
-import Core
 
 /// An RFC 9457 problem: the only shape in which any service answers an error.
 ///

@@ -1,7 +1,7 @@
-import ServiceKit
 import Core
 import Foundation
 import RedisClient
+import ServiceKit
 import TestSupport
 import Testing
 @testable import AIWorkerService

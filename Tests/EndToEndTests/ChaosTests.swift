@@ -3,8 +3,8 @@ import HTTPClient
 import Logging
 import PostgresClient
 import Synchronization
-import Testing
 import TestSupport
+import Testing
 
 /// `make chaos`, and its short version in `make test`: jobs submitted through the gateway while
 /// workers are killed with `kill -9` every few seconds (and replaced), Redis restarts without

@@ -1,7 +1,7 @@
 import Foundation
 import HTTPClient
-import Testing
 import TestSupport
+import Testing
 
 /// A real stable-diffusion.cpp job through all seven executables: the catalog gets a `tiny-sd` entry
 /// (engine `sdcpp`) pointing at the tiny test model, and the ai-worker serves its pool.

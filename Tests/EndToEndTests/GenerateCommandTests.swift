@@ -1,6 +1,6 @@
 import Foundation
-import Testing
 import TestSupport
+import Testing
 
 /// `ai-worker generate`, the operators' one-shot CLI, as a real process on the real library.
 @Suite(.serialized, .timeLimit(.minutes(10))) struct GenerateCommandTests {

@@ -1,7 +1,7 @@
 import Foundation
 import PingvasCrypto
-import Testing
 import TestSupport
+import Testing
 
 /// Lemon Squeezy payments through the gateway with all seven real executables: signed deliveries
 /// grant credits, a refund takes them back (into debt, which blocks new jobs), and a subscription

@@ -3,8 +3,8 @@ import HTTPClient
 import Logging
 import PostgresClient
 import RedisClient
-import Testing
 import TestSupport
+import Testing
 
 /// Every accepted job finishes, exactly once, whatever fails around it: the real executables on a
 /// private PostgreSQL and Redis, with workers killed, Redis emptied or restarted, PostgreSQL stopped.

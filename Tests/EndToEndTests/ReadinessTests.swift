@@ -1,8 +1,8 @@
 import Foundation
 import HTTPClient
 import Logging
-import Testing
 import TestSupport
+import Testing
 
 /// The real executables against real servers: start, health, readiness through outages, SIGTERM.
 @Suite(.serialized, .timeLimit(.minutes(5))) struct ReadinessTests {

@@ -1,7 +1,7 @@
 import Foundation
 import HTTPClient
-import Testing
 import TestSupport
+import Testing
 
 /// One image end to end through all seven real executables, only through the gateway.
 @Suite(.serialized, .timeLimit(.minutes(5))) struct WalkingSkeletonTests {

@@ -3,11 +3,11 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
-import RedisClient
 import Logging
+import RedisClient
 import ServiceKit
-import Testing
 import TestSupport
+import Testing
 @testable import GalleryService
 
 /// The gallery against the real PostgreSQL and Redis: events in, images out.

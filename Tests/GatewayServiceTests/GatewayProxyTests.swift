@@ -7,8 +7,8 @@ import HummingbirdTesting
 import Logging
 import PingvasCrypto
 import ServiceKit
-import Testing
 import TestSupport
+import Testing
 @testable import GatewayService
 
 /// The gateway against a real upstream server on loopback and the real Redis.

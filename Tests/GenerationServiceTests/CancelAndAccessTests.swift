@@ -4,8 +4,8 @@ import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import RedisClient
-import Testing
 import TestSupport
+import Testing
 @testable import GenerationService
 
 @Suite(.timeLimit(.minutes(2))) struct CancelAndAccessTests {

@@ -4,8 +4,8 @@ import Hummingbird
 import HummingbirdTesting
 import ServiceKit
 import Synchronization
-import Testing
 import TestSupport
+import Testing
 @testable import GenerationService
 
 @Suite(.timeLimit(.minutes(2))) struct CreateGenerationTests {

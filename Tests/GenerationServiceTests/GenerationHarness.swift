@@ -6,8 +6,8 @@ import HummingbirdTesting
 import Logging
 import RedisClient
 import ServiceKit
-import Testing
 import TestSupport
+import Testing
 @testable import GenerationService
 
 /// A live generation service on the real test PostgreSQL and Redis, with fake user and model-router.

@@ -1,7 +1,7 @@
 import Core
 import Foundation
-import Testing
 import TestSupport
+import Testing
 @testable import GenerationService
 
 @Suite(.timeLimit(.minutes(2))) struct ResultsConsumerTests {

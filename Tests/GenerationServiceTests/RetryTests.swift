@@ -1,8 +1,8 @@
 import Core
 import Foundation
 import ServiceKit
-import Testing
 import TestSupport
+import Testing
 @testable import GenerationService
 
 /// Attempts that fail for a passing reason run again, with backoff, as new attempts.

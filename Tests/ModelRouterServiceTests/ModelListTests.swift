@@ -1,9 +1,9 @@
-import ServiceKit
 import Core
 import Foundation
 import Hummingbird
 import HummingbirdTesting
 import RedisClient
+import ServiceKit
 import TestSupport
 import Testing
 @testable import ModelRouterService

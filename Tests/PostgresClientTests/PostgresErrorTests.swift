@@ -1,6 +1,6 @@
 import PostgresClient
-import Testing
 import TestSupport
+import Testing
 
 @Suite(.timeLimit(.minutes(2))) struct PostgresErrorTests {
     static let password = "Hunter2-NeverShowMe"

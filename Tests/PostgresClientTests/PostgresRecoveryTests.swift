@@ -1,6 +1,6 @@
 import PostgresClient
-import Testing
 import TestSupport
+import Testing
 
 @Suite(.timeLimit(.minutes(2))) struct PostgresRecoveryTests {
     @Test func pingFailsWhileTheServerIsDownAndRecoversWhenItIsBack() async throws {

@@ -1,7 +1,7 @@
 import Logging
 import PostgresClient
-import Testing
 import TestSupport
+import Testing
 
 /// A pool on the shared test server, confined to a schema of its own so parallel tests never meet.
 struct PostgresTestDatabase {

@@ -1,7 +1,7 @@
 import PostgresClient
 import Synchronization
-import Testing
 import TestSupport
+import Testing
 
 @Suite(.timeLimit(.minutes(2))) struct PostgresTransactionTests {
     struct Boom: Error {}

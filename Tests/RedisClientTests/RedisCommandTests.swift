@@ -1,6 +1,6 @@
 import RedisClient
-import Testing
 import TestSupport
+import Testing
 
 extension RedisClientTests {
     @Suite("Redis commands", .timeLimit(.minutes(2)))

@@ -1,6 +1,6 @@
-@testable import RedisClient
-import Testing
 import TestSupport
+import Testing
+@testable import RedisClient
 
 extension RedisClientTests {
     @Suite("Redis configuration", .timeLimit(.minutes(2)))

@@ -1,6 +1,6 @@
 import RedisClient
-import Testing
 import TestSupport
+import Testing
 
 extension RedisClientTests {
     @Suite("Redis pub/sub", .timeLimit(.minutes(2)))

@@ -1,6 +1,6 @@
 import RedisClient
-import Testing
 import TestSupport
+import Testing
 
 extension RedisClientTests {
     /// A master that stays up and is demoted (`SENTINEL FAILOVER`), and a subscriber following a crash.

@@ -1,6 +1,6 @@
-@testable import RedisClient
 import Synchronization
 import TestSupport
+@testable import RedisClient
 
 /// Pools and subscribers that find the master through a `SentinelTopology`'s sentinels.
 enum Sentinel {

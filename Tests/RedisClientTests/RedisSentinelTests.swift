@@ -1,6 +1,6 @@
 import RedisClient
-import Testing
 import TestSupport
+import Testing
 
 extension RedisClientTests {
     /// Real processes: a master, a replica and three sentinels per test (`SentinelTopology`).

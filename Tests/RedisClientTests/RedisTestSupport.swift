@@ -1,7 +1,7 @@
 import Logging
 import RedisClient
-import Testing
 import TestSupport
+import Testing
 
 /// All Redis suites, run one at a time: `TestStack` starts servers through `Process`, and
 /// swift-corelibs-foundation's `Process.waitUntilExit()` can hang forever when two threads run

@@ -1,6 +1,6 @@
 import Foundation
-import Testing
 import TestSupport
+import Testing
 
 /// The rules every test in this package keeps: a wait that never succeeds fails in seconds, and
 /// every test runs in a suite with a time limit.

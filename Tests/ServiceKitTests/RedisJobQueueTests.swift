@@ -3,8 +3,8 @@ import Foundation
 import Logging
 import RedisClient
 import ServiceKit
-import Testing
 import TestSupport
+import Testing
 
 /// The job queue's scripts against the real Redis: order, fairness, caps, leases, deliveries.
 @Suite(.timeLimit(.minutes(2))) struct RedisJobQueueTests {

@@ -1,8 +1,8 @@
+import Core
 import Foundation
 import Hummingbird
 import HummingbirdTesting
 import Testing
-import Core
 @testable import ServiceKit
 
 @Suite(.timeLimit(.minutes(2))) struct ServiceRouterTests {

@@ -1,8 +1,8 @@
 public import Foundation
-import Synchronization
 import HTTPClient
 import Logging
 import RedisClient
+import Synchronization
 
 /// All seven executables on free loopback ports over a private PostgreSQL and Redis, wired as
 /// `make run` wires them. End-to-end tests talk to `gatewayURL` only.

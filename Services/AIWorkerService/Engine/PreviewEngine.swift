@@ -1,5 +1,5 @@
-import ServiceKit
 import Foundation
+import ServiceKit
 
 /// Procedural stand-in images, for running everything where no model weights exist.
 ///

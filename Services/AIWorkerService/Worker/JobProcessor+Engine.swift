@@ -1,8 +1,8 @@
-import ServiceKit
 import Core
 import Foundation
 import Logging
 import RedisClient
+import ServiceKit
 import Synchronization
 
 extension JobProcessor {

@@ -1,6 +1,6 @@
-import ServiceKit
 import Core
 import Foundation
+import ServiceKit
 
 extension JobProcessor {
     /// Encodes each image as PNG (parameters in `tEXt`) and stores it under `<user id>/<image id>.png`.

@@ -1,8 +1,8 @@
-import ServiceKit
 import Core
 import Foundation
 import Logging
 import RedisClient
+import ServiceKit
 
 /// Handles one dispatched job from start to result (docs/pipeline.md, "Job life" step 3).
 ///

@@ -1,5 +1,5 @@
-import Foundation
 import Core
+import Foundation
 
 /// Credit accounts, holds and the ledger; a balance never goes negative (what a take-back cannot
 /// cover becomes debt, repaid first by whatever is credited later).
