@@ -35,6 +35,15 @@ package struct CallerIdentity: Sendable, Equatable {
         return identity
     }
 
+    /// The caller if they have the `admin` role: 401 without an identity, 403 `forbidden` saying
+    /// `what` only admins may do otherwise.
+    @discardableResult
+    package static func requireAdmin(_ request: Request, to what: String) throws -> CallerIdentity {
+        let caller = try require(request)
+        guard caller.isAdmin else { throw Problem.forbidden("Only admins may \(what).") }
+        return caller
+    }
+
     /// The headers that carry this identity to a service behind the gateway.
     package var headers: [(String, String)] {
         [("X-User-Id", userID.description), ("X-User-Roles", roles.joined(separator: ",")), ("X-User-Plan", plan.rawValue)]

@@ -8,7 +8,7 @@ import Testing
     @Test func aPollThatNeverHoldsFailsWithinItsTimeoutNamingTheCondition() async throws {
         // On a thread of its own: in a parallel run on two cores, CPU-bound suites (scrypt, signing)
         // can keep the shared pool busy for seconds, and every wake-up of the poll would wait for it.
-        try await withTaskExecutorPreference(ThreadExecutor()) {
+        await withTaskExecutorPreference(ThreadExecutor()) {
             let clock = ContinuousClock()
             let started = clock.now
             let error = await #expect(throws: EventuallyTimeout.self) {

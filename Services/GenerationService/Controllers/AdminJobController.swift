@@ -55,7 +55,7 @@ struct AdminJobController: Sendable {
     }
 
     @Sendable func dead(_ request: Request, context: ServiceRequestContext) async throws -> JSONResponse<DeadJobList> {
-        try Self.requireAdmin(request)
+        try CallerIdentity.requireAdmin(request, to: "list or requeue dead jobs")
         var items: [DeadJobView] = []
         for pool in try await queue.pools() {
             for entry in try await queue.dead(pool: pool) {
@@ -71,7 +71,7 @@ struct AdminJobController: Sendable {
     }
 
     @Sendable func requeue(_ request: Request, context: ServiceRequestContext) async throws -> JSONResponse<Requeued> {
-        let admin = try Self.requireAdmin(request)
+        let admin = try CallerIdentity.requireAdmin(request, to: "list or requeue dead jobs")
         guard let raw = context.parameters.get("id"), let id = JobID(raw), let job = try await jobs.job(id: id) else {
             throw Problem.notFound("No such generation.")
         }
@@ -88,12 +88,5 @@ struct AdminJobController: Sendable {
         _ = try await queue.remove(job.id)  // off the dead list
         context.logger.notice("dead job requeued", metadata: ["job_id": "\(job.id)", "new_job_id": "\(newID)", "admin": "\(admin.userID)"])
         return JSONResponse(.accepted, Requeued(id: newID, status: .queued, requeuedFrom: job.id))
-    }
-
-    @discardableResult
-    static func requireAdmin(_ request: Request) throws -> CallerIdentity {
-        let caller = try CallerIdentity.require(request)
-        guard caller.isAdmin else { throw Problem.forbidden("Only admins may list or requeue dead jobs.") }
-        return caller
     }
 }

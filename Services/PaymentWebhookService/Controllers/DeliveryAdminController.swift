@@ -87,14 +87,8 @@ struct DeliveryAdminController: Sendable {
         var status: String
     }
 
-    static func requireAdmin(_ request: Request) throws -> CallerIdentity {
-        let caller = try CallerIdentity.require(request)
-        guard caller.isAdmin else { throw Problem.forbidden("Only admins may inspect or replay webhook deliveries.") }
-        return caller
-    }
-
     @Sendable func list(_ request: Request, context: ServiceRequestContext) async throws -> JSONResponse<Page> {
-        _ = try Self.requireAdmin(request)
+        _ = try CallerIdentity.requireAdmin(request, to: "inspect or replay webhook deliveries")
         let query = request.uri.queryParameters
         var status: DeliveryStatus?
         if let raw = query.get("status"), !raw.isEmpty {
@@ -124,7 +118,7 @@ struct DeliveryAdminController: Sendable {
     }
 
     @Sendable func replay(_ request: Request, context: ServiceRequestContext) async throws -> JSONResponse<ReplayAnswer> {
-        let caller = try Self.requireAdmin(request)
+        let caller = try CallerIdentity.requireAdmin(request, to: "inspect or replay webhook deliveries")
         guard let raw = context.parameters.get("id"), let id = UUID(uuidString: raw) else { throw Problem.notFound("No such delivery.") }
         switch try await repository.replay(id, allowTestMode: acceptTestMode) {
         case .replayed:
