@@ -171,7 +171,7 @@ package struct OutboxRelay: Service {
                 }
                 if sent < Self.batchSize {
                     let signal = signal, interval = interval
-                    try? await cancelWhenGracefulShutdown { await signal.wait(upTo: interval) }
+                    await cancelWhenGracefulShutdown { await signal.wait(upTo: interval) }
                 }
             } catch {
                 logger.warning("outbox relay failed; retrying", metadata: ["error": "\(error)", "retry_in": "\(backoff)"])
@@ -181,17 +181,15 @@ package struct OutboxRelay: Service {
         }
     }
 
-    /// The epoch Redis holds now; when it is not the one seen before (or Redis has none: it lost
-    /// its data, or this relay starts), recent rows are marked for sending again.
+    /// The epoch Redis holds now. At the first look an existing epoch is adopted; when it is gone
+    /// (Redis lost its data) or changed since, a new one is set and recent rows are marked for
+    /// sending again.
     private func checkEpoch(seen: String?) async throws -> String {
-        if let current = try await redis.send("GET", epochKey).string, current == seen { return current }
-        let fresh = UUID().uuidString
-        _ = try await redis.send("SET", epochKey, fresh, "NX")
-        let current = try await redis.send("GET", epochKey).string ?? fresh
+        if let current = try await redis.send("GET", epochKey).string, seen == nil || current == seen { return current }
+        _ = try await redis.send("SET", epochKey, UUID().uuidString, "NX")
+        let current = try await redis.send("GET", epochKey).string ?? ""
         let resent = try await outbox.resend(within: resendWindow, except: keepSent)
-        if seen != nil || resent > 0 {
-            logger.notice("Redis epoch changed: recent events go out again", metadata: ["rows": "\(resent)"])
-        }
+        logger.notice("Redis lost its data: recent events go out again", metadata: ["rows": "\(resent)"])
         return current
     }
 
