@@ -78,9 +78,10 @@ import Testing
         let a = try await queue.dispatch(pools: [pool], worker: "w1", lease: .seconds(30))
         let b = try await queue.dispatch(pools: [pool], worker: "w2", lease: .seconds(30))
         let c = try await queue.dispatch(pools: [pool], worker: "w3", lease: .seconds(30))
-        #expect(a?.jobID == first.jobID && b?.jobID == third.jobID, "free plan: one running job per user")
+        // Both users start level, so either may go first; the capped user's oldest job is the one that runs.
+        #expect(Set([a?.jobID, b?.jobID]) == Set([first.jobID, third.jobID]), "free plan: one running job per user")
         #expect(c == nil, "the capped user's second job waits although a worker is free")
-        try await queue.complete(first.jobID, worker: "w1", result: nil)
+        #expect(try await queue.complete(first.jobID, worker: a?.jobID == first.jobID ? "w1" : "w2", result: nil))
         let d = try await queue.dispatch(pools: [pool], worker: "w3", lease: .seconds(30))
         #expect(d?.jobID == second.jobID)
         await redis.close()
