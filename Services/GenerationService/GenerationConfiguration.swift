@@ -104,7 +104,7 @@ struct GenerationConfiguration: ServiceConfigurationProtocol {
 
     /// The run deadline of a job the router expects to take `estimate` seconds.
     func runTimeout(estimate: Double?) -> Int {
-        let floor = Double(runTimeoutFloor.components.seconds)
+        let floor = runTimeoutFloor.inSeconds
         return Int(max(floor, (estimate ?? 0) * runTimeoutFactor).rounded(.up))
     }
 

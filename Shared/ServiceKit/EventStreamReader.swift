@@ -45,9 +45,9 @@ package struct EventStreamReader: Sendable {
     package func run(handle: ([RedisStreamMessage]) async throws -> Void) async {
         var backoff = Duration.milliseconds(200)
         var groupReady = false
-        while !Self.shouldStop {
+        while !Background.shouldStop {
             guard ready() else {
-                await Self.pause(.milliseconds(50))
+                await Background.pause(.milliseconds(50))
                 continue
             }
             do {
@@ -63,7 +63,7 @@ package struct EventStreamReader: Sendable {
             } catch {
                 if let error = error as? RedisError, error.serverCode == "NOGROUP" { groupReady = false }
                 logger.warning("event consumer failed; retrying", metadata: ["stream": "\(stream)", "error": "\(error)", "retry_in": "\(backoff)"])
-                await Self.pause(backoff)
+                await Background.pause(backoff)
                 backoff = min(backoff * 2, .seconds(5))
             }
         }
@@ -93,11 +93,6 @@ package struct EventStreamReader: Sendable {
         )
     }
 
-    private static var shouldStop: Bool { Task.isCancelled || Task.isShuttingDownGracefully }
-
-    private static func pause(_ duration: Duration) async {
-        try? await cancelWhenGracefulShutdown { try await Task.sleep(for: duration) }
-    }
 }
 
 /// A lifecycle service that applies the messages of one event stream through its `reader`.

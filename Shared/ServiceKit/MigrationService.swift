@@ -40,7 +40,7 @@ package final class MigrationService: Service, Sendable {
             } catch {
                 logger.warning("migrations failed; retrying", metadata: ["error": "\(error)", "retry_in": "\(delay)"])
                 let wait = delay
-                try? await cancelWhenGracefulShutdown { try await Task.sleep(for: wait) }
+                await Background.pause(wait)
                 delay = min(delay * 2, .seconds(10))
             }
         }

@@ -152,14 +152,11 @@ package struct OutboxRelay: Service {
     }
 
     package func run() async throws {
-        while !ready() {
-            if Self.shouldStop { return }
-            await Self.pause(.milliseconds(50))
-        }
+        guard await Background.waitUntil(ready) else { return }
         var backoff = Duration.milliseconds(100)
         var lastPurge = ContinuousClock.now
         var epoch: String?
-        while !Self.shouldStop {
+        while !Background.shouldStop {
             do {
                 epoch = try await checkEpoch(seen: epoch)
                 let sent = try await outbox.relay(limit: Self.batchSize, send: deliver)
@@ -175,7 +172,7 @@ package struct OutboxRelay: Service {
                 }
             } catch {
                 logger.warning("outbox relay failed; retrying", metadata: ["error": "\(error)", "retry_in": "\(backoff)"])
-                await Self.pause(backoff)
+                await Background.pause(backoff)
                 backoff = min(backoff * 2, .seconds(5))
             }
         }
@@ -191,11 +188,5 @@ package struct OutboxRelay: Service {
         let resent = try await outbox.resend(within: resendWindow, except: keepSent)
         logger.notice("Redis lost its data: recent events go out again", metadata: ["rows": "\(resent)"])
         return current
-    }
-
-    private static var shouldStop: Bool { Task.isCancelled || Task.isShuttingDownGracefully }
-
-    private static func pause(_ duration: Duration) async {
-        try? await cancelWhenGracefulShutdown { try await Task.sleep(for: duration) }
     }
 }

@@ -25,15 +25,15 @@ package struct ProblemMiddleware<Context: Hummingbird.RequestContext>: RouterMid
             return try Problem(error.status, type: Self.slug(for: error.status)).response(from: request, context: context)
         } catch is CancellationError {
             throw CancellationError()
-        } catch where DependencyUnavailable.dependency(of: error) != nil {
-            let dependency = DependencyUnavailable.dependency(of: error) ?? "a dependency"
-            context.logger.warning("dependency unavailable", metadata: ["dependency": "\(dependency)", "error": "\(error)"])
-            return try Problem(
-                .serviceUnavailable, type: "dependency-unavailable", title: "Temporarily unavailable",
-                detail: "A service this request needs (\(dependency)) is unavailable; retry shortly.",
-                extensions: ["dependency": .string(dependency)], headers: [.retryAfter: "2"]
-            ).response(from: request, context: context)
         } catch {
+            if let dependency = DependencyUnavailable.dependency(of: error) {
+                context.logger.warning("dependency unavailable", metadata: ["dependency": "\(dependency)", "error": "\(error)"])
+                return try Problem(
+                    .serviceUnavailable, type: "dependency-unavailable", title: "Temporarily unavailable",
+                    detail: "A service this request needs (\(dependency)) is unavailable; retry shortly.",
+                    extensions: ["dependency": .string(dependency)], headers: [.retryAfter: "2"]
+                ).response(from: request, context: context)
+            }
             context.logger.error("unhandled error", metadata: ["error": "\(String(reflecting: error))"])
             return try Problem(.internalServerError, type: "internal", detail: "An unexpected error occurred.")
                 .response(from: request, context: context)

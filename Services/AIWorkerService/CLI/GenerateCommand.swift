@@ -141,7 +141,7 @@ struct GenerateCommand: AsyncParsableCommand {
             let started = ContinuousClock.now
             let images = try await engine.generate(job) { _ in }
             let elapsed = ContinuousClock.now - started
-            let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+            let seconds = elapsed.inSeconds
             let hash = SHA256Digest.hex(images[0].rgb)
             FileHandle.standardOutput.write(Data("{\"seconds\":\(seconds),\"sha256\":\"\(hash)\"}\n".utf8))
         }

@@ -1,3 +1,4 @@
+import Core
 import Foundation
 import ServiceKit
 
@@ -31,7 +32,7 @@ struct PreviewEngine: ImageEngine {
 
     /// The blocking part, on the engine's queue: steps (progress, cancellation) then pixels, image by image.
     private static func run(_ job: EngineJob, stepDelay: Duration, progress: (EngineProgress) -> Void) throws(EngineError) -> [EngineImage] {
-        let pause = Double(stepDelay.components.seconds) + Double(stepDelay.components.attoseconds) / 1e18
+        let pause = stepDelay.inSeconds
         var images: [EngineImage] = []
         for index in 0..<job.batchSize {
             for step in 1...job.steps {

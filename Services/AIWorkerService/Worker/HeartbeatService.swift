@@ -2,6 +2,7 @@ import Core
 import Foundation
 import Logging
 import RedisClient
+import ServiceKit
 import ServiceLifecycle
 
 /// Writes this worker's entry in `pingvas:workers` every few seconds and removes it on shutdown.
@@ -45,7 +46,7 @@ struct HeartbeatService: Service {
             } catch {
                 logger.warning("heartbeat not written", metadata: ["error": "\(error)"])
             }
-            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
+            await Background.pause(interval)
         }
         _ = try? await redis.send("HDEL", key, workerID)
         logger.info("left the worker registry", metadata: ["worker_id": "\(workerID)"])

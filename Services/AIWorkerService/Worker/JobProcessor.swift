@@ -114,18 +114,11 @@ struct JobProcessor: Sendable {
         let finished = JobFinished(jobID: job.jobID, attempt: job.attempt, workerID: workerID, outcome: outcome)
         guard let bytes = try? WireCodec.encode(finished) else { return }
         let envelope = String(decoding: bytes, as: UTF8.self)
-        for attempt in 1...3 {
-            do {
-                let mine = try await queue.complete(job.jobID, worker: workerID, result: envelope)
-                if !mine { logger.notice("the job was no longer this worker's; result sent anyway") }
-                WorkerMetrics.jobFinished(outcome: outcome.status.rawValue, duration: ContinuousClock.now - started)
-                logger.info("job finished", metadata: ["outcome": "\(outcome.status.rawValue)"])
-                return
-            } catch {
-                logger.warning("result not sent", metadata: ["attempt": "\(attempt)", "error": "\(error)"])
-                if attempt < 3 { try? await Task.sleep(for: .milliseconds(500 * attempt)) }
-            }
-        }
+        let complete = { try await queue.complete(job.jobID, worker: workerID, result: envelope) }
+        guard let mine = await retrying("result not sent", logger: logger, complete) else { return }
+        if !mine { logger.notice("the job was no longer this worker's; result sent anyway") }
+        WorkerMetrics.jobFinished(outcome: outcome.status.rawValue, duration: ContinuousClock.now - started)
+        logger.info("job finished", metadata: ["outcome": "\(outcome.status.rawValue)"])
     }
 
     /// Keeps an unreadable job on `pingvas:queue:dead` with the reason and forgets it.
@@ -145,17 +138,24 @@ struct JobProcessor: Sendable {
 
     /// `XADD` of `job.started` to the results stream, retried briefly; false when Redis stays unreachable.
     private func sendStarted(_ payload: JobStarted, logger: Logger) async -> Bool {
+        let sent: String? = await retrying("job.started not sent", logger: logger) {
+            let bytes = try WireCodec.encode(payload)
+            return try await redis.xadd(keys.results, maxLength: PipelineKeys.streamMaxLength, fields: [("m", String(decoding: bytes, as: UTF8.self))])
+        }
+        return sent != nil
+    }
+
+    /// `body`, tried three times 0.5 s and 1 s apart while Redis does not answer; nil when it never did.
+    private func retrying<T: Sendable>(_ failure: String, logger: Logger, _ body: () async throws -> T) async -> T? {
         for attempt in 1...3 {
             do {
-                let bytes = try WireCodec.encode(payload)
-                _ = try await redis.xadd(keys.results, maxLength: PipelineKeys.streamMaxLength, fields: [("m", String(decoding: bytes, as: UTF8.self))])
-                return true
+                return try await body()
             } catch {
-                logger.warning("job.started not sent", metadata: ["attempt": "\(attempt)", "error": "\(error)"])
+                logger.warning("\(failure)", metadata: ["attempt": "\(attempt)", "error": "\(error)"])
                 if attempt < 3 { try? await Task.sleep(for: .milliseconds(500 * attempt)) }
             }
         }
-        return false
+        return nil
     }
 
     func isCanceled(_ job: JobID) async -> Bool {

@@ -61,7 +61,7 @@ struct JobWorker: Service {
                 if failures == 1 || failures % 30 == 0 {
                     logger.warning("queue unavailable; retrying", metadata: ["error": "\(error)", "failures": "\(failures)"])
                 }
-                try? await cancelWhenGracefulShutdown { try await Task.sleep(for: .seconds(1)) }
+                await Background.pause(.seconds(1))
             }
         }
     }

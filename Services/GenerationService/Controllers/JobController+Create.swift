@@ -49,7 +49,7 @@ extension JobController {
 
         let newJob = NewJob(
             id: id, userID: caller.userID, request: body, queue: route.queue, plan: caller.plan, priority: caller.plan.priority,
-            cost: route.cost, deadlineAt: Date.now.addingTimeInterval(configuration.queueDeadline(for: caller.plan).seconds),
+            cost: route.cost, deadlineAt: Date.now.addingTimeInterval(configuration.queueDeadline(for: caller.plan).inSeconds),
             runTimeout: configuration.runTimeout(estimate: route.estimatedSeconds), maxQueued: maxQueued,
             idempotency: key.map { ($0, requestHash) }
         )

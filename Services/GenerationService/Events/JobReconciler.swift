@@ -35,15 +35,15 @@ struct JobReconciler: Service {
     var keys: PipelineKeys { queue.keys }
 
     func run() async throws {
-        guard await waitUntil(ready) else { return }
+        guard await Background.waitUntil(ready) else { return }
         var suspects: Set<JobID> = []
-        while !shouldStop {
+        while !Background.shouldStop {
             do {
                 suspects = try await pass(suspects: suspects)
             } catch {
                 logger.warning("reconciliation pass failed; retrying", metadata: ["error": "\(error)"])
             }
-            await pause(interval)
+            await Background.pause(interval)
         }
     }
 
@@ -61,7 +61,7 @@ struct JobReconciler: Service {
             _ = try await queue.redis.send("SET", keys.canceled(job.id), "1", "EX", "86400")
             try await fail(job.id, .timeout)
         }
-        let candidates = try await jobs.unfinished(changedBefore: Date.now.addingTimeInterval(-lostJobGrace.seconds), limit: 500)
+        let candidates = try await jobs.unfinished(changedBefore: Date.now.addingTimeInterval(-lostJobGrace.inSeconds), limit: 500)
         let states = try await queue.states(candidates.map(\.id))
         var missing: Set<JobID> = []
         for job in candidates {
@@ -77,7 +77,7 @@ struct JobReconciler: Service {
 
     private func requeueLost(_ id: JobID) async throws {
         let keys = keys
-        guard let job = try await jobs.requeueLost(id: id, changedBefore: Date.now.addingTimeInterval(-lostJobGrace.seconds), queued: {
+        guard let job = try await jobs.requeueLost(id: id, changedBefore: Date.now.addingTimeInterval(-lostJobGrace.inSeconds), queued: {
             try $0.queuedMessage(attempt: $0.attempt, notBefore: nil, keys: keys)
         }) else { return }
         signal.wake()
@@ -97,9 +97,4 @@ struct JobReconciler: Service {
         await notifier.statusChanged(job)
         await settler.settle(id, .release)
     }
-}
-
-extension Duration {
-    /// As a `TimeInterval`.
-    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
 }

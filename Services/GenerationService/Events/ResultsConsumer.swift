@@ -46,7 +46,7 @@ struct ResultsConsumer: Service {
     }
 
     func run() async throws {
-        guard await waitUntil(ready) else { return }
+        guard await Background.waitUntil(ready) else { return }
         await withDiscardingTaskGroup { group in
             group.addTask { await reader.run { messages in for message in messages { await handle(message) } } }
             group.addTask { await settleLoop() }
@@ -54,8 +54,8 @@ struct ResultsConsumer: Service {
     }
 
     private func settleLoop() async {
-        while !shouldStop {
-            await pause(Self.settleInterval)
+        while !Background.shouldStop {
+            await Background.pause(Self.settleInterval)
             do {
                 _ = try await settler.settlePending()
             } catch {
@@ -74,8 +74,8 @@ struct ResultsConsumer: Service {
                 break
             } catch {
                 logger.warning("applying a result failed; retrying", metadata: ["entry": "\(message.id)", "error": "\(error)"])
-                if shouldStop { return }  // stays pending; a live consumer claims it after the lease
-                await pause(backoff)
+                if Background.shouldStop { return }  // stays pending; a live consumer claims it after the lease
+                await Background.pause(backoff)
                 backoff = min(backoff * 2, .seconds(5))
             }
         }
@@ -149,7 +149,7 @@ struct ResultsConsumer: Service {
         guard job.retries < retries.maxRetries else { return .final }
         let delay = retries.delay(retry: job.retries + 1)
         let keys = keys
-        let notBefore = Date.now.addingTimeInterval(Double(delay.components.seconds) + Double(delay.components.attoseconds) / 1e18)
+        let notBefore = Date.now.addingTimeInterval(delay.inSeconds)
         guard let queued = try await jobs.retry(id: job.id, attempt: finished.attempt, error: error, queued: {
             try $0.queuedMessage(attempt: finished.attempt + 1, notBefore: notBefore, keys: keys)
         }) else { return .stale }

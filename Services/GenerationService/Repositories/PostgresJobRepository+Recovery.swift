@@ -61,7 +61,7 @@ extension PostgresJobRepository {
               AND j.started_at + make_interval(secs => j.run_timeout + $2::float8) < $1
             ORDER BY j.started_at LIMIT $3
             """,
-            [now, Double(grace.components.seconds), limit]
+            [now, grace.inSeconds, limit]
         ).map(Self.job)
     }
 }

@@ -31,7 +31,7 @@ struct QueueController: Sendable {
         let counts = try await queue.depth(pool: pool)
         return JSONResponse(.ok, Depth(
             pool: pool, waiting: counts.waiting, delayed: counts.delayed, running: counts.running,
-            depth: counts.waiting + counts.delayed + counts.running
+            depth: counts.total
         ))
     }
 }

@@ -20,13 +20,13 @@ struct QueueDepthReporter: Service {
             for pool in pools {
                 do {
                     let counts = try await queue.depth(pool: pool)
-                    depth[pool]?.record(counts.waiting + counts.delayed + counts.running)
+                    depth[pool]?.record(counts.total)
                     waiting[pool]?.record(counts.waiting)
                 } catch {
                     logger.debug("queue depth unavailable", metadata: ["queue": "\(pool)", "error": "\(error)"])
                 }
             }
-            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
+            await Background.pause(interval)
         }
     }
 }

@@ -44,6 +44,6 @@ struct WorkerHeartbeat: Decodable, Sendable, Equatable {
 
     /// Whether the worker's last heartbeat is recent enough to count it as alive.
     func isAlive(at now: Date, ttl: Duration) -> Bool {
-        now.timeIntervalSince(seenAt) <= Double(ttl.components.seconds) + Double(ttl.components.attoseconds) / 1e18
+        now.timeIntervalSince(seenAt) <= ttl.inSeconds
     }
 }

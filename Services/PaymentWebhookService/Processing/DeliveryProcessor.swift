@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import PostgresClient
+import ServiceKit
 import ServiceLifecycle
 
 /// Applies stored deliveries, outside the webhook request.
@@ -37,7 +38,7 @@ struct DeliveryProcessor: Service {
                 }
             }
             let pause = wait
-            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: pause) }
+            await Background.pause(pause)
         }
     }
 

@@ -32,6 +32,6 @@ struct TokenIssuer: Sendable {
     var accessLifetimeSeconds: Int { Int(Self.seconds(accessLifetime)) }
 
     static func seconds(_ duration: Duration) -> TimeInterval {
-        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+        duration.inSeconds
     }
 }

@@ -24,12 +24,12 @@ struct OrphanHoldSweeper: Service {
     func run() async throws {
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
             if ready() { await sweep() }
-            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
+            await Background.pause(interval)
         }
     }
 
     func sweep() async {
-        let cutoff = Date.now.addingTimeInterval(-(Double(after.components.seconds) + Double(after.components.attoseconds) / 1e18))
+        let cutoff = Date.now.addingTimeInterval(-after.inSeconds)
         let held: [JobID]
         do {
             held = try await ledger.heldSince(before: cutoff, limit: 100)

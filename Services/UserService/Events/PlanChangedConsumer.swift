@@ -48,7 +48,7 @@ struct PlanChangedConsumer: EventStreamConsumer {
                 logger.warning("applying a plan change failed; retrying", metadata: ["user_id": "\(change.userID)", "error": "\(error)"])
                 if Task.isCancelled || Task.isShuttingDownGracefully { return nil }
                 let wait = backoff
-                try? await cancelWhenGracefulShutdown { try await Task.sleep(for: wait) }
+                await Background.pause(wait)
                 backoff = min(backoff * 2, .seconds(5))
             }
         }

@@ -106,7 +106,7 @@ package struct RedisJobQueue: Sendable {
     }
 
     /// Jobs of `pool` waiting, delayed (retry backoff) and running: what the pool's workers scale on.
-    package func depth(pool: String) async throws -> (waiting: Int, delayed: Int, running: Int) {
+    package func depth(pool: String) async throws -> QueueDepth {
         let replies = try await redis.pipeline([
             ["GET", "\(prefix):\(pool):waiting"], ["ZCARD", "\(prefix):\(pool):delayed"], ["ZCARD", "\(prefix):\(pool):active"],
         ])
@@ -114,7 +114,7 @@ package struct RedisJobQueue: Sendable {
             guard replies.indices.contains(index) else { return 0 }
             return replies[index].int.map(Int.init) ?? replies[index].string.flatMap { Int($0) } ?? 0
         }
-        return (max(0, number(0)), number(1), number(2))
+        return QueueDepth(waiting: max(0, number(0)), delayed: number(1), running: number(2))
     }
 
     /// Waits up to `timeout` for a job to be enqueued (or requeued) on one of `pools`.
@@ -143,6 +143,15 @@ package struct RedisJobQueue: Sendable {
     package enum RemoveOutcome: Int, Sendable {
         case unknown = 0, removed = 1, running = 2, dead = 3
     }
+}
+
+/// How many jobs a pool has, by state.
+package struct QueueDepth: Sendable, Equatable {
+    package var waiting: Int
+    package var delayed: Int
+    package var running: Int
+    /// Every job the pool's workers have to serve.
+    package var total: Int { waiting + delayed + running }
 }
 
 /// A job leased to a worker by `RedisJobQueue.dispatch`.
