@@ -34,6 +34,9 @@ struct GenerationConfiguration: ServiceConfigurationProtocol {
     var reconcileInterval: Duration = .seconds(1)
     /// An unfinished job unchanged this long that Redis does not hold is enqueued again (`PINGVAS_LOST_JOB_GRACE`).
     var lostJobGrace: Duration = .seconds(5)
+    /// Priority, weight, running cap and affinity bound per plan (`PINGVAS_SCHEDULING`, e.g.
+    /// `studio.weight=6,free.max_running=2,pro.affinity_ms=5000`; docs/scheduling.md).
+    var scheduling = SchedulingPolicy.default
 
     static let defaultQueueDeadlines: [Plan: Duration] = [.free: .seconds(1800), .basic: .seconds(3600), .pro: .seconds(7200), .studio: .seconds(14_400)]
 
@@ -71,6 +74,13 @@ struct GenerationConfiguration: ServiceConfigurationProtocol {
                 queueDeadlines.merge(parsed) { _, new in new }
             } else {
                 reader.reject("PINGVAS_QUEUE_DEADLINES", because: "plan=duration pairs, e.g. free=30m,pro=2h")
+            }
+        }
+        if let text = reader.optionalString("PINGVAS_SCHEDULING") {
+            do {
+                scheduling = try SchedulingPolicy.parse(text)
+            } catch {
+                reader.reject("PINGVAS_SCHEDULING", because: error.reason)
             }
         }
         runTimeoutFactor = Double(reader.int("PINGVAS_RUN_TIMEOUT_FACTOR", default: 5))

@@ -24,13 +24,16 @@ func buildApplication(configuration: GenerationConfiguration, logger: Logger? = 
     let ledger = UserClient(baseURL: configuration.userURL, http: http, timeout: configuration.upstreamTimeout)
     let settler = CreditSettler(jobs: jobs, ledger: ledger, logger: logger)
     let notifier = JobNotifier(redis: redis, keys: configuration.keys, logger: logger)
-    let queue = RedisJobQueue(redis: redis, keys: configuration.keys)
+    let queue = RedisJobQueue(redis: redis, keys: configuration.keys, policy: configuration.scheduling)
+    let estimator = QueueEstimator(
+        queue: queue, registry: RedisWorkerRegistry(redis: redis, key: configuration.keys.workers, logger: logger), logger: logger
+    )
     let signal = OutboxSignal()
     let controller = JobController(
         jobs: jobs,
         router: ModelRouterClient(baseURL: configuration.modelRouterURL, http: http, timeout: configuration.upstreamTimeout),
         ledger: ledger, settler: settler, notifier: notifier, redis: redis, subscriber: subscriber, queue: queue, signal: signal,
-        configuration: configuration, logger: logger
+        estimator: estimator, configuration: configuration, logger: logger
     )
 
     let router = ServiceRouter.make(configuration: configuration.service, readiness: dependencies.readinessChecks + [migrations.readinessCheck])

@@ -14,9 +14,9 @@ func buildApplication(configuration: ModelRouterConfiguration, logger: Logger? =
     let registry = RedisWorkerRegistry(redis: redis, key: configuration.keys.workers, ttl: configuration.heartbeatTTL, logger: logger)
 
     let router = ServiceRouter.make(configuration: configuration.service, readiness: dependencies.readinessChecks)
-    router.addRoutes(ModelController(catalog: catalog, registry: registry).routes, atPath: "/api/v1/models")
-    router.addRoutes(RouteController(catalog: catalog, registry: registry).routes, atPath: "/internal/route")
     let queue = RedisJobQueue(redis: redis, keys: configuration.keys)
+    router.addRoutes(ModelController(catalog: catalog, registry: registry, queue: queue).routes, atPath: "/api/v1/models")
+    router.addRoutes(RouteController(catalog: catalog, registry: registry).routes, atPath: "/internal/route")
     router.addRoutes(QueueController(queue: queue, catalog: catalog).routes, atPath: "/internal/queues")
 
     let depths = QueueDepthReporter(

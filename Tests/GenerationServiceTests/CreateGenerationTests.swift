@@ -46,14 +46,36 @@ import Testing
         }
     }
 
-    @Test func queuePositionCountsJobsAhead() async throws {
+    @Test func queuePositionIsTheDispatchOrderWithAnETA() async throws {
         try await GenerationHarness.run { h in
-            let first = try await h.post(UserID(), plan: .studio)
-            let second = try await h.post(UserID(), plan: .free)
-            let third = try await h.post(UserID(), plan: .free)
-            #expect(try GenerationHarness.object(first.body)["queue_position"] as? Int == 0)
-            #expect(try GenerationHarness.object(second.body)["queue_position"] as? Int == 1)
-            #expect(try GenerationHarness.object(third.body)["queue_position"] as? Int == 2)
+            let queue = RedisJobQueue(redis: h.redis, keys: h.keys)
+            // Each answer is as of its submission: wait until the previous job is in the queue.
+            func submit(_ plan: Plan) async throws -> (id: JobID, user: UserID, body: [String: Any]) {
+                let user = UserID()
+                let body = try GenerationHarness.object(try await h.post(user, plan: plan).body)
+                let id = try #require((body["id"] as? String).flatMap(JobID.init))
+                try await eventually("the job reached the queue") { try await queue.states([id])[id] == "waiting" }
+                return (id, user, body)
+            }
+            let free1 = try await submit(.free)
+            let free2 = try await submit(.free)
+            let studio = try await submit(.studio)
+            #expect(free1.body["queue_position"] as? Int == 0)
+            #expect(free2.body["queue_position"] as? Int == 1)
+            #expect(studio.body["queue_position"] as? Int == 0, "a studio job goes ahead of waiting free jobs")
+            for job in [free1, free2, studio] {
+                #expect(job.body["estimated_start_at"] is String && job.body["estimated_finish_at"] is String, "\(job.body)")
+            }
+            // Read back: the studio job is first now, the free ones behind it in their order.
+            var positions: [Int?] = []
+            for job in [free1, free2, studio] {
+                let view = try await h.job(job.id, job.user)
+                #expect(view["estimated_start_at"] is String, "\(view)")
+                positions.append(view["queue_position"] as? Int)
+            }
+            #expect(positions == [1, 2, 0])
+            let started = try #require(try await queue.dispatch(pools: ["preview"], worker: "w", lease: .seconds(5)))
+            #expect(started.jobID == studio.id)
         }
     }
 

@@ -70,6 +70,13 @@ import Testing
             #expect(flux["depth"] as? Int == 3 && flux["waiting"] as? Int == 2 && flux["running"] as? Int == 1, "\(flux)")
             let unknown = try await client.execute(uri: "/internal/queues/no-such-pool", method: .get) { $0.status }
             #expect(unknown == .notFound)
+
+            // The public model list shows the wait: three jobs with no measured run time (10 s each
+            // by default) ahead of a new one and no live worker (counted as the one that will come).
+            let models = try await client.execute(uri: "/api/v1/models", method: .get) { try RouterFixture.json($0.body) }
+            let queues = (models["items"] as? [[String: Any]] ?? []).compactMap { ($0["availability"] as? [String: Any])?["queue"] as? [String: Any] }
+            #expect(queues.contains { $0["waiting"] as? Int == 3 && $0["running"] as? Int == 0 && (($0["wait_seconds"] as? NSNumber)?.doubleValue ?? 0) >= 29.9 }, "\(queues)")
+            #expect(queues.contains { $0["waiting"] as? Int == 2 && $0["running"] as? Int == 1 }, "\(queues)")
         }
     }
 }

@@ -7,8 +7,8 @@ import ServiceLifecycle
 
 /// Writes this worker's entry in `pingvas:workers` every few seconds and removes it on shutdown.
 ///
-/// The entry is `{id, queues, models_warm, busy, engine, seen_at}` (plus `engines`, `job_id`);
-/// model-router counts an entry older than 30 s as a dead worker.
+/// The entry is a `WorkerHeartbeat`: pools, warm models, busy state, the running job and memory;
+/// model-router and generation count an entry older than 30 s as a dead worker.
 struct HeartbeatService: Service {
     let redis: RedisPool
     let key: String
@@ -20,24 +20,6 @@ struct HeartbeatService: Service {
     let status: WorkerStatus
     let interval: Duration
     let logger: Logger
-
-    struct Heartbeat: Encodable {
-        var id: String
-        var queues: [String]
-        var modelsWarm: [String]
-        var busy: Bool
-        var engine: String
-        var engines: [String]
-        var jobID: JobID?
-        var seenAt: Date
-
-        enum CodingKeys: String, CodingKey {
-            case id, queues, busy, engine, engines
-            case modelsWarm = "models_warm"
-            case jobID = "job_id"
-            case seenAt = "seen_at"
-        }
-    }
 
     func run() async throws {
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
@@ -53,15 +35,39 @@ struct HeartbeatService: Service {
     }
 
     func beat() async throws {
-        var warm: [String] = []
-        for (id, engine) in engines.sorted(by: { $0.key < $1.key }) {
-            warm += await engine.warmModels(among: catalog.modelIDs(engine: id, pools: pools))
-        }
-        let heartbeat = Heartbeat(
-            id: workerID, queues: pools, modelsWarm: warm.sorted(), busy: status.isBusy, engine: primaryEngine,
-            engines: engines.keys.sorted(), jobID: status.currentJob, seenAt: Date()
+        let heartbeat = WorkerHeartbeat(
+            id: workerID, queues: pools, modelsWarm: await warmModels(engines: engines, catalog: catalog, pools: pools),
+            busy: status.isBusy, engine: primaryEngine, engines: engines.keys.sorted(), jobID: status.currentJob,
+            memory: HostMemory.current(), seenAt: Date()
         )
         let json = String(decoding: try WireCodec.encodeBody(heartbeat), as: UTF8.self)
         _ = try await redis.send("HSET", key, workerID, json)
+    }
+}
+
+/// The catalog models of `pools` that one of `engines` has loaded, sorted: what the heartbeat
+/// reports and what the worker asks the queue to prefer.
+func warmModels(engines: [String: any ImageEngine], catalog: ModelCatalog, pools: [String]) async -> [String] {
+    var warm: [String] = []
+    for (id, engine) in engines.sorted(by: { $0.key < $1.key }) {
+        warm += await engine.warmModels(among: catalog.modelIDs(engine: id, pools: pools))
+    }
+    return warm.sorted()
+}
+
+/// The host's memory as Linux reports it: this process's resident set, and what the host has
+/// available and in total (`/proc`); nil where `/proc` cannot be read.
+enum HostMemory {
+    static func current() -> WorkerHeartbeat.Memory? {
+        guard let meminfo = try? String(contentsOfFile: "/proc/meminfo", encoding: .utf8),
+              let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8)
+        else { return nil }
+        func kilobytes(_ field: String, in text: String) -> Int64? {
+            guard let line = text.split(separator: "\n").first(where: { $0.hasPrefix(field + ":") }) else { return nil }
+            return line.split(whereSeparator: { $0 == " " || $0 == "\t" }).dropFirst().first.flatMap { Int64($0) }
+        }
+        guard let available = kilobytes("MemAvailable", in: meminfo), let total = kilobytes("MemTotal", in: meminfo) else { return nil }
+        let resident = kilobytes("VmRSS", in: status) ?? 0
+        return WorkerHeartbeat.Memory(device: "cpu", usedBytes: resident * 1024, freeBytes: available * 1024, totalBytes: total * 1024)
     }
 }

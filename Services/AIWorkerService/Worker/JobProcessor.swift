@@ -114,7 +114,8 @@ struct JobProcessor: Sendable {
         let finished = JobFinished(jobID: job.jobID, attempt: job.attempt, workerID: workerID, outcome: outcome)
         guard let bytes = try? WireCodec.encode(finished) else { return }
         let envelope = String(decoding: bytes, as: UTF8.self)
-        let complete = { try await queue.complete(job.jobID, worker: workerID, result: envelope) }
+        let ran: Duration? = outcome.status == .succeeded ? ContinuousClock.now - started : nil
+        let complete = { try await queue.complete(job.jobID, worker: workerID, result: envelope, ran: ran) }
         guard let mine = await retrying("result not sent", logger: logger, complete) else { return }
         if !mine { logger.notice("the job was no longer this worker's; result sent anyway") }
         WorkerMetrics.jobFinished(outcome: outcome.status.rawValue, duration: ContinuousClock.now - started)

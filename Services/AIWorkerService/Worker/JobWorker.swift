@@ -8,7 +8,7 @@ import ServiceLifecycle
 ///
 /// Each round first requeues jobs whose lease ran out (a worker died: taken over within the lease
 /// plus `reclaimInterval`), then asks the dispatch script for the next job (plan classes, fair share
-/// between users, running caps), and otherwise waits for a wake-up from an enqueue (at most
+/// between users, running caps, the models this worker has loaded first), and otherwise waits for a wake-up from an enqueue (at most
 /// `readBlock`). On graceful shutdown it takes no new job, lets the running one finish (the
 /// processor hands it back after the grace period), then returns.
 struct JobWorker: Service {
@@ -50,7 +50,9 @@ struct JobWorker: Service {
                 // Start from another pool each round, so a busy pool cannot starve the others.
                 turn = (turn + 1) % max(pools.count, 1)
                 let order = Array(pools[turn...] + pools[..<turn])
-                if let job = try await queue.dispatch(pools: order, worker: workerID, lease: lease) {
+                // Jobs for a model this worker has loaded go first, within each job's affinity bound.
+                let warm = await warmModels(engines: processor.engines, catalog: processor.catalog, pools: pools)
+                if let job = try await queue.dispatch(pools: order, worker: workerID, lease: lease, warmModels: warm) {
                     await processor.process(job)
                 } else {
                     try await queue.waitForWork(pools: pools, timeout: min(readBlock, reclaimInterval))

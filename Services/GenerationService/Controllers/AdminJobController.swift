@@ -82,7 +82,7 @@ struct AdminJobController: Sendable {
         let submitted = try await submitter.submit(job.request, for: owner, idempotencyKey: "requeue:\(job.id)", logger: context.logger)
         let newID: JobID
         switch submitted {
-        case .accepted(let created): newID = created.id
+        case .accepted(let created, _): newID = created.id
         case .replayed: newID = try await jobs.idempotentAnswer(user: job.userID, key: "requeue:\(job.id)")?.jobID ?? job.id
         }
         _ = try await queue.remove(job.id)  // off the dead list

@@ -14,8 +14,8 @@ extension JobController {
         let key = try Self.idempotencyKey(request)
         let body = try await request.decode(as: JobRequest.self, context: context)
         switch try await submit(body, for: caller, idempotencyKey: key, logger: context.logger) {
-        case .accepted(let job):
-            return try JSONResponse(.accepted, AcceptedView(job: job), headers: [.location: "/api/v1/generations/\(job.id)"])
+        case .accepted(let job, let estimate):
+            return try JSONResponse(.accepted, AcceptedView(job: job, estimate: estimate), headers: [.location: "/api/v1/generations/\(job.id)"])
                 .response(from: request, context: context)
         case .replayed(let response):
             return response
@@ -24,7 +24,7 @@ extension JobController {
 
     /// What `submit` did: a new job, or the stored answer of an earlier request with the same key.
     enum Submission {
-        case accepted(Job)
+        case accepted(Job, JobEstimate?)
         case replayed(Response)
     }
 
@@ -48,22 +48,26 @@ extension JobController {
         _ = try await ledger.hold(user: caller.userID, job: id, amount: route.cost)
 
         let newJob = NewJob(
-            id: id, userID: caller.userID, request: body, queue: route.queue, plan: caller.plan, priority: caller.plan.priority,
+            id: id, userID: caller.userID, request: body, queue: route.queue, plan: caller.plan, priority: configuration.scheduling[caller.plan].priority,
             cost: route.cost, deadlineAt: Date.now.addingTimeInterval(configuration.queueDeadline(for: caller.plan).inSeconds),
             runTimeout: configuration.runTimeout(estimate: route.estimatedSeconds), maxQueued: maxQueued,
-            idempotency: key.map { ($0, requestHash) }
+            idempotency: key.map { ($0, requestHash) }, estimatedSeconds: route.estimatedSeconds
+        )
+        // Where the job will stand, as of now (stored with the answer, so a replay says the same).
+        let estimate = await estimator.imagine(
+            caller.userID, plan: caller.plan, pool: route.queue, request: body, estimate: route.estimatedSeconds
         )
         do {
             let queued = try Job.queuedMessage(newJob, enqueuedAt: .now, keys: keys)
             let job = try await jobs.create(newJob, queued: queued) { job in
                 IdempotentAnswer(
                     requestHash: requestHash, jobID: job.id, status: 202,
-                    body: String(decoding: try WireCodec.encodeBody(AcceptedView(job: job)), as: UTF8.self)
+                    body: String(decoding: try WireCodec.encodeBody(AcceptedView(job: job, estimate: estimate)), as: UTF8.self)
                 )
             }
             signal.wake()
             logger.info("job queued", metadata: ["queue": "\(job.queue)", "cost": "\(job.cost)"])
-            return .accepted(job)
+            return .accepted(job, estimate)
         } catch {
             await releaseAbandonedHold(id, logger: logger)
             switch error {

@@ -28,7 +28,8 @@ extension JobController {
             throw Problem.unavailable("Live events are unavailable right now; try again later.", type: "dependency-unavailable")
         }
         let stream = JobEventStream(
-            jobID: owned.id, initial: owned, messages: messages, lastEventID: lastEventID, jobs: jobs, logger: context.logger
+            jobID: owned.id, initial: owned, messages: messages, lastEventID: lastEventID, jobs: jobs, estimator: estimator,
+            logger: context.logger
         )
         return Response(
             status: .ok,

@@ -19,6 +19,8 @@ struct JobController: Sendable {
     let queue: RedisJobQueue
     /// Wakes the outbox relay once a new job is committed.
     let signal: OutboxSignal
+    /// Queue positions and ETAs.
+    let estimator: QueueEstimator
     let configuration: GenerationConfiguration
     let logger: Logger
 
@@ -38,7 +40,7 @@ struct JobController: Sendable {
     @Sendable func show(_ request: Request, context: ServiceRequestContext) async throws -> JSONResponse<JobView> {
         let caller = try CallerIdentity.require(request)
         let job = try await ownedJob(context, caller)
-        return JSONResponse(.ok, JobView(job: job))
+        return JSONResponse(.ok, JobView(job: job, estimate: await estimator.estimate(for: job)))
     }
 
     @Sendable func list(_ request: Request, context: ServiceRequestContext) async throws -> JSONResponse<JobPage> {
@@ -61,7 +63,8 @@ struct JobController: Sendable {
         let found = try await jobs.jobs(user: caller.userID, before: before, limit: limit + 1)
         let page = Array(found.prefix(limit))
         let next = found.count > limit ? page.last.map { PageCursor.encode($0.sequence) } : nil
-        return JSONResponse(.ok, JobPage(items: page.map(JobView.init), nextCursor: next))
+        let estimates = await estimator.estimates(for: page)
+        return JSONResponse(.ok, JobPage(items: page.map { JobView(job: $0, estimate: estimates[$0.id]) }, nextCursor: next))
     }
 
     @Sendable func cancel(_ request: Request, context: ServiceRequestContext) async throws -> JSONResponse<JobView> {
@@ -95,7 +98,7 @@ struct JobController: Sendable {
             job = try await ownedJob(context, caller)
             guard !job.status.isTerminal else { throw Self.finished(job) }
         }
-        return JSONResponse(.accepted, JobView(job: job))
+        return JSONResponse(.accepted, JobView(job: job, estimate: await estimator.estimate(for: job)))
     }
 
     /// The job named in the path if the caller owns it; 404 otherwise (never 403, so ids do not leak).

@@ -2,13 +2,24 @@ import Core
 import Foundation
 
 /// A generation as the public API shows it; unknown values are `null`, never missing.
+///
+/// `queue_position` (queued jobs: how many the dispatcher will start before this one),
+/// `estimated_start_at` and `estimated_finish_at` come from the job queue (`QueueEstimator`).
 struct JobView: Encodable, Sendable {
     let job: Job
+    var estimate: JobEstimate?
+
+    init(job: Job, estimate: JobEstimate? = nil) {
+        self.job = job
+        self.estimate = estimate
+    }
 
     enum CodingKeys: String, CodingKey {
         case id, status, model, prompt, cost, progress, images, error, attempt, retries
         case lastError = "last_error"
         case queuePosition = "queue_position"
+        case estimatedStartAt = "estimated_start_at"
+        case estimatedFinishAt = "estimated_finish_at"
         case createdAt = "created_at"
         case startedAt = "started_at"
         case finishedAt = "finished_at"
@@ -46,7 +57,9 @@ struct JobView: Encodable, Sendable {
         try c.encode(job.status, forKey: .status)
         try c.encode(job.model, forKey: .model)
         try c.encode(job.request.prompt, forKey: .prompt)
-        try c.encode(job.status == .queued ? job.queuePosition : nil, forKey: .queuePosition)
+        try c.encode(job.status == .queued ? estimate?.position : nil, forKey: .queuePosition)
+        try c.encode(job.status == .queued ? estimate?.startAt : nil, forKey: .estimatedStartAt)
+        try c.encode(job.status.isTerminal ? nil : estimate?.finishAt, forKey: .estimatedFinishAt)
         try c.encode(job.cost, forKey: .cost)
         try c.encode(job.attempt, forKey: .attempt)
         try c.encode(job.retries, forKey: .retries)
@@ -60,20 +73,26 @@ struct JobView: Encodable, Sendable {
     }
 }
 
-/// The 202 answer to a create: `{id, status, queue_position, cost}`.
+/// The 202 answer to a create: `{id, status, queue_position, estimated_start_at, estimated_finish_at, cost}`,
+/// the estimate as of the submission.
 struct AcceptedView: Encodable, Sendable {
     let job: Job
+    var estimate: JobEstimate?
 
     enum CodingKeys: String, CodingKey {
         case id, status, cost
         case queuePosition = "queue_position"
+        case estimatedStartAt = "estimated_start_at"
+        case estimatedFinishAt = "estimated_finish_at"
     }
 
     func encode(to encoder: any Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(job.id, forKey: .id)
         try c.encode(job.status, forKey: .status)
-        try c.encode(job.queuePosition, forKey: .queuePosition)
+        try c.encode(estimate?.position, forKey: .queuePosition)
+        try c.encode(estimate?.startAt, forKey: .estimatedStartAt)
+        try c.encode(estimate?.finishAt, forKey: .estimatedFinishAt)
         try c.encode(job.cost, forKey: .cost)
     }
 }

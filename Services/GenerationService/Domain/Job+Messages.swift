@@ -6,7 +6,8 @@ extension Job {
     static func queuedMessage(_ job: NewJob, enqueuedAt: Date, keys: PipelineKeys) throws -> OutboxMessage {
         let message = JobQueued(
             jobID: job.id, userID: job.userID, attempt: 1, plan: job.plan, priority: job.priority, request: job.request,
-            cost: job.cost, queue: job.queue, deadline: job.deadlineAt, runTimeout: job.runTimeout, enqueuedAt: enqueuedAt
+            cost: job.cost, queue: job.queue, deadline: job.deadlineAt, runTimeout: job.runTimeout, enqueuedAt: enqueuedAt,
+            estimatedSeconds: job.estimatedSeconds
         )
         return OutboxMessage(stream: keys.queue(job.queue), envelope: try WireCodec.encode(message))
     }

@@ -24,8 +24,6 @@ struct Job: Sendable, Equatable {
     var deadlineAt: Date?
     /// Seconds it may run once started.
     var runTimeout: Int?
-    /// Queued jobs ahead of this one in its queue; nil unless the job is queued.
-    var queuePosition: Int?
     /// Ordering key for cursor paging (a bigserial, newest largest).
     var sequence: Int64
 

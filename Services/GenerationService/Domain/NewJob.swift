@@ -16,4 +16,6 @@ struct NewJob: Sendable {
     var maxQueued: Int
     /// `Idempotency-Key` with the hash of the canonical request body, when the client sent one.
     var idempotency: (key: String, requestHash: String)?
+    /// The router's estimate of the run, seconds.
+    var estimatedSeconds: Double? = nil
 }

@@ -13,6 +13,6 @@ struct JobEnqueuer: Sendable {
             return
         }
         let job = try WireCodec.decode(JobQueued.self, from: Array(row.envelope.utf8)).data
-        try await queue.enqueue(job, envelope: row.envelope, due: job.notBefore)
+        try await queue.enqueue(job, envelope: row.envelope, due: job.notBefore, estimate: job.estimatedSeconds)
     }
 }

@@ -38,7 +38,6 @@ extension PostgresJobRepository {
             finishedAt: try row.decode(Date?.self, "finished_at"),
             deadlineAt: try row.decode(Date?.self, "deadline_at"),
             runTimeout: try row.decode(Int?.self, "run_timeout"),
-            queuePosition: try row.decode(Int?.self, "queue_position"),
             sequence: try row.decode(Int64.self, "seq")
         )
     }

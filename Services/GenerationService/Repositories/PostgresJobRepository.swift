@@ -6,17 +6,11 @@ import PostgresClient
 struct PostgresJobRepository: JobRepository {
     let pool: PostgresPool
 
-    /// Every job column plus the queue position, computed for queued jobs only: queued jobs of the
-    /// same queue that a worker takes first (higher priority, or same priority and older).
+    /// Every job column. (Queue positions come from the job queue itself: `QueueEstimator`.)
     static let columns = """
         j.id, j.seq, j.user_id, j.status, j.request::text AS request, j.queue, j.plan, j.priority, j.cost, j.attempt,
         j.retries, j.last_error_code, j.last_error_message, j.deadline_at, j.run_timeout,
-        j.images::text AS images, j.error_code, j.error_message, j.created_at, j.started_at, j.finished_at,
-        CASE WHEN j.status = 'queued' THEN (
-            SELECT count(*) FROM jobs a
-            WHERE a.status = 'queued' AND a.queue = j.queue
-              AND (a.priority > j.priority OR (a.priority = j.priority AND a.seq < j.seq))
-        ) END AS queue_position
+        j.images::text AS images, j.error_code, j.error_message, j.created_at, j.started_at, j.finished_at
         """
 
     func idempotentAnswer(user: UserID, key: String) async throws -> IdempotentAnswer? {

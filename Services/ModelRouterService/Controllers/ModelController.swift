@@ -7,6 +7,8 @@ import ServiceKit
 struct ModelController<Context: Hummingbird.RequestContext> {
     let catalog: ModelCatalog
     let registry: any WorkerRegistry
+    /// For each pool's waiting jobs and the wait a new job would have; nil: not shown.
+    var queue: RedisJobQueue?
 
     /// Mounted at `/api/v1/models`.
     var routes: RouteCollection<Context> {
@@ -24,8 +26,29 @@ struct ModelController<Context: Hummingbird.RequestContext> {
             context.logger.warning("worker registry unavailable", metadata: ["error": "\(error)"])
             workers = []
         }
-        let items = catalog.models.map { Item(model: $0, availability: ModelAvailability(model: $0, workers: workers)) }
+        let queues = await queueStates(workers: workers)
+        let items = catalog.models.map {
+            Item(model: $0, availability: ModelAvailability(model: $0, workers: workers, queue: queues[$0.pool]))
+        }
         return JSONResponse(.ok, List(items: items))
+    }
+
+    /// Per pool: jobs waiting and the seconds a job submitted now would wait to start (from the
+    /// dispatch order, the measured run times and the live workers); none when Redis is away.
+    private func queueStates(workers: [WorkerHeartbeat]) async -> [String: ModelAvailability.Queue] {
+        guard let queue else { return [:] }
+        var states: [String: ModelAvailability.Queue] = [:]
+        guard let measured = try? await queue.timings() else { return states }
+        let timings = JobTimings(secondsPerWork: measured)
+        for pool in catalog.pools {
+            guard let snapshot = try? await queue.snapshot(pool: pool) else { continue }
+            let live = workers.filter { $0.queues.contains(pool) }.count
+            states[pool] = ModelAvailability.Queue(
+                waiting: snapshot.waiting.count, running: snapshot.running.count,
+                waitSeconds: (snapshot.waitForNext(workers: live, timings: timings) * 10).rounded() / 10
+            )
+        }
+        return states
     }
 
     struct List: Encodable, Sendable {

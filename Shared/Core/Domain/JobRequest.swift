@@ -96,3 +96,8 @@ package struct JobRequest: Codable, Sendable, Equatable, Hashable {
         controlnet = try c.decodeIfPresent(ControlNet.self, forKey: .controlnet)
     }
 }
+
+extension JobRequest {
+    /// Sampling steps over the whole batch: what a job's run time grows with, for a given model and size.
+    package var work: Int { max(1, steps) * max(1, batchSize) }
+}

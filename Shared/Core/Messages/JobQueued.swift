@@ -25,10 +25,13 @@ package struct JobQueued: WireMessage, Equatable {
     /// A retry waits in the queue until then (backoff); nil: at once.
     package var notBefore: Date?
     package var enqueuedAt: Date
+    /// Seconds the router expects the job to run (for ETAs until run times are measured); nil: unknown.
+    package var estimatedSeconds: Double?
 
     package init(
         jobID: JobID, userID: UserID, attempt: Int = 1, plan: Plan, priority: Int? = nil, request: JobRequest, cost: Credits,
-        queue: String, deadline: Date? = nil, runTimeout: Int? = nil, notBefore: Date? = nil, enqueuedAt: Date
+        queue: String, deadline: Date? = nil, runTimeout: Int? = nil, notBefore: Date? = nil, enqueuedAt: Date,
+        estimatedSeconds: Double? = nil
     ) {
         self.jobID = jobID
         self.userID = userID
@@ -42,6 +45,7 @@ package struct JobQueued: WireMessage, Equatable {
         self.runTimeout = runTimeout
         self.notBefore = notBefore
         self.enqueuedAt = enqueuedAt
+        self.estimatedSeconds = estimatedSeconds
     }
 
     enum CodingKeys: String, CodingKey {
@@ -51,5 +55,6 @@ package struct JobQueued: WireMessage, Equatable {
         case enqueuedAt = "enqueued_at"
         case runTimeout = "run_timeout"
         case notBefore = "not_before"
+        case estimatedSeconds = "estimated_seconds"
     }
 }

@@ -33,8 +33,11 @@ enum JobQueueScripts {
           local users = p .. ':' .. pool .. ':c:' .. class
           if not redis.call('ZSCORE', users, user) then
             -- A user who comes back starts at the class's virtual clock: no credit saved while away.
-            local clock = redis.call('HGET', p .. ':' .. pool .. ':vclock', class) or '0'
-            redis.call('ZADD', users, clock, user)
+            -- The fraction is the arrival order, so users with the same virtual time go first come,
+            -- first served.
+            local clock = tonumber(redis.call('HGET', p .. ':' .. pool .. ':vclock', class) or '0')
+            local arrival = redis.call('INCR', p .. ':' .. pool .. ':arrivals') % 1000000
+            redis.call('ZADD', users, math.floor(clock) + arrival / 1000000, user)
           end
           local classes = p .. ':' .. pool .. ':classes'
           if not redis.call('ZSCORE', classes, class) then
@@ -59,7 +62,9 @@ enum JobQueueScripts {
 
         """
 
-    /// ARGV: p, pool, id, user, class, cap, env, base attempt, model, due (ms since 1970; 0 = now).
+    /// ARGV: p, pool, id, user, class, cap, env, base attempt, model, due (ms since 1970; 0 = now),
+    /// weight (the class's share), affinity bound (ms), work (steps × images), size (`WxH`),
+    /// estimate (seconds the router expects the job to run).
     /// Returns 1 when added, 0 when the job is already held (idempotent).
     static let enqueue = RedisScript(prelude + """
         local p, pool, id, user, class = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]
@@ -67,7 +72,9 @@ enum JobQueueScripts {
         if redis.call('EXISTS', job) == 1 then return 0 end
         local now, due = now_ms(), tonumber(ARGV[10])
         redis.call('HSET', job, 'pool', pool, 'user', user, 'class', class, 'cap', ARGV[6], 'env', ARGV[7],
-          'deliveries', 0, 'base', ARGV[8], 'model', ARGV[9], 'enqueued', now)
+          'deliveries', 0, 'base', ARGV[8], 'model', ARGV[9], 'enqueued', now, 'weight', ARGV[11], 'bound', ARGV[12],
+          'work', ARGV[13], 'size', ARGV[14], 'est', ARGV[15])
+        redis.call('HSET', p .. ':' .. pool .. ':weights', class, ARGV[11])
         redis.call('SADD', p .. ':pools', pool)
         redis.call('DEL', p .. ':done:' .. id)
         if due > now then
@@ -79,16 +86,24 @@ enum JobQueueScripts {
         return 1
         """)
 
-    /// ARGV: p, worker, lease ms, then the pools to take from, in the order to try them.
+    /// ARGV: p, worker, lease ms, mode (`fair` or `fifo`), the models the worker has loaded
+    /// (comma-separated), then the pools to take from, in the order to try them.
     /// Returns {pool, id, env, attempt} for the job now leased to the worker, or nil.
     ///
-    /// Per pool: classes by stride pass (weight = class / 10, at least 1; ties to the higher class),
-    /// within a class the user with the smallest virtual time whose running jobs are under the cap
-    /// of their next job, and that user's oldest waiting job.
+    /// `fair`, per pool: classes by stride pass (ties to the higher class), within a class the user
+    /// with the smallest virtual time whose running jobs are under the cap of their next job, and that
+    /// user's oldest waiting job: the *natural* job. With models loaded, the worker may take instead
+    /// the first job in that same order (looking at up to 8 jobs of each user) for a loaded model,
+    /// passing over the ones before it, but only while none of those has been passed over for longer
+    /// than its affinity bound: a warm model is reused, and no job waits more than its bound for it.
+    /// `fifo`: the oldest waiting job of the pool, no classes, shares, caps or affinity (the baseline
+    /// `make bench-scheduler` compares against).
     static let dispatch = RedisScript(prelude + """
-        local p, worker, lease = ARGV[1], ARGV[2], tonumber(ARGV[3])
+        local p, worker, lease, mode = ARGV[1], ARGV[2], tonumber(ARGV[3]), ARGV[4]
+        local warm, has_warm = {}, false
+        for model in string.gmatch(ARGV[5], '[^,]+') do warm[model] = true; has_warm = true end
         local now = now_ms()
-        for i = 4, #ARGV do
+        for i = 6, #ARGV do
           local pool = ARGV[i]
           local delayed = p .. ':' .. pool .. ':delayed'
           for _, id in ipairs(redis.call('ZRANGEBYSCORE', delayed, '-inf', now, 'LIMIT', 0, 100)) do
@@ -97,56 +112,207 @@ enum JobQueueScripts {
             if user then push_waiting(p, pool, id, user, class, false) end
           end
         end
-        for i = 4, #ARGV do
+        -- The user's first waiting id whose job still exists (ids of jobs removed by hand are dropped).
+        local function head(pool, list)
+          local id = redis.call('LINDEX', list, 0)
+          while id and redis.call('EXISTS', p .. ':job:' .. id) == 0 do
+            redis.call('LPOP', list)
+            redis.call('DECR', p .. ':' .. pool .. ':waiting')
+            id = redis.call('LINDEX', list, 0)
+          end
+          return id
+        end
+        local function take(pool, pick)
+          local users = p .. ':' .. pool .. ':c:' .. pick.class
+          local list = p .. ':' .. pool .. ':u:' .. pick.user
+          if pick.index == 0 then redis.call('LPOP', list) else redis.call('LREM', list, 1, pick.id) end
+          redis.call('DECR', p .. ':' .. pool .. ':waiting')
+          if pick.vt then
+            redis.call('HSET', p .. ':' .. pool .. ':vclock', pick.class, pick.vt)
+            if redis.call('LLEN', list) > 0 then redis.call('ZADD', users, pick.vt + 1, pick.user) end
+            local weight = tonumber(redis.call('HGET', p .. ':' .. pool .. ':weights', pick.class) or '1') or 1
+            local pass = pick.pass + 120 / math.max(1, weight)
+            redis.call('HSET', p .. ':' .. pool .. ':pass', 'served', pick.pass, pick.class, pass)
+            redis.call('ZADD', p .. ':' .. pool .. ':classes', pass, pick.class)
+          end
+          forget_user_if_idle(p, pool, pick.user, pick.class)
+          local job = p .. ':job:' .. pick.id
+          local deliveries = redis.call('HINCRBY', job, 'deliveries', 1)
+          redis.call('HSET', job, 'state', 'active', 'worker', worker, 'started', now)
+          redis.call('ZADD', p .. ':' .. pool .. ':active', now + lease, pick.id)
+          redis.call('HINCRBY', p .. ':running', pick.user, 1)
+          local env, base = unpack(redis.call('HMGET', job, 'env', 'base'))
+          return {pool, pick.id, env, tostring(tonumber(base) + deliveries - 1)}
+        end
+        for i = 6, #ARGV do
           local pool = ARGV[i]
           local classes = p .. ':' .. pool .. ':classes'
           local entries = redis.call('ZRANGE', classes, 0, -1, 'WITHSCORES')
           local order = {}
           for j = 1, #entries, 2 do table.insert(order, {entries[j], tonumber(entries[j + 1])}) end
-          table.sort(order, function(a, b)
-            if a[2] ~= b[2] then return a[2] < b[2] end
-            return tonumber(a[1]) > tonumber(b[1])
-          end)
-          for _, entry in ipairs(order) do
-            local class = entry[1]
-            local users = p .. ':' .. pool .. ':c:' .. class
-            local candidates = redis.call('ZRANGE', users, 0, 49, 'WITHSCORES')
-            for j = 1, #candidates, 2 do
-              local user, vt = candidates[j], tonumber(candidates[j + 1])
-              local list = p .. ':' .. pool .. ':u:' .. user
-              local id = redis.call('LINDEX', list, 0)
-              while id and redis.call('EXISTS', p .. ':job:' .. id) == 0 do
-                redis.call('LPOP', list)  -- an id whose job is gone (removed by hand): skip it
-                redis.call('DECR', p .. ':' .. pool .. ':waiting')
-                id = redis.call('LINDEX', list, 0)
-              end
-              if not id then
-                forget_user_if_idle(p, pool, user, class)
-              else
-                local job = p .. ':job:' .. id
-                local cap = tonumber(redis.call('HGET', job, 'cap') or '1')
-                local running = tonumber(redis.call('HGET', p .. ':running', user) or '0')
-                if running < cap then
-                  redis.call('LPOP', list)
-                  redis.call('DECR', p .. ':' .. pool .. ':waiting')
-                  redis.call('HSET', p .. ':' .. pool .. ':vclock', class, vt)
-                  if redis.call('LLEN', list) > 0 then redis.call('ZADD', users, vt + 1, user) end
-                  local weight = math.max(1, math.floor(tonumber(class) / 10))
-                  redis.call('HSET', p .. ':' .. pool .. ':pass', 'served', entry[2], class, entry[2] + 120 / weight)
-                  redis.call('ZADD', classes, entry[2] + 120 / weight, class)
-                  forget_user_if_idle(p, pool, user, class)
-                  local deliveries = redis.call('HINCRBY', job, 'deliveries', 1)
-                  redis.call('HSET', job, 'state', 'active', 'worker', worker)
-                  redis.call('ZADD', p .. ':' .. pool .. ':active', now + lease, id)
-                  redis.call('HINCRBY', p .. ':running', user, 1)
-                  local env, base = unpack(redis.call('HMGET', job, 'env', 'base'))
-                  return {pool, id, env, tostring(tonumber(base) + deliveries - 1)}
+          if mode == 'fifo' then
+            local best = nil
+            for _, entry in ipairs(order) do
+              local users = redis.call('ZRANGE', p .. ':' .. pool .. ':c:' .. entry[1], 0, -1)
+              for _, user in ipairs(users) do
+                local id = head(pool, p .. ':' .. pool .. ':u:' .. user)
+                if not id then
+                  forget_user_if_idle(p, pool, user, entry[1])
+                else
+                  local enqueued = tonumber(redis.call('HGET', p .. ':job:' .. id, 'enqueued') or '0')
+                  if not best or enqueued < best.enqueued then
+                    best = {class = entry[1], user = user, id = id, index = 0, enqueued = enqueued}
+                  end
                 end
               end
             end
+            if best then return take(pool, best) end
+          else
+            table.sort(order, function(a, b)
+              if a[2] ~= b[2] then return a[2] < b[2] end
+              return tonumber(a[1]) > tonumber(b[1])
+            end)
+            local natural, chosen, blocked, skipped, looked = nil, nil, false, {}, 0
+            for _, entry in ipairs(order) do
+              local class = entry[1]
+              local users = p .. ':' .. pool .. ':c:' .. class
+              local candidates = redis.call('ZRANGE', users, 0, 49, 'WITHSCORES')
+              for j = 1, #candidates, 2 do
+                local user, vt = candidates[j], tonumber(candidates[j + 1])
+                local list = p .. ':' .. pool .. ':u:' .. user
+                local id = head(pool, list)
+                if not id then
+                  forget_user_if_idle(p, pool, user, class)
+                else
+                  local cap = tonumber(redis.call('HGET', p .. ':job:' .. id, 'cap') or '1')
+                  local running = tonumber(redis.call('HGET', p .. ':running', user) or '0')
+                  if running < cap then
+                    local pick = {class = class, pass = entry[2], user = user, vt = vt, id = id, index = 0}
+                    if not natural then natural = pick end
+                    if not has_warm then break end
+                    for k, candidate in ipairs(redis.call('LRANGE', list, 0, 7)) do
+                      local model, passed, bound = unpack(redis.call('HMGET', p .. ':job:' .. candidate, 'model', 'passed', 'bound'))
+                      if model and warm[model] then
+                        chosen = {class = class, pass = entry[2], user = user, vt = vt, id = candidate, index = k - 1}
+                        break
+                      end
+                      if model then
+                        bound = tonumber(bound or '0') or 0
+                        if bound <= 0 or (passed and now - tonumber(passed) >= bound) then blocked = true; break end
+                        table.insert(skipped, candidate)
+                      end
+                    end
+                    looked = looked + 1
+                    if chosen or blocked or looked >= 64 then break end
+                  end
+                end
+              end
+              if (natural and not has_warm) or chosen or blocked or looked >= 64 then break end
+            end
+            if chosen then
+              for _, id in ipairs(skipped) do redis.call('HSETNX', p .. ':job:' .. id, 'passed', now) end
+              return take(pool, chosen)
+            end
+            if natural then return take(pool, natural) end
           end
         end
         return false
+        """)
+
+    /// ARGV: p, pool, limit, and optionally a job to imagine waiting at the end of its user's queue:
+    /// user, class, weight. Read-only: plays the `fair` dispatch forward over the waiting jobs as they
+    /// are (no arrivals, caps not binding, no affinity) and returns
+    /// {now ms, {id, model, work, size, est, enqueued} in the order they would start (at most
+    /// `limit`), position of the imagined job (-1: none or beyond the limit),
+    /// {id, model, work, size, est, started} of every running job}.
+    static let order = RedisScript(prelude + """
+        local p, pool, limit = ARGV[1], ARGV[2], tonumber(ARGV[3])
+        local extra_user, extra_class, extra_weight = ARGV[4], ARGV[5], ARGV[6]
+        local now = now_ms()
+        local base = p .. ':' .. pool
+        local pass_of, users_of, weights = {}, {}, {}
+        local entries = redis.call('ZRANGE', base .. ':classes', 0, -1, 'WITHSCORES')
+        for j = 1, #entries, 2 do pass_of[entries[j]] = tonumber(entries[j + 1]) end
+        local stored_weights = redis.call('HGETALL', base .. ':weights')
+        for j = 1, #stored_weights, 2 do weights[stored_weights[j]] = tonumber(stored_weights[j + 1]) end
+        local lists = {}
+        for class, _ in pairs(pass_of) do
+          local members = redis.call('ZRANGE', base .. ':c:' .. class, 0, -1, 'WITHSCORES')
+          local users = {}
+          for j = 1, #members, 2 do
+            table.insert(users, {name = members[j], vt = tonumber(members[j + 1])})
+            lists[members[j] .. '|' .. class] = redis.call('LRANGE', base .. ':u:' .. members[j], 0, -1)
+          end
+          users_of[class] = users
+        end
+        local extra = nil
+        if extra_user and extra_user ~= '' then
+          extra = '?'
+          if extra_weight and extra_weight ~= '' then weights[extra_class] = tonumber(extra_weight) end
+          if not pass_of[extra_class] then
+            local kept = tonumber(redis.call('HGET', base .. ':pass', extra_class) or '0')
+            local served = tonumber(redis.call('HGET', base .. ':pass', 'served') or '0')
+            pass_of[extra_class] = math.max(kept, served)
+            users_of[extra_class] = {}
+          end
+          local key = extra_user .. '|' .. extra_class
+          if lists[key] then
+            table.insert(lists[key], extra)
+          else
+            local clock = tonumber(redis.call('HGET', base .. ':vclock', extra_class) or '0')
+            local arrival = (tonumber(redis.call('GET', base .. ':arrivals') or '0') + 1) % 1000000
+            lists[key] = {extra}
+            table.insert(users_of[extra_class], {name = extra_user, vt = math.floor(clock) + arrival / 1000000})
+          end
+        end
+        local cursor = {}
+        local out, position = {}, -1
+        while #out < limit do
+          local class, best = nil, nil
+          for c, pass in pairs(pass_of) do
+            if #users_of[c] > 0 and (best == nil or pass < best or (pass == best and tonumber(c) > tonumber(class))) then
+              class, best = c, pass
+            end
+          end
+          if not class then break end
+          local users = users_of[class]
+          table.sort(users, function(a, b)
+            if a.vt ~= b.vt then return a.vt < b.vt end
+            return a.name < b.name
+          end)
+          local user = users[1]
+          local key = user.name .. '|' .. class
+          local index = cursor[key] or 0
+          local row = nil
+          while not row and lists[key][index + 1] do
+            index = index + 1
+            local id = lists[key][index]
+            if id == extra then
+              position = #out
+              row = {'', '', '0', '', '0', tostring(now)}
+              limit = #out + 1  -- the imagined job's place is what was asked: stop there
+            else
+              local job = redis.call('HMGET', p .. ':job:' .. id, 'model', 'work', 'size', 'est', 'enqueued')
+              -- an id whose job is gone is skipped without a turn, as dispatch does
+              if job[1] then row = {id, job[1], job[2] or '1', job[3] or '', job[4] or '0', job[5] or '0'} end
+            end
+          end
+          cursor[key] = index
+          if row then table.insert(out, row) end
+          if row and lists[key][index + 1] then
+            user.vt = user.vt + 1
+          else
+            table.remove(users, 1)
+          end
+          if row then pass_of[class] = best + 120 / math.max(1, weights[class] or 1) end
+          if #users == 0 then pass_of[class] = nil; users_of[class] = nil end
+        end
+        local running = {}
+        for _, id in ipairs(redis.call('ZRANGE', base .. ':active', 0, -1)) do
+          local job = redis.call('HMGET', p .. ':job:' .. id, 'model', 'work', 'size', 'est', 'started')
+          if job[1] then table.insert(running, {id, job[1], job[2] or '1', job[3] or '', job[4] or '0', job[5] or tostring(now)}) end
+        end
+        return {tostring(now), out, position, running}
         """)
 
     /// ARGV: p, id, worker, lease ms. Returns 1 when the lease was extended, 0 when the job is no
@@ -159,14 +325,26 @@ enum JobQueueScripts {
         return 1
         """)
 
-    /// ARGV: p, id, worker, results stream, result envelope ('' for none), stream max length, done TTL s.
+    /// ARGV: p, id, worker, results stream, result envelope ('' for none), stream max length, done TTL s,
+    /// seconds the job ran ('' when it did not succeed).
     /// Forgets the job when the worker still holds it and, in the same step, puts the result on the
-    /// results stream: either both happen or neither. Returns 1 when the job was this worker's.
+    /// results stream: either both happen or neither. A success also updates the moving average of
+    /// seconds per unit of work for the job's model and size (`p:timing`), which ETAs are made of.
+    /// Returns 1 when the job was this worker's.
     static let complete = RedisScript(prelude + """
         local p, id, worker = ARGV[1], ARGV[2], ARGV[3]
         local job = p .. ':job:' .. id
-        local state, owner, pool, user = unpack(redis.call('HMGET', job, 'state', 'worker', 'pool', 'user'))
+        local state, owner, pool, user, model, size, work = unpack(redis.call('HMGET', job, 'state', 'worker', 'pool', 'user', 'model', 'size', 'work'))
         local mine = state == 'active' and owner == worker
+        local seconds = tonumber(ARGV[8] or '')
+        if mine and seconds and model and size and size ~= '' then
+          local sample = seconds / math.max(1, tonumber(work) or 1)
+          local field = model .. '|' .. size
+          local old = tonumber(redis.call('HGET', p .. ':timing', field) or '')
+          local value = sample
+          if old then value = old * 0.7 + sample * 0.3 end
+          redis.call('HSET', p .. ':timing', field, string.format('%.6f', value))
+        end
         if mine then
           redis.call('ZREM', p .. ':' .. pool .. ':active', id)
           decr_running(p, user)

@@ -12,31 +12,48 @@ package import RedisClient
 package struct RedisJobQueue: Sendable {
     package let redis: RedisPool
     package let keys: PipelineKeys
+    /// Weights, caps and affinity bounds per plan, written with each job at enqueue.
+    package let policy: SchedulingPolicy
+    /// `fair` (classes, shares, caps, affinity) or `fifo` (the baseline, for comparison only).
+    package let mode: DispatchMode
 
-    package init(redis: RedisPool, keys: PipelineKeys) {
+    package init(redis: RedisPool, keys: PipelineKeys, policy: SchedulingPolicy = .default, mode: DispatchMode = .fair) {
         self.redis = redis
         self.keys = keys
+        self.policy = policy
+        self.mode = mode
+    }
+
+    /// How `dispatch` picks the next job.
+    package enum DispatchMode: String, Sendable {
+        case fair, fifo
     }
 
     var prefix: String { keys.jobQueue }
 
     /// Adds a job (waiting, or delayed until `due`); false when the queue already holds it.
+    /// `estimate` is what the router expects the job to run, in seconds (for ETAs until measured).
     @discardableResult
-    package func enqueue(_ job: JobQueued, envelope: String, due: Date? = nil) async throws -> Bool {
+    package func enqueue(_ job: JobQueued, envelope: String, due: Date? = nil, estimate: Double? = nil) async throws -> Bool {
         let dueMilliseconds = due.map { Int64($0.timeIntervalSince1970 * 1000) } ?? 0
+        let planClass = policy[job.plan]
         let reply = try await redis.evalsha(JobQueueScripts.enqueue, keys: [], arguments: [
             prefix, job.queue, job.jobID.description, job.userID.description, String(job.priority),
-            String(job.plan.maxRunningJobs), envelope, String(job.attempt), job.request.model, String(dueMilliseconds),
+            String(planClass.maxRunning), envelope, String(job.attempt), job.request.model, String(dueMilliseconds),
+            String(planClass.weight), String(planClass.affinityMilliseconds), String(job.request.work),
+            "\(job.request.width)x\(job.request.height)", String(format: "%.3f", estimate ?? 0),
         ])
         return reply.int == 1
     }
 
     /// The next job for a worker serving `pools` (tried in that order), leased for `lease`; nil when
-    /// none may start now.
-    package func dispatch(pools: [String], worker: String, lease: Duration) async throws -> DispatchedJob? {
+    /// none may start now. `warmModels`: the models the worker has loaded, preferred within each
+    /// job's affinity bound.
+    package func dispatch(pools: [String], worker: String, lease: Duration, warmModels: [String] = []) async throws -> DispatchedJob? {
         guard !pools.isEmpty else { return nil }
         let reply = try await redis.evalsha(
-            JobQueueScripts.dispatch, keys: [], arguments: [prefix, worker, String(lease.milliseconds)] + pools
+            JobQueueScripts.dispatch, keys: [],
+            arguments: [prefix, worker, String(lease.milliseconds), mode.rawValue, warmModels.joined(separator: ",")] + pools
         )
         guard let fields = reply.array, fields.count == 4, let pool = fields[0].string, let rawID = fields[1].string,
               let id = JobID(rawID), let envelope = fields[2].string, let attempt = fields[3].string.flatMap({ Int($0) })
@@ -52,11 +69,13 @@ package struct RedisJobQueue: Sendable {
     }
 
     /// Forgets the worker's job and puts `result` (an envelope) on the results stream, atomically.
+    /// `ran`: how long a job that succeeded took, for the measured timings ETAs use.
     /// Returns false when the job was no longer the worker's (the result is still sent).
     @discardableResult
-    package func complete(_ job: JobID, worker: String, result: String?) async throws -> Bool {
+    package func complete(_ job: JobID, worker: String, result: String?, ran: Duration? = nil) async throws -> Bool {
         try await redis.evalsha(JobQueueScripts.complete, keys: [], arguments: [
             prefix, job.description, worker, keys.results, result ?? "", String(PipelineKeys.streamMaxLength), "3600",
+            ran.map { String(format: "%.3f", $0.inSeconds) } ?? "",
         ]).int == 1
     }
 

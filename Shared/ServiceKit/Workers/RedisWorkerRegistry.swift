@@ -1,23 +1,30 @@
-import Core
+package import Core
 import Foundation
-import Logging
-import RedisClient
+package import Logging
+package import RedisClient
 
 /// The worker registry in the Redis hash `pingvas:workers` (worker id → heartbeat JSON).
 ///
 /// Entries older than the TTL are dead: skipped, and deleted lazily with a compare-and-delete
 /// script so a heartbeat written between our read and the delete is never lost.
-struct RedisWorkerRegistry: WorkerRegistry {
-    let redis: RedisPool
-    let key: String
-    let ttl: Duration
-    let logger: Logger
+package struct RedisWorkerRegistry: WorkerRegistry {
+    package let redis: RedisPool
+    package let key: String
+    package let ttl: Duration
+    package let logger: Logger
+
+    package init(redis: RedisPool, key: String, ttl: Duration = .seconds(30), logger: Logger) {
+        self.redis = redis
+        self.key = key
+        self.ttl = ttl
+        self.logger = logger
+    }
 
     static let deleteIfUnchanged = RedisScript(
         "if redis.call('HGET', KEYS[1], ARGV[1]) == ARGV[2] then return redis.call('HDEL', KEYS[1], ARGV[1]) end return 0"
     )
 
-    func liveWorkers() async throws -> [WorkerHeartbeat] {
+    package func liveWorkers() async throws -> [WorkerHeartbeat] {
         let reply = try await redis.send("HGETALL", key)
         let flat = reply.array ?? []
         let now = Date()
