@@ -366,6 +366,61 @@ def pool_problems(docs: list[dict], env: str, pools: list[str], gpu_pools: set[s
     return problems
 
 
+def pool_check_self_test(docs: list[dict], env: str, pools: list[str], gpu_pools: set[str]) -> list[str]:
+    """pool_problems must reject each broken variant of a rendering it accepts (a check that cannot
+    fail proves nothing): returns the variants it let through."""
+    import copy
+
+    def find(d: list[dict], kind: str, name: str | None = None) -> dict:
+        return next(x for x in d if x.get("kind") == kind and (name is None or x["metadata"]["name"] == name))
+
+    def pod(d: list[dict], pool: str) -> dict:
+        return find(d, "Deployment", f"{WORKER}-{pool}")["spec"]["template"]["spec"]
+
+    gpu, cpu_pool = sorted(gpu_pools)[0], next(p for p in pools if p not in gpu_pools)
+    variants = {
+        f"ScaledObject of {gpu} removed": (lambda d: d.remove(find(d, "ScaledObject", f"{WORKER}-{gpu}")), "no ScaledObject"),
+        f"Deployment of {gpu} removed": (lambda d: d.remove(find(d, "Deployment", f"{WORKER}-{gpu}")), "no Deployment"),
+        f"{gpu} without the GPU toleration": (lambda d: pod(d, gpu).pop("tolerations"), "tolerate"),
+        f"{gpu} without a GPU nodeSelector": (lambda d: pod(d, gpu).pop("nodeSelector"), "nodeSelector"),
+        f"{gpu} without nvidia.com/gpu": (lambda d: pod(d, gpu)["containers"][0]["resources"]["limits"].pop("nvidia.com/gpu"),
+                                          "nvidia.com/gpu"),
+        f"{gpu} on the CPU image": (lambda d: pod(d, gpu)["containers"][0].update(image="ghcr.io/pingvas/ai-worker:0.1.0"),
+                                    "CUDA image"),
+        f"{gpu} kept at one replica": (lambda d: find(d, "ScaledObject", f"{WORKER}-{gpu}")["spec"].update(minReplicaCount=1),
+                                       "scale to zero"),
+        f"{gpu} serving every pool": (lambda d: next(e for e in pod(d, gpu)["containers"][0]["env"]
+                                                     if e["name"] == "PINGVAS_WORKER_QUEUES").update(value=",".join(pools)),
+                                      "PINGVAS_WORKER_QUEUES"),
+        f"{cpu_pool} tolerating GPU nodes": (lambda d: pod(d, cpu_pool).update(
+            tolerations=[{"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"}]), "CPU pool"),
+    }
+    if env in KARPENTER_ENVIRONMENTS:
+        variants |= {
+            "NodePool removed": (lambda d: d.remove(find(d, "NodePool")), "want one Karpenter NodePool"),
+            "NodePool without limits": (lambda d: find(d, "NodePool")["spec"].pop("limits"), "needs a limit"),
+            "NodePool GPU limit below the pools' maxima": (
+                lambda d: find(d, "NodePool")["spec"]["limits"].update({"nvidia.com/gpu": "1"}), "below"),
+            "NodePool without consolidation": (lambda d: find(d, "NodePool")["spec"]["disruption"].pop("consolidationPolicy"),
+                                               "consolidationPolicy"),
+            "NodePool without the GPU taint": (lambda d: find(d, "NodePool")["spec"]["template"]["spec"].pop("taints"), "taint"),
+            "NodePool nodes lacking the GPU pools' label": (
+                lambda d: find(d, "NodePool")["spec"]["template"]["metadata"].update(labels={}), "never start a node"),
+            "NodePool on p4d": (lambda d: next(r for r in find(d, "NodePool")["spec"]["template"]["spec"]["requirements"]
+                                               if r["key"] == "karpenter.k8s.aws/instance-family").update(values=["p4d"]),
+                                "instance-family"),
+        }
+    else:
+        variants["a NodePool outside prod"] = (lambda d: d.append({"kind": "NodePool", "metadata": {"name": "x"}}), "cluster-wide")
+    missed = []
+    for what, (mutate, expect) in variants.items():
+        broken = copy.deepcopy(docs)
+        mutate(broken)
+        if not any(expect in p for p in pool_problems(broken, env, pools, gpu_pools)):
+            missed.append(f"accepted: {what} (expected a problem mentioning {expect!r})")
+    return missed if len(variants) else ["no variants"]
+
+
 # ---------------------------------------------------------------- models for comparison
 
 CPU = re.compile(r"^(\d+(?:\.\d+)?)(m?)$")
@@ -631,8 +686,11 @@ def main() -> int:
     for label, docs in [(f"{kind}/{env}", src[env]) for env in ENVIRONMENTS for kind, src in (("k8s", k8s), ("helm", helm))]:
         if docs is not None:
             nodepool = "the Karpenter NodePool" if label.split("/")[1] in KARPENTER_ENVIRONMENTS else "no NodePool"
-            check(f"{label}: a Deployment, ScaledObject and PDB per pool, GPU scheduling, {nodepool}",
-                  pool_problems(docs, label.split("/")[1], pools, gpu_pools))
+            problems = pool_problems(docs, label.split("/")[1], pools, gpu_pools)
+            check(f"{label}: a Deployment, ScaledObject and PDB per pool, GPU scheduling, {nodepool}", problems)
+            if not problems and label.startswith("k8s/"):
+                missed = pool_check_self_test(docs, label.split("/")[1], pools, gpu_pools)
+                check(f"{label}: the pool check rejects each of its broken variants of this rendering", missed)
 
     print("check-deploy: drift between deploy/services.yaml, k8s/, helm/pingvas, docker-compose.yml and the code")
     required, problems = swift_required(catalog)
