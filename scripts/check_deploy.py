@@ -5,7 +5,11 @@ Renders k8s/ (both overlays, kubectl kustomize) and helm/pingvas (both values fi
 engine through helm-python-sdk), validates every object against the Kubernetes schemas in strict
 mode, validates docker-compose.yml with Docker Compose itself, runs checkov, and proves that k8s/,
 the chart, compose, deploy/services.yaml and the Swift sources agree on every service's id, port,
-PINGVAS_* variables, resources and probes. Exits 1 on any failure; the last line is a summary.
+PINGVAS_* variables, resources and probes, and that every pool of config/models.json has its own
+ai-worker Deployment, ScaledObject and PodDisruptionBudget (GPU pools on GPU nodes, scaling to
+zero) with, in prod, the Karpenter NodePool that makes those nodes (the pool check is also run
+against broken copies of the k8s/ rendering, each of which it must reject). Exits 1 on any failure;
+the last line is a summary.
 """
 from __future__ import annotations
 
