@@ -5,7 +5,11 @@ Renders k8s/ (both overlays, kubectl kustomize) and helm/pingvas (both values fi
 engine through helm-python-sdk), validates every object against the Kubernetes schemas in strict
 mode, validates docker-compose.yml with Docker Compose itself, runs checkov, and proves that k8s/,
 the chart, compose, deploy/services.yaml and the Swift sources agree on every service's id, port,
-PINGVAS_* variables, resources and probes. Exits 1 on any failure; the last line is a summary.
+PINGVAS_* variables, resources and probes, and that every pool of config/models.json has its own
+ai-worker Deployment, ScaledObject and PodDisruptionBudget (GPU pools on GPU nodes, scaling to
+zero) with, in prod, the Karpenter NodePool that makes those nodes (the pool check is also run
+against broken copies of the k8s/ rendering, each of which it must reject). Exits 1 on any failure;
+the last line is a summary.
 """
 from __future__ import annotations
 
@@ -22,9 +26,17 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / ".run" / "deploy"
 KUBE_VERSION = "1.31.0"  # the oldest cluster version we promise to run on
-# Kinds whose schemas kubernetes-validate does not ship (CRDs): validated structurally below instead.
-CRD_GROUPS = ("keda.sh/",)
+# Kinds whose schemas kubernetes-validate does not ship (CRDs: KEDA, Karpenter): validated
+# structurally below instead.
+CRD_GROUPS = ("keda.sh/", "karpenter.sh/", "karpenter.k8s.aws/")
 ENVIRONMENTS = ("dev", "prod")
+# Environments whose manifests carry the Karpenter NodePool of the GPU nodes (cluster-scoped: one
+# release per cluster owns it). Elsewhere there must be none.
+KARPENTER_ENVIRONMENTS = ("prod",)
+CLUSTER_SCOPED = {"Namespace", "NodePool", "EC2NodeClass"}
+WORKER = "ai-worker"
+POOL_LABEL = "pingvas.studio/pool"
+GPU_IMAGE_SUFFIX = "-cuda"  # Dockerfile.ai-worker-gpu: ghcr.io/pingvas/ai-worker:<version>-cuda
 
 passed: list[str] = []
 failed: list[str] = []
@@ -119,15 +131,18 @@ QUEUE_URL = re.compile(r"^http://model-router\.(?P<ns>[a-z0-9-]+)\.svc\.cluster\
                        r"/internal/queues/(?P<pool>[^/?#]+)$")
 
 
-def catalog_pools() -> list[str]:
-    """The pools of config/models.json: each needs a KEDA trigger (ai-worker serves them all)."""
+def catalog_pools() -> tuple[list[str], set[str]]:
+    """The pools of config/models.json, each served by its own ai-worker Deployment, and those of them
+    that need a GPU node: every pool with a model whose engine is not the procedural preview."""
     catalog = json.loads((ROOT / "config" / "models.json").read_text())
-    return sorted({m["pool"] for m in catalog.get("models", [])})
+    pools = sorted({m["pool"] for m in catalog.get("models", [])})
+    return pools, {m["pool"] for m in catalog.get("models", []) if m.get("engine") != "preview"}
 
 
-def check_triggers(triggers: list, namespace: str, router_port: int, pools: list[str], auths: set[str]) -> list[str]:
-    """ai-worker's triggers: KEDA's metrics-api scaler on model-router's GET /internal/queues/<pool>
-    (JSON `depth`), exactly one per pool of the catalog, reachable from KEDA's namespace."""
+def check_triggers(triggers: list, namespace: str, router_port: int, pools: list[str], auths: set[str],
+                   pool: str) -> list[str]:
+    """The triggers of the ScaledObject of one worker pool: KEDA's metrics-api scaler on model-router's
+    GET /internal/queues/<pool> (JSON `depth`), exactly one, for that pool, reachable from KEDA's namespace."""
     problems, seen = [], []
     for trigger in triggers or []:
         meta = trigger.get("metadata") or {}
@@ -166,8 +181,9 @@ def check_triggers(triggers: list, namespace: str, router_port: int, pools: list
             problems.append(f"ScaledObject: metricType must be AverageValue (depth per worker): {trigger}")
         if "authenticationRef" in trigger and trigger["authenticationRef"].get("name") not in auths:
             problems.append("ScaledObject: authenticationRef names no TriggerAuthentication")
-    problems += [f"ScaledObject: no trigger for pool {p} (url .../internal/queues/{p})" for p in pools if p not in seen]
-    problems += [f"ScaledObject: more than one trigger for pool {p}" for p in sorted(set(seen)) if seen.count(p) > 1]
+    if seen != [pool]:
+        problems.append(f"ScaledObject: want exactly one trigger, on pool {pool} (url .../internal/queues/{pool}); "
+                        f"triggers name pools {seen}")
     return problems
 
 
@@ -188,32 +204,225 @@ def validate_schemas(label: str, docs: list[dict], namespace: str, router_port: 
         except Exception as error:
             problems.append(f"{name}: {type(error).__name__}: {error}")
     check(f"{label}: {len(docs) - len(crds)} objects pass strict Kubernetes {KUBE_VERSION} schemas", problems)
-    # CRDs (KEDA) have no schema in kubernetes-validate: excluded from the strict pass on purpose,
-    # checked here for the fields the scaling depends on.
+    # CRDs (KEDA, Karpenter) have no schema in kubernetes-validate: excluded from the strict pass on
+    # purpose, checked here field by field for what the scaling and the GPU nodes depend on.
     problems = []
-    deployments = {d["metadata"]["name"] for d in docs if d.get("kind") == "Deployment"}
     auths = {d["metadata"]["name"] for d in docs if d.get("kind") == "TriggerAuthentication"}
-    scaled = [d for d in crds if d.get("kind") == "ScaledObject"]
-    if [d["metadata"].get("name") for d in scaled] != ["ai-worker"]:
-        problems.append(f"want one ScaledObject, ai-worker; have {[d['metadata'].get('name') for d in scaled]}")
     for doc in crds:
-        kind, spec = doc.get("kind"), doc.get("spec") or {}
+        kind, spec, name = doc.get("kind"), doc.get("spec") or {}, doc.get("metadata", {}).get("name")
         if kind == "ScaledObject":
             allowed = {"scaleTargetRef", "minReplicaCount", "maxReplicaCount", "pollingInterval",
                        "cooldownPeriod", "idleReplicaCount", "fallback", "advanced", "triggers", "initialCooldownPeriod"}
-            problems += [f"ScaledObject: unknown field spec.{k}" for k in set(spec) - allowed]
-            if spec.get("scaleTargetRef", {}).get("name") not in deployments:
-                problems.append("ScaledObject: scaleTargetRef does not name a Deployment")
-            if spec.get("minReplicaCount") != 0:
-                problems.append("ScaledObject: minReplicaCount must be 0 (GPU workers scale to zero)")
-            problems += check_triggers(spec.get("triggers"), namespace, router_port, pools, auths)
+            problems += [f"ScaledObject {name}: unknown field spec.{k}" for k in set(spec) - allowed]
+            pool = str(name).removeprefix(f"{WORKER}-")
+            problems += [f"ScaledObject {name}: {p}" for p in
+                         check_triggers(spec.get("triggers"), namespace, router_port, pools, auths, pool)]
         elif kind == "TriggerAuthentication":
             for ref in spec.get("secretTargetRef") or []:
                 if not {"parameter", "name", "key"} <= set(ref):
                     problems.append(f"TriggerAuthentication: incomplete secretTargetRef {ref}")
+        elif kind == "NodePool" and doc["apiVersion"] == "karpenter.sh/v1":
+            problems += [f"NodePool {name}: unknown field spec.{k}" for k in set(spec) - {"template", "disruption", "limits", "weight"}]
+            tspec = (spec.get("template") or {}).get("spec") or {}
+            problems += [f"NodePool {name}: unknown field spec.template.spec.{k}" for k in set(tspec) -
+                         {"nodeClassRef", "requirements", "taints", "startupTaints", "expireAfter", "terminationGracePeriod"}]
+            for req in tspec.get("requirements") or []:
+                if set(req) - {"key", "operator", "values", "minValues"} or req.get("operator") not in (
+                        "In", "NotIn", "Exists", "DoesNotExist", "Gt", "Lt") or any(not isinstance(v, str) for v in req.get("values") or []):
+                    problems.append(f"NodePool {name}: bad requirement {req} (values are strings)")
+            if any(not isinstance(v, str) for v in (spec.get("limits") or {}).values()):
+                problems.append(f"NodePool {name}: limits are quantity strings: {spec.get('limits')}")
+        elif kind == "EC2NodeClass" and doc["apiVersion"] == "karpenter.k8s.aws/v1":
+            for key in ("amiSelectorTerms", "subnetSelectorTerms", "securityGroupSelectorTerms"):
+                if not spec.get(key):
+                    problems.append(f"EC2NodeClass {name}: needs spec.{key}")
+            if not spec.get("role") and not spec.get("instanceProfile"):
+                problems.append(f"EC2NodeClass {name}: needs spec.role (or instanceProfile)")
+            if (spec.get("metadataOptions") or {}).get("httpTokens") != "required":
+                problems.append(f"EC2NodeClass {name}: metadataOptions.httpTokens must be required (IMDSv2 only)")
+            if any(not (m.get("ebs") or {}).get("encrypted") for m in spec.get("blockDeviceMappings") or []):
+                problems.append(f"EC2NodeClass {name}: every EBS volume must be encrypted")
         else:
-            problems.append(f"unexpected custom resource {kind}")
-    check(f"{label}: {len(crds)} KEDA objects (no shipped schema) pass the structural check", problems)
+            problems.append(f"unexpected custom resource {doc.get('apiVersion')} {kind}")
+    check(f"{label}: {len(crds)} KEDA/Karpenter objects (no shipped schema) pass the structural check", problems)
+
+
+# ---------------------------------------------------------------- worker pools and GPU nodes
+
+def pool_problems(docs: list[dict], env: str, pools: list[str], gpu_pools: set[str]) -> list[str]:
+    """One ai-worker Deployment + ScaledObject + PodDisruptionBudget per pool of the catalog, each
+    serving only its pool; GPU pools on the CUDA image, one GPU, on GPU nodes that the Karpenter
+    NodePool can make, scaling to zero; the preview pool on CPU nodes; and in the environments of
+    KARPENTER_ENVIRONMENTS a NodePool whose limits, taint, labels and consolidation fit them."""
+    problems = []
+    deployments = {d["metadata"]["name"]: d for d in docs if d.get("kind") == "Deployment"
+                   and d["metadata"].get("labels", {}).get("app.kubernetes.io/name") == WORKER}
+    scaled = {d["metadata"]["name"]: d for d in docs if d.get("kind") == "ScaledObject"}
+    pdbs = {d["metadata"]["name"]: d for d in docs if d.get("kind") == "PodDisruptionBudget"}
+    want = {f"{WORKER}-{p}": p for p in pools}
+    problems += [f"pool {p}: no Deployment {n}" for n, p in want.items() if n not in deployments]
+    problems += [f"pool {p}: no ScaledObject {n}" for n, p in want.items() if n not in scaled]
+    problems += [f"pool {p}: no PodDisruptionBudget {n}" for n, p in want.items() if n not in pdbs]
+    problems += [f"Deployment {n} serves no pool of config/models.json" for n in sorted(set(deployments) - set(want))]
+    problems += [f"ScaledObject {n} scales no pool of config/models.json" for n in sorted(set(scaled) - set(want))]
+    gpu_max = 0
+    gpu_selectors: dict[str, dict] = {}
+    for name, pool in want.items():
+        dep, so = deployments.get(name), scaled.get(name)
+        gpu = pool in gpu_pools
+        if dep:
+            pod = dep["spec"]["template"]["spec"]
+            container = next((c for c in pod["containers"] if c["name"] == WORKER), pod["containers"][0])
+            labels = dep["spec"]["template"]["metadata"].get("labels", {})
+            selector = dep["spec"]["selector"].get("matchLabels", {})
+            if labels.get(POOL_LABEL) != pool or selector.get(POOL_LABEL) != pool:
+                problems.append(f"{name}: pod labels and selector need {POOL_LABEL}: {pool} (else the pool "
+                                f"Deployments adopt each other's pods)")
+            queues = env_value(docs, name, "PINGVAS_WORKER_QUEUES")
+            if queues != pool:
+                problems.append(f"{name}: PINGVAS_WORKER_QUEUES is {queues!r}, want just {pool!r}")
+            limits = (container.get("resources") or {}).get("limits") or {}
+            tolerated = {t.get("key") for t in pod.get("tolerations") or []}
+            selector_nodes = pod.get("nodeSelector") or {}
+            image = container.get("image", "")
+            if gpu:
+                if str(limits.get("nvidia.com/gpu")) != "1":
+                    problems.append(f"{name}: a GPU pool needs a limit of one nvidia.com/gpu, has {limits}")
+                if "nvidia.com/gpu" not in tolerated:
+                    problems.append(f"{name}: a GPU pool must tolerate the nvidia.com/gpu taint of the GPU nodes")
+                if not selector_nodes:
+                    problems.append(f"{name}: a GPU pool needs a nodeSelector for the GPU nodes")
+                if not image.endswith(GPU_IMAGE_SUFFIX):
+                    problems.append(f"{name}: a GPU pool runs the CUDA image (Dockerfile.ai-worker-gpu, tag "
+                                    f"*{GPU_IMAGE_SUFFIX}), has {image}")
+                gpu_selectors[name] = selector_nodes
+            else:
+                if "nvidia.com/gpu" in limits or "nvidia.com/gpu" in tolerated:
+                    problems.append(f"{name}: the CPU pool must neither ask for nor tolerate nvidia.com/gpu (it "
+                                    f"would wake or hold a GPU node)")
+                if image.endswith(GPU_IMAGE_SUFFIX):
+                    problems.append(f"{name}: the CPU pool runs the CPU image, has {image}")
+        if so:
+            spec = so.get("spec") or {}
+            lo, hi = spec.get("minReplicaCount"), spec.get("maxReplicaCount")
+            if (spec.get("scaleTargetRef") or {}).get("name") != name:
+                problems.append(f"ScaledObject {name}: scaleTargetRef must name Deployment {name}, is {spec.get('scaleTargetRef')}")
+            if not isinstance(lo, int) or not isinstance(hi, int) or not 0 <= lo <= hi or hi < 1:
+                problems.append(f"ScaledObject {name}: want 0 <= minReplicaCount <= maxReplicaCount, 1 <= max; has {lo}..{hi}")
+            elif gpu:
+                gpu_max += hi
+                if lo != 0:
+                    problems.append(f"ScaledObject {name}: minReplicaCount must be 0 (GPU workers scale to zero), is {lo}")
+            if dep and isinstance(lo, int) and dep["spec"].get("replicas") != lo:
+                problems.append(f"{name}: replicas {dep['spec'].get('replicas')} should be the ScaledObject's minimum {lo} "
+                                f"(each apply resets it)")
+        if name in pdbs and (pdbs[name]["spec"].get("selector") or {}).get("matchLabels", {}).get(POOL_LABEL) != pool:
+            problems.append(f"PodDisruptionBudget {name}: must select {POOL_LABEL}: {pool}")
+
+    nodepools = [d for d in docs if d.get("kind") == "NodePool"]
+    classes = {d["metadata"]["name"]: d for d in docs if d.get("kind") == "EC2NodeClass"}
+    if env not in KARPENTER_ENVIRONMENTS:
+        if nodepools or classes:
+            problems.append(f"a NodePool/EC2NodeClass is cluster-wide: only {KARPENTER_ENVIRONMENTS} carry it")
+        return problems
+    if len(nodepools) != 1:
+        problems.append(f"want one Karpenter NodePool for the GPU nodes, have {[d['metadata']['name'] for d in nodepools]}")
+        return problems
+    np_ = nodepools[0]
+    name, spec = np_["metadata"]["name"], np_.get("spec") or {}
+    template = spec.get("template") or {}
+    tspec = template.get("spec") or {}
+    node_labels = (template.get("metadata") or {}).get("labels") or {}
+    reqs = {r.get("key"): r for r in tspec.get("requirements") or []}
+    limits = spec.get("limits") or {}
+    disruption = spec.get("disruption") or {}
+    ref = tspec.get("nodeClassRef") or {}
+    if ref.get("kind") != "EC2NodeClass" or ref.get("group") != "karpenter.k8s.aws" or ref.get("name") not in classes:
+        problems.append(f"NodePool {name}: nodeClassRef {ref} names no EC2NodeClass of these manifests")
+    families = set((reqs.get("karpenter.k8s.aws/instance-family") or {}).get("values") or [])
+    if reqs.get("karpenter.k8s.aws/instance-family", {}).get("operator") != "In" or not families or not families <= {"g4dn", "g5"}:
+        problems.append(f"NodePool {name}: instance-family must be In a subset of g4dn, g5; is {reqs.get('karpenter.k8s.aws/instance-family')}")
+    capacity = (reqs.get("karpenter.sh/capacity-type") or {}).get("values") or []
+    if "spot" not in capacity or set(capacity) - {"spot", "on-demand"}:
+        problems.append(f"NodePool {name}: capacity-type must allow spot (and at most on-demand as fallback): {capacity}")
+    if not any(t.get("key") == "nvidia.com/gpu" and t.get("effect") == "NoSchedule" for t in tspec.get("taints") or []):
+        problems.append(f"NodePool {name}: nodes need the taint nvidia.com/gpu:NoSchedule (keeps other pods off GPUs)")
+    if not tspec.get("expireAfter"):
+        problems.append(f"NodePool {name}: needs template.spec.expireAfter")
+    for key in ("cpu", "nvidia.com/gpu"):
+        if key not in limits:
+            problems.append(f"NodePool {name}: needs a limit on {key}")
+    try:
+        if int(str(limits.get("nvidia.com/gpu", 0))) < gpu_max:
+            problems.append(f"NodePool {name}: limit nvidia.com/gpu {limits.get('nvidia.com/gpu')} is below the GPU "
+                            f"pools' maxReplicaCount sum {gpu_max} (KEDA would scale pods that stay Pending)")
+    except ValueError:
+        problems.append(f"NodePool {name}: nvidia.com/gpu limit must be a whole number: {limits.get('nvidia.com/gpu')}")
+    if disruption.get("consolidationPolicy") != "WhenEmptyOrUnderutilized" or not disruption.get("consolidateAfter"):
+        problems.append(f"NodePool {name}: disruption needs consolidationPolicy WhenEmptyOrUnderutilized and "
+                        f"consolidateAfter, is {disruption}")
+    for dep_name, selector in sorted(gpu_selectors.items()):
+        # Karpenter starts a node only for a pod whose nodeSelector its NodePool's labels satisfy.
+        unmet = {k: v for k, v in selector.items() if node_labels.get(k) != v and reqs.get(k, {}).get("values") != [v]}
+        if unmet:
+            problems.append(f"{dep_name}: nodeSelector {unmet} is not met by NodePool {name}'s labels "
+                            f"{node_labels}: Karpenter would never start a node for it")
+    return problems
+
+
+def pool_check_self_test(docs: list[dict], env: str, pools: list[str], gpu_pools: set[str]) -> list[str]:
+    """pool_problems must reject each broken variant of a rendering it accepts (a check that cannot
+    fail proves nothing): returns the variants it let through."""
+    import copy
+
+    def find(d: list[dict], kind: str, name: str | None = None) -> dict:
+        return next(x for x in d if x.get("kind") == kind and (name is None or x["metadata"]["name"] == name))
+
+    def pod(d: list[dict], pool: str) -> dict:
+        return find(d, "Deployment", f"{WORKER}-{pool}")["spec"]["template"]["spec"]
+
+    gpu, cpu_pool = sorted(gpu_pools)[0], next(p for p in pools if p not in gpu_pools)
+    variants = {
+        f"ScaledObject of {gpu} removed": (lambda d: d.remove(find(d, "ScaledObject", f"{WORKER}-{gpu}")), "no ScaledObject"),
+        f"Deployment of {gpu} removed": (lambda d: d.remove(find(d, "Deployment", f"{WORKER}-{gpu}")), "no Deployment"),
+        f"{gpu} without the GPU toleration": (lambda d: pod(d, gpu).pop("tolerations"), "tolerate"),
+        f"{gpu} without a GPU nodeSelector": (lambda d: pod(d, gpu).pop("nodeSelector"), "nodeSelector"),
+        f"{gpu} without nvidia.com/gpu": (lambda d: pod(d, gpu)["containers"][0]["resources"]["limits"].pop("nvidia.com/gpu"),
+                                          "nvidia.com/gpu"),
+        f"{gpu} on the CPU image": (lambda d: pod(d, gpu)["containers"][0].update(image="ghcr.io/pingvas/ai-worker:0.1.0"),
+                                    "CUDA image"),
+        f"{gpu} kept at one replica": (lambda d: find(d, "ScaledObject", f"{WORKER}-{gpu}")["spec"].update(minReplicaCount=1),
+                                       "scale to zero"),
+        f"{gpu} serving every pool": (lambda d: next(e for e in pod(d, gpu)["containers"][0]["env"]
+                                                     if e["name"] == "PINGVAS_WORKER_QUEUES").update(value=",".join(pools)),
+                                      "PINGVAS_WORKER_QUEUES"),
+        f"{cpu_pool} tolerating GPU nodes": (lambda d: pod(d, cpu_pool).update(
+            tolerations=[{"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"}]), "CPU pool"),
+    }
+    if env in KARPENTER_ENVIRONMENTS:
+        variants |= {
+            "NodePool removed": (lambda d: d.remove(find(d, "NodePool")), "want one Karpenter NodePool"),
+            "NodePool without limits": (lambda d: find(d, "NodePool")["spec"].pop("limits"), "needs a limit"),
+            "NodePool GPU limit below the pools' maxima": (
+                lambda d: find(d, "NodePool")["spec"]["limits"].update({"nvidia.com/gpu": "1"}), "below"),
+            "NodePool without consolidation": (lambda d: find(d, "NodePool")["spec"]["disruption"].pop("consolidationPolicy"),
+                                               "consolidationPolicy"),
+            "NodePool without the GPU taint": (lambda d: find(d, "NodePool")["spec"]["template"]["spec"].pop("taints"), "taint"),
+            "NodePool nodes lacking the GPU pools' label": (
+                lambda d: find(d, "NodePool")["spec"]["template"]["metadata"].update(labels={}), "never start a node"),
+            "NodePool on p4d": (lambda d: next(r for r in find(d, "NodePool")["spec"]["template"]["spec"]["requirements"]
+                                               if r["key"] == "karpenter.k8s.aws/instance-family").update(values=["p4d"]),
+                                "instance-family"),
+        }
+    else:
+        variants["a NodePool outside prod"] = (lambda d: d.append({"kind": "NodePool", "metadata": {"name": "x"}}), "cluster-wide")
+    missed = []
+    for what, (mutate, expect) in variants.items():
+        broken = copy.deepcopy(docs)
+        mutate(broken)
+        if not any(expect in p for p in pool_problems(broken, env, pools, gpu_pools)):
+            missed.append(f"accepted: {what} (expected a problem mentioning {expect!r})")
+    return missed if len(variants) else ["no variants"]
 
 
 # ---------------------------------------------------------------- models for comparison
@@ -251,18 +460,20 @@ def probe(p: dict | None, ports: dict) -> dict | None:
 
 
 def k8s_model(docs: list[dict]) -> dict[str, dict]:
-    """Service id -> what must agree, taken from the Deployment and Service of that id."""
+    """Deployment name -> what must agree, taken from the Deployment and the Service of its id (the
+    service ids, and ai-worker-<pool> for the worker pools, whose id is ai-worker)."""
     services = {d["metadata"]["name"]: d for d in docs if d.get("kind") == "Service"}
     hpas = {d["spec"]["scaleTargetRef"]["name"]: d for d in docs if d.get("kind") == "HorizontalPodAutoscaler"}
     model = {}
     for dep in (d for d in docs if d.get("kind") == "Deployment"):
         sid = dep["metadata"]["name"]
         pod = dep["spec"]["template"]["spec"]
-        container = next((c for c in pod["containers"] if c["name"] == sid), pod["containers"][0])
+        own = dep["metadata"].get("labels", {}).get("app.kubernetes.io/name", sid)
+        container = next((c for c in pod["containers"] if c["name"] == own), pod["containers"][0])
         ports = {p.get("name"): p["containerPort"] for p in container.get("ports", [])}
         env = container.get("env") or []
         values = {e["name"]: e.get("value") for e in env}
-        svc = services.get(sid)
+        svc = services.get(own)
         res = container.get("resources") or {}
         model[sid] = {
             "containerPort": sorted(ports.values()),
@@ -289,7 +500,10 @@ def k8s_model(docs: list[dict]) -> dict[str, dict]:
             "models": sorted((m["mountPath"], m.get("readOnly", False)) for m in container.get("volumeMounts", [])
                              if m["mountPath"] == "/models"),
             "gpuScheduling": (sorted(pod.get("nodeSelector", {}).items()),
-                              sorted(t.get("key", "") for t in pod.get("tolerations", []))),
+                              sorted(t.get("key", "") for t in pod.get("tolerations", [])),
+                              json.dumps(pod.get("affinity"), sort_keys=True)),
+            "id": dep["metadata"].get("labels", {}).get("app.kubernetes.io/name", sid),
+            "image": container.get("image"),
             "serviceAccount": pod.get("serviceAccountName"),
         }
     return model
@@ -350,18 +564,20 @@ def compose_model(project: dict) -> dict[str, dict]:
     return model
 
 
-def scaled_object(docs: list[dict]) -> dict | None:
-    """ai-worker's ScaledObject spec, triggers in URL order (the two sources list pools differently)."""
-    for doc in docs:
-        if doc.get("kind") == "ScaledObject" and doc["metadata"].get("name") == "ai-worker":
-            spec = dict(doc.get("spec") or {})
-            spec["triggers"] = sorted(spec.get("triggers") or [], key=lambda t: json.dumps(t, sort_keys=True))
-            return spec
-    return None
+def custom_specs(docs: list[dict]) -> dict[tuple[str, str], dict]:
+    """(kind, name) -> spec of every ScaledObject, NodePool and EC2NodeClass, to compare k8s/ with the chart."""
+    return {(d["kind"], d["metadata"]["name"]): d.get("spec") or {} for d in docs
+            if d.get("kind") in ("ScaledObject", "NodePool", "EC2NodeClass")}
 
 
 # Settings several services read that must have one value (a job's delivery count is judged by both).
 SHARED_SETTINGS = {"PINGVAS_JOB_MAX_DELIVERIES": ("generation", "ai-worker")}
+
+
+def readers_of(docs: list[dict], readers: tuple[str, ...]) -> list[str]:
+    """The Deployments of these service ids (ai-worker: every pool's)."""
+    names = [d["metadata"]["name"] for d in docs if d.get("kind") == "Deployment"]
+    return sorted(n for n in names if n in readers or (f"{WORKER}" in readers and n.startswith(f"{WORKER}-")))
 
 
 def env_value(docs: list[dict], sid: str, key: str) -> str | None:
@@ -463,12 +679,22 @@ def main() -> int:
     compose = render_compose()
 
     print("check-deploy: schemas")
-    pools = catalog_pools()
+    pools, gpu_pools = catalog_pools()
     for env in ENVIRONMENTS:
         if k8s[env] is not None:
             validate_schemas(f"k8s/{env}", k8s[env], f"pingvas-{env}", want_port["model-router"], pools)
         if helm[env] is not None:
             validate_schemas(f"helm/{env}", helm[env], f"pingvas-{env}", want_port["model-router"], pools)
+
+    print(f"check-deploy: worker pools {', '.join(pools)} (GPU: {', '.join(sorted(gpu_pools))}) and the GPU NodePool")
+    for label, docs in [(f"{kind}/{env}", src[env]) for env in ENVIRONMENTS for kind, src in (("k8s", k8s), ("helm", helm))]:
+        if docs is not None:
+            nodepool = "the Karpenter NodePool" if label.split("/")[1] in KARPENTER_ENVIRONMENTS else "no NodePool"
+            problems = pool_problems(docs, label.split("/")[1], pools, gpu_pools)
+            check(f"{label}: a Deployment, ScaledObject and PDB per pool, GPU scheduling, {nodepool}", problems)
+            if not problems and label.startswith("k8s/"):
+                missed = pool_check_self_test(docs, label.split("/")[1], pools, gpu_pools)
+                check(f"{label}: the pool check rejects each of its broken variants of this rendering", missed)
 
     print("check-deploy: drift between deploy/services.yaml, k8s/, helm/pingvas, docker-compose.yml and the code")
     required, problems = swift_required(catalog)
@@ -480,19 +706,24 @@ def main() -> int:
         if helm[env] is not None:
             models[f"helm/{env}"] = k8s_model(helm[env])
 
+    want_deployments = [sid for sid in ids if sid != WORKER] + [f"{WORKER}-{p}" for p in pools]
     for label, model in models.items():
         problems = []
-        extra = sorted(set(model) - set(ids))
-        problems += [f"missing Deployment {sid}" for sid in ids if sid not in model]
-        problems += [f"Deployment {sid} is not in deploy/services.yaml" for sid in extra]
+        extra = sorted(set(model) - set(want_deployments))
+        problems += [f"missing Deployment {name}" for name in want_deployments if name not in model]
+        problems += [f"Deployment {name} is not in deploy/services.yaml (nor a pool of config/models.json)" for name in extra]
         ns = "pingvas-" + label.split("/")[1]
         docs = k8s.get(label.split("/")[1]) if label.startswith("k8s") else helm.get(label.split("/")[1])
         for doc in docs or []:
-            if doc.get("kind") != "Namespace" and doc.get("metadata", {}).get("namespace") != ns:
+            if doc.get("kind") not in CLUSTER_SCOPED and doc.get("metadata", {}).get("namespace") != ns:
                 problems.append(f"{doc.get('kind')}/{doc['metadata'].get('name')} is not in namespace {ns}")
-        for sid in ids:
-            m = model.get(sid)
+        for name in want_deployments:
+            m = model.get(name)
             if not m:
+                continue
+            sid = m["id"]
+            if sid not in want_port:
+                problems.append(f"{name}: app.kubernetes.io/name {sid} is no service of deploy/services.yaml")
                 continue
             port = want_port[sid]
             if m["containerPort"] != [port] or m["PINGVAS_PORT"] != port or m["servicePort"] != [port]:
@@ -517,16 +748,13 @@ def main() -> int:
                                 f"seccomp RuntimeDefault, no SA token) are {m['security']}")
             if not all(m["resources"][k].get(r) for k in ("requests", "limits") for r in ("cpu", "memory")):
                 problems.append(f"{sid}: needs cpu and memory requests and limits")
-        worker = model.get("ai-worker")
-        if worker:
+        for name in (n for n in want_deployments if n.startswith(f"{WORKER}-") and n in model):
+            # GPU and CPU scheduling of each pool: pool_problems above.
+            worker = model[name]
             if (worker["terminationGracePeriodSeconds"] or 0) < 150:
-                problems.append("ai-worker: terminationGracePeriodSeconds must cover the 2-minute spot drain (>= 150)")
+                problems.append(f"{name}: terminationGracePeriodSeconds must cover the 2-minute spot drain (>= 150)")
             if worker["models"] != [("/models", True)]:
-                problems.append("ai-worker: models volume must be mounted read-only at /models")
-            if worker["resources"]["limits"].get("nvidia.com/gpu") != 1:
-                problems.append("ai-worker: needs one nvidia.com/gpu")
-            if "nvidia.com/gpu" not in worker["gpuScheduling"][1] or not worker["gpuScheduling"][0]:
-                problems.append("ai-worker: needs a GPU node selector and the nvidia.com/gpu toleration")
+                problems.append(f"{name}: models volume must be mounted read-only at /models")
         graph = netpol_graph(docs or [])
         egress = netpol_egress(docs or [])
         for sid in ids:
@@ -546,14 +774,14 @@ def main() -> int:
                    set(d["spec"].get("policyTypes", [])) == {"Ingress", "Egress"} for d in docs or []):
             problems.append("no default-deny NetworkPolicy")
         pdbs = {d["metadata"]["name"] for d in docs or [] if d.get("kind") == "PodDisruptionBudget"}
-        problems += [f"{sid}: no PodDisruptionBudget" for sid in ids if sid not in pdbs]
+        problems += [f"{name}: no PodDisruptionBudget" for name in want_deployments if name not in pdbs]
         ingresses = [d for d in docs or [] if d.get("kind") == "Ingress"]
         paths = sorted(p["path"] for i in ingresses for r in i["spec"].get("rules", []) for p in r["http"]["paths"])
         if paths != ["/api", "/webhooks"] or any(i["spec"].get("ingressClassName") != "nginx" or not i["spec"].get("tls")
                                                  for i in ingresses):
             problems.append(f"Ingress must be nginx with TLS for exactly /api and /webhooks, has {paths}")
         for key, readers in SHARED_SETTINGS.items():
-            values = {sid: env_value(docs or [], sid, key) for sid in readers}
+            values = {name: env_value(docs or [], name, key) for name in readers_of(docs or [], readers)}
             if len(set(values.values())) != 1 or None in values.values():
                 problems.append(f"{key} must be set and equal for {', '.join(readers)}: {values}")
         check(f"{label}: ids, ports, variables from the code, probes, security, network graph", problems)
@@ -564,12 +792,12 @@ def main() -> int:
         if a is None or b is None:
             continue
         problems = []
-        for sid in ids:
+        for sid in want_deployments:
             if sid not in a or sid not in b:
                 continue
             for field in ("containerPort", "PINGVAS_PORT", "servicePort", "env", "secretRefs", "resources", "probes",
                           "replicas", "hpa", "terminationGracePeriodSeconds", "models", "gpuScheduling", "security",
-                          "serviceAccount"):
+                          "serviceAccount", "image"):
                 if a[sid][field] != b[sid][field]:
                     if field == "env":
                         only_k8s = sorted(set(a[sid]["env"]) - set(b[sid]["env"]))
@@ -583,22 +811,24 @@ def main() -> int:
         if norm(ka) != norm(kb):
             problems.append(f"objects only in k8s/{env}: {sorted(norm(ka) - norm(kb))}; "
                             f"only in helm/{env}: {sorted(norm(kb) - norm(ka))}")
-        sa, sb = scaled_object(k8s[env]) or {}, scaled_object(helm[env]) or {}
-        for field in sorted(set(sa) | set(sb)):
-            if field == "triggers":
-                ta = [json.dumps(x, sort_keys=True) for x in sa.get(field, [])]
-                tb = [json.dumps(x, sort_keys=True) for x in sb.get(field, [])]
-                if ta != tb:
-                    problems.append(f"ScaledObject ai-worker triggers only in k8s/{env}: {[x for x in ta if x not in tb]}; "
-                                    f"only in helm/{env}: {[x for x in tb if x not in ta]}")
-            elif sa.get(field) != sb.get(field):
-                problems.append(f"ScaledObject ai-worker spec.{field} differs: k8s/{env} {sa.get(field)} vs helm/{env} {sb.get(field)}")
+        # The worker pools (a ScaledObject each) and the GPU NodePool must be the same in both.
+        ca, cb = custom_specs(k8s[env]), custom_specs(helm[env])
+        for kind, name in sorted(set(ca) & set(cb)):
+            sa, sb = ca[(kind, name)], cb[(kind, name)]
+            for field in sorted(set(sa) | set(sb)):
+                if json.dumps(sa.get(field), sort_keys=True) != json.dumps(sb.get(field), sort_keys=True):
+                    problems.append(f"{kind} {name} spec.{field} differs: k8s/{env} {sa.get(field)} vs helm/{env} {sb.get(field)}")
+        pa = sorted({d["metadata"]["labels"].get(POOL_LABEL) for d in k8s[env] if d.get("kind") == "Deployment"} - {None})
+        pb = sorted({d["metadata"]["labels"].get(POOL_LABEL) for d in helm[env] if d.get("kind") == "Deployment"} - {None})
+        if pa != pb:
+            problems.append(f"worker pools differ: k8s/{env} {pa} vs helm/{env} {pb}")
         for key, readers in SHARED_SETTINGS.items():
-            va = {sid: env_value(k8s[env], sid, key) for sid in readers}
-            vb = {sid: env_value(helm[env], sid, key) for sid in readers}
+            va = {name: env_value(k8s[env], name, key) for name in readers_of(k8s[env], readers)}
+            vb = {name: env_value(helm[env], name, key) for name in readers_of(helm[env], readers)}
             if va != vb:
                 problems.append(f"{key} differs: k8s/{env} {va} vs helm/{env} {vb}")
-        check(f"k8s/{env} and helm/{env} agree (objects, ports, variables, secrets, resources, probes, replicas)", problems)
+        check(f"k8s/{env} and helm/{env} agree (objects, ports, variables, secrets, resources, probes, replicas, "
+              f"worker pools, scaling, NodePool)", problems)
 
     if compose is not None and "k8s/dev" in models:
         problems = []
@@ -618,14 +848,20 @@ def main() -> int:
             missing = sorted(required.get(sid, set()) - set(c["env"]))
             if missing:
                 problems.append(f"{sid}: the code reads {', '.join(missing)} but compose does not set it")
-            if sid in dev and set(c["env"]) != set(dev[sid]["env"]):
-                problems.append(f"{sid}: variables only in compose: {sorted(set(c['env']) - set(dev[sid]['env']))}; "
-                                f"only in k8s: {sorted(set(dev[sid]['env']) - set(c['env']))}")
-            if sid in dev:
-                lim = dev[sid]["resources"]["limits"]
-                if c["limits"] != {"cpu": lim.get("cpu"), "memory": lim.get("memory")}:
-                    problems.append(f"{sid}: compose limits {c['limits']} differ from k8s "
-                                    f"{{'cpu': {lim.get('cpu')}, 'memory': {lim.get('memory')}}}")
+            # compose runs one worker for every pool (the CPU engine, no GPU): it must have the variables
+            # of each k8s pool Deployment and the limits of one of them, and serve every pool.
+            for name in [n for n, m in dev.items() if m["id"] == sid]:
+                if set(c["env"]) != set(dev[name]["env"]):
+                    problems.append(f"{sid}: variables only in compose: {sorted(set(c['env']) - set(dev[name]['env']))}; "
+                                    f"only in k8s {name}: {sorted(set(dev[name]['env']) - set(c['env']))}")
+            k8s_limits = [{"cpu": m["resources"]["limits"].get("cpu"), "memory": m["resources"]["limits"].get("memory")}
+                          for m in dev.values() if m["id"] == sid]
+            if k8s_limits and c["limits"] not in k8s_limits:
+                problems.append(f"{sid}: compose limits {c['limits']} are none of k8s's {k8s_limits}")
+            if sid == WORKER:
+                queues = ((compose.get("services") or {}).get(sid, {}).get("environment") or {}).get("PINGVAS_WORKER_QUEUES", "")
+                if sorted(q.strip() for q in str(queues).split(",") if q.strip()) != pools:
+                    problems.append(f"{sid}: compose's one worker must serve every pool {pools}; PINGVAS_WORKER_QUEUES is {queues!r}")
             if "/readyz" not in c["health"]:
                 problems.append(f"{sid}: compose healthcheck should probe /readyz (what depends_on waits for)")
             for dep, cond in c["depends_on"].items():
