@@ -1,9 +1,13 @@
 import Core
 import Foundation
+import HTTPClient
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
+import Logging
 import RedisClient
+import ServiceKit
+import Synchronization
 import TestSupport
 import Testing
 @testable import GenerationService
@@ -82,6 +86,55 @@ import Testing
             )
             let events = Self.parse(String(buffer: try await streamed.body))
             #expect(events.map(\.name) == ["failed"])
+        }
+    }
+
+    @Test func aWaitingJobHearsItsPositionAndETAChange() async throws {
+        try await GenerationHarness.run { h in
+            let queue = RedisJobQueue(redis: h.redis, keys: h.keys)
+            let (first, second) = (UserID(), UserID())
+            let ahead = try await h.create(first)
+            try await eventually("the first job reached the queue") { try await queue.states([ahead])[ahead] == "waiting" }
+            let id = try await h.create(second)
+            try await eventually("the second job reached the queue") { try await queue.states([id])[id] == "waiting" }
+
+            // Read the stream as it comes, with a real HTTP client.
+            let http = CurlHTTPClient(configuration: HTTPClientConfiguration(), logger: Logger(label: "test"))
+            let port = try #require(h.client.port)
+            var headers: HTTPHeaders = [:]
+            for field in GenerationHarness.headers(second) { headers.add(name: field.name.rawName, value: field.value) }
+            let response = try await http.stream(HTTPClientRequest(
+                url: "http://127.0.0.1:\(port)/api/v1/generations/\(id)/events", headers: headers, timeout: .seconds(10)
+            ))
+            #expect(response.status == 200)
+            let received = Mutex("")
+            let reader = Task {
+                for try await chunk in response.body { received.withLock { $0 += String(decoding: chunk, as: UTF8.self) } }
+            }
+            try await eventually("the first event") { !Self.parse(received.withLock { $0 }).isEmpty }
+            let initial = try #require(Self.parse(received.withLock { $0 }).first)
+            let before = try GenerationHarness.object(ByteBuffer(string: initial.data ?? "{}"))
+            #expect(initial.name == "queued" && initial.id == "1000000" && before["queue_position"] as? Int == 1, "\(before)")
+            #expect(before["estimated_start_at"] is String && before["estimated_finish_at"] is String, "\(before)")
+
+            // A worker takes the job ahead and finishes it: the waiting job moves to the front.
+            let taken = try #require(try await queue.dispatch(pools: ["preview"], worker: "w1", lease: .seconds(30)))
+            #expect(taken.jobID == ahead)
+            try await queue.complete(ahead, worker: "w1", result: nil, ran: .milliseconds(400))
+            try await eventually(timeout: .seconds(10), "a queued update with the new position") {
+                Self.parse(received.withLock { $0 }).contains { event in
+                    guard event.name == "queued", event.id == nil, let data = event.data,
+                          let view = try? GenerationHarness.object(ByteBuffer(string: data))
+                    else { return false }
+                    return view["queue_position"] as? Int == 0 && view["estimated_start_at"] is String
+                }
+            }
+            try await h.sendResult(
+                JobFinished(jobID: id, attempt: 1, workerID: "w2", outcome: .succeeded(images: [ResultsConsumerTests.image()]))
+            )
+            try await eventually("the terminal event") { Self.parse(received.withLock { $0 }).last?.name == "succeeded" }
+            reader.cancel()
+            await http.shutdown()
         }
     }
 }
