@@ -4,7 +4,7 @@
 SHELL := /bin/bash
 SERVICES := gateway user generation payment-webhook gallery model-router ai-worker
 
-.PHONY: help deps build stack run stop status logs demo test check-deploy bench chaos engine test-model bench-engine clean $(SERVICES)
+.PHONY: help deps build stack run stop status logs demo test check-deploy bench bench-scheduler chaos engine test-model bench-engine clean $(SERVICES)
 
 help:
 	@echo "make run     start PostgreSQL, Redis and all seven services (logs in .run/logs)"
@@ -14,6 +14,7 @@ help:
 	@echo "make test    run the tests against real PostgreSQL and Redis"
 	@echo "make check-deploy  validate k8s/, helm/ and docker-compose.yml offline (also part of make test)"
 	@echo "make bench   webhook deliveries stored per second vs a pgbench insert run (release build, own stack)"
+	@echo "make bench-scheduler  FIFO vs the fair dispatcher with and without model affinity (simulated engine): loads, waits, fairness, ETA error"
 	@echo "make chaos   1,000 jobs while workers are killed and Redis and PostgreSQL restart: lost must be 0 (CHAOS_JOBS)"
 	@echo "make engine  build stable-diffusion.cpp (pinned PyPI package) and the worker's shim into .run/engine"
 	@echo "make test-model    write the tiny random-weight model + LoRA the engine tests use (.run/test-model)"
@@ -68,6 +69,9 @@ check-deploy:
 
 bench:
 	@scripts/bench.sh
+
+bench-scheduler:
+	@scripts/bench-scheduler.sh
 
 # The chaos run of ChaosTests at full size (make test runs it with 150 jobs).
 CHAOS_JOBS ?= 1000

@@ -21,6 +21,8 @@ struct JobWorker: Service {
     let maxDeliveries: Int
     let readBlock: Duration
     let logger: Logger
+    /// Whether to ask for jobs of the loaded models first (off only to measure without it: `bench-scheduler`).
+    var preferWarmModels = true
 
     /// How often expired leases are looked for.
     var reclaimInterval: Duration { min(max(lease / 4, .milliseconds(250)), .seconds(5)) }
@@ -51,7 +53,7 @@ struct JobWorker: Service {
                 turn = (turn + 1) % max(pools.count, 1)
                 let order = Array(pools[turn...] + pools[..<turn])
                 // Jobs for a model this worker has loaded go first, within each job's affinity bound.
-                let warm = await warmModels(engines: processor.engines, catalog: processor.catalog, pools: pools)
+                let warm = preferWarmModels ? await warmModels(engines: processor.engines, catalog: processor.catalog, pools: pools) : []
                 if let job = try await queue.dispatch(pools: order, worker: workerID, lease: lease, warmModels: warm) {
                     await processor.process(job)
                 } else {

@@ -73,7 +73,7 @@ enum JobQueueScripts {
         local now, due = now_ms(), tonumber(ARGV[10])
         redis.call('HSET', job, 'pool', pool, 'user', user, 'class', class, 'cap', ARGV[6], 'env', ARGV[7],
           'deliveries', 0, 'base', ARGV[8], 'model', ARGV[9], 'enqueued', now, 'weight', ARGV[11], 'bound', ARGV[12],
-          'work', ARGV[13], 'size', ARGV[14], 'est', ARGV[15])
+          'work', ARGV[13], 'size', ARGV[14], 'est', ARGV[15], 'seq', redis.call('INCR', p .. ':' .. pool .. ':seq'))
         redis.call('HSET', p .. ':' .. pool .. ':weights', class, ARGV[11])
         redis.call('SADD', p .. ':pools', pool)
         redis.call('DEL', p .. ':done:' .. id)
@@ -96,8 +96,8 @@ enum JobQueueScripts {
     /// the first job in that same order (looking at up to 8 jobs of each user) for a loaded model,
     /// passing over the ones before it, but only while none of those has been passed over for longer
     /// than its affinity bound: a warm model is reused, and no job waits more than its bound for it.
-    /// `fifo`: the oldest waiting job of the pool, no classes, shares, caps or affinity (the baseline
-    /// `make bench-scheduler` compares against).
+    /// `fifo`: the first enqueued waiting job of the pool (by `seq`), no classes, shares, caps or
+    /// affinity (the baseline `make bench-scheduler` compares against).
     static let dispatch = RedisScript(prelude + """
         local p, worker, lease, mode = ARGV[1], ARGV[2], tonumber(ARGV[3]), ARGV[4]
         local warm, has_warm = {}, false
@@ -159,9 +159,9 @@ enum JobQueueScripts {
                 if not id then
                   forget_user_if_idle(p, pool, user, entry[1])
                 else
-                  local enqueued = tonumber(redis.call('HGET', p .. ':job:' .. id, 'enqueued') or '0')
-                  if not best or enqueued < best.enqueued then
-                    best = {class = entry[1], user = user, id = id, index = 0, enqueued = enqueued}
+                  local seq = tonumber(redis.call('HGET', p .. ':job:' .. id, 'seq') or '0') or 0
+                  if not best or seq < best.seq then
+                    best = {class = entry[1], user = user, id = id, index = 0, seq = seq}
                   end
                 end
               end
@@ -172,7 +172,27 @@ enum JobQueueScripts {
               if a[2] ~= b[2] then return a[2] < b[2] end
               return tonumber(a[1]) > tonumber(b[1])
             end)
-            local natural, chosen, blocked, skipped, looked = nil, nil, false, {}, 0
+            -- The models the pool's other workers have loaded (each worker says so at every dispatch;
+            -- entries older than 30 s are dropped).
+            local registry = p .. ':' .. pool .. ':warm'
+            if has_warm then redis.call('HSET', registry, worker, now .. '|' .. ARGV[5]) else redis.call('HDEL', registry, worker) end
+            local elsewhere, scan = {}, has_warm
+            local known = redis.call('HGETALL', registry)
+            for j = 1, #known, 2 do
+              if known[j] ~= worker then
+                local stamp, models = string.match(known[j + 1], '^(%d+)|(.*)$')
+                if stamp and now - tonumber(stamp) < 30000 then
+                  for model in string.gmatch(models, '[^,]+') do elsewhere[model] = true; scan = true end
+                else
+                  redis.call('HDEL', registry, known[j])
+                end
+              end
+            end
+            -- In dispatch order: the first job for a model this worker has loaded (chosen); failing that
+            -- the first for a model no worker has loaded (cold: a load anyway); jobs for models another
+            -- worker has loaded are left to it. Every job passed over is stamped, and one passed over for
+            -- its bound stops the scan and is taken (blocked): nobody waits more than its bound.
+            local natural, chosen, blocked, cold, skipped, looked = nil, nil, nil, nil, {}, 0
             for _, entry in ipairs(order) do
               local class = entry[1]
               local users = p .. ':' .. pool .. ':c:' .. class
@@ -189,16 +209,18 @@ enum JobQueueScripts {
                   if running < cap then
                     local pick = {class = class, pass = entry[2], user = user, vt = vt, id = id, index = 0}
                     if not natural then natural = pick end
-                    if not has_warm then break end
+                    if not scan then break end
                     for k, candidate in ipairs(redis.call('LRANGE', list, 0, 7)) do
                       local model, passed, bound = unpack(redis.call('HMGET', p .. ':job:' .. candidate, 'model', 'passed', 'bound'))
+                      local here = {class = class, pass = entry[2], user = user, vt = vt, id = candidate, index = k - 1, ahead = #skipped}
                       if model and warm[model] then
-                        chosen = {class = class, pass = entry[2], user = user, vt = vt, id = candidate, index = k - 1}
+                        chosen = here
                         break
                       end
                       if model then
                         bound = tonumber(bound or '0') or 0
-                        if bound <= 0 or (passed and now - tonumber(passed) >= bound) then blocked = true; break end
+                        if bound <= 0 or (passed and now - tonumber(passed) >= bound) then blocked = here; break end
+                        if not cold and not elsewhere[model] then cold = here end
                         table.insert(skipped, candidate)
                       end
                     end
@@ -207,27 +229,30 @@ enum JobQueueScripts {
                   end
                 end
               end
-              if (natural and not has_warm) or chosen or blocked or looked >= 64 then break end
+              if (natural and not scan) or chosen or blocked or looked >= 64 then break end
             end
-            if chosen then
-              for _, id in ipairs(skipped) do redis.call('HSETNX', p .. ':job:' .. id, 'passed', now) end
-              return take(pool, chosen)
+            local pick = chosen or blocked or cold
+            if pick then
+              for i = 1, pick.ahead do redis.call('HSETNX', p .. ':job:' .. skipped[i], 'passed', now) end
+              return take(pool, pick)
             end
-            if natural then return take(pool, natural) end
+            -- Everything looked at waits for a model another worker has loaded, within its bound: leave
+            -- it to that worker (past the look limit, or without models anywhere, the natural job).
+            if natural and (not scan or looked >= 64) then return take(pool, natural) end
           end
         end
         return false
         """)
 
-    /// ARGV: p, pool, limit, and optionally a job to imagine waiting at the end of its user's queue:
-    /// user, class, weight. Read-only: plays the `fair` dispatch forward over the waiting jobs as they
-    /// are (no arrivals, caps not binding, no affinity) and returns
+    /// ARGV: p, pool, limit, mode, and optionally a job to imagine waiting at the end of its user's
+    /// queue: user, class, weight. Read-only: plays the dispatch of `mode` forward over the waiting
+    /// jobs as they are (no arrivals, caps not binding, no affinity) and returns
     /// {now ms, {id, model, work, size, est, enqueued} in the order they would start (at most
     /// `limit`), position of the imagined job (-1: none or beyond the limit),
     /// {id, model, work, size, est, started} of every running job}.
     static let order = RedisScript(prelude + """
-        local p, pool, limit = ARGV[1], ARGV[2], tonumber(ARGV[3])
-        local extra_user, extra_class, extra_weight = ARGV[4], ARGV[5], ARGV[6]
+        local p, pool, limit, mode = ARGV[1], ARGV[2], tonumber(ARGV[3]), ARGV[4]
+        local extra_user, extra_class, extra_weight = ARGV[5], ARGV[6], ARGV[7]
         local now = now_ms()
         local base = p .. ':' .. pool
         local pass_of, users_of, weights = {}, {}, {}
@@ -267,6 +292,31 @@ enum JobQueueScripts {
         end
         local cursor = {}
         local out, position = {}, -1
+        if mode == 'fifo' then
+          local all = {}
+          for key, ids in pairs(lists) do
+            for _, id in ipairs(ids) do
+              if id == extra then
+                table.insert(all, {seq = math.huge, id = id})
+              else
+                local seq = tonumber(redis.call('HGET', p .. ':job:' .. id, 'seq') or '')
+                if seq then table.insert(all, {seq = seq, id = id}) end
+              end
+            end
+          end
+          table.sort(all, function(a, b) return a.seq < b.seq end)
+          for _, item in ipairs(all) do
+            if #out >= limit then break end
+            if item.id == extra then
+              position = #out
+              table.insert(out, {'', '', '0', '', '0', tostring(now)})
+            else
+              local job = redis.call('HMGET', p .. ':job:' .. item.id, 'model', 'work', 'size', 'est', 'enqueued')
+              table.insert(out, {item.id, job[1], job[2] or '1', job[3] or '', job[4] or '0', job[5] or '0'})
+            end
+          end
+          limit = 0
+        end
         while #out < limit do
           local class, best = nil, nil
           for c, pass in pairs(pass_of) do

@@ -117,7 +117,7 @@ extension RedisJobQueue {
     /// The pool's queue in start order (at most `limit` waiting jobs) and its running jobs;
     /// `imagining` a job of that user and plan added now, its position too.
     package func snapshot(pool: String, limit: Int = 1000, imagining: (user: UserID, plan: Plan)? = nil) async throws -> QueueSnapshot {
-        var arguments = [prefix, pool, String(max(1, limit))]
+        var arguments = [prefix, pool, String(max(1, limit)), mode.rawValue]
         if let imagining {
             let planClass = policy[imagining.plan]
             arguments += [imagining.user.description, String(planClass.priority), String(planClass.weight)]
