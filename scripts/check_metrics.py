@@ -157,12 +157,13 @@ def all_expressions() -> list[tuple[str, str]]:
     return found
 
 
-def used(catalog: dict) -> tuple[dict[str, set[str]], list[str]]:
-    """metric family -> where it is used; and every problem: unknown metrics, unknown selector labels."""
+def used(catalog: dict, expressions: list[tuple[str, str]] | None = None) -> tuple[dict[str, set[str]], list[str]]:
+    """metric family -> where it is used; and every problem: unknown metrics, unknown selector labels
+    (of `expressions`, default all_expressions())."""
     where: dict[str, set[str]] = {}
     problems = []
     scrape = set(catalog.get("scrape_labels") or [])
-    for origin, expr in all_expressions():
+    for origin, expr in all_expressions() if expressions is None else expressions:
         names, labels, errors = parse(expr)
         problems += [f"{origin}: {e}" for e in errors]
         if not names:
