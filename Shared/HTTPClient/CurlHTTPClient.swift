@@ -1,3 +1,4 @@
+import Core
 package import Logging
 
 /// An HTTP/1.1 and HTTP/2 client on libcurl's multi interface.
@@ -25,17 +26,52 @@ package final class CurlHTTPClient: Sendable {
     /// (`ensureSuccess()` turns them into errors); transport failures throw `HTTPClientError`,
     /// and cancelling the task aborts the transfer with `.cancelled`.
     package func execute(_ request: HTTPClientRequest) async throws(HTTPClientError) -> HTTPClientResponse {
-        let transfer = CurlTransfer(request: try PreparedRequest(request, configuration: configuration, streaming: false))
-        return try await run(transfer) { continuation in .buffered(continuation) }
+        let (request, span) = Self.traced(request)
+        do {
+            let transfer = CurlTransfer(request: try PreparedRequest(request, configuration: configuration, streaming: false))
+            let response = try await run(transfer) { continuation in .buffered(continuation) }
+            span?.set("http.response.status_code", .int(Int64(response.status)))
+            span?.end()
+            return response
+        } catch {
+            span?.fail(error)
+            span?.end()
+            throw error
+        }
+    }
+
+    /// A client span for `request` when a trace is being recorded: the request then carries the
+    /// span's `traceparent`, so the server's span is its child.
+    private static func traced(_ request: HTTPClientRequest) -> (HTTPClientRequest, TraceSpan?) {
+        guard !request.headers.contains("traceparent"),
+              let span = Tracing.startChild("HTTP \(request.method)", kind: .client, attributes: [
+                  "http.request.method": .string(request.method), "url.full": .string(String(request.url.prefix { $0 != "?" })),
+              ])
+        else { return (request, nil) }
+        var request = request
+        request.headers.add(name: "traceparent", value: span.context.traceparent)
+        return (request, span)
     }
 
     /// Sends `request` and returns as soon as the response head has arrived; the body follows as
     /// chunks in `body`. `request.timeout` limits the wait for the head only, so a stream such as
     /// server-sent events lasts until the server ends it, the consumer stops, or its task is cancelled.
     package func stream(_ request: HTTPClientRequest) async throws(HTTPClientError) -> HTTPClientStreamingResponse {
-        let transfer = CurlTransfer(request: try PreparedRequest(request, configuration: configuration, streaming: true))
+        let (request, span) = Self.traced(request)
+        let transfer: CurlTransfer
         let buffer = StreamingBodyBuffer(limit: configuration.streamingBufferLimit)
-        let head = try await run(transfer) { continuation in .streaming(head: continuation, body: buffer) }
+        let head: CurlTransfer.ResponseHead
+        do {
+            transfer = CurlTransfer(request: try PreparedRequest(request, configuration: configuration, streaming: true))
+            head = try await run(transfer) { continuation in .streaming(head: continuation, body: buffer) }
+            // The span covers the wait for the response head; a stream may last for hours.
+            span?.set("http.response.status_code", .int(Int64(head.status)))
+            span?.end()
+        } catch {
+            span?.fail(error)
+            span?.end()
+            throw error
+        }
         let reader = StreamingBodyReader(transfer: transfer, buffer: buffer, loop: loop)
         return HTTPClientStreamingResponse(
             status: head.status,

@@ -15,14 +15,36 @@ package struct RequestIDMiddleware<Context: Hummingbird.RequestContext>: RouterM
 
     package func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let requestID = request.headers[.requestID].flatMap(Self.acceptable) ?? Self.newRequestID()
-        let trace = TraceParent(header: request.headers[.traceparent]).child()
+        let incoming = TraceParent(header: request.headers[.traceparent])
+        let trace = incoming.child()
         var context = context
         context.logger[metadataKey: "request_id"] = .string(requestID)
         context.logger[metadataKey: "trace_id"] = .string(trace.traceID)
-        var response = try await Core.RequestContext.$requestID.withValue(requestID) {
-            try await Core.RequestContext.$traceparent.withValue(trace.header) {
-                try await next(request, context)
+        // The server span of this hop: its id is the one outgoing calls and messages carry.
+        let span = Tracing.isRecording && !Self.untraced.contains(request.uri.path)
+            ? SpanContext(traceparent: trace.header).map { spanContext in
+                Tracing.startSpan(
+                    "\(request.method.rawValue) \(context.endpointPath ?? request.uri.path)", kind: .server, context: spanContext,
+                    parentSpanID: incoming?.spanID,
+                    attributes: ["http.request.method": .string(request.method.rawValue), "url.path": .string(request.uri.path)]
+                )
+            } : nil
+        var response: Response
+        do {
+            response = try await Core.RequestContext.$requestID.withValue(requestID) {
+                try await Core.RequestContext.$traceparent.withValue(trace.header) {
+                    try await next(request, context)
+                }
             }
+        } catch {
+            span?.fail(error)
+            span?.end()
+            throw error
+        }
+        if let span {
+            span.set("http.response.status_code", .int(Int64(response.status.code)))
+            if response.status.code >= 500 { span.fail(message: "HTTP \(response.status.code)") }
+            span.end()
         }
         response.headers[.requestID] = requestID
         return response
@@ -38,6 +60,9 @@ package struct RequestIDMiddleware<Context: Hummingbird.RequestContext>: RouterM
     }
 
     static func newRequestID() -> String { hexString(SecureRandom.bytes(16)) }
+
+    /// Probes and scrapes make no spans.
+    static var untraced: Set<String> { ["/healthz", "/readyz", "/metrics"] }
 }
 
 /// A W3C `traceparent`: `00-<32 hex trace id>-<16 hex parent id>-<2 hex flags>`.
@@ -65,9 +90,11 @@ package struct TraceParent: Sendable, Equatable {
         self.flags = flags
     }
 
-    /// A new trace with fresh random ids.
+    /// A new trace with fresh random ids, sampled as `Tracing.sampleRatio` says.
     package static func root() -> TraceParent {
-        TraceParent(traceID: hexString(SecureRandom.bytes(16)), spanID: hexString(SecureRandom.bytes(8)))
+        TraceParent(
+            traceID: hexString(SecureRandom.bytes(16)), spanID: hexString(SecureRandom.bytes(8)), flags: Tracing.sampleNewTrace() ? "01" : "00"
+        )
     }
 
     package var header: String { "00-\(traceID)-\(spanID)-\(flags)" }

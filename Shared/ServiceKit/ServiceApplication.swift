@@ -1,3 +1,4 @@
+import Core
 import Foundation
 package import Hummingbird
 package import Logging
@@ -72,7 +73,7 @@ package enum ServiceApplication {
                 address: .hostname(configuration.host, port: configuration.port),
                 serverName: "pingvas-\(configuration.serviceID)"
             ),
-            services: [ShutdownHook { await dependencies.close() }] + services,
+            services: [ShutdownHook { await dependencies.close() }] + tracing(configuration, logger: logger) + services,
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? configuration.port
                 logger.info("listening", metadata: ["host": "\(configuration.host)", "port": "\(port)"])
@@ -80,6 +81,17 @@ package enum ServiceApplication {
             },
             logger: logger
         )
+    }
+
+    /// The span exporter when `PINGVAS_OTEL_ENDPOINT` is set (installed now; it stops after the
+    /// other services, so their last spans go out).
+    private static func tracing(_ configuration: ServiceConfiguration, logger: Logger) -> [any Service] {
+        guard let endpoint = configuration.otelEndpoint else { return [] }
+        let exporter = OTLPExporter(endpoint: endpoint, serviceName: configuration.serviceID, logger: logger)
+        Tracing.sampleRatio = configuration.otelSampleRatio
+        Tracing.install(exporter)
+        logger.info("tracing", metadata: ["endpoint": "\(endpoint)", "sample_ratio": "\(configuration.otelSampleRatio)"])
+        return [exporter]
     }
 
     private static func exit(withConfigurationError error: any Error) -> Never {

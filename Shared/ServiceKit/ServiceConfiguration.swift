@@ -21,6 +21,10 @@ package struct ServiceConfiguration: Sendable {
     package var redisSentinels: [RedisSentinelEndpoint] = []
     package var redisSentinelMaster: String?
     package var redisPoolSize: Int
+    /// Where spans go, OTLP over HTTP (`PINGVAS_OTEL_ENDPOINT`, e.g. `http://jaeger:4318`); nil: no tracing.
+    package var otelEndpoint: String?
+    /// The share of new traces recorded (`PINGVAS_OTEL_SAMPLE_RATIO`, 0 to 1, default 1).
+    package var otelSampleRatio: Double = 1
     /// How long a dependency check in `/readyz` may take before it counts as failed.
     package var readinessTimeout: Duration
 
@@ -76,6 +80,17 @@ package struct ServiceConfiguration: Sendable {
         )
         configuration.redisSentinels = sentinels
         configuration.redisSentinelMaster = sentinels.isEmpty ? nil : sentinelMaster
+        configuration.otelEndpoint = reader.optionalString("PINGVAS_OTEL_ENDPOINT").flatMap { $0.isEmpty ? nil : $0 }
+        if let endpoint = configuration.otelEndpoint, !(endpoint.hasPrefix("http://") || endpoint.hasPrefix("https://")) {
+            reader.reject("PINGVAS_OTEL_ENDPOINT", because: "an http(s) URL, e.g. http://jaeger:4318")
+        }
+        if let ratio = reader.optionalString("PINGVAS_OTEL_SAMPLE_RATIO") {
+            if let value = Double(ratio), (0...1).contains(value) {
+                configuration.otelSampleRatio = value
+            } else {
+                reader.reject("PINGVAS_OTEL_SAMPLE_RATIO", because: "a number from 0 to 1")
+            }
+        }
         return configuration
     }
 
