@@ -361,6 +361,9 @@ def scaled_object(docs: list[dict]) -> dict | None:
 
 
 # Settings several services read that must have one value (a job's delivery count is judged by both).
+# Storage settings a deployment may leave unset: the static S3 key (web identity replaces it in the
+# cluster), the STS endpoint override (tests, VPC endpoints) and the folder (PINGVAS_STORAGE_URL wins).
+OPTIONAL_STORAGE_SETTINGS = {"PINGVAS_S3_ACCESS_KEY_ID", "PINGVAS_S3_SECRET_ACCESS_KEY", "PINGVAS_STS_ENDPOINT", "PINGVAS_STORAGE_DIR"}
 SHARED_SETTINGS = {"PINGVAS_JOB_MAX_DELIVERIES": ("generation", "ai-worker")}
 
 
@@ -388,8 +391,14 @@ def swift_required(catalog: dict) -> tuple[dict[str, set[str]], list[str]]:
     pattern = re.compile(r'"(PINGVAS_[A-Z0-9_]+)"')
     problems = []
     shared = set()
+    storage = set()
     for path in sorted((ROOT / "Shared" / "ServiceKit").rglob("*.swift")):
-        shared |= set(pattern.findall(path.read_text(errors="replace")))
+        keys = set(pattern.findall(path.read_text(errors="replace")))
+        # The image storage settings are read by the services that build StorageConfiguration only.
+        if "Storage" in path.relative_to(ROOT / "Shared" / "ServiceKit").parts:
+            storage |= keys
+        else:
+            shared |= keys
     if not shared:
         problems.append("found no PINGVAS_* keys in Shared/ServiceKit: has configuration moved?")
     database_keys = set(catalog["database_keys"])
@@ -401,6 +410,8 @@ def swift_required(catalog: dict) -> tuple[dict[str, set[str]], list[str]]:
             continue
         text = "\n".join(p.read_text(errors="replace") for p in sorted(folder.rglob("*.swift")))
         keys = set(pattern.findall(text)) | shared
+        if "StorageConfiguration" in text:
+            keys |= storage - OPTIONAL_STORAGE_SETTINGS
         if not re.search(r"needsDatabase:\s*true", text):
             keys -= database_keys - set(pattern.findall(text))
         required[sid] = keys

@@ -13,10 +13,12 @@ func buildApplication(configuration: GalleryConfiguration, logger: Logger? = nil
         pool: postgres, schema: configuration.service.databaseSchema, migrations: GalleryMigrations.all, logger: logger
     )
     let repository = PostgresImageRepository(pool: postgres)
-    let storage = FileSystemImageStorage(directory: configuration.storageDirectory)
+    let storage = ImageStorageFactory.make(configuration.storage, logger: logger)
 
     let router = ServiceRouter.make(configuration: configuration.service, readiness: dependencies.readinessChecks + [migrations.readinessCheck])
-    router.addRoutes(ImageController(repository: repository, storage: storage).routes, atPath: "/api/v1")
+    router.addRoutes(ImageController(
+        repository: repository, storage: storage, presignTTL: configuration.presignTTL, cdnBaseURL: configuration.cdnBaseURL
+    ).routes, atPath: "/api/v1")
 
     let events = EventStreamReader(
         redis: redis, stream: configuration.keys.generationEvents, group: PipelineKeys.galleryGroup, lease: configuration.eventLease,

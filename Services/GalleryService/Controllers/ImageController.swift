@@ -11,6 +11,10 @@ import ServiceKit
 struct ImageController: Sendable {
     let repository: any ImageRepository
     let storage: any ImageStorage
+    /// How long a presigned content URL stays valid.
+    var presignTTL: Duration = .seconds(300)
+    /// Public images redirect to `<base>/<object>` when set and the storage is a bucket.
+    var cdnBaseURL: String?
 
     /// Mounted at `/api/v1`.
     var routes: RouteCollection<ServiceRequestContext> {
