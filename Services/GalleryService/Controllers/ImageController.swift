@@ -113,16 +113,7 @@ struct ImageController: Sendable {
 
     @Sendable func content(_ request: Request, context: ServiceRequestContext) async throws -> Response {
         let record = try await visibleImage(request, context: context)
-        guard let bytes = try await storage.read(record.storageKey) else {
-            context.logger.error("image file missing", metadata: ["image_id": "\(record.id)", "storage_key": "\(record.storageKey)"])
-            throw Problem(.notFound, type: "content-missing", detail: "The image file is gone.")
-        }
-        let cacheControl = record.visibility == .public ? "public, max-age=86400, immutable" : "private, max-age=3600"
-        return Response(
-            status: .ok,
-            headers: [.contentType: record.contentType, .cacheControl: cacheControl, .contentLength: String(bytes.count)],
-            body: .init(byteBuffer: ByteBuffer(bytes: bytes))
-        )
+        return try await deliver(record.storageKey, of: record, request: request, context: context)
     }
 
     @Sendable func update(_ request: Request, context: ServiceRequestContext) async throws -> JSONResponse<ImageDTO> {
