@@ -15,6 +15,7 @@ import Testing
 /// a real S3 server (moto on loopback: a redirect to a presigned URL, or to the CDN for public images).
 @Suite(.timeLimit(.minutes(3))) struct ImageDeliveryTests {
     static let png: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A] + (0..<3000).map { UInt8($0 % 241) }
+    static let thumbnail: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A] + Array("small".utf8)
 
     struct Fixture {
         let configuration: GalleryConfiguration
@@ -53,13 +54,15 @@ import Testing
 
     /// Stores the image through the fixture's storage, publishes its `generation.completed`, and
     /// waits until the owner's list shows it.
-    static func publish(_ fixture: Fixture, user: UserID, client: some TestClientProtocol) async throws -> ImageID {
+    static func publish(_ fixture: Fixture, user: UserID, client: some TestClientProtocol, thumbnail: Bool = true) async throws -> ImageID {
         let image = ImageID()
         let key = "\(user)/\(image).png"
         try await fixture.storage.write(key, bytes: png)
+        let thumbnailKey = thumbnail ? "\(user)/\(image).thumb.png" : nil
+        if let thumbnailKey { try await fixture.storage.write(thumbnailKey, bytes: Self.thumbnail) }
         let event = GenerationCompleted(
             jobID: JobID(), userID: user, status: .succeeded, model: "preview", prompt: "a lighthouse",
-            images: [ProducedImage(imageID: image, storageKey: key, width: 64, height: 48, seed: 7, bytes: png.count, engine: "preview")],
+            images: [ProducedImage(imageID: image, storageKey: key, width: 64, height: 48, seed: 7, bytes: png.count, engine: "preview", thumbnailKey: thumbnailKey)],
             cost: 1, finishedAt: Date()
         )
         let message = String(decoding: try WireCodec.encode(event), as: UTF8.self)
@@ -139,8 +142,16 @@ import Testing
             let other = try await Self.get(client, "/api/v1/images/\(image)/content", .identity(UserID()))
             #expect(other.status == .notFound && other.headers[.location] == nil)
 
+            // the thumbnail the same way
+            let small = try await Self.get(client, "/api/v1/images/\(image)/thumbnail", .identity(alice))
+            #expect(small.status == .found)
+            let smallLocation = try #require(small.headers[.location])
+            #expect(smallLocation.contains("/img/\(alice)/\(image).thumb.png?"))
+            #expect(try await http.execute(HTTPClientRequest(url: smallLocation, timeout: .seconds(10))).body == Self.thumbnail)
+
+            #expect(try await MotoServer.keys(in: bucket).count == 2)
             #expect(try await client.executeRequest(uri: "/api/v1/images/\(image)", method: .delete, headers: .identity(alice), body: nil).status == .noContent)
-            #expect(try await MotoServer.keys(in: bucket).isEmpty)
+            #expect(try await MotoServer.keys(in: bucket).isEmpty, "image and thumbnail are gone from the bucket")
         }
     }
 
@@ -159,7 +170,29 @@ import Testing
             let anonymous = try await Self.get(client, "/api/v1/images/\(image)/content", [:])
             #expect(anonymous.status == .found)
             #expect(anonymous.headers[.location] == "https://cdn.pingvas.test/img/\(alice)/\(image).png")
-            #expect(try await MotoServer.keys(in: bucket) == ["img/\(alice)/\(image).png"])
+            #expect(try await MotoServer.keys(in: bucket) == ["img/\(alice)/\(image).png", "img/\(alice)/\(image).thumb.png"].sorted())
+            let small = try await Self.get(client, "/api/v1/images/\(image)/thumbnail", [:])
+            #expect(small.headers[.location] == "https://cdn.pingvas.test/img/\(alice)/\(image).thumb.png")
+        }
+    }
+
+    @Test func listingsCarryThumbnailURLsThatServeTheSmallCopy() async throws {
+        let fixture = try Self.fixture()
+        let alice = UserID()
+        try await buildApplication(configuration: fixture.configuration).test(.router) { client in
+            let image = try await Self.publish(fixture, user: alice, client: client)
+            let older = try await Self.publish(fixture, user: alice, client: client, thumbnail: false)
+            let list = try await Self.get(client, "/api/v1/images", .identity(alice))
+            let items = try #require((try JSONSerialization.jsonObject(with: Data(list.body.readableBytesView)) as? [String: Any])?["items"] as? [[String: Any]])
+            #expect(Set(items.compactMap { $0["thumbnail_url"] as? String }) == [
+                "/api/v1/images/\(image)/thumbnail", "/api/v1/images/\(older)/thumbnail",
+            ])
+            let small = try await Self.get(client, "/api/v1/images/\(image)/thumbnail", .identity(alice))
+            #expect(small.status == .ok && Array(small.body.readableBytesView) == Self.thumbnail)
+            #expect(small.headers[.eTag] != nil)
+            // an image from before thumbnails: its thumbnail URL serves the full image
+            #expect(Array(try await Self.get(client, "/api/v1/images/\(older)/thumbnail", .identity(alice)).body.readableBytesView) == Self.png)
+            #expect(try await Self.get(client, "/api/v1/images/\(image)/thumbnail", .identity(UserID())).status == .notFound)
         }
     }
 

@@ -22,6 +22,7 @@ struct ImageController: Sendable {
         routes.get("images", use: list)
         routes.get("images/:id", use: show)
         routes.get("images/:id/content", use: content)
+        routes.get("images/:id/thumbnail", use: thumbnail)
         routes.patch("images/:id", use: update)
         routes.delete("images/:id", use: delete)
         routes.get("explore", use: explore)
@@ -43,6 +44,8 @@ struct ImageController: Sendable {
         var tags: [String]
         var createdAt: String
         var url: String
+        /// The small copy for listings; the full image for images from before thumbnails.
+        var thumbnailURL: String
 
         init(_ record: ImageRecord) {
             id = record.id.description
@@ -59,6 +62,7 @@ struct ImageController: Sendable {
             tags = record.tags
             createdAt = WireCodec.formatDate(record.createdAt)
             url = "/api/v1/images/\(record.id)/content"
+            thumbnailURL = "/api/v1/images/\(record.id)/thumbnail"
         }
 
         enum CodingKeys: String, CodingKey {
@@ -66,6 +70,7 @@ struct ImageController: Sendable {
             case generationID = "generation_id"
             case negativePrompt = "negative_prompt"
             case createdAt = "created_at"
+            case thumbnailURL = "thumbnail_url"
         }
     }
 
@@ -116,6 +121,11 @@ struct ImageController: Sendable {
         return try await deliver(record.storageKey, of: record, request: request, context: context)
     }
 
+    @Sendable func thumbnail(_ request: Request, context: ServiceRequestContext) async throws -> Response {
+        let record = try await visibleImage(request, context: context)
+        return try await deliver(record.thumbnailKey ?? record.storageKey, of: record, request: request, context: context)
+    }
+
     @Sendable func update(_ request: Request, context: ServiceRequestContext) async throws -> JSONResponse<ImageDTO> {
         let caller = try CallerIdentity.require(request)
         let id = try Self.imageID(context)
@@ -140,6 +150,7 @@ struct ImageController: Sendable {
         }
         do {
             try await storage.delete(deleted.storageKey)
+            if let thumbnail = deleted.thumbnailKey { try await storage.delete(thumbnail) }
         } catch {
             // The record is gone, so nobody can reach the file; a leftover file is only disk space.
             context.logger.error("could not delete image file", metadata: ["image_id": "\(deleted.id)", "error": "\(error)"])

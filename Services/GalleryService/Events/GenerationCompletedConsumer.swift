@@ -25,7 +25,7 @@ struct GenerationCompletedConsumer: EventStreamConsumer {
                         ImageRecord(
                             id: image.imageID, generationID: event.data.jobID, userID: event.data.userID, width: image.width,
                             height: image.height, seed: image.seed, prompt: event.data.prompt, negativePrompt: event.data.negativePrompt,
-                            model: event.data.model, engine: image.engine, storageKey: image.storageKey, contentType: image.contentType,
+                            model: event.data.model, engine: image.engine, storageKey: image.storageKey, thumbnailKey: image.thumbnailKey, contentType: image.contentType,
                             bytes: image.bytes, visibility: .private, title: nil, tags: [], createdAt: event.data.finishedAt
                         )
                     }

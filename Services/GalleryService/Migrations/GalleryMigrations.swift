@@ -30,6 +30,8 @@ enum GalleryMigrations {
                 CREATE INDEX images_public_recent ON images (created_at DESC, id DESC) WHERE visibility = 'public';
                 CREATE INDEX images_search ON images USING gin (search);
                 """
-        )
+        ),
+        // Null for images recorded before workers made thumbnails: those serve the full image.
+        Migration(version: 2, name: "images_thumbnail_key", sql: "ALTER TABLE images ADD COLUMN thumbnail_key text"),
     ]
 }

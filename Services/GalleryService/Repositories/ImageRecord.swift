@@ -14,6 +14,8 @@ struct ImageRecord: Sendable, Equatable {
     var model: String
     var engine: String
     var storageKey: String
+    /// The small copy (longest side 256 px); nil for images from before thumbnails.
+    var thumbnailKey: String? = nil
     var contentType: String
     var bytes: Int
     var visibility: ImageVisibility
