@@ -362,8 +362,10 @@ def scaled_object(docs: list[dict]) -> dict | None:
 
 # Settings several services read that must have one value (a job's delivery count is judged by both).
 # Storage settings a deployment may leave unset: the static S3 key (web identity replaces it in the
-# cluster), the STS endpoint override (tests, VPC endpoints) and the folder (PINGVAS_STORAGE_URL wins).
-OPTIONAL_STORAGE_SETTINGS = {"PINGVAS_S3_ACCESS_KEY_ID", "PINGVAS_S3_SECRET_ACCESS_KEY", "PINGVAS_STS_ENDPOINT", "PINGVAS_STORAGE_DIR"}
+# cluster), the STS endpoint override (tests, VPC endpoints), the folder (PINGVAS_STORAGE_URL wins) and
+# the endpoint for presigned URLs when clients reach MinIO elsewhere than the services do (compose).
+OPTIONAL_STORAGE_SETTINGS = {"PINGVAS_S3_ACCESS_KEY_ID", "PINGVAS_S3_SECRET_ACCESS_KEY", "PINGVAS_STS_ENDPOINT", "PINGVAS_STORAGE_DIR",
+                             "PINGVAS_S3_PUBLIC_ENDPOINT"}
 SHARED_SETTINGS = {"PINGVAS_JOB_MAX_DELIVERIES": ("generation", "ai-worker")}
 
 
@@ -528,6 +530,22 @@ def main() -> int:
                                 f"seccomp RuntimeDefault, no SA token) are {m['security']}")
             if not all(m["resources"][k].get(r) for k in ("requests", "limits") for r in ("cpu", "memory")):
                 problems.append(f"{sid}: needs cpu and memory requests and limits")
+        # The services that keep images: web identity for the bucket (the IRSA annotation on their
+        # ServiceAccount) and HTTPS egress to S3 and STS.
+        for sid in ids:
+            if "PINGVAS_STORAGE_URL" not in required.get(sid, set()):
+                continue
+            account = next((d for d in docs or [] if d.get("kind") == "ServiceAccount" and d["metadata"]["name"] == sid), {})
+            arn = (account.get("metadata", {}).get("annotations") or {}).get("eks.amazonaws.com/role-arn", "")
+            if not re.match(r"^arn:aws:iam::\d{12}:role/\S+$", arn):
+                problems.append(f"{sid}: its ServiceAccount needs eks.amazonaws.com/role-arn (web identity for the image bucket), has {arn!r}")
+            https = any(d.get("kind") == "NetworkPolicy"
+                        and d["spec"].get("podSelector", {}).get("matchLabels", {}).get("app.kubernetes.io/name") == sid
+                        and any(not rule.get("to") and {"protocol": "TCP", "port": 443} in (rule.get("ports") or [])
+                                for rule in d["spec"].get("egress") or [])
+                        for d in docs or [])
+            if not https:
+                problems.append(f"{sid}: its NetworkPolicy must allow HTTPS egress (the image bucket and STS)")
         worker = model.get("ai-worker")
         if worker:
             if (worker["terminationGracePeriodSeconds"] or 0) < 150:
@@ -629,7 +647,9 @@ def main() -> int:
             missing = sorted(required.get(sid, set()) - set(c["env"]))
             if missing:
                 problems.append(f"{sid}: the code reads {', '.join(missing)} but compose does not set it")
-            if sid in dev and set(c["env"]) != set(dev[sid]["env"]):
+            # The optional storage settings may differ: compose signs with MinIO's static key and
+            # presigns for localhost, the cluster uses web identity and AWS (or still sets the folder).
+            if sid in dev and set(c["env"]) - OPTIONAL_STORAGE_SETTINGS != set(dev[sid]["env"]) - OPTIONAL_STORAGE_SETTINGS:
                 problems.append(f"{sid}: variables only in compose: {sorted(set(c['env']) - set(dev[sid]['env']))}; "
                                 f"only in k8s: {sorted(set(dev[sid]['env']) - set(c['env']))}")
             if sid in dev:

@@ -65,6 +65,16 @@ import Testing
         #expect(storage.cdnPath(for: key) == "images/\(key)")
     }
 
+    @Test func presignedURLsNameThePublicEndpointWhenOneIsSet() async throws {
+        // The services reach the server as 127.0.0.1, clients as localhost (compose: minio vs localhost).
+        let endpoint = try await MotoServer.endpoint()
+        let (storage, bucket) = try await Self.storage(extra: ["PINGVAS_S3_PUBLIC_ENDPOINT": endpoint.replacingOccurrences(of: "127.0.0.1", with: "localhost")])
+        try await storage.write("u/i.png", bytes: Self.png)
+        let url = try #require(try await storage.presignedURL(for: "u/i.png", expires: .seconds(60)))
+        #expect(url.absoluteString.hasPrefix(endpoint.replacingOccurrences(of: "127.0.0.1", with: "localhost") + "/\(bucket)/images/u/i.png?"))
+        #expect(try await Self.client.execute(HTTPClientRequest(url: url.absoluteString, timeout: .seconds(10))).body == Self.png)
+    }
+
     @Test(arguments: ["../etc/passwd", "/abs/x.png", "a//b.png", "a/b c.png", ""])
     func unsafeKeysAreRefused(key: String) async throws {
         let (storage, _) = try await Self.storage()

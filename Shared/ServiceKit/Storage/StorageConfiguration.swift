@@ -4,7 +4,8 @@ import Foundation
 ///
 /// `PINGVAS_STORAGE_URL` is `file:///path` or `s3://bucket/prefix`; unset, the folder
 /// `PINGVAS_STORAGE_DIR` is used (what `make run` sets). For S3: `PINGVAS_S3_ENDPOINT` (empty: AWS,
-/// virtual-host style; set: MinIO/moto, path-style), `PINGVAS_S3_REGION` (default us-east-1), and
+/// virtual-host style; set: MinIO/moto, path-style; `PINGVAS_S3_PUBLIC_ENDPOINT` when clients reach it
+/// elsewhere, for presigned URLs), `PINGVAS_S3_REGION` (default us-east-1), and
 /// either a static key (`PINGVAS_S3_ACCESS_KEY_ID` + `PINGVAS_S3_SECRET_ACCESS_KEY`) or the pod's
 /// web identity (`AWS_ROLE_ARN` + `AWS_WEB_IDENTITY_TOKEN_FILE`, optional `AWS_ROLE_SESSION_NAME`;
 /// STS at `PINGVAS_STS_ENDPOINT` when set).
@@ -54,8 +55,15 @@ package struct StorageConfiguration: Sendable, Equatable {
                     reader.reject("PINGVAS_S3_ENDPOINT", because: "an http:// or https:// URL, or empty for AWS")
                 }
             }
+            var publicEndpoint: URL?
+            if let text = reader.optionalString("PINGVAS_S3_PUBLIC_ENDPOINT") {
+                publicEndpoint = URL(string: text)
+                if publicEndpoint == nil || !(text.hasPrefix("http://") || text.hasPrefix("https://")) || endpoint == nil {
+                    reader.reject("PINGVAS_S3_PUBLIC_ENDPOINT", because: "an http:// or https:// URL, and only with PINGVAS_S3_ENDPOINT")
+                }
+            }
             let region = reader.string("PINGVAS_S3_REGION", default: "us-east-1")
-            let location = S3ImageStorage.Location(bucket: bucket, prefix: prefix, endpoint: endpoint, region: region)
+            let location = S3ImageStorage.Location(bucket: bucket, prefix: prefix, endpoint: endpoint, publicEndpoint: publicEndpoint, region: region)
             return StorageConfiguration(backend: .s3(location, readCredentials(from: &reader)))
         default:
             reader.reject("PINGVAS_STORAGE_URL", because: "file:///path or s3://bucket/prefix")

@@ -17,21 +17,25 @@ package struct S3ImageStorage: ImageStorage {
         package var prefix: String
         /// nil: AWS itself.
         package var endpoint: URL?
+        /// Where clients reach a custom endpoint, when not where the services do (compose: the services
+        /// use `http://minio:9000`, a browser `http://localhost:9000`); presigned URLs name this host.
+        package var publicEndpoint: URL?
         package var region: String
 
-        package init(bucket: String, prefix: String = "", endpoint: URL? = nil, region: String) {
+        package init(bucket: String, prefix: String = "", endpoint: URL? = nil, publicEndpoint: URL? = nil, region: String) {
             self.bucket = bucket
             let trimmed = prefix.trimmingCharacters(in: CharacterSet(charactersIn: "/"))
             self.prefix = trimmed.isEmpty ? "" : trimmed + "/"
             self.endpoint = endpoint
+            self.publicEndpoint = publicEndpoint
             self.region = region
         }
 
         /// The object's URL: path-style on a custom endpoint, virtual-host style on AWS.
-        package func url(for key: String) -> URLComponents {
+        package func url(for key: String, public: Bool = false) -> URLComponents {
             let object = AWSSignatureV4.uriEncode(prefix + key, keepSlash: true)
             var components = URLComponents()
-            if let endpoint, let base = URLComponents(url: endpoint, resolvingAgainstBaseURL: false) {
+            if let endpoint = (`public` ? publicEndpoint : nil) ?? endpoint, let base = URLComponents(url: endpoint, resolvingAgainstBaseURL: false) {
                 components.scheme = base.scheme
                 components.host = base.host
                 components.port = base.port
@@ -102,7 +106,7 @@ package struct S3ImageStorage: ImageStorage {
         try StorageKeyError.check(key)
         // SigV4 allows 1 second to 7 days.
         let seconds = min(max(Int(expires.components.seconds), 1), 604_800)
-        return signer.presignedURL(url: location.url(for: key), expires: seconds, credentials: try await credentials.credentials(), date: Date())
+        return signer.presignedURL(url: location.url(for: key, public: true), expires: seconds, credentials: try await credentials.credentials(), date: Date())
     }
 
     package func cdnPath(for key: String) -> String? {
