@@ -464,6 +464,37 @@ def run_checkov(files: list[Path]) -> None:
 
 # ---------------------------------------------------------------- main
 
+def check_bucket() -> list[str]:
+    """deploy/s3: the image bucket's settings, as the issue asks: 90 days to an archive class,
+    SSE, versioning, public access blocked, reads only by CloudFront (and the images role)."""
+    folder, problems, docs = ROOT / "deploy" / "s3", [], {}
+    for name in ("lifecycle", "encryption", "versioning", "public-access-block", "bucket-policy", "images-role-policy",
+                 "images-role-trust", "ownership-controls"):
+        try:
+            docs[name] = json.loads((folder / f"{name}.json").read_text())
+        except (OSError, ValueError) as error:
+            problems.append(f"deploy/s3/{name}.json: {error}")
+    if problems:
+        return problems
+    transitions = [t for r in docs["lifecycle"].get("Rules", []) if r.get("Status") == "Enabled" for t in r.get("Transitions", [])]
+    if not any(t.get("Days") == 90 and t.get("StorageClass") in ("GLACIER_IR", "DEEP_ARCHIVE", "GLACIER") for t in transitions):
+        problems.append("lifecycle.json: no enabled transition to an archive class after 90 days")
+    algorithms = [r.get("ApplyServerSideEncryptionByDefault", {}).get("SSEAlgorithm") for r in docs["encryption"].get("Rules", [])]
+    if not set(algorithms) & {"AES256", "aws:kms"}:
+        problems.append("encryption.json: no default server-side encryption")
+    if docs["versioning"].get("Status") != "Enabled":
+        problems.append("versioning.json: versioning is not enabled")
+    if not all(docs["public-access-block"].get(k) is True for k in
+               ("BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictPublicBuckets")):
+        problems.append("public-access-block.json: public access is not fully blocked")
+    readers = [st for st in docs["bucket-policy"].get("Statement", []) if st.get("Effect") == "Allow"
+               and "s3:GetObject" in ([st["Action"]] if isinstance(st.get("Action"), str) else st.get("Action", []))]
+    if [st.get("Principal") for st in readers] != [{"Service": "cloudfront.amazonaws.com"}] or \
+            "AWS:SourceArn" not in json.dumps(readers[0].get("Condition", {})):
+        problems.append("bucket-policy.json: GetObject must be allowed to one CloudFront distribution (OAC) and no one else")
+    return problems
+
+
 def main() -> int:
     OUT.mkdir(parents=True, exist_ok=True)
     catalog = yaml.safe_load((ROOT / "deploy" / "services.yaml").read_text())
@@ -682,6 +713,7 @@ def main() -> int:
         if docs is not None and (len(maps) != 1 or (maps[0].get("data") or {}).get("models.json") != catalog_text.decode()):
             problems.append(f"{label}: ConfigMap pingvas-model-catalog does not hold config/models.json")
     check("the model catalog ConfigMaps hold config/models.json byte for byte", problems)
+    check("deploy/s3: lifecycle, encryption, versioning and a CDN-only bucket policy", check_bucket())
 
     print("check-deploy: security scan")
     files = [OUT / f"{kind}-{env}.yaml" for kind in ("k8s", "helm") for env in ENVIRONMENTS
