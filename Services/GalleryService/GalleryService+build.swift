@@ -1,4 +1,5 @@
 import Core
+import HTTPClient
 import Hummingbird
 import Logging
 import ServiceKit
@@ -17,7 +18,8 @@ func buildApplication(configuration: GalleryConfiguration, logger: Logger? = nil
 
     let router = ServiceRouter.make(configuration: configuration.service, readiness: dependencies.readinessChecks + [migrations.readinessCheck])
     router.addRoutes(ImageController(
-        repository: repository, storage: storage, presignTTL: configuration.presignTTL, cdnBaseURL: configuration.cdnBaseURL
+        repository: repository, storage: storage, presignTTL: configuration.presignTTL, cdnBaseURL: configuration.cdnBaseURL,
+        generation: configuration.generationURL.map { GenerationUpstream(baseURL: $0, client: CurlHTTPClient(logger: logger)) }
     ).routes, atPath: "/api/v1")
 
     let events = EventStreamReader(

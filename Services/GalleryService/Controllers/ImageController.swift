@@ -15,6 +15,8 @@ struct ImageController: Sendable {
     var presignTTL: Duration = .seconds(300)
     /// Public images redirect to `<base>/<object>` when set and the storage is a bucket.
     var cdnBaseURL: String?
+    /// generation, for remixes; nil: remix answers 503.
+    var generation: GenerationUpstream?
 
     /// Mounted at `/api/v1`.
     var routes: RouteCollection<ServiceRequestContext> {
@@ -23,6 +25,7 @@ struct ImageController: Sendable {
         routes.get("images/:id", use: show)
         routes.get("images/:id/content", use: content)
         routes.get("images/:id/thumbnail", use: thumbnail)
+        routes.post("images/:id/remix", use: remix)
         routes.patch("images/:id", use: update)
         routes.delete("images/:id", use: delete)
         routes.get("explore", use: explore)
@@ -46,6 +49,8 @@ struct ImageController: Sendable {
         var url: String
         /// The small copy for listings; the full image for images from before thumbnails.
         var thumbnailURL: String
+        /// How it was made; null for images from before recipes were kept.
+        var recipe: ImageRecipe?
 
         init(_ record: ImageRecord) {
             id = record.id.description
@@ -63,10 +68,11 @@ struct ImageController: Sendable {
             createdAt = WireCodec.formatDate(record.createdAt)
             url = "/api/v1/images/\(record.id)/content"
             thumbnailURL = "/api/v1/images/\(record.id)/thumbnail"
+            recipe = record.recipe
         }
 
         enum CodingKeys: String, CodingKey {
-            case id, width, height, seed, prompt, model, engine, visibility, title, tags, url
+            case id, width, height, seed, prompt, model, engine, visibility, title, tags, url, recipe
             case generationID = "generation_id"
             case negativePrompt = "negative_prompt"
             case createdAt = "created_at"

@@ -33,5 +33,7 @@ enum GalleryMigrations {
         ),
         // Null for images recorded before workers made thumbnails: those serve the full image.
         Migration(version: 2, name: "images_thumbnail_key", sql: "ALTER TABLE images ADD COLUMN thumbnail_key text"),
+        // Null for images recorded before generation sent the whole request.
+        Migration(version: 3, name: "images_recipe", sql: "ALTER TABLE images ADD COLUMN recipe jsonb"),
     ]
 }

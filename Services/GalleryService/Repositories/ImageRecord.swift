@@ -16,6 +16,8 @@ struct ImageRecord: Sendable, Equatable {
     var storageKey: String
     /// The small copy (longest side 256 px); nil for images from before thumbnails.
     var thumbnailKey: String? = nil
+    /// How it was made; nil for images from before recipes were kept.
+    var recipe: ImageRecipe? = nil
     var contentType: String
     var bytes: Int
     var visibility: ImageVisibility
