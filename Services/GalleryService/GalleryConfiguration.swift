@@ -1,3 +1,4 @@
+import Foundation
 import Core
 import ServiceKit
 
@@ -12,6 +13,13 @@ struct GalleryConfiguration: ServiceConfigurationProtocol {
     var cdnBaseURL: String?
     /// `PINGVAS_GENERATION_URL`: where remixes are submitted; unset, remix answers 503.
     var generationURL: String?
+    /// `PINGVAS_MODERATION_BLOCKLIST`: comma-separated terms (whole words, any case) that keep an
+    /// image from becoming public when its prompt, title or tags contain one.
+    var moderationBlocklist: [String] = []
+    /// `PINGVAS_MODERATION_URL`: the external classifier asked before an image becomes public; unset: none.
+    var moderationURL: String?
+    /// `PINGVAS_MODERATION_TIMEOUT`: limit of one classifier call (default 3s; three attempts).
+    var moderationTimeout: Duration = .seconds(3)
     /// Redis names (the `generation.completed` stream); only tests change the namespace.
     var keys = PipelineKeys()
     /// Events pending longer than this on a consumer that died are claimed by another replica.
@@ -28,6 +36,13 @@ struct GalleryConfiguration: ServiceConfigurationProtocol {
         if let generationURL, !(generationURL.hasPrefix("http://") || generationURL.hasPrefix("https://")) {
             reader.reject("PINGVAS_GENERATION_URL", because: "an http:// or https:// URL")
         }
+        moderationBlocklist = (reader.optionalString("PINGVAS_MODERATION_BLOCKLIST") ?? "").split(separator: ",")
+            .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        moderationURL = reader.optionalString("PINGVAS_MODERATION_URL")
+        if let moderationURL, !(moderationURL.hasPrefix("http://") || moderationURL.hasPrefix("https://")) {
+            reader.reject("PINGVAS_MODERATION_URL", because: "an http:// or https:// URL")
+        }
+        moderationTimeout = reader.duration("PINGVAS_MODERATION_TIMEOUT", default: .seconds(3))
         cdnBaseURL = reader.optionalString("PINGVAS_CDN_BASE_URL").map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 }
         if let cdnBaseURL, !(cdnBaseURL.hasPrefix("https://") || cdnBaseURL.hasPrefix("http://")) {
             reader.reject("PINGVAS_CDN_BASE_URL", because: "an http:// or https:// URL")

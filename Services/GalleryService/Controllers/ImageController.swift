@@ -17,6 +17,8 @@ struct ImageController: Sendable {
     var cdnBaseURL: String?
     /// generation, for remixes; nil: remix answers 503.
     var generation: GenerationUpstream?
+    /// What an image must pass before it becomes public.
+    var moderation = ModerationPolicy(blocklist: [], classifier: nil)
 
     /// Mounted at `/api/v1`.
     var routes: RouteCollection<ServiceRequestContext> {
@@ -51,6 +53,9 @@ struct ImageController: Sendable {
         var thumbnailURL: String
         /// How it was made; null for images from before recipes were kept.
         var recipe: ImageRecipe?
+        /// Hidden by an admin: only the owner (and admins' routes) see it then.
+        var hidden: Bool
+        var hiddenReason: String?
 
         init(_ record: ImageRecord) {
             id = record.id.description
@@ -69,10 +74,13 @@ struct ImageController: Sendable {
             url = "/api/v1/images/\(record.id)/content"
             thumbnailURL = "/api/v1/images/\(record.id)/thumbnail"
             recipe = record.recipe
+            hidden = record.hiddenAt != nil
+            hiddenReason = record.hiddenReason
         }
 
         enum CodingKeys: String, CodingKey {
-            case id, width, height, seed, prompt, model, engine, visibility, title, tags, url, recipe
+            case id, width, height, seed, prompt, model, engine, visibility, title, tags, url, recipe, hidden
+            case hiddenReason = "hidden_reason"
             case generationID = "generation_id"
             case negativePrompt = "negative_prompt"
             case createdAt = "created_at"
@@ -143,6 +151,7 @@ struct ImageController: Sendable {
             if tags.contains(where: { $0.isEmpty || $0.count > 40 }) { errors["tags"] = "each tag 1 to 40 characters" }
         }
         guard errors.isEmpty else { throw Problem.validation(errors) }
+        try await moderate(id, owner: caller.userID, changes: changes)
         guard let updated = try await repository.update(
             id, owner: caller.userID, changes: ImageChanges(visibility: changes.visibility, title: changes.title, tags: changes.tags)
         ) else { throw Problem.notFound("No such image.") }
@@ -162,6 +171,23 @@ struct ImageController: Sendable {
             context.logger.error("could not delete image file", metadata: ["image_id": "\(deleted.id)", "error": "\(error)"])
         }
         return Response(status: .noContent)
+    }
+
+    /// Runs the moderation step when the image would be public after `changes` with text not yet
+    /// checked (it becomes public, or its title or tags change while public); throws 422
+    /// `moderation-rejected`, or 503 `moderation-unavailable` when the classifier cannot answer.
+    func moderate(_ id: ImageID, owner: UserID, changes: Changes) async throws {
+        guard changes.visibility == .public || changes.title != nil || changes.tags != nil else { return }
+        guard let current = try await repository.find(id), current.userID == owner else { return }  // the update answers 404
+        let becomesPublic = (changes.visibility ?? current.visibility) == .public
+        guard becomesPublic, current.visibility != .public || changes.title != nil || changes.tags != nil else { return }
+        let submission = ModerationSubmission(
+            imageID: id.description, prompt: current.prompt, title: changes.title ?? current.title, tags: changes.tags ?? current.tags,
+            contentURL: try await storage.presignedURL(for: current.storageKey, expires: .seconds(600))?.absoluteString
+        )
+        if case .rejected(let reason) = try await moderation.check(submission) {
+            throw Problem(.unprocessableContent, type: "moderation-rejected", detail: reason)
+        }
     }
 
     func visibleImage(_ request: Request, context: ServiceRequestContext) async throws -> ImageRecord {

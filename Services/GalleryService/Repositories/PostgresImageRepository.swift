@@ -9,7 +9,8 @@ struct PostgresImageRepository: ImageRepository {
 
     static let columns = """
         id::text, generation_id::text, user_id::text, width, height, seed, prompt, negative_prompt, model, engine,
-        storage_key, content_type, bytes, visibility, title, array_to_json(tags)::text AS tags, created_at, thumbnail_key, recipe::text AS recipe
+        storage_key, content_type, bytes, visibility, title, array_to_json(tags)::text AS tags, created_at, thumbnail_key, recipe::text AS recipe,
+        hidden_at, hidden_reason
         """
 
     func record(_ images: [ImageRecord]) async throws -> Int {
@@ -57,7 +58,7 @@ struct PostgresImageRepository: ImageRepository {
         try await pool.query(
             """
             SELECT \(Self.columns) FROM images
-            WHERE visibility = 'public'
+            WHERE visibility = 'public' AND hidden_at IS NULL
               AND ($1::timestamptz IS NULL OR (created_at, id) < ($1::timestamptz, $2::uuid))
             ORDER BY created_at DESC, id DESC
             LIMIT $3
@@ -103,7 +104,8 @@ struct PostgresImageRepository: ImageRepository {
             width: try row.decode(Int.self, "width"), height: try row.decode(Int.self, "height"), seed: try row.decode(Int64.self, "seed"),
             prompt: try row.decode(String.self, "prompt"), negativePrompt: try row.decode(String?.self, "negative_prompt"),
             model: try row.decode(String.self, "model"), engine: try row.decode(String.self, "engine"),
-            storageKey: try row.decode(String.self, "storage_key"), thumbnailKey: try row.decode(String?.self, "thumbnail_key"), recipe: recipe, contentType: try row.decode(String.self, "content_type"),
+            storageKey: try row.decode(String.self, "storage_key"), thumbnailKey: try row.decode(String?.self, "thumbnail_key"), recipe: recipe,
+            hiddenAt: try row.decode(Date?.self, "hidden_at"), hiddenReason: try row.decode(String?.self, "hidden_reason"), contentType: try row.decode(String.self, "content_type"),
             bytes: try row.decode(Int.self, "bytes"), visibility: visibility, title: try row.decode(String?.self, "title"),
             tags: tags, createdAt: try row.decode(Date.self, "created_at")
         )
