@@ -150,6 +150,13 @@ import Testing
             #expect(try await http.execute(HTTPClientRequest(url: smallLocation, timeout: .seconds(10))).body == Self.thumbnail)
 
             #expect(try await MotoServer.keys(in: bucket).count == 2)
+            let metrics = String(buffer: try await Self.get(client, "/metrics", [:]).body)
+            let presigns = metrics.split(separator: "\n").filter {
+                $0.hasPrefix("pingvas_storage_operations_total{") && $0.contains(#"backend="s3""#) && $0.contains(#"operation="presign""#)
+                    && $0.contains(#"outcome="ok""#)
+            }
+            #expect(presigns.count == 1 && (presigns.first?.split(separator: " ").last.flatMap { Double($0) } ?? 0) >= 2, "\(presigns)")
+            #expect(metrics.contains("pingvas_storage_operation_seconds_bucket{"))
             #expect(try await client.executeRequest(uri: "/api/v1/images/\(image)", method: .delete, headers: .identity(alice), body: nil).status == .noContent)
             #expect(try await MotoServer.keys(in: bucket).isEmpty, "image and thumbnail are gone from the bucket")
         }

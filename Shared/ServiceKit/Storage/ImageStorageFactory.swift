@@ -2,13 +2,14 @@ import Foundation
 import HTTPClient
 package import Logging
 
-/// Builds the `ImageStorage` a `StorageConfiguration` describes; ai-worker and gallery both use it.
+/// Builds the `ImageStorage` a `StorageConfiguration` describes (counted and timed by
+/// `MeteredImageStorage`); ai-worker and gallery both use it.
 package enum ImageStorageFactory {
     package static func make(_ configuration: StorageConfiguration, logger: Logger) -> any ImageStorage {
         switch configuration.backend {
         case .fileSystem(let directory):
             logger.info("image storage: folder", metadata: ["directory": "\(directory)"])
-            return FileSystemImageStorage(directory: directory)
+            return MeteredImageStorage(FileSystemImageStorage(directory: directory), backend: "folder")
         case .s3(let location, let credentials):
             let client = CurlHTTPClient(configuration: HTTPClientConfiguration(defaultTimeout: .seconds(30), userAgent: "pingvas-storage"), logger: logger)
             let provider: any AWSCredentialsProvider = switch credentials {
@@ -25,7 +26,7 @@ package enum ImageStorageFactory {
                 "endpoint": "\(location.endpoint?.absoluteString ?? "aws")",
                 "credentials": "\(credentials.isWebIdentity ? "web identity" : "static key")",
             ])
-            return S3ImageStorage(location: location, credentials: provider, client: client, logger: logger)
+            return MeteredImageStorage(S3ImageStorage(location: location, credentials: provider, client: client, logger: logger), backend: "s3")
         }
     }
 }

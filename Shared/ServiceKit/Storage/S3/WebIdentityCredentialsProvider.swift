@@ -2,6 +2,7 @@ import Foundation
 package import HTTPClient
 package import Logging
 import Core
+import Metrics
 
 /// Temporary credentials for the pod's service account: STS `AssumeRoleWithWebIdentity` with the
 /// projected token (EKS IRSA: `AWS_ROLE_ARN`, `AWS_WEB_IDENTITY_TOKEN_FILE`).
@@ -9,7 +10,8 @@ import Core
 /// The credentials are cached and fetched again once less than `refreshMargin` of their life is
 /// left; concurrent callers share one STS call. The token file is read at every fetch, since the
 /// kubelet rotates it. When a refresh fails while the cached credentials are still valid, those
-/// are used and the failure is logged.
+/// are used and the failure is logged. `pingvas_storage_credential_fetches_total{outcome}` counts the
+/// STS exchanges (ok, error).
 package actor WebIdentityCredentialsProvider: AWSCredentialsProvider {
     package struct Settings: Sendable {
         package var roleARN: String
@@ -55,10 +57,12 @@ package actor WebIdentityCredentialsProvider: AWSCredentialsProvider {
         do {
             let fresh = try await task.value
             inFlight = nil
+            if cached != fresh { Counter(label: "pingvas_storage_credential_fetches_total", dimensions: [("outcome", "ok")]).increment() }
             cached = fresh
             return fresh
         } catch {
             inFlight = nil
+            Counter(label: "pingvas_storage_credential_fetches_total", dimensions: [("outcome", "error")]).increment()
             if let cached, let expiration = cached.expiration, expiration > Date() {
                 logger.warning("could not refresh web-identity credentials; using the cached ones", metadata: ["error": "\(error)"])
                 return cached
