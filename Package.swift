@@ -77,7 +77,9 @@ var targets: [Target] = [
     .testTarget(name: "PingvasCryptoTests", dependencies: ["PingvasCrypto"], swiftSettings: strict),
     .testTarget(
         name: "ServiceKitTests",
-        dependencies: ["ServiceKit", "TestSupport", hummingbird, .product(name: "HummingbirdTesting", package: "hummingbird")],
+        dependencies: [
+            "ServiceKit", "TestSupport", "HTTPClient", "PingvasCrypto", hummingbird, .product(name: "HummingbirdTesting", package: "hummingbird"),
+        ],
         swiftSettings: strict
     ),
 ]

@@ -579,6 +579,11 @@ def custom_specs(docs: list[dict]) -> dict[tuple[str, str], dict]:
 
 
 # Settings several services read that must have one value (a job's delivery count is judged by both).
+# Storage settings a deployment may leave unset: the static S3 key (web identity replaces it in the
+# cluster), the STS endpoint override (tests, VPC endpoints), the folder (PINGVAS_STORAGE_URL wins) and
+# the endpoint for presigned URLs when clients reach MinIO elsewhere than the services do (compose).
+OPTIONAL_STORAGE_SETTINGS = {"PINGVAS_S3_ACCESS_KEY_ID", "PINGVAS_S3_SECRET_ACCESS_KEY", "PINGVAS_STS_ENDPOINT", "PINGVAS_STORAGE_DIR",
+                             "PINGVAS_S3_PUBLIC_ENDPOINT"}
 SHARED_SETTINGS = {"PINGVAS_JOB_MAX_DELIVERIES": ("generation", "ai-worker")}
 
 
@@ -612,8 +617,14 @@ def swift_required(catalog: dict) -> tuple[dict[str, set[str]], list[str]]:
     pattern = re.compile(r'"(PINGVAS_[A-Z0-9_]+)"')
     problems = []
     shared = set()
+    storage = set()
     for path in sorted((ROOT / "Shared" / "ServiceKit").rglob("*.swift")):
-        shared |= set(pattern.findall(path.read_text(errors="replace")))
+        keys = set(pattern.findall(path.read_text(errors="replace")))
+        # The image storage settings are read by the services that build StorageConfiguration only.
+        if "Storage" in path.relative_to(ROOT / "Shared" / "ServiceKit").parts:
+            storage |= keys
+        else:
+            shared |= keys
     if not shared:
         problems.append("found no PINGVAS_* keys in Shared/ServiceKit: has configuration moved?")
     database_keys = set(catalog["database_keys"])
@@ -625,6 +636,8 @@ def swift_required(catalog: dict) -> tuple[dict[str, set[str]], list[str]]:
             continue
         text = "\n".join(p.read_text(errors="replace") for p in sorted(folder.rglob("*.swift")))
         keys = set(pattern.findall(text)) | shared
+        if "StorageConfiguration" in text:
+            keys |= storage - OPTIONAL_STORAGE_SETTINGS
         if not re.search(r"needsDatabase:\s*true", text):
             keys -= database_keys - set(pattern.findall(text))
         required[sid] = keys
@@ -719,6 +732,37 @@ def monitoring_checks(k8s: dict, helm: dict, compose: dict | None, want_port: di
 
 # ---------------------------------------------------------------- main
 
+def check_bucket() -> list[str]:
+    """deploy/s3: the image bucket's settings, as the issue asks: 90 days to an archive class,
+    SSE, versioning, public access blocked, reads only by CloudFront (and the images role)."""
+    folder, problems, docs = ROOT / "deploy" / "s3", [], {}
+    for name in ("lifecycle", "encryption", "versioning", "public-access-block", "bucket-policy", "images-role-policy",
+                 "images-role-trust", "ownership-controls"):
+        try:
+            docs[name] = json.loads((folder / f"{name}.json").read_text())
+        except (OSError, ValueError) as error:
+            problems.append(f"deploy/s3/{name}.json: {error}")
+    if problems:
+        return problems
+    transitions = [t for r in docs["lifecycle"].get("Rules", []) if r.get("Status") == "Enabled" for t in r.get("Transitions", [])]
+    if not any(t.get("Days") == 90 and t.get("StorageClass") in ("GLACIER_IR", "DEEP_ARCHIVE", "GLACIER") for t in transitions):
+        problems.append("lifecycle.json: no enabled transition to an archive class after 90 days")
+    algorithms = [r.get("ApplyServerSideEncryptionByDefault", {}).get("SSEAlgorithm") for r in docs["encryption"].get("Rules", [])]
+    if not set(algorithms) & {"AES256", "aws:kms"}:
+        problems.append("encryption.json: no default server-side encryption")
+    if docs["versioning"].get("Status") != "Enabled":
+        problems.append("versioning.json: versioning is not enabled")
+    if not all(docs["public-access-block"].get(k) is True for k in
+               ("BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictPublicBuckets")):
+        problems.append("public-access-block.json: public access is not fully blocked")
+    readers = [st for st in docs["bucket-policy"].get("Statement", []) if st.get("Effect") == "Allow"
+               and "s3:GetObject" in ([st["Action"]] if isinstance(st.get("Action"), str) else st.get("Action", []))]
+    if [st.get("Principal") for st in readers] != [{"Service": "cloudfront.amazonaws.com"}] or \
+            "AWS:SourceArn" not in json.dumps(readers[0].get("Condition", {})):
+        problems.append("bucket-policy.json: GetObject must be allowed to one CloudFront distribution (OAC) and no one else")
+    return problems
+
+
 def main() -> int:
     OUT.mkdir(parents=True, exist_ok=True)
     catalog = yaml.safe_load((ROOT / "deploy" / "services.yaml").read_text())
@@ -803,6 +847,26 @@ def main() -> int:
         for name in (n for n in want_deployments if n.startswith(f"{WORKER}-") and n in model):
             # GPU and CPU scheduling of each pool: pool_problems above.
             worker = model[name]
+        # The services that keep images: web identity for the bucket (the IRSA annotation on their
+        # ServiceAccount) and HTTPS egress to S3 and STS.
+        for sid in ids:
+            if "PINGVAS_STORAGE_URL" not in required.get(sid, set()):
+                continue
+            account = next((d for d in docs or [] if d.get("kind") == "ServiceAccount" and d["metadata"]["name"] == sid), {})
+            arn = (account.get("metadata", {}).get("annotations") or {}).get("eks.amazonaws.com/role-arn", "")
+            if not re.match(r"^arn:aws:iam::\d{12}:role/\S+$", arn):
+                problems.append(f"{sid}: its ServiceAccount needs eks.amazonaws.com/role-arn (web identity for the image bucket), has {arn!r}")
+            https = any(d.get("kind") == "NetworkPolicy"
+                        and d["spec"].get("podSelector", {}).get("matchLabels", {}).get("app.kubernetes.io/name") == sid
+                        and any(not rule.get("to") and {"protocol": "TCP", "port": 443} in (rule.get("ports") or [])
+                                for rule in d["spec"].get("egress") or [])
+                        for d in docs or [])
+            if not https:
+                problems.append(f"{sid}: its NetworkPolicy must allow HTTPS egress (the image bucket and STS)")
+        worker = model.get("ai-worker")
+        if worker:
+            if (worker["terminationGracePeriodSeconds"] or 0) < 150:
+                problems.append("ai-worker: terminationGracePeriodSeconds must cover the 2-minute spot drain (>= 150)")
             if worker["models"] != [("/models", True)]:
                 problems.append(f"{name}: models volume must be mounted read-only at /models")
         graph = netpol_graph(docs or [])
@@ -912,6 +976,16 @@ def main() -> int:
                 queues = ((compose.get("services") or {}).get(sid, {}).get("environment") or {}).get("PINGVAS_WORKER_QUEUES", "")
                 if sorted(q.strip() for q in str(queues).split(",") if q.strip()) != pools:
                     problems.append(f"{sid}: compose's one worker must serve every pool {pools}; PINGVAS_WORKER_QUEUES is {queues!r}")
+            # The optional storage settings may differ: compose signs with MinIO's static key and
+            # presigns for localhost, the cluster uses web identity and AWS (or still sets the folder).
+            if sid in dev and set(c["env"]) - OPTIONAL_STORAGE_SETTINGS != set(dev[sid]["env"]) - OPTIONAL_STORAGE_SETTINGS:
+                problems.append(f"{sid}: variables only in compose: {sorted(set(c['env']) - set(dev[sid]['env']))}; "
+                                f"only in k8s: {sorted(set(dev[sid]['env']) - set(c['env']))}")
+            if sid in dev:
+                lim = dev[sid]["resources"]["limits"]
+                if c["limits"] != {"cpu": lim.get("cpu"), "memory": lim.get("memory")}:
+                    problems.append(f"{sid}: compose limits {c['limits']} differ from k8s "
+                                    f"{{'cpu': {lim.get('cpu')}, 'memory': {lim.get('memory')}}}")
             if "/readyz" not in c["health"]:
                 problems.append(f"{sid}: compose healthcheck should probe /readyz (what depends_on waits for)")
             for dep, cond in c["depends_on"].items():
@@ -937,6 +1011,7 @@ def main() -> int:
         if docs is not None and (len(maps) != 1 or (maps[0].get("data") or {}).get("models.json") != catalog_text.decode()):
             problems.append(f"{label}: ConfigMap pingvas-model-catalog does not hold config/models.json")
     check("the model catalog ConfigMaps hold config/models.json byte for byte", problems)
+    check("deploy/s3: lifecycle, encryption, versioning and a CDN-only bucket policy", check_bucket())
 
     print("check-deploy: monitoring (alert rules, dashboards, metric names), ArgoCD and the spot drain")
     monitoring_checks(k8s, helm, compose, want_port)

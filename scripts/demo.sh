@@ -35,7 +35,7 @@ echo "4. status: $status"
 [ "$status" = succeeded ] || exit 1
 image=$(curl -fsS "$api/api/v1/generations/$id" "${auth[@]}" | json "['images'][0]['id']")
 for _ in $(seq 1 50); do
-    curl -fsS -o "$out" "$api/api/v1/images/$image/content" "${auth[@]}" 2>/dev/null && break
+    curl -fsSL -o "$out" "$api/api/v1/images/$image/content" "${auth[@]}" 2>/dev/null && break
     sleep 0.2
 done
 echo "5. image $image saved to $out ($(file -b "$out" 2>/dev/null || wc -c <"$out"))"

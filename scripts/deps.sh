@@ -21,9 +21,20 @@ python3 -m pip --version >/dev/null 2>&1 || need+=(python3-pip)
 # scripts/check_metrics.py outside the check's virtualenv
 command -v promtool >/dev/null || need+=(prometheus)
 python3 -c 'import yaml' 2>/dev/null || need+=(python3-yaml)
-[ ${#need[@]} -eq 0 ] && { echo "deps: all present"; exit 0; }
-echo "deps: installing ${need[*]}"
-sudo=""; [ "$(id -u)" = 0 ] || sudo="sudo"
-export DEBIAN_FRONTEND=noninteractive
-$sudo apt-get update -qq
-$sudo apt-get install -y -qq --no-install-recommends "${need[@]}"
+# the S3 tests: moto's S3 server on loopback and botocore's SigV4 as the reference signer
+pip_need=()
+python3 -c 'import moto.server' 2>/dev/null || pip_need+=('moto[server]')
+python3 -c 'import botocore' 2>/dev/null || pip_need+=(botocore)
+if [ ${#need[@]} -eq 0 ] && [ ${#pip_need[@]} -eq 0 ]; then echo "deps: all present"; exit 0; fi
+if [ ${#need[@]} -gt 0 ]; then
+    echo "deps: installing ${need[*]}"
+    sudo=""; [ "$(id -u)" = 0 ] || sudo="sudo"
+    export DEBIAN_FRONTEND=noninteractive
+    $sudo apt-get update -qq
+    $sudo apt-get install -y -qq --no-install-recommends "${need[@]}"
+fi
+if [ ${#pip_need[@]} -gt 0 ]; then
+    echo "deps: pip installing ${pip_need[*]}"
+    python3 -m pip install --quiet --disable-pip-version-check "${pip_need[@]}" 2>/dev/null \
+        || python3 -m pip install --quiet --disable-pip-version-check --break-system-packages "${pip_need[@]}"
+fi

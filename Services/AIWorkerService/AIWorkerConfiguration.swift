@@ -7,8 +7,9 @@ struct AIWorkerConfiguration: ServiceConfigurationProtocol {
     var service: ServiceConfiguration
     /// `PINGVAS_WORKER_QUEUES`: pools to take jobs from (comma-separated; default `cpu-preview`).
     var queues: [String]
-    /// `PINGVAS_STORAGE_DIR` (required): PNGs go to `<dir>/<user id>/<image id>.png`.
-    var storageDir: String
+    /// Where PNGs go, as `<user id>/<image id>.png`: `PINGVAS_STORAGE_URL` (`file:///path`,
+    /// `s3://bucket/prefix`), or the folder `PINGVAS_STORAGE_DIR`; the same settings as gallery's.
+    var storage: StorageConfiguration
     /// `PINGVAS_WORKER_ID`: consumer name and registry key (default host name + pid).
     var workerID: String
     /// `PINGVAS_MODELS_DIR`: where catalog file paths are resolved (default `/models`).
@@ -49,7 +50,7 @@ struct AIWorkerConfiguration: ServiceConfigurationProtocol {
         if queues.isEmpty || queues.contains(where: { $0.range(of: "^[a-z0-9][a-z0-9-]{0,62}$", options: .regularExpression) == nil }) {
             reader.reject("PINGVAS_WORKER_QUEUES", because: "comma-separated pool names of lower-case letters, digits and -")
         }
-        storageDir = reader.string("PINGVAS_STORAGE_DIR")
+        storage = StorageConfiguration.read(from: &reader)
         workerID = reader.string("PINGVAS_WORKER_ID", default: ServiceConfiguration.instanceName)
         modelsDir = reader.string("PINGVAS_MODELS_DIR", default: "/models")
         catalogPath = reader.optionalString("PINGVAS_MODEL_CATALOG")
@@ -66,11 +67,11 @@ struct AIWorkerConfiguration: ServiceConfigurationProtocol {
         if engineThreads < 0 { reader.reject("PINGVAS_ENGINE_THREADS", because: "0 (automatic) or more") }
     }
 
-    init(service: ServiceConfiguration, queues: [String], storageDir: String, workerID: String, modelsDir: String = "/models",
+    init(service: ServiceConfiguration, queues: [String], storage: StorageConfiguration, workerID: String, modelsDir: String = "/models",
          catalogPath: String? = nil, jobLease: Duration = .seconds(10), shutdownGrace: Duration = .seconds(100)) {
         self.service = service
         self.queues = queues
-        self.storageDir = storageDir
+        self.storage = storage
         self.workerID = workerID
         self.modelsDir = modelsDir
         self.catalogPath = catalogPath

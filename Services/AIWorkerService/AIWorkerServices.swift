@@ -25,7 +25,7 @@ enum AIWorkerServices {
         let queue = RedisJobQueue(redis: redis, keys: keys)
         let processor = JobProcessor(
             queue: queue, workerID: configuration.workerID, catalog: catalog, engines: engines,
-            storage: FileSystemImageStorage(directory: configuration.storageDir), modelsDir: configuration.modelsDir, status: status,
+            storage: ImageStorageFactory.make(configuration.storage, logger: logger), modelsDir: configuration.modelsDir, status: status,
             lease: configuration.jobLease, shutdownGrace: configuration.shutdownGrace, logger: logger
         )
         let heartbeat = HeartbeatService(

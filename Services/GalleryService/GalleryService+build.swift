@@ -1,4 +1,5 @@
 import Core
+import HTTPClient
 import Hummingbird
 import Logging
 import ServiceKit
@@ -13,10 +14,22 @@ func buildApplication(configuration: GalleryConfiguration, logger: Logger? = nil
         pool: postgres, schema: configuration.service.databaseSchema, migrations: GalleryMigrations.all, logger: logger
     )
     let repository = PostgresImageRepository(pool: postgres)
-    let storage = FileSystemImageStorage(directory: configuration.storageDirectory)
+    let storage = ImageStorageFactory.make(configuration.storage, logger: logger)
 
     let router = ServiceRouter.make(configuration: configuration.service, readiness: dependencies.readinessChecks + [migrations.readinessCheck])
-    router.addRoutes(ImageController(repository: repository, storage: storage).routes, atPath: "/api/v1")
+    router.addRoutes(ImageController(
+        repository: repository, storage: storage, presignTTL: configuration.presignTTL, cdnBaseURL: configuration.cdnBaseURL,
+        generation: configuration.generationURL.map { GenerationUpstream(baseURL: $0, client: CurlHTTPClient(logger: logger)) },
+        moderation: ModerationPolicy(
+            blocklist: configuration.moderationBlocklist,
+            classifier: configuration.moderationURL.map {
+                HTTPModerationClassifier(url: $0, timeout: configuration.moderationTimeout, client: CurlHTTPClient(logger: logger), logger: logger)
+            }
+        )
+    ).routes, atPath: "/api/v1")
+    let moderation = ModerationController(images: repository, moderation: repository)
+    router.addRoutes(moderation.routes, atPath: "/api/v1")
+    router.addRoutes(moderation.adminRoutes, atPath: "/api/v1/admin/images")
 
     let events = EventStreamReader(
         redis: redis, stream: configuration.keys.generationEvents, group: PipelineKeys.galleryGroup, lease: configuration.eventLease,

@@ -29,8 +29,12 @@ import Testing
             #expect(png.text["engine"] == "preview")
             let parameters = try #require(JSONSerialization.jsonObject(with: Data((png.text["parameters"] ?? "").utf8)) as? [String: Any])
             #expect(parameters["prompt"] as? String == "a lighthouse" && parameters["model"] as? String == "preview")
+            // small enough already: the thumbnail is the same picture, without the recipe
+            #expect(image.thumbnailKey == "\(harness.userID)/\(image.imageID).thumb.png")
+            let thumbnail = try PNGReader([UInt8](Data(contentsOf: harness.storage.appendingPathComponent(try #require(image.thumbnailKey)))))
+            #expect(thumbnail.width == 96 && thumbnail.height == 64 && thumbnail.text.isEmpty)
         }
-        #expect(harness.files().count == 2, "no temporary files are left behind")
+        #expect(harness.files().count == 4, "two images, two thumbnails, no temporary files left behind")
         #expect(try await harness.state(of: job.jobID) == "done", "the queue forgot the job; only the marker of its result in flight is left")
     }
 

@@ -28,7 +28,7 @@ struct WorkerHarness {
         storage = FileManager.default.temporaryDirectory.appendingPathComponent(prefix, isDirectory: true)
         var configuration = AIWorkerConfiguration(
             service: ServiceConfiguration(serviceID: "ai-worker", port: 0, redisURL: servers.redisURL),
-            queues: queues, storageDir: storage.path, workerID: "\(prefix)-worker", modelsDir: modelsDir,
+            queues: queues, storage: StorageConfiguration(backend: .fileSystem(directory: storage.path)), workerID: "\(prefix)-worker", modelsDir: modelsDir,
             catalogPath: catalogPath, jobLease: lease, shutdownGrace: grace
         )
         // Without an explicit library the worker must not pick up the one `make engine` built.

@@ -32,7 +32,8 @@ enum Fixtures {
         height: 1024,
         seed: 42,
         bytes: 1_482_113,
-        engine: "preview"
+        engine: "preview",
+        thumbnailKey: "images/2024/05/01/5d7f3a1b.thumb.png"
     )
 
     static let jobQueued = JobQueued(

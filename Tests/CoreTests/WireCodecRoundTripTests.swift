@@ -145,4 +145,12 @@ import Testing
         #expect(object?["visibility"] as? String == "public")
         #expect(object?["url"] as? String == "https://x/y")
     }
+
+    @Test func imagesFromWorkersWithoutThumbnailsStillDecode() throws {
+        let old = #"[{"image_id":"5d7f3a1b-9c2e-4b8d-a6f0-1e3c5b7d9f21","storage_key":"u/i.png","width":8,"height":8,"seed":1,"content_type":"image/png","bytes":10,"engine":"preview"}]"#
+        let images = try WireCodec.decodeBody([ProducedImage].self, from: Array(old.utf8))
+        #expect(images.first?.thumbnailKey == nil && images.first?.storageKey == "u/i.png")
+        let encoded = String(decoding: try WireCodec.encodeBody(Fixtures.image), as: UTF8.self)
+        #expect(encoded.contains(#""thumbnail_key":"images\/2024\/05\/01\/5d7f3a1b.thumb.png""#) || encoded.contains(#""thumbnail_key":"images/2024/05/01/5d7f3a1b.thumb.png""#))
+    }
 }

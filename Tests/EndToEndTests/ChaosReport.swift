@@ -80,8 +80,7 @@ struct ChaosReport {
         )
         report.storedTwice = perJob.count
         report.galleryImages = try await pool.query("SELECT count(*) AS n FROM pingvas_e2e_gallery.images").first?.decode(Int.self, "n") ?? 0
-        let files = FileManager.default.enumerator(atPath: suite.storageDirectory.path)?.compactMap { $0 as? String } ?? []
-        report.pngFiles = files.filter { $0.hasSuffix(".png") && !$0.contains("/.") }.count
+        report.pngFiles = try await suite.storedKeys().filter { !$0.hasSuffix(".thumb.png") }.count
         // Files and records against every succeeded job of the run (the latency probe's too), one image each.
         if report.pngFiles != allSucceeded || report.galleryImages != allSucceeded { report.storedTwice += 1 }
         return report

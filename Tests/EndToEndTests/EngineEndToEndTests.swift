@@ -48,7 +48,7 @@ import Testing
                 let id = try #require(image["id"] as? String)
                 // The gallery records it from an event: 404 until then.
                 let content = try await eventuallyValue(pollEvery: .milliseconds(100), "the gallery serves image \(id)\n\(suite.logs)") {
-                    let content = try await api.call("GET", "/api/v1/images/\(id)/content", token: token)
+                    let content = try await api.image("/api/v1/images/\(id)/content", token: token).reply
                     return content.status == 404 ? nil : content
                 }
                 #expect(content.status == 200 && content.headers["Content-Type"] == "image/png")

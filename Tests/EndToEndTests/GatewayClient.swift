@@ -35,6 +35,16 @@ struct GatewayClient: Sendable {
         return Reply(status: response.status, headers: response.headers, body: response.body)
     }
 
+    /// An image's bytes as a browser gets them: `path` through the gateway, then, when that answers
+    /// a redirect (S3 storage), the `Location` with a plain GET and no credentials. The reply of the
+    /// last hop; `redirected` says whether there was one.
+    func image(_ path: String, token: String?) async throws -> (reply: Reply, redirected: Bool) {
+        let first = try await call("GET", path, token: token)
+        guard first.status == 302, let location = first.headers["Location"] else { return (first, false) }
+        let response = try await http.execute(HTTPClientRequest(url: location, timeout: .seconds(20)))
+        return (Reply(status: response.status, headers: response.headers, body: response.body), true)
+    }
+
     /// Reads a server-sent event stream until an event named in `until` arrives (or `timeout`);
     /// returns the events as (name, data) in order.
     func events(_ path: String, token: String, until terminal: Set<String>, timeout: Duration = .seconds(30)) async throws -> [(String, String)] {

@@ -84,9 +84,10 @@ import Testing
                 return ((list.json["items"] as? [[String: Any]]) ?? []).contains { $0["id"] as? String == imageID }
             }
 
-            let content = try await api.call("GET", "/api/v1/images/\(imageID)/content", token: alice.token)
+            let (content, redirected) = try await api.image("/api/v1/images/\(imageID)/content", token: alice.token)
             #expect(content.status == 200)
             #expect(content.headers["Content-Type"] == "image/png")
+            #expect(redirected == (suite.bucket != nil), "with S3 the bytes come from the bucket, by redirect")
             let size = try #require(pngSize(content.body), "not a PNG")
             #expect(size.width == 96 && size.height == 64)
 

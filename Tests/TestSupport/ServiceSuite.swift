@@ -6,6 +6,9 @@ import Synchronization
 
 /// All seven executables on free loopback ports over a private PostgreSQL and Redis, wired as
 /// `make run` wires them. End-to-end tests talk to `gatewayURL` only.
+///
+/// Images go to a fresh folder, or, with `PINGVAS_TEST_STORAGE=s3` in the test's environment, to a
+/// fresh bucket on the shared moto server (`bucket`), so the same suites run against both stores.
 public final class ServiceSuite: Sendable {
     public static let ids = ["user", "model-router", "generation", "gallery", "payment-webhook", "ai-worker", "gateway"]
 
@@ -13,6 +16,8 @@ public final class ServiceSuite: Sendable {
     public let processes: [String: ServiceProcess]
     public let storageDirectory: URL
     public let jwtSecret: String
+    /// The bucket images go to when the suite runs with S3 storage (`PINGVAS_TEST_STORAGE=s3`).
+    public let bucket: String?
     /// What every service was started with.
     public let environment: [String: String]
     private let extraWorkers = Mutex<[ServiceProcess]>([])
@@ -28,6 +33,17 @@ public final class ServiceSuite: Sendable {
         for id in ids { ports[id] = try TestStack.freePort() }
         let secret = TestStack.uniqueName("jwt-secret-for-tests-only-0123456789")
         var environment = baseEnvironment(servers: servers, storage: storage, jwtSecret: secret, ports: ports)
+        var bucket: String?
+        if ProcessInfo.processInfo.environment["PINGVAS_TEST_STORAGE"] == "s3", extraEnvironment["PINGVAS_STORAGE_URL"] == nil {
+            let name = try await MotoServer.makeBucket()
+            environment.merge([
+                "PINGVAS_STORAGE_URL": "s3://\(name)", "PINGVAS_S3_ENDPOINT": try await MotoServer.endpoint(),
+                "PINGVAS_S3_ACCESS_KEY_ID": "AKIAE2E", "PINGVAS_S3_SECRET_ACCESS_KEY": "e2e-secret",
+            ]) { _, new in new }
+            bucket = name
+        } else if let url = extraEnvironment["PINGVAS_STORAGE_URL"], url.hasPrefix("s3://") {
+            bucket = URL(string: url)?.host
+        }
         environment.merge(extraEnvironment) { _, new in new }
         var processes: [String: ServiceProcess] = [:]
         do {
@@ -38,7 +54,9 @@ public final class ServiceSuite: Sendable {
             try? servers.stack("stop")
             throw error
         }
-        return ServiceSuite(servers: servers, processes: processes, storageDirectory: storage, jwtSecret: secret, environment: environment)
+        return ServiceSuite(
+            servers: servers, processes: processes, storageDirectory: storage, jwtSecret: secret, bucket: bucket, environment: environment
+        )
     }
 
     /// Starts another ai-worker with the suite's settings (plus `extraEnvironment`) and waits until
@@ -86,7 +104,11 @@ public final class ServiceSuite: Sendable {
         return environment
     }
 
-    init(servers: TestServers, processes: [String: ServiceProcess], storageDirectory: URL, jwtSecret: String, environment: [String: String]) {
+    init(
+        servers: TestServers, processes: [String: ServiceProcess], storageDirectory: URL, jwtSecret: String, bucket: String?,
+        environment: [String: String]
+    ) {
+        self.bucket = bucket
         self.servers = servers
         self.environment = environment
         self.processes = processes
@@ -102,6 +124,17 @@ public final class ServiceSuite: Sendable {
         for id in Self.ids.reversed() { statuses[id] = await processes[id]!.stop() }
         try? servers.stack("stop")
         return statuses
+    }
+
+    /// The keys of every stored image object (`<user id>/<image id>.png`, `.thumb.png`), from the
+    /// folder or the bucket (without its prefix); temporary files left out.
+    public func storedKeys() async throws -> [String] {
+        if let bucket {
+            let prefix = environment["PINGVAS_STORAGE_URL"].flatMap { URL(string: $0)?.path }?.trimmingCharacters(in: CharacterSet(charactersIn: "/")) ?? ""
+            return try await MotoServer.keys(in: bucket).map { prefix.isEmpty ? $0 : String($0.dropFirst(prefix.count + 1)) }
+        }
+        let files = FileManager.default.enumerator(atPath: storageDirectory.path)?.compactMap { $0 as? String } ?? []
+        return files.filter { $0.hasSuffix(".png") && !$0.contains("/.") }.sorted()
     }
 
     /// Every service's log, for failure messages.

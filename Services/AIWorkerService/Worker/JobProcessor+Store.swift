@@ -3,7 +3,8 @@ import Foundation
 import ServiceKit
 
 extension JobProcessor {
-    /// Encodes each image as PNG (parameters in `tEXt`) and stores it under `<user id>/<image id>.png`.
+    /// Encodes each image as PNG (parameters in `tEXt`) and stores it under `<user id>/<image id>.png`,
+    /// with its thumbnail (`Thumbnail`, longest side 256 px) under `<user id>/<image id>.thumb.png`.
     func store(_ images: [EngineImage], engine: any ImageEngine, engineJob: EngineJob, job: JobQueued) async throws -> [ProducedImage] {
         var produced: [ProducedImage] = []
         for (index, image) in images.enumerated() {
@@ -15,13 +16,21 @@ extension JobProcessor {
                 height: image.height, engine: engine.id, loras: job.request.loras
             )
             let text = [(keyword: "parameters", value: try parameters.asciiJSON()), (keyword: "engine", value: engine.id)]
-            let png = try await encoder.run { () throws(PNGEncoder.Failure) -> [UInt8] in
-                try PNGEncoder.encode(rgb: image.rgb, width: image.width, height: image.height, text: text)
+            let (png, thumbnail) = try await encoder.run { () throws(PNGEncoder.Failure) -> ([UInt8], [UInt8]) in
+                let small = Thumbnail.downscale(rgb: image.rgb, width: image.width, height: image.height)
+                return (
+                    try PNGEncoder.encode(rgb: image.rgb, width: image.width, height: image.height, text: text),
+                    try PNGEncoder.encode(rgb: small.rgb, width: small.width, height: small.height)
+                )
             }
+            // The thumbnail first: once the full image is there the job can succeed, and both must exist by then.
+            let thumbnailKey = "\(job.userID)/\(imageID).thumb.png"
+            try await storage.write(thumbnailKey, bytes: thumbnail)
             try await storage.write(key, bytes: png)
             produced.append(ProducedImage(
                 imageID: imageID, storageKey: key, width: image.width, height: image.height, seed: image.seed,
-                contentType: "image/png", bytes: png.count, engine: Self.outputLabel(engine.id)
+                contentType: "image/png", bytes: png.count, engine: Self.outputLabel(engine.id),
+                thumbnailKey: thumbnailKey
             ))
         }
         return produced

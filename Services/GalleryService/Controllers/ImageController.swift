@@ -11,6 +11,14 @@ import ServiceKit
 struct ImageController: Sendable {
     let repository: any ImageRepository
     let storage: any ImageStorage
+    /// How long a presigned content URL stays valid.
+    var presignTTL: Duration = .seconds(300)
+    /// Public images redirect to `<base>/<object>` when set and the storage is a bucket.
+    var cdnBaseURL: String?
+    /// generation, for remixes; nil: remix answers 503.
+    var generation: GenerationUpstream?
+    /// What an image must pass before it becomes public.
+    var moderation = ModerationPolicy(blocklist: [], classifier: nil)
 
     /// Mounted at `/api/v1`.
     var routes: RouteCollection<ServiceRequestContext> {
@@ -18,6 +26,8 @@ struct ImageController: Sendable {
         routes.get("images", use: list)
         routes.get("images/:id", use: show)
         routes.get("images/:id/content", use: content)
+        routes.get("images/:id/thumbnail", use: thumbnail)
+        routes.post("images/:id/remix", use: remix)
         routes.patch("images/:id", use: update)
         routes.delete("images/:id", use: delete)
         routes.get("explore", use: explore)
@@ -39,6 +49,13 @@ struct ImageController: Sendable {
         var tags: [String]
         var createdAt: String
         var url: String
+        /// The small copy for listings; the full image for images from before thumbnails.
+        var thumbnailURL: String
+        /// How it was made; null for images from before recipes were kept.
+        var recipe: ImageRecipe?
+        /// Hidden by an admin: only the owner (and admins' routes) see it then.
+        var hidden: Bool
+        var hiddenReason: String?
 
         init(_ record: ImageRecord) {
             id = record.id.description
@@ -55,13 +72,19 @@ struct ImageController: Sendable {
             tags = record.tags
             createdAt = WireCodec.formatDate(record.createdAt)
             url = "/api/v1/images/\(record.id)/content"
+            thumbnailURL = "/api/v1/images/\(record.id)/thumbnail"
+            recipe = record.recipe
+            hidden = record.hiddenAt != nil
+            hiddenReason = record.hiddenReason
         }
 
         enum CodingKeys: String, CodingKey {
-            case id, width, height, seed, prompt, model, engine, visibility, title, tags, url
+            case id, width, height, seed, prompt, model, engine, visibility, title, tags, url, recipe, hidden
+            case hiddenReason = "hidden_reason"
             case generationID = "generation_id"
             case negativePrompt = "negative_prompt"
             case createdAt = "created_at"
+            case thumbnailURL = "thumbnail_url"
         }
     }
 
@@ -109,16 +132,12 @@ struct ImageController: Sendable {
 
     @Sendable func content(_ request: Request, context: ServiceRequestContext) async throws -> Response {
         let record = try await visibleImage(request, context: context)
-        guard let bytes = try await storage.read(record.storageKey) else {
-            context.logger.error("image file missing", metadata: ["image_id": "\(record.id)", "storage_key": "\(record.storageKey)"])
-            throw Problem(.notFound, type: "content-missing", detail: "The image file is gone.")
-        }
-        let cacheControl = record.visibility == .public ? "public, max-age=86400, immutable" : "private, max-age=3600"
-        return Response(
-            status: .ok,
-            headers: [.contentType: record.contentType, .cacheControl: cacheControl, .contentLength: String(bytes.count)],
-            body: .init(byteBuffer: ByteBuffer(bytes: bytes))
-        )
+        return try await deliver(record.storageKey, of: record, request: request, context: context)
+    }
+
+    @Sendable func thumbnail(_ request: Request, context: ServiceRequestContext) async throws -> Response {
+        let record = try await visibleImage(request, context: context)
+        return try await deliver(record.thumbnailKey ?? record.storageKey, of: record, request: request, context: context)
     }
 
     @Sendable func update(_ request: Request, context: ServiceRequestContext) async throws -> JSONResponse<ImageDTO> {
@@ -132,6 +151,7 @@ struct ImageController: Sendable {
             if tags.contains(where: { $0.isEmpty || $0.count > 40 }) { errors["tags"] = "each tag 1 to 40 characters" }
         }
         guard errors.isEmpty else { throw Problem.validation(errors) }
+        try await moderate(id, owner: caller.userID, changes: changes)
         guard let updated = try await repository.update(
             id, owner: caller.userID, changes: ImageChanges(visibility: changes.visibility, title: changes.title, tags: changes.tags)
         ) else { throw Problem.notFound("No such image.") }
@@ -145,11 +165,29 @@ struct ImageController: Sendable {
         }
         do {
             try await storage.delete(deleted.storageKey)
+            if let thumbnail = deleted.thumbnailKey { try await storage.delete(thumbnail) }
         } catch {
             // The record is gone, so nobody can reach the file; a leftover file is only disk space.
             context.logger.error("could not delete image file", metadata: ["image_id": "\(deleted.id)", "error": "\(error)"])
         }
         return Response(status: .noContent)
+    }
+
+    /// Runs the moderation step when the image would be public after `changes` with text not yet
+    /// checked (it becomes public, or its title or tags change while public); throws 422
+    /// `moderation-rejected`, or 503 `moderation-unavailable` when the classifier cannot answer.
+    func moderate(_ id: ImageID, owner: UserID, changes: Changes) async throws {
+        guard changes.visibility == .public || changes.title != nil || changes.tags != nil else { return }
+        guard let current = try await repository.find(id), current.userID == owner else { return }  // the update answers 404
+        let becomesPublic = (changes.visibility ?? current.visibility) == .public
+        guard becomesPublic, current.visibility != .public || changes.title != nil || changes.tags != nil else { return }
+        let submission = ModerationSubmission(
+            imageID: id.description, prompt: current.prompt, title: changes.title ?? current.title, tags: changes.tags ?? current.tags,
+            contentURL: try await storage.presignedURL(for: current.storageKey, expires: .seconds(600))?.absoluteString
+        )
+        if case .rejected(let reason) = try await moderation.check(submission) {
+            throw Problem(.unprocessableContent, type: "moderation-rejected", detail: reason)
+        }
     }
 
     func visibleImage(_ request: Request, context: ServiceRequestContext) async throws -> ImageRecord {

@@ -21,11 +21,12 @@ struct GenerationCompletedConsumer: EventStreamConsumer {
             do {
                 let event = try EventStreamReader.decode(GenerationCompleted.self, message)
                 if let event, event.data.status == .succeeded {
-                    let records = event.data.images.map { image in
+                    let records = event.data.images.enumerated().map { index, image in
                         ImageRecord(
                             id: image.imageID, generationID: event.data.jobID, userID: event.data.userID, width: image.width,
                             height: image.height, seed: image.seed, prompt: event.data.prompt, negativePrompt: event.data.negativePrompt,
-                            model: event.data.model, engine: image.engine, storageKey: image.storageKey, contentType: image.contentType,
+                            model: event.data.model, engine: image.engine, storageKey: image.storageKey, thumbnailKey: image.thumbnailKey,
+                            recipe: event.data.request.map { ImageRecipe(request: $0, image: image, batchIndex: index) }, contentType: image.contentType,
                             bytes: image.bytes, visibility: .private, title: nil, tags: [], createdAt: event.data.finishedAt
                         )
                     }

@@ -14,6 +14,13 @@ struct ImageRecord: Sendable, Equatable {
     var model: String
     var engine: String
     var storageKey: String
+    /// The small copy (longest side 256 px); nil for images from before thumbnails.
+    var thumbnailKey: String? = nil
+    /// How it was made; nil for images from before recipes were kept.
+    var recipe: ImageRecipe? = nil
+    /// Set while an admin has hidden it: only its owner sees it then.
+    var hiddenAt: Date? = nil
+    var hiddenReason: String? = nil
     var contentType: String
     var bytes: Int
     var visibility: ImageVisibility
@@ -21,9 +28,10 @@ struct ImageRecord: Sendable, Equatable {
     var tags: [String]
     var createdAt: Date
 
-    /// Who may read the record and its content: the owner always, others when it is not private.
+    /// Who may read the record and its content: the owner always, others when it is neither
+    /// private nor hidden by an admin.
     func isVisible(to caller: UserID?) -> Bool {
-        caller == userID || visibility != .private
+        caller == userID || (visibility != .private && hiddenAt == nil)
     }
 }
 

@@ -9,7 +9,8 @@ struct PostgresImageRepository: ImageRepository {
 
     static let columns = """
         id::text, generation_id::text, user_id::text, width, height, seed, prompt, negative_prompt, model, engine,
-        storage_key, content_type, bytes, visibility, title, array_to_json(tags)::text AS tags, created_at
+        storage_key, content_type, bytes, visibility, title, array_to_json(tags)::text AS tags, created_at, thumbnail_key, recipe::text AS recipe,
+        hidden_at, hidden_reason
         """
 
     func record(_ images: [ImageRecord]) async throws -> Int {
@@ -19,14 +20,15 @@ struct PostgresImageRepository: ImageRepository {
                 inserted += try await connection.execute(
                     """
                     INSERT INTO images (id, generation_id, user_id, width, height, seed, prompt, negative_prompt, model, engine,
-                                        storage_key, content_type, bytes, visibility, created_at)
-                    VALUES ($1::uuid, $2::uuid, $3::uuid, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
+                                        storage_key, content_type, bytes, visibility, created_at, thumbnail_key, recipe)
+                    VALUES ($1::uuid, $2::uuid, $3::uuid, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17::jsonb)
                     ON CONFLICT (id) DO NOTHING
                     """,
                     [
                         image.id.description, image.generationID.description, image.userID.description, image.width, image.height,
                         image.seed, image.prompt, image.negativePrompt, image.model, image.engine, image.storageKey,
-                        image.contentType, image.bytes, image.visibility.rawValue, image.createdAt,
+                        image.contentType, image.bytes, image.visibility.rawValue, image.createdAt, image.thumbnailKey,
+                        try image.recipe.map { String(decoding: try JSONEncoder().encode($0), as: UTF8.self) },
                     ]
                 )
             }
@@ -56,7 +58,7 @@ struct PostgresImageRepository: ImageRepository {
         try await pool.query(
             """
             SELECT \(Self.columns) FROM images
-            WHERE visibility = 'public'
+            WHERE visibility = 'public' AND hidden_at IS NULL
               AND ($1::timestamptz IS NULL OR (created_at, id) < ($1::timestamptz, $2::uuid))
             ORDER BY created_at DESC, id DESC
             LIMIT $3
@@ -96,12 +98,14 @@ struct PostgresImageRepository: ImageRepository {
             throw GalleryDataError.corrupt("visibility")
         }
         let tags = try JSONDecoder().decode([String].self, from: Data(try row.decode(String.self, "tags").utf8))
+        let recipe = try row.decode(String?.self, "recipe").map { try JSONDecoder().decode(ImageRecipe.self, from: Data($0.utf8)) }
         return ImageRecord(
             id: try id("id"), generationID: try id("generation_id"), userID: try id("user_id"),
             width: try row.decode(Int.self, "width"), height: try row.decode(Int.self, "height"), seed: try row.decode(Int64.self, "seed"),
             prompt: try row.decode(String.self, "prompt"), negativePrompt: try row.decode(String?.self, "negative_prompt"),
             model: try row.decode(String.self, "model"), engine: try row.decode(String.self, "engine"),
-            storageKey: try row.decode(String.self, "storage_key"), contentType: try row.decode(String.self, "content_type"),
+            storageKey: try row.decode(String.self, "storage_key"), thumbnailKey: try row.decode(String?.self, "thumbnail_key"), recipe: recipe,
+            hiddenAt: try row.decode(Date?.self, "hidden_at"), hiddenReason: try row.decode(String?.self, "hidden_reason"), contentType: try row.decode(String.self, "content_type"),
             bytes: try row.decode(Int.self, "bytes"), visibility: visibility, title: try row.decode(String?.self, "title"),
             tags: tags, createdAt: try row.decode(Date.self, "created_at")
         )

@@ -23,10 +23,12 @@ extension Job {
 
     /// `GenerationCompleted` for gallery's stream; the cost is what was charged (zero after a refund).
     func completedMessage(keys: PipelineKeys, traceparent: String?) throws -> OutboxMessage {
+        var recipe = request
+        recipe.controlnet?.image = ""
         let message = GenerationCompleted(
             jobID: id, userID: userID, status: status, model: request.model, prompt: request.prompt,
             negativePrompt: request.negativePrompt, images: status == .succeeded ? images : [],
-            cost: status == .succeeded ? cost : .zero, finishedAt: finishedAt ?? .now
+            cost: status == .succeeded ? cost : .zero, finishedAt: finishedAt ?? .now, request: recipe
         )
         return OutboxMessage(stream: keys.generationEvents, envelope: try WireCodec.encode(message, traceparent: traceparent))
     }

@@ -13,10 +13,12 @@ package struct ProducedImage: Codable, Sendable, Equatable {
     /// Which engine made it: `"stable-diffusion"`, or `"preview"` for procedural stand-ins that
     /// must never be presented as AI output.
     package var engine: String
+    /// The key of a smaller copy (longest side 256 px, PNG); nil from workers that made none.
+    package var thumbnailKey: String?
 
     package init(
         imageID: ImageID, storageKey: String, width: Int, height: Int, seed: Int64, contentType: String = "image/png",
-        bytes: Int, engine: String
+        bytes: Int, engine: String, thumbnailKey: String? = nil
     ) {
         self.imageID = imageID
         self.storageKey = storageKey
@@ -26,6 +28,7 @@ package struct ProducedImage: Codable, Sendable, Equatable {
         self.contentType = contentType
         self.bytes = bytes
         self.engine = engine
+        self.thumbnailKey = thumbnailKey
     }
 
     enum CodingKeys: String, CodingKey {
@@ -33,5 +36,6 @@ package struct ProducedImage: Codable, Sendable, Equatable {
         case imageID = "image_id"
         case storageKey = "storage_key"
         case contentType = "content_type"
+        case thumbnailKey = "thumbnail_key"
     }
 }

@@ -17,10 +17,13 @@ package struct GenerationCompleted: WireMessage, Equatable {
     /// What was charged: the held cost on success, zero after a refund.
     package var cost: Credits
     package var finishedAt: Date
+    /// The whole request, so gallery can keep each image's recipe; the ControlNet image is left
+    /// out (empty) as it can be megabytes. Nil from generation replicas older than this field.
+    package var request: JobRequest?
 
     package init(
         jobID: JobID, userID: UserID, status: JobStatus, model: String, prompt: String, negativePrompt: String? = nil,
-        images: [ProducedImage], cost: Credits, finishedAt: Date
+        images: [ProducedImage], cost: Credits, finishedAt: Date, request: JobRequest? = nil
     ) {
         self.jobID = jobID
         self.userID = userID
@@ -31,10 +34,11 @@ package struct GenerationCompleted: WireMessage, Equatable {
         self.images = images
         self.cost = cost
         self.finishedAt = finishedAt
+        self.request = request
     }
 
     enum CodingKeys: String, CodingKey {
-        case status, model, prompt, images, cost
+        case status, model, prompt, images, cost, request
         case jobID = "job_id"
         case userID = "user_id"
         case negativePrompt = "negative_prompt"

@@ -48,15 +48,28 @@ package struct FileSystemImageStorage: ImageStorage {
         }
     }
 
-    /// Keys are `/`-separated segments of letters, digits and `-_.`; anything else (`..`, absolute
-    /// paths, empty segments) is refused.
+    /// The file for `key`; unsafe keys are refused (`StorageKeyError.check`).
     package func location(of key: String) throws(StorageKeyError) -> URL {
-        let segments = key.split(separator: "/", omittingEmptySubsequences: false)
-        let safe = !segments.isEmpty && segments.allSatisfy { segment in
-            !segment.isEmpty && segment != "." && segment != ".."
-                && segment.unicodeScalars.allSatisfy { CharacterSet.alphanumerics.contains($0) || "-_.".unicodeScalars.contains($0) }
-        }
-        guard safe else { throw StorageKeyError(key: key) }
+        try StorageKeyError.check(key)
         return root.appendingPathComponent(key)
     }
+
+    package func head(_ key: String) async throws -> StoredObject? {
+        let url = try location(of: key)
+        return await executor.run {
+            guard let attributes = try? FileManager.default.attributesOfItem(atPath: url.path),
+                (attributes[.type] as? FileAttributeType) == .typeRegular
+            else { return nil }
+            let size = (attributes[.size] as? NSNumber)?.intValue ?? 0
+            let modified = attributes[.modificationDate] as? Date ?? Date(timeIntervalSince1970: 0)
+            // Files are written once under a fresh name and never changed in place, so size and
+            // modification time identify the bytes.
+            let stamp = Int64((modified.timeIntervalSince1970 * 1_000_000).rounded())
+            return StoredObject(size: size, etag: "\"\(String(size, radix: 16))-\(String(stamp, radix: 16))\"", lastModified: modified)
+        }
+    }
+
+    package func presignedURL(for key: String, expires: Duration) async throws -> URL? { nil }
+
+    package func cdnPath(for key: String) -> String? { nil }
 }
