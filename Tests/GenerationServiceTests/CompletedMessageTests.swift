@@ -14,7 +14,7 @@ import Testing
         let job = Job(
             id: JobID(), userID: UserID(), status: .succeeded, request: request, queue: "gpu-sd15", plan: .pro, priority: 1, cost: 4,
             attempt: 1, retries: 0, lastError: nil, images: [], error: nil, createdAt: Date(), startedAt: nil, finishedAt: Date(),
-            deadlineAt: nil, runTimeout: nil, queuePosition: nil, sequence: 1
+            deadlineAt: nil, runTimeout: nil, sequence: 1
         )
         let message = try job.completedMessage(keys: PipelineKeys(), traceparent: nil)
         let event = try WireCodec.decode(GenerationCompleted.self, from: message.envelope).data
