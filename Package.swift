@@ -37,8 +37,8 @@ var targets: [Target] = [
     .target(name: "CStableDiffusion", path: "Shared/CStableDiffusion", exclude: ["engine"]),
 
     .target(name: "Core", path: "Shared/Core", swiftSettings: strict),
-    .target(name: "PostgresClient", dependencies: ["CLibPQ", "PingvasCrypto", logging], path: "Shared/PostgresClient", swiftSettings: strict),
-    .target(name: "RedisClient", dependencies: ["CHiredis", "PingvasCrypto", logging], path: "Shared/RedisClient", swiftSettings: strict),
+    .target(name: "PostgresClient", dependencies: ["CLibPQ", "Core", "PingvasCrypto", logging], path: "Shared/PostgresClient", swiftSettings: strict),
+    .target(name: "RedisClient", dependencies: ["CHiredis", "Core", "PingvasCrypto", logging], path: "Shared/RedisClient", swiftSettings: strict),
     .target(name: "HTTPClient", dependencies: ["CCurl", "Core", logging], path: "Shared/HTTPClient", swiftSettings: strict),
     .target(
         name: "PingvasCrypto",

@@ -25,6 +25,8 @@ python3 -c 'import yaml' 2>/dev/null || need+=(python3-yaml)
 pip_need=()
 python3 -c 'import moto.server' 2>/dev/null || pip_need+=('moto[server]')
 python3 -c 'import botocore' 2>/dev/null || pip_need+=(botocore)
+# the tracing test: its OTLP receiver decodes the exports with opentelemetry-proto
+python3 -c 'import opentelemetry.proto.collector.trace.v1.trace_service_pb2' 2>/dev/null || pip_need+=(opentelemetry-proto)
 if [ ${#need[@]} -eq 0 ] && [ ${#pip_need[@]} -eq 0 ]; then echo "deps: all present"; exit 0; fi
 if [ ${#need[@]} -gt 0 ]; then
     echo "deps: installing ${need[*]}"

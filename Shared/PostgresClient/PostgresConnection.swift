@@ -1,3 +1,4 @@
+import Core
 import Dispatch
 import Logging
 import Synchronization
@@ -47,7 +48,22 @@ package final class PostgresConnection: Sendable {
     /// Runs one statement; values travel as `$1...$n` text parameters, never inside the SQL.
     package func query(_ sql: String, _ parameters: [any PostgresBindable]) async throws(PostgresError) -> PostgresRows {
         let texts = parameters.map(\.postgresText)
-        return try await run { handle throws(PostgresError) in try handle.execute(sql, texts) }
+        let span = Tracing.startChild(Self.spanName(sql), kind: .client, attributes: ["db.system": "postgresql"])
+        do {
+            let rows = try await run { handle throws(PostgresError) in try handle.execute(sql, texts) }
+            span?.end()
+            return rows
+        } catch {
+            span?.fail(error)
+            span?.end()
+            throw error
+        }
+    }
+
+    /// `db <OPERATION>` (`SELECT`, `INSERT` ...): the statement's first word only, never values.
+    static func spanName(_ sql: String) -> String {
+        let word = sql.drop { $0 == " " || $0 == "\n" || $0 == "(" }.prefix { $0.isLetter }
+        return "db " + (word.isEmpty ? "statement" : word.uppercased())
     }
 
     package func query(_ sql: String, _ parameters: any PostgresBindable...) async throws(PostgresError) -> PostgresRows {

@@ -1,3 +1,4 @@
+import Core
 import Logging
 
 extension PostgresPool {
@@ -14,8 +15,10 @@ extension PostgresPool {
         var retries = 0
         while true {
             do {
-                return try await withConnection { connection in
-                    try await connection.transaction(isolation: isolation, body)
+                return try await Tracing.withSpan("db transaction", kind: .client, attributes: ["db.system": "postgresql"]) { _ in
+                    try await withConnection { connection in
+                        try await connection.transaction(isolation: isolation, body)
+                    }
                 }
             } catch let error as PostgresError where error.isTransient && retries < attempts {
                 retries += 1

@@ -1,3 +1,4 @@
+import Core
 import Dispatch
 package import Logging
 import Synchronization
@@ -41,12 +42,19 @@ package final class RedisPool: Sendable {
 
     /// Sends one command and returns its reply; an error reply is thrown as `RedisError.server`.
     package func send(_ arguments: [[UInt8]]) async throws -> RedisValue {
-        let timeout = Self.timeout(for: [arguments], base: configuration.commandTimeout)
-        let reply = try await withConnection { connection in
-            try await connection.run(timeout: timeout) { context throws(RedisError) in try context.command(arguments) }
+        try await Tracing.withSpan(Self.spanName(arguments), kind: .client, attributes: ["db.system": "redis"]) { _ in
+            let timeout = Self.timeout(for: [arguments], base: configuration.commandTimeout)
+            let reply = try await withConnection { connection in
+                try await connection.run(timeout: timeout) { context throws(RedisError) in try context.command(arguments) }
+            }
+            if case .error(let message) = reply { throw RedisError.server(message) }
+            return reply
         }
-        if case .error(let message) = reply { throw RedisError.server(message) }
-        return reply
+    }
+
+    /// `redis <COMMAND>`: the command's name only (keys and values may be personal data).
+    static func spanName(_ arguments: [[UInt8]]) -> String {
+        "redis " + (arguments.first.map { String(decoding: $0.prefix(32), as: UTF8.self).uppercased() } ?? "")
     }
 
     package func send(_ arguments: [String]) async throws -> RedisValue {
@@ -62,13 +70,16 @@ package final class RedisPool: Sendable {
     package func pipeline(_ commands: [[[UInt8]]]) async throws -> [RedisValue] {
         guard !commands.isEmpty else { return [] }
         let timeout = Self.timeout(for: commands, base: configuration.commandTimeout)
-        return try await withConnection { connection in
-            try await connection.run(timeout: timeout) { context throws(RedisError) in
-                for command in commands { try context.append(command) }
-                var replies: [RedisValue] = []
-                replies.reserveCapacity(commands.count)
-                for _ in commands { replies.append(try context.nextReply()) }
-                return replies
+        let attributes: [String: SpanValue] = ["db.system": "redis", "redis.commands": .int(Int64(commands.count))]
+        return try await Tracing.withSpan("redis pipeline", kind: .client, attributes: attributes) { _ in
+            try await withConnection { connection in
+                try await connection.run(timeout: timeout) { context throws(RedisError) in
+                    for command in commands { try context.append(command) }
+                    var replies: [RedisValue] = []
+                    replies.reserveCapacity(commands.count)
+                    for _ in commands { replies.append(try context.nextReply()) }
+                    return replies
+                }
             }
         }
     }

@@ -1,13 +1,18 @@
+import Core
 import PingvasCrypto
+
 /// A Lua script run with `EVALSHA`; its SHA-1 is computed once, here, so no round trip is needed to learn it.
 package struct RedisScript: Sendable, Equatable {
     package let source: String
     /// Lower-case hex SHA-1 of `source`, the name Redis files the script under.
     package let sha1: String
+    /// For traces and logs (`dispatch`, `enqueue` ...); empty: unnamed.
+    package let name: String
 
-    package init(_ source: String) {
+    package init(_ source: String, name: String = "") {
         self.source = source
         self.sha1 = SHA1Digest.hex(source.utf8)
+        self.name = name
     }
 }
 
@@ -15,6 +20,12 @@ extension RedisPool {
     /// `EVALSHA`; if the server does not know the script (`NOSCRIPT`, e.g. after a restart or `SCRIPT FLUSH`),
     /// loads it with `SCRIPT LOAD` and retries once on the same connection. Error replies throw `.server`.
     package func evalsha(_ script: RedisScript, keys: [String], arguments: [String]) async throws -> RedisValue {
+        try await Tracing.withSpan("redis EVALSHA", kind: .client, attributes: ["db.system": "redis", "redis.script": .string(script.name)]) { _ in
+            try await runScript(script, keys: keys, arguments: arguments)
+        }
+    }
+
+    private func runScript(_ script: RedisScript, keys: [String], arguments: [String]) async throws -> RedisValue {
         let evalsha = (["EVALSHA", script.sha1, String(keys.count)] + keys + arguments).map { Array($0.utf8) }
         let timeout = configuration.commandTimeout
         let reply = try await withConnection { connection in

@@ -2,7 +2,8 @@ public import Foundation
 import HTTPClient
 import Logging
 
-/// A Python test server from `Tests/Fixtures/s3` on a free loopback port: moto's S3, or the fake STS.
+/// A Python test server from `Tests/Fixtures/<folder>` on a free loopback port: moto's S3, the fake
+/// STS (`s3`), or the OTLP trace receiver (`otlp`).
 ///
 /// The scripts exit when the test process ends, so a server started once per run (`MotoServer.shared()`)
 /// never outlives it; `stop()` ends one sooner.
@@ -16,9 +17,9 @@ public final class LoopbackPythonServer: Sendable {
 
     /// Starts `Tests/Fixtures/s3/<script> <port> <arguments...>` and waits until `GET /` answers
     /// (any status) within `timeout`; a missing Python module fails with what to install.
-    public init(script: String, arguments: [String] = [], timeout: Duration = .seconds(30)) async throws {
+    public init(script: String, folder: String = "s3", arguments: [String] = [], timeout: Duration = .seconds(30)) async throws {
         let python = try Self.python()
-        let path = TestStack.repositoryRoot.appendingPathComponent("Tests/Fixtures/s3/\(script)").path
+        let path = TestStack.repositoryRoot.appendingPathComponent("Tests/Fixtures/\(folder)/\(script)").path
         let logs = TestStack.repositoryRoot.appendingPathComponent(".run/test-logs")
         try FileManager.default.createDirectory(at: logs, withIntermediateDirectories: true)
         var attempt = 0
@@ -75,7 +76,7 @@ public enum LoopbackServerError: Error, CustomStringConvertible {
         switch self {
         case .noPython: "python3 is not on PATH (scripts/deps.sh installs it)"
         case .exited(let script, let status, let log):
-            "\(script) exited with status \(status) (missing moto or botocore? run scripts/deps.sh, which pip-installs 'moto[server]' and botocore):\n\(log.suffix(2000))"
+            "\(script) exited with status \(status) (a missing module? run scripts/deps.sh, which pip-installs 'moto[server]', botocore and opentelemetry-proto):\n\(log.suffix(2000))"
         }
     }
 }

@@ -44,7 +44,19 @@ struct JobProcessor: Sendable {
         logger[metadataKey: "attempt"] = "\(job.attempt)"
         if let traceparent = envelope.traceparent { logger[metadataKey: "trace_id"] = "\(traceparent)" }
         await RequestContext.$traceparent.withValue(envelope.traceparent) {
-            await run(job, started: started, logger: logger)
+            // The time in the queue, from submission to now, as a span of its own; then the job.
+            if let parent = envelope.traceparent.flatMap(SpanContext.init(traceparent:)) {
+                Tracing.startSpan(
+                    "queue wait", kind: .internal, context: parent.child(), parentSpanID: parent.spanID, start: job.enqueuedAt,
+                    attributes: ["pingvas.pool": .string(dispatched.pool), "pingvas.plan": .string(job.plan.rawValue)]
+                ).end()
+            }
+            await Tracing.withSpan("job \(job.request.model)", kind: .consumer, attributes: [
+                "pingvas.job_id": .string(job.jobID.description), "pingvas.attempt": .int(Int64(job.attempt)),
+                "pingvas.worker_id": .string(workerID),
+            ]) { _ in
+                await run(job, started: started, logger: logger)
+            }
         }
     }
 
@@ -78,10 +90,20 @@ struct JobProcessor: Sendable {
         logger.info("job started", metadata: ["model": "\(job.request.model)", "engine": "\(engine.id)"])
 
         let outcome: JobOutcome
-        switch await generate(engine, engineJob, job: job, logger: logger) {
+        let generated = await Tracing.withSpan("engine \(engine.id)", attributes: [
+            "pingvas.model": .string(job.request.model), "pingvas.steps": .int(Int64(job.request.steps)),
+            "pingvas.images": .int(Int64(job.request.batchSize)),
+        ]) { span in
+            let result = await generate(engine, engineJob, job: job, logger: logger)
+            if case .failure(let error) = result { span.fail(message: error.code.rawValue) }
+            return result
+        }
+        switch generated {
         case .success(let images):
             do {
-                outcome = .succeeded(images: try await store(images, engine: engine, engineJob: engineJob, job: job))
+                outcome = .succeeded(images: try await Tracing.withSpan("store images") { _ in
+                    try await store(images, engine: engine, engineJob: engineJob, job: job)
+                })
             } catch {
                 logger.error("storing images failed", metadata: ["error": "\(error)"])
                 outcome = .failed(code: "storage_error", message: "The images could not be stored.", retryable: true)

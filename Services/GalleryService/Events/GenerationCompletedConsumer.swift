@@ -21,24 +21,28 @@ struct GenerationCompletedConsumer: EventStreamConsumer {
             do {
                 let event = try EventStreamReader.decode(GenerationCompleted.self, message)
                 if let event, event.data.status == .succeeded {
-                    let records = event.data.images.enumerated().map { index, image in
-                        ImageRecord(
-                            id: image.imageID, generationID: event.data.jobID, userID: event.data.userID, width: image.width,
-                            height: image.height, seed: image.seed, prompt: event.data.prompt, negativePrompt: event.data.negativePrompt,
-                            model: event.data.model, engine: image.engine, storageKey: image.storageKey, thumbnailKey: image.thumbnailKey,
-                            recipe: event.data.request.map { ImageRecipe(request: $0, image: image, batchIndex: index) }, contentType: image.contentType,
-                            bytes: image.bytes, visibility: .private, title: nil, tags: [], createdAt: event.data.finishedAt
-                        )
+                    try await RequestContext.$traceparent.withValue(event.traceparent) {
+                        try await Tracing.withSpan("record images", kind: .consumer) { _ in try await record(event) }
                     }
-                    let inserted = try await repository.record(records)
-                    logger.info(
-                        "recorded images", metadata: ["job_id": "\(event.data.jobID)", "user_id": "\(event.data.userID)", "new": "\(inserted)"]
-                    )
                 }
             } catch let error as WireCodecError {
                 try await reader.deadLetter(message, reason: error)
             }
             try await reader.acknowledge([message.id])
         }
+    }
+
+    private func record(_ event: Envelope<GenerationCompleted>) async throws {
+        let records = event.data.images.enumerated().map { index, image in
+            ImageRecord(
+                id: image.imageID, generationID: event.data.jobID, userID: event.data.userID, width: image.width,
+                height: image.height, seed: image.seed, prompt: event.data.prompt, negativePrompt: event.data.negativePrompt,
+                model: event.data.model, engine: image.engine, storageKey: image.storageKey, thumbnailKey: image.thumbnailKey,
+                recipe: event.data.request.map { ImageRecipe(request: $0, image: image, batchIndex: index) }, contentType: image.contentType,
+                bytes: image.bytes, visibility: .private, title: nil, tags: [], createdAt: event.data.finishedAt
+            )
+        }
+        let inserted = try await repository.record(records)
+        logger.info("recorded images", metadata: ["job_id": "\(event.data.jobID)", "user_id": "\(event.data.userID)", "new": "\(inserted)"])
     }
 }

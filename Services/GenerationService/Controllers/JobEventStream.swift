@@ -126,17 +126,18 @@ struct JobEventStream: Sendable {
         try await finish(&writer)
     }
 
-    /// Whether a client should hear of the change: another position, or a start or finish moved by 2 s or more.
-    static func changed(_ old: JobEstimate?, _ new: JobEstimate) -> Bool {
+    /// Whether a client should hear of the change: another position, or a start that moved by 2 s
+    /// or more and is not "now" anyway (a job at the front with a free worker starts "now" at every
+    /// look; that is no news).
+    static func changed(_ old: JobEstimate?, _ new: JobEstimate, now: Date = Date()) -> Bool {
         guard let old else { return true }
-        func moved(_ a: Date?, _ b: Date?) -> Bool {
-            switch (a, b) {
-            case (nil, nil): false
-            case (let a?, let b?): abs(a.timeIntervalSince(b)) >= 2
-            default: true
-            }
+        if old.position != new.position { return true }
+        switch (old.startAt, new.startAt) {
+        case (nil, nil): return false
+        case (let before?, let after?):
+            return abs(before.timeIntervalSince(after)) >= 2 && after.timeIntervalSince(now) > 1
+        default: return true
         }
-        return old.position != new.position || moved(old.startAt, new.startAt) || moved(old.finishAt, new.finishAt)
     }
 
     /// The event for a message on the job's channel (with the job re-read for a status change);

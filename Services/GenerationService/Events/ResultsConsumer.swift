@@ -66,6 +66,15 @@ struct ResultsConsumer: Service {
 
     /// Applies one message, retrying while the database is unavailable, then acknowledges it.
     private func handle(_ message: RedisStreamMessage) async {
+        // The worker's span is the parent: the result, its settlement (a call to user) and the
+        // generation.completed event (gallery) belong to the job's trace.
+        let traceparent = (try? WireCodec.peek(Array((message.fields["m"] ?? "").utf8)))?.traceparent
+        await RequestContext.$traceparent.withValue(traceparent) {
+            await Tracing.withSpan("apply result", kind: .consumer) { _ in await handleInTrace(message) }
+        }
+    }
+
+    private func handleInTrace(_ message: RedisStreamMessage) async {
         var backoff = Duration.milliseconds(100)
         var settlement: (JobID, Settlement)?
         while true {
@@ -118,7 +127,7 @@ struct ResultsConsumer: Service {
                 let keys = keys
                 let job = try await jobs.finish(
                     id: finished.jobID, change: change, attempt: finished.attempt, owner: nil, onlyQueued: false
-                ) { job in try job.completedMessage(keys: keys, traceparent: header.traceparent) }
+                ) { job in try job.completedMessage(keys: keys, traceparent: RequestContext.traceparent ?? header.traceparent) }
                 guard let job else {
                     logger.debug("result already applied or unknown job", metadata: ["job_id": "\(finished.jobID)"])
                     return nil

@@ -84,7 +84,7 @@ enum JobQueueScripts {
           push_waiting(p, pool, id, user, class, false)
         end
         return 1
-        """)
+        """, name: "enqueue")
 
     /// ARGV: p, worker, lease ms, mode (`fair` or `fifo`), the models the worker has loaded
     /// (comma-separated), then the pools to take from, in the order to try them.
@@ -242,7 +242,7 @@ enum JobQueueScripts {
           end
         end
         return false
-        """)
+        """, name: "dispatch")
 
     /// ARGV: p, pool, limit, mode, and optionally a job to imagine waiting at the end of its user's
     /// queue: user, class, weight. Read-only: plays the dispatch of `mode` forward over the waiting
@@ -363,7 +363,7 @@ enum JobQueueScripts {
           if job[1] then table.insert(running, {id, job[1], job[2] or '1', job[3] or '', job[4] or '0', job[5] or tostring(now)}) end
         end
         return {tostring(now), out, position, running}
-        """)
+        """, name: "order")
 
     /// ARGV: p, id, worker, lease ms. Returns 1 when the lease was extended, 0 when the job is no
     /// longer this worker's (taken over, removed).
@@ -373,7 +373,7 @@ enum JobQueueScripts {
         if state ~= 'active' or owner ~= worker then return 0 end
         redis.call('ZADD', p .. ':' .. pool .. ':active', now_ms() + tonumber(ARGV[4]), id)
         return 1
-        """)
+        """, name: "renew")
 
     /// ARGV: p, id, worker, results stream, result envelope ('' for none), stream max length, done TTL s,
     /// seconds the job ran ('' when it did not succeed).
@@ -404,7 +404,7 @@ enum JobQueueScripts {
         if ARGV[5] ~= '' then redis.call('XADD', ARGV[4], 'MAXLEN', '~', ARGV[6], '*', 'm', ARGV[5]) end
         if mine then return 1 end
         return 0
-        """)
+        """, name: "complete")
 
     /// ARGV: p, id, worker. A worker that stops hands its job back: waiting again at the front of
     /// its user's queue, and the delivery does not count. Returns 1 when handed back.
@@ -419,7 +419,7 @@ enum JobQueueScripts {
         redis.call('HDEL', job, 'worker')
         push_waiting(p, pool, id, user, class, true)
         return 1
-        """)
+        """, name: "release")
 
     /// ARGV: p, pool, max deliveries. Jobs whose lease ran out (their worker died or stalled) wait
     /// again at the front of their user's queue, or, after `max deliveries`, are dead. Returns
@@ -447,7 +447,7 @@ enum JobQueueScripts {
           end
         end
         return {requeued, dead}
-        """)
+        """, name: "reclaim")
 
     /// ARGV: p, id. Takes a job that has not started out of the queue (cancel, expiry, an admin).
     /// Returns 1 removed (it was waiting or delayed), 2 running (left alone), 3 dead (removed), 0 unknown.
@@ -470,5 +470,5 @@ enum JobQueueScripts {
         redis.call('DEL', job)
         if state == 'dead' then return 3 end
         return 1
-        """)
+        """, name: "remove")
 }
