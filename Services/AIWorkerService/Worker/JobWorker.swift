@@ -33,6 +33,12 @@ struct JobWorker: Service {
         } onGracefulShutdown: {
             status.requestStop()
         }
+        // Other workers stop leaving jobs for its models to it.
+        do {
+            try await queue.leave(pools: pools, worker: workerID)
+        } catch {
+            logger.warning("could not leave the warm-model registry; it expires in 30 s", metadata: ["error": "\(error)"])
+        }
         // No job runs any more: free the loaded models (and their threads) before the process ends.
         for engine in processor.engines.values { await engine.shutdown() }
         logger.info("worker loop stopped")

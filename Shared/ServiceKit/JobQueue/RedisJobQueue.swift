@@ -61,6 +61,12 @@ package struct RedisJobQueue: Sendable {
         return DispatchedJob(pool: pool, jobID: id, envelope: envelope, attempt: attempt)
     }
 
+    /// Forgets which models `worker` has loaded (it stops): other workers no longer leave jobs to it.
+    package func leave(pools: [String], worker: String) async throws {
+        guard !pools.isEmpty else { return }
+        _ = try await redis.pipeline(pools.map { ["HDEL", "\(prefix):\($0):warm", worker] })
+    }
+
     /// Extends the worker's lease on `job`; false when the job is no longer the worker's.
     package func renew(_ job: JobID, worker: String, lease: Duration) async throws -> Bool {
         try await redis.evalsha(
