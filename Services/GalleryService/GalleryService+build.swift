@@ -30,6 +30,7 @@ func buildApplication(configuration: GalleryConfiguration, logger: Logger? = nil
     let moderation = ModerationController(images: repository, moderation: repository)
     router.addRoutes(moderation.routes, atPath: "/api/v1")
     router.addRoutes(moderation.adminRoutes, atPath: "/api/v1/admin/images")
+    router.addRoutes(InternalImageController(repository: repository).routes, atPath: "/internal/images")
 
     let events = EventStreamReader(
         redis: redis, stream: configuration.keys.generationEvents, group: PipelineKeys.galleryGroup, lease: configuration.eventLease,

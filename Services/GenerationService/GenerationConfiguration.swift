@@ -9,6 +9,9 @@ struct GenerationConfiguration: ServiceConfigurationProtocol {
     var userURL: String
     /// Base URL of the model router (`PINGVAS_MODEL_ROUTER_URL`), e.g. `http://127.0.0.1:8085`.
     var modelRouterURL: String
+    /// Base URL of gallery (`PINGVAS_GALLERY_URL`), which records a job's images before it reads
+    /// succeeded; nil: only the `generation.completed` event records them.
+    var galleryURL: String?
     /// Overrides `Plan.maxQueuedJobs` for every plan when set (`PINGVAS_MAX_QUEUED_PER_USER`).
     var maxQueuedPerUser: Int?
     /// How long a result may stay pending on a consumer before another one claims it (`PINGVAS_RESULT_LEASE`).
@@ -59,6 +62,7 @@ struct GenerationConfiguration: ServiceConfigurationProtocol {
         service = .read(serviceID: "generation", defaultPort: 8082, needsDatabase: true, needsRedis: true, from: &reader)
         userURL = Self.baseURL(reader.string("PINGVAS_USER_URL"), key: "PINGVAS_USER_URL", reader: &reader)
         modelRouterURL = Self.baseURL(reader.string("PINGVAS_MODEL_ROUTER_URL"), key: "PINGVAS_MODEL_ROUTER_URL", reader: &reader)
+        galleryURL = reader.optionalString("PINGVAS_GALLERY_URL").flatMap { $0.isEmpty ? nil : Self.baseURL($0, key: "PINGVAS_GALLERY_URL", reader: &reader) }
         if let raw = reader.optionalString("PINGVAS_MAX_QUEUED_PER_USER") {
             if let value = Int(raw), value > 0 {
                 maxQueuedPerUser = value

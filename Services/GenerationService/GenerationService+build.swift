@@ -55,7 +55,9 @@ func buildApplication(configuration: GenerationConfiguration, logger: Logger? = 
         ),
         ResultsConsumer(
             redis: redis, keys: configuration.keys, jobs: jobs, settler: settler, notifier: notifier, lease: configuration.resultLease,
-            retries: configuration.retries, signal: signal, ready: ready, logger: logger
+            retries: configuration.retries, signal: signal,
+            gallery: configuration.galleryURL.map { GalleryClient(baseURL: $0, http: http, timeout: configuration.upstreamTimeout) },
+            ready: ready, logger: logger
         ),
         JobReconciler(
             jobs: jobs, queue: queue, settler: settler, notifier: notifier, signal: signal, interval: configuration.reconcileInterval,

@@ -33,16 +33,22 @@ struct GenerationCompletedConsumer: EventStreamConsumer {
     }
 
     private func record(_ event: Envelope<GenerationCompleted>) async throws {
-        let records = event.data.images.enumerated().map { index, image in
+        let inserted = try await repository.record(Self.records(event.data))
+        logger.info("recorded images", metadata: ["job_id": "\(event.data.jobID)", "user_id": "\(event.data.userID)", "new": "\(inserted)"])
+    }
+
+    /// The image rows of a succeeded generation (none for another status); recording them is
+    /// idempotent by image id.
+    static func records(_ completed: GenerationCompleted) -> [ImageRecord] {
+        guard completed.status == .succeeded else { return [] }
+        return completed.images.enumerated().map { index, image in
             ImageRecord(
-                id: image.imageID, generationID: event.data.jobID, userID: event.data.userID, width: image.width,
-                height: image.height, seed: image.seed, prompt: event.data.prompt, negativePrompt: event.data.negativePrompt,
-                model: event.data.model, engine: image.engine, storageKey: image.storageKey, thumbnailKey: image.thumbnailKey,
-                recipe: event.data.request.map { ImageRecipe(request: $0, image: image, batchIndex: index) }, contentType: image.contentType,
-                bytes: image.bytes, visibility: .private, title: nil, tags: [], createdAt: event.data.finishedAt
+                id: image.imageID, generationID: completed.jobID, userID: completed.userID, width: image.width,
+                height: image.height, seed: image.seed, prompt: completed.prompt, negativePrompt: completed.negativePrompt,
+                model: completed.model, engine: image.engine, storageKey: image.storageKey, thumbnailKey: image.thumbnailKey,
+                recipe: completed.request.map { ImageRecipe(request: $0, image: image, batchIndex: index) }, contentType: image.contentType,
+                bytes: image.bytes, visibility: .private, title: nil, tags: [], createdAt: completed.finishedAt
             )
         }
-        let inserted = try await repository.record(records)
-        logger.info("recorded images", metadata: ["job_id": "\(event.data.jobID)", "user_id": "\(event.data.userID)", "new": "\(inserted)"])
     }
 }

@@ -23,14 +23,18 @@ extension Job {
 
     /// `GenerationCompleted` for gallery's stream; the cost is what was charged (zero after a refund).
     func completedMessage(keys: PipelineKeys, traceparent: String?) throws -> OutboxMessage {
+        OutboxMessage(stream: keys.generationEvents, envelope: try WireCodec.encode(completedEvent, traceparent: traceparent))
+    }
+
+    /// The `generation.completed` payload (the control image left out of the recipe).
+    var completedEvent: GenerationCompleted {
         var recipe = request
         recipe.controlnet?.image = ""
-        let message = GenerationCompleted(
+        return GenerationCompleted(
             jobID: id, userID: userID, status: status, model: request.model, prompt: request.prompt,
             negativePrompt: request.negativePrompt, images: status == .succeeded ? images : [],
             cost: status == .succeeded ? cost : .zero, finishedAt: finishedAt ?? .now, request: recipe
         )
-        return OutboxMessage(stream: keys.generationEvents, envelope: try WireCodec.encode(message, traceparent: traceparent))
     }
 }
 

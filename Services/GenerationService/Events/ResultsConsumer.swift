@@ -23,13 +23,17 @@ struct ResultsConsumer: Service {
     let signal: OutboxSignal
     let ready: @Sendable () -> Bool
     let logger: Logger
+    /// Records a succeeded job's images before it reads succeeded (nil: only the event does).
+    let gallery: (any GalleryRecorder)?
 
     static let settleInterval = Duration.seconds(2)
 
     init(
         redis: RedisPool, keys: PipelineKeys, jobs: any JobRepository, settler: CreditSettler, notifier: JobNotifier, lease: Duration,
-        retries: RetryPolicy, signal: OutboxSignal, ready: @escaping @Sendable () -> Bool, logger: Logger
+        retries: RetryPolicy, signal: OutboxSignal, gallery: (any GalleryRecorder)? = nil, ready: @escaping @Sendable () -> Bool,
+        logger: Logger
     ) {
+        self.gallery = gallery
         self.reader = EventStreamReader(
             redis: redis, stream: keys.results, group: PipelineKeys.resultsGroup,
             consumer: "\(ServiceConfiguration.instanceName)-\(UUID().uuidString.prefix(8))", lease: lease,
@@ -97,6 +101,33 @@ struct ResultsConsumer: Service {
         if let (id, settlement) = settlement { await settler.settle(id, settlement) }
     }
 
+    /// Read-your-writes: gallery records the images of a job that is about to read `succeeded`
+    /// first, so whoever reads `succeeded` finds them. Three quick tries; if gallery cannot be
+    /// reached the job still finishes, and the `generation.completed` event records them later.
+    private func recordImages(_ finished: JobFinished, images: [ProducedImage]) async {
+        guard let gallery, let job = try? await jobs.job(id: finished.jobID), !job.status.isTerminal, job.attempt == finished.attempt else {
+            return
+        }
+        var succeeded = job
+        succeeded.status = .succeeded
+        succeeded.images = images
+        succeeded.finishedAt = Date()
+        for attempt in 1...3 {
+            do {
+                try await gallery.record(succeeded.completedEvent)
+                return
+            } catch {
+                if attempt == 3 {
+                    logger.warning("gallery did not record the images first; the event will", metadata: [
+                        "job_id": "\(finished.jobID)", "error": "\(error)",
+                    ])
+                } else {
+                    await Background.pause(.milliseconds(100 * attempt))
+                }
+            }
+        }
+    }
+
     /// The effect of one message; returns the settlement to perform once it is acknowledged.
     private func apply(_ message: RedisStreamMessage) async throws -> (JobID, Settlement)? {
         let bytes = Array((message.fields["m"] ?? "").utf8)
@@ -124,6 +155,7 @@ struct ResultsConsumer: Service {
                     return nil
                 }
                 let change = JobCompletion(finished.outcome)
+                if case .succeeded(let images) = finished.outcome { await recordImages(finished, images: images) }
                 let keys = keys
                 let job = try await jobs.finish(
                     id: finished.jobID, change: change, attempt: finished.attempt, owner: nil, onlyQueued: false
