@@ -1,3 +1,4 @@
+import Foundation
 import Metrics
 package import Prometheus
 import Synchronization
@@ -34,10 +35,11 @@ package enum ServiceMetrics {
         MetricsSystem.bootstrap(factory)
     }
 
-    /// The exposition text for `/metrics`.
+    /// The exposition text for `/metrics`: the registry, then the process's own numbers.
     package static func exposition() -> [UInt8] {
         var buffer: [UInt8] = []
         registry.emit(into: &buffer)
+        buffer += Array(ProcessStatus.exposition().utf8)
         return buffer
     }
 
@@ -50,5 +52,37 @@ package enum ServiceMetrics {
             result.unicodeScalars.append(allowed ? scalar : "_")
         }
         return result
+    }
+}
+
+/// What Linux says of this process (`/proc/self/status`, `/proc/self/stat`), read at each scrape:
+/// `process_resident_memory_bytes`, `process_threads`, `process_open_fds` and
+/// `process_cpu_seconds_total`. Nothing on other systems.
+enum ProcessStatus {
+    static func exposition() -> String {
+        guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return "" }
+        func field(_ name: String) -> Int64? {
+            guard let line = status.split(separator: "\n").first(where: { $0.hasPrefix(name + ":") }) else { return nil }
+            return line.split(whereSeparator: { $0 == " " || $0 == "\t" }).dropFirst().first.flatMap { Int64($0) }
+        }
+        var text = ""
+        func gauge(_ name: String, _ help: String, _ value: String, type: String = "gauge") {
+            text += "# HELP \(name) \(help)\n# TYPE \(name) \(type)\n\(name) \(value)\n"
+        }
+        if let resident = field("VmRSS") { gauge("process_resident_memory_bytes", "Resident memory size in bytes.", String(resident * 1024)) }
+        if let threads = field("Threads") { gauge("process_threads", "Threads of the process.", String(threads)) }
+        if let descriptors = try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd") {
+            gauge("process_open_fds", "Open file descriptors.", String(descriptors.count))
+        }
+        if let stat = try? String(contentsOfFile: "/proc/self/stat", encoding: .utf8),
+           let close = stat.lastIndex(of: ")") {
+            // Fields after the command name: state is 3rd, utime 14th, stime 15th (in clock ticks).
+            let fields = stat[stat.index(after: close)...].split(separator: " ")
+            if fields.count > 12, let user = Double(fields[11]), let system = Double(fields[12]) {
+                let ticks = Double(sysconf(Int32(_SC_CLK_TCK)))
+                gauge("process_cpu_seconds_total", "User and system CPU time, seconds.", String(format: "%.2f", (user + system) / max(1, ticks)), type: "counter")
+            }
+        }
+        return text
     }
 }

@@ -139,6 +139,13 @@ import Testing
                 #expect(text.contains("http_route=\"/healthz\""))
                 #expect(text.contains("http_server_request_duration_bucket{"))
                 #expect(text.contains("http_response_status_code=\"200\""))
+                // The process's own numbers: memory and threads (issue #12 asks for both per process).
+                let value = { (name: String) -> Double? in
+                    text.split(separator: "\n").first { $0.hasPrefix(name + " ") }.flatMap { Double($0.split(separator: " ").last ?? "") }
+                }
+                #expect((value("process_resident_memory_bytes") ?? 0) > 1_000_000, "resident memory of a running process")
+                #expect((value("process_threads") ?? 0) >= 1)
+                #expect((value("process_open_fds") ?? 0) >= 3)
             }
         }
     }
