@@ -126,6 +126,22 @@ import Testing
         await redis.close()
     }
 
+    @Test func aWorkerWithNothingLoadedTakesAJobForAModelLoadedElsewhereRatherThanIdle() async throws {
+        let queue = try queue()
+        for _ in 0..<3 { try await enqueue(queue, job(UserID(), model: "sd15")) }
+        // Worker a has sd15 loaded and takes one job; the rest are for its model too.
+        _ = try #require(try await queue.dispatch(pools: [pool], worker: "a", lease: .seconds(30), warmModels: ["sd15"]))
+        // A worker just scaled up (nothing loaded) must not wait for a's bound to run out.
+        let taken = try await queue.dispatch(pools: [pool], worker: "b", lease: .seconds(30), warmModels: [])
+        #expect(taken != nil, "the new worker idled while jobs waited")
+        // One with another model loaded takes one too, and prefers a model nobody has loaded.
+        let other = job(UserID(), model: "flux")
+        try await enqueue(queue, other)
+        let c = try #require(try await queue.dispatch(pools: [pool], worker: "c", lease: .seconds(30), warmModels: ["sdxl"]))
+        #expect(c.jobID == other.jobID, "flux is loaded nowhere: c loads it rather than a second sd15")
+        await redis.close()
+    }
+
     @Test func fifoModeServesByArrivalAloneAndFairModeByClass() async throws {
         let fifo = try queue(mode: .fifo)
         let first = job(UserID(), plan: .free), second = job(UserID(), plan: .studio)

@@ -92,10 +92,12 @@ enum JobQueueScripts {
     ///
     /// `fair`, per pool: classes by stride pass (ties to the higher class), within a class the user
     /// with the smallest virtual time whose running jobs are under the cap of their next job, and that
-    /// user's oldest waiting job: the *natural* job. With models loaded, the worker may take instead
-    /// the first job in that same order (looking at up to 8 jobs of each user) for a loaded model,
-    /// passing over the ones before it, but only while none of those has been passed over for longer
-    /// than its affinity bound: a warm model is reused, and no job waits more than its bound for it.
+    /// user's oldest waiting job: the *natural* job. With models loaded (here or on another worker of
+    /// the pool), the worker takes instead, in that same order (looking at up to 8 jobs of each user),
+    /// the first job for a model it has loaded, else the first one passed over for its affinity bound,
+    /// else the first one for a model no worker has loaded, else the natural job; the jobs passed over
+    /// are stamped, so no job waits more than its bound for a warm model. It never idles while a job
+    /// it may take waits.
     /// `fifo`: the first enqueued waiting job of the pool (by `seq`), no classes, shares, caps or
     /// affinity (the baseline `make bench-scheduler` compares against).
     static let dispatch = RedisScript(prelude + """
@@ -236,9 +238,9 @@ enum JobQueueScripts {
               for i = 1, pick.ahead do redis.call('HSETNX', p .. ':job:' .. skipped[i], 'passed', now) end
               return take(pool, pick)
             end
-            -- Everything looked at waits for a model another worker has loaded, within its bound: leave
-            -- it to that worker (past the look limit, or without models anywhere, the natural job).
-            if natural and (not scan or looked >= 64) then return take(pool, natural) end
+            -- Everything looked at is for a model another worker has loaded: rather than idle (a worker
+            -- just scaled up would wait for the bound), take the natural job and load it here too.
+            if natural then return take(pool, natural) end
           end
         end
         return false
