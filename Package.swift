@@ -72,7 +72,7 @@ var targets: [Target] = [
     ),
     .testTarget(name: "CoreTests", dependencies: ["Core"], swiftSettings: strict),
     .testTarget(name: "PostgresClientTests", dependencies: ["PostgresClient", "TestSupport"], swiftSettings: strict),
-    .testTarget(name: "RedisClientTests", dependencies: ["RedisClient", "TestSupport"], swiftSettings: strict),
+    .testTarget(name: "RedisClientTests", dependencies: ["RedisClient", "Core", "TestSupport"], swiftSettings: strict),
     .testTarget(name: "HTTPClientTests", dependencies: ["HTTPClient", hummingbird], swiftSettings: strict),
     .testTarget(name: "PingvasCryptoTests", dependencies: ["PingvasCrypto"], swiftSettings: strict),
     .testTarget(

@@ -15,10 +15,24 @@ extension PostgresPool {
         var retries = 0
         while true {
             do {
-                return try await Tracing.withSpan("db transaction", kind: .client, attributes: ["db.system": "postgresql"]) { _ in
-                    try await withConnection { connection in
+                guard let span = Tracing.startChild("db transaction", kind: .client, attributes: ["db.system": "postgresql"]) else {
+                    return try await withConnection { connection in
                         try await connection.transaction(isolation: isolation, body)
                     }
+                }
+                do {
+                    // Its statements are the span's children.
+                    let result = try await RequestContext.$traceparent.withValue(span.context.traceparent) {
+                        try await withConnection { connection in
+                            try await connection.transaction(isolation: isolation, body)
+                        }
+                    }
+                    span.end()
+                    return result
+                } catch {
+                    span.fail(error)
+                    span.end()
+                    throw error
                 }
             } catch let error as PostgresError where error.isTransient && retries < attempts {
                 retries += 1

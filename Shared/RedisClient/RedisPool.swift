@@ -42,14 +42,19 @@ package final class RedisPool: Sendable {
 
     /// Sends one command and returns its reply; an error reply is thrown as `RedisError.server`.
     package func send(_ arguments: [[UInt8]]) async throws -> RedisValue {
-        try await Tracing.withSpan(Self.spanName(arguments), kind: .client, attributes: ["db.system": "redis"]) { _ in
-            let timeout = Self.timeout(for: [arguments], base: configuration.commandTimeout)
-            let reply = try await withConnection { connection in
-                try await connection.run(timeout: timeout) { context throws(RedisError) in try context.command(arguments) }
-            }
-            if case .error(let message) = reply { throw RedisError.server(message) }
-            return reply
+        guard Tracing.isRecording else { return try await sendUntraced(arguments) }
+        return try await Tracing.withSpan(Self.spanName(arguments), kind: .client, attributes: ["db.system": "redis"]) { _ in
+            try await sendUntraced(arguments)
         }
+    }
+
+    private func sendUntraced(_ arguments: [[UInt8]]) async throws -> RedisValue {
+        let timeout = Self.timeout(for: [arguments], base: configuration.commandTimeout)
+        let reply = try await withConnection { connection in
+            try await connection.run(timeout: timeout) { context throws(RedisError) in try context.command(arguments) }
+        }
+        if case .error(let message) = reply { throw RedisError.server(message) }
+        return reply
     }
 
     /// `redis <COMMAND>`: the command's name only (keys and values may be personal data).
@@ -70,9 +75,8 @@ package final class RedisPool: Sendable {
     package func pipeline(_ commands: [[[UInt8]]]) async throws -> [RedisValue] {
         guard !commands.isEmpty else { return [] }
         let timeout = Self.timeout(for: commands, base: configuration.commandTimeout)
-        let attributes: [String: SpanValue] = ["db.system": "redis", "redis.commands": .int(Int64(commands.count))]
-        return try await Tracing.withSpan("redis pipeline", kind: .client, attributes: attributes) { _ in
-            try await withConnection { connection in
+        let run = {
+            try await self.withConnection { connection in
                 try await connection.run(timeout: timeout) { context throws(RedisError) in
                     for command in commands { try context.append(command) }
                     var replies: [RedisValue] = []
@@ -82,6 +86,9 @@ package final class RedisPool: Sendable {
                 }
             }
         }
+        guard Tracing.isRecording else { return try await run() }
+        let attributes: [String: SpanValue] = ["db.system": "redis", "redis.commands": .int(Int64(commands.count))]
+        return try await Tracing.withSpan("redis pipeline", kind: .client, attributes: attributes) { _ in try await run() }
     }
 
     package func pipeline(_ commands: [[String]]) async throws -> [RedisValue] {

@@ -20,7 +20,8 @@ extension RedisPool {
     /// `EVALSHA`; if the server does not know the script (`NOSCRIPT`, e.g. after a restart or `SCRIPT FLUSH`),
     /// loads it with `SCRIPT LOAD` and retries once on the same connection. Error replies throw `.server`.
     package func evalsha(_ script: RedisScript, keys: [String], arguments: [String]) async throws -> RedisValue {
-        try await Tracing.withSpan("redis EVALSHA", kind: .client, attributes: ["db.system": "redis", "redis.script": .string(script.name)]) { _ in
+        guard Tracing.isRecording else { return try await runScript(script, keys: keys, arguments: arguments) }
+        return try await Tracing.withSpan("redis EVALSHA", kind: .client, attributes: ["db.system": "redis", "redis.script": .string(script.name)]) { _ in
             try await runScript(script, keys: keys, arguments: arguments)
         }
     }

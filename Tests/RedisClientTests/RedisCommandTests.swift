@@ -1,3 +1,5 @@
+import Foundation
+import Core
 import RedisClient
 import TestSupport
 import Testing
@@ -82,6 +84,32 @@ extension RedisClientTests {
                 #expect(try await second == .null)
                 try await pool.ping()
             }
+        }
+
+        @Test("200 concurrent traced sends on a pool of 4 all succeed, each a span")
+        func concurrentTracedSends() async throws {
+            final class Sink: SpanSink, @unchecked Sendable {
+                let lock = NSLock()
+                var names: [String] = []
+                func record(_ span: FinishedSpan) { lock.withLock { names.append(span.name) } }
+            }
+            let sink = Sink()
+            Tracing.install(sink)
+            defer { Tracing.install(nil) }
+            try await Redis.withPool(maxConnections: 4) { pool in
+                let counter = TestStack.uniqueName("traced")
+                let trace = SpanContext(traceID: String(repeating: "ab", count: 16), spanID: String(repeating: "cd", count: 8), sampled: true)
+                let values = try await RequestContext.$traceparent.withValue(trace.traceparent) {
+                    try await withThrowingTaskGroup(of: Int64.self) { group in
+                        for _ in 0..<200 {
+                            group.addTask { try await pool.send("INCR", counter).int ?? -1 }
+                        }
+                        return try await group.reduce(into: [Int64]()) { $0.append($1) }
+                    }
+                }
+                #expect(values.sorted() == Array(1...200))
+            }
+            #expect(sink.lock.withLock { sink.names.filter { $0 == "redis INCR" }.count } == 200)
         }
 
         @Test("200 concurrent sends on a pool of 4 all succeed")

@@ -38,7 +38,7 @@ package enum Tracing {
 
     /// Runs `body` in a child span of the current trace (a no-op wrapper when nothing records or no
     /// trace is current); the span ends when `body` returns or throws (status error).
-    nonisolated(nonsending) package static func withSpan<T>(
+    package static func withSpan<T>(
         _ name: String, kind: SpanKind = .internal, attributes: [String: SpanValue] = [:],
         _ body: (TraceSpan) async throws -> T
     ) async rethrows -> T {
