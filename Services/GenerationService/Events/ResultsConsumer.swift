@@ -102,8 +102,9 @@ struct ResultsConsumer: Service {
     }
 
     /// Read-your-writes: gallery records the images of a job that is about to read `succeeded`
-    /// first, so whoever reads `succeeded` finds them. Three quick tries; if gallery cannot be
-    /// reached the job still finishes, and the `generation.completed` event records them later.
+    /// first, so whoever reads `succeeded` finds them. One try (2 s at most, and none for 30 s after
+    /// a failure: `GalleryClient`); if gallery cannot be reached the job still finishes, and the
+    /// `generation.completed` event records the images when gallery is back.
     private func recordImages(_ finished: JobFinished, images: [ProducedImage]) async {
         guard let gallery, let job = try? await jobs.job(id: finished.jobID), !job.status.isTerminal, job.attempt == finished.attempt else {
             return
@@ -112,19 +113,12 @@ struct ResultsConsumer: Service {
         succeeded.status = .succeeded
         succeeded.images = images
         succeeded.finishedAt = Date()
-        for attempt in 1...3 {
-            do {
-                try await gallery.record(succeeded.completedEvent)
-                return
-            } catch {
-                if attempt == 3 {
-                    logger.warning("gallery did not record the images first; the event will", metadata: [
-                        "job_id": "\(finished.jobID)", "error": "\(error)",
-                    ])
-                } else {
-                    await Background.pause(.milliseconds(100 * attempt))
-                }
-            }
+        do {
+            try await gallery.record(succeeded.completedEvent)
+        } catch {
+            logger.warning("gallery did not record the images first; the event will", metadata: [
+                "job_id": "\(finished.jobID)", "error": "\(error)",
+            ])
         }
     }
 
