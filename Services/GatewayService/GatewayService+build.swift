@@ -12,9 +12,11 @@ func buildApplication(configuration: GatewayConfiguration, logger: Logger? = nil
     let signer = try await TokenSigner(key: .hmac(secret: configuration.jwtSecret), issuer: configuration.jwtIssuer, audience: configuration.jwtAudience)
     let client = CurlHTTPClient(configuration: HTTPClientConfiguration(maxConnectionsPerHost: 64), logger: logger)
 
-    let router = ServiceRouter.make(configuration: configuration.service, readiness: dependencies.readinessChecks) {
+    let router = ServiceRouter.make(configuration: configuration.service, readiness: dependencies.readinessChecks, verifiesCallers: false) {
         $0.add(middleware: SecurityHeadersMiddleware(allowedOrigins: Set(configuration.corsOrigins)))
     }
+    // Before the proxy routes, so it also covers requests no route matches (they resolve to not-found).
+    router.add(middleware: CanonicalPathMiddleware())
     let limiter = RateLimiter(redis: redis, keys: configuration.keys, logger: logger)
     router.addRoutes(ProxyController(configuration: configuration, client: client, signer: signer, rateLimiter: limiter).routes)
 

@@ -45,7 +45,7 @@ func buildApplication(configuration: UserConfiguration, logger: Logger? = nil) a
         let http = CurlHTTPClient(configuration: HTTPClientConfiguration(defaultTimeout: .seconds(5)), logger: logger)
         services.append(ShutdownHook { await http.shutdown() })
         services.append(OrphanHoldSweeper(
-            ledger: ledger, http: http, generationURL: generationURL, after: configuration.orphanHoldAfter,
+            ledger: ledger, http: http, trust: configuration.service.trust, generationURL: generationURL, after: configuration.orphanHoldAfter,
             interval: configuration.orphanHoldSweepInterval, ready: { migrations.isDone }, logger: logger
         ))
     } else {

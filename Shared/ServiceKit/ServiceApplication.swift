@@ -1,6 +1,7 @@
 import Foundation
 package import Hummingbird
 package import Logging
+import NIOCore
 package import ServiceLifecycle
 
 /// What every service's configuration is: read from the environment in one go, with the shared
@@ -68,6 +69,10 @@ package enum ServiceApplication {
     ) -> Application<Responder> where Responder.Context: InitializableFromSource<ApplicationRequestContextSource> {
         Application(
             responder: responder,
+            server: .http1(configuration: HTTP1Channel.Configuration(
+                additionalChannelHandlers: [RequestHeadTimeoutHandler(timeout: TimeAmount(configuration.requestHeadTimeout))],
+                idleTimeout: TimeAmount(configuration.idleTimeout)
+            )),
             configuration: ApplicationConfiguration(
                 address: .hostname(configuration.host, port: configuration.port),
                 serverName: "pingvas-\(configuration.serviceID)"

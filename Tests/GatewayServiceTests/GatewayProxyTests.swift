@@ -43,17 +43,20 @@ import Testing
         return Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)))
     }
 
-    static func gateway(upstreamPort: Int, extra: [String: String] = [:]) async throws -> some ApplicationProtocol {
+    static func gateway(
+        upstreamPort: Int, extra: [String: String] = [:], requestHeadTimeout: Duration? = nil
+    ) async throws -> some ApplicationProtocol {
         let servers = try TestStack.shared()
         var environment = [
-            "PINGVAS_REDIS_URL": servers.redisURL, "PINGVAS_JWT_SECRET": secret, "PINGVAS_HOST": "127.0.0.1", "PINGVAS_PORT": "0",
+            "PINGVAS_REDIS_URL": servers.redisURL, "PINGVAS_JWT_SECRET": secret, "PINGVAS_INTERNAL_SECRET": testInternalSecret,  "PINGVAS_HOST": "127.0.0.1", "PINGVAS_PORT": "0",
             "PINGVAS_UPSTREAM_TIMEOUT": "500ms", "PINGVAS_MAX_BODY_BYTES": "1024", "PINGVAS_CORS_ORIGINS": "https://app.example",
         ]
         for upstream in Upstream.allCases { environment[upstream.configurationKey] = "http://127.0.0.1:\(upstreamPort)" }
         environment.merge(extra) { _, new in new }
         var reader = ConfigurationReader(environment: environment)
-        let configuration = GatewayConfiguration(reader: &reader)
+        var configuration = GatewayConfiguration(reader: &reader)
         try reader.validate()
+        if let requestHeadTimeout { configuration.service.requestHeadTimeout = requestHeadTimeout }
         return try await buildApplication(configuration: configuration)
     }
 

@@ -67,6 +67,7 @@ public final class ServiceSuite: Sendable {
         var environment: [String: String] = [
             "PINGVAS_DATABASE_URL": servers.databaseURL,
             "PINGVAS_REDIS_URL": servers.redisURL,
+            "PINGVAS_INTERNAL_SECRET": testInternalSecret,
             "PINGVAS_DB_SCHEMA": "pingvas_e2e",
             "PINGVAS_JWT_SECRET": jwtSecret,
             "PINGVAS_STORAGE_DIR": storage.path,

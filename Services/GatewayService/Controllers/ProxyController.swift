@@ -30,7 +30,8 @@ struct ProxyController: Sendable {
     }
 
     @Sendable func proxy(_ request: Request, context: ServiceRequestContext) async throws -> Response {
-        guard let route = UpstreamRoute.match(request.uri.path), let base = configuration.upstreams[route.upstream] else {
+        let path = try CanonicalPathMiddleware<ServiceRequestContext>.canonicalPath(of: request)
+        guard let route = UpstreamRoute.match(path), let base = configuration.upstreams[route.upstream] else {
             throw Problem.notFound("No such route.")
         }
         let identity = try await authenticate(request, access: route.access)
@@ -45,7 +46,7 @@ struct ProxyController: Sendable {
         }
 
         let body = try await collectBody(request)
-        var target = base + request.uri.path
+        var target = base + path
         if let query = request.uri.query, !query.isEmpty { target += "?" + query }
         let outgoing = HTTPClientRequest(
             method: request.method.rawValue, url: target, headers: forwardedHeaders(request, context: context, identity: identity),
@@ -138,7 +139,9 @@ struct ProxyController: Sendable {
         for field in request.headers where Self.forwards(field.name) {
             headers.add(name: field.name.canonicalName, value: field.value)
         }
-        for (name, value) in identity?.headers ?? [] { headers.add(name: name, value: value) }
+        if let identity {
+            for (name, value) in configuration.service.trust.signedHeaders(for: identity) { headers.add(name: name, value: value) }
+        }
         let peer = context.peerAddress ?? "unknown"
         if let prior = request.headers[.xForwardedFor], configuration.trustedProxyHops > 0 {
             headers.add(name: "X-Forwarded-For", value: "\(prior), \(peer)")
