@@ -10,8 +10,10 @@ struct UserConfiguration: ServiceConfigurationProtocol {
     var jwtAudience: String
     /// Credits every new account starts with.
     var signupCredits: Int64
-    /// scrypt cost as log2(N).
+    /// scrypt cost as log2(N); 17 by default (OWASP's minimum: 128 MiB and a few hundred ms per hash).
     var passwordHashCost: Int
+    /// Per-account login throttling (`LoginThrottle`); only tests change it.
+    var loginThrottle = LoginThrottle.Policy()
     var accessTokenLifetime: Duration
     var refreshTokenLifetime: Duration
     /// Redis names (the `plan.changed` stream); only tests change the namespace.
@@ -37,7 +39,7 @@ struct UserConfiguration: ServiceConfigurationProtocol {
         let credits = reader.int("PINGVAS_SIGNUP_CREDITS", default: 100)
         if credits < 0 { reader.reject("PINGVAS_SIGNUP_CREDITS", because: "must not be negative") }
         signupCredits = Int64(max(credits, 0))
-        passwordHashCost = reader.int("PINGVAS_PASSWORD_HASH_COST", default: 15)
+        passwordHashCost = reader.int("PINGVAS_PASSWORD_HASH_COST", default: 17)
         if !(10...20).contains(passwordHashCost) {
             reader.reject("PINGVAS_PASSWORD_HASH_COST", because: "scrypt log2(N) between 10 and 20")
         }

@@ -27,11 +27,13 @@ func buildApplication(configuration: UserConfiguration, logger: Logger? = nil) a
     let router = ServiceRouter.make(
         configuration: configuration.service, readiness: dependencies.readinessChecks + [migrations.readinessCheck])
     router.addRoutes(
-        AuthController(users: users, refreshTokens: refreshTokens, passwords: passwords, tokens: tokens, signupCredits: configuration.signupCredits)
-            .routes,
+        AuthController(
+            users: users, refreshTokens: refreshTokens, passwords: passwords, tokens: tokens, signupCredits: configuration.signupCredits,
+            throttle: LoginThrottle(redis: redis, keys: configuration.keys, policy: configuration.loginThrottle)
+        ).routes,
         atPath: "/api/v1/auth"
     )
-    router.addRoutes(MeController(users: users, ledger: ledger).routes, atPath: "/api/v1/me")
+    router.addRoutes(MeController(users: users, ledger: ledger, passwords: passwords, refreshTokens: refreshTokens).routes, atPath: "/api/v1/me")
     router.addRoutes(InternalCreditsController(ledger: ledger).routes, atPath: "/internal/credits")
     router.addRoutes(InternalUsersController(users: users).routes, atPath: "/internal/users")
 

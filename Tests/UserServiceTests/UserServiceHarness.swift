@@ -83,8 +83,8 @@ struct APIClient: Sendable {
     func send(_ uri: String, method: HTTPRequest.Method, headers: HTTPFields, body: String?) async throws -> APIResponse {
         var headers = headers
         if body != nil { headers[.contentType] = "application/json" }
-        // Internal routes are called by services, which carry their credential (`sendAsStranger` does not).
-        if uri.hasPrefix("/internal/") && headers[.identityUserSignature] == nil { headers = HTTPFields.serviceCredential().merging(headers) }
+        // Internal routes are called by services, which carry their credential (tests that must not use `client`).
+        if uri.hasPrefix("/internal/") { headers = HTTPFields.serviceCredential().merging(headers) }
         let response = try await client.executeRequest(
             uri: uri, method: method, headers: headers, body: body.map { ByteBuffer(string: $0) })
         return APIResponse(status: response.status, headers: response.headers, text: String(buffer: response.body))
