@@ -1,5 +1,6 @@
 import Foundation
 package import Hummingbird
+package import HTTPTypes
 
 /// Lets a request in only with the credentials its headers claim (`InternalTrust`).
 ///

@@ -1,4 +1,5 @@
-import Foundation
+package import Foundation
+package import Core
 package import HTTPClient
 import PingvasCrypto
 

@@ -1,6 +1,7 @@
 import Foundation
 package import Hummingbird
 package import Logging
+import HummingbirdCore
 import NIOCore
 package import ServiceLifecycle
 

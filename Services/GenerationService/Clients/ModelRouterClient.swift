@@ -25,7 +25,7 @@ struct ModelRouterClient: ModelRouting {
         do {
             response = try await http.execute(
                 HTTPClientRequest(
-                    method: "POST", url: "\(baseURL)/internal/route", headers: HTTPHeaders(["Content-Type": "application/json"]).withCredential(of: trust),
+                    method: "POST", url: "\(baseURL)/internal/route", headers: HTTPHeaders([("Content-Type", "application/json")]).withCredential(of: trust),
                     body: body, timeout: timeout
                 )
             )

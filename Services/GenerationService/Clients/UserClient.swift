@@ -75,7 +75,10 @@ struct UserClient: CreditLedger {
     private func post(_ path: String, body: [UInt8]) async throws -> HTTPClientResponse {
         do {
             return try await http.execute(
-                HTTPClientRequest(method: "POST", url: baseURL + path, headers: HTTPHeaders(["Content-Type": "application/json"]).withCredential(of: trust), body: body, timeout: timeout)
+                HTTPClientRequest(
+                    method: "POST", url: baseURL + path, headers: HTTPHeaders([("Content-Type", "application/json")]).withCredential(of: trust),
+                    body: body, timeout: timeout
+                )
             )
         } catch {
             throw UpstreamProblem.unavailable("user", error)

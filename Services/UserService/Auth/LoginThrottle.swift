@@ -1,4 +1,5 @@
 import Core
+import HTTPTypes
 import Foundation
 import PingvasCrypto
 import RedisClient

@@ -1,4 +1,5 @@
 import Foundation
+import HTTPTypes
 import PingvasCrypto
 import ServiceKit
 import Synchronization

@@ -15,7 +15,7 @@ struct AuthController<Context: Hummingbird.RequestContext>: Sendable {
     let throttle: LoginThrottle
 
     /// Token responses must not be kept by browsers or proxies.
-    static var noStore: HTTPFields { [.cacheControl: "no-store", .pragma: "no-cache"] }
+    static var noStore: HTTPFields { [.cacheControl: "no-store", HTTPField.Name("Pragma")!: "no-cache"] }
 
     var routes: RouteCollection<Context> {
         let routes = RouteCollection(context: Context.self)

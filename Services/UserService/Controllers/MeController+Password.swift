@@ -2,6 +2,7 @@ import Core
 import Foundation
 import HTTPTypes
 import Hummingbird
+import Logging
 import ServiceKit
 
 extension MeController {
