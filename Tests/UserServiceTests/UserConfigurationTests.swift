@@ -30,7 +30,7 @@ import Testing
         #expect(configuration.jwtIssuer == "pingvas-user")
         #expect(configuration.jwtAudience == "pingvas")
         #expect(configuration.signupCredits == 100)
-        #expect(configuration.passwordHashCost == 15)
+        #expect(configuration.passwordHashCost == 17, "OWASP minimum: 2^17")
         #expect(configuration.accessTokenLifetime == .seconds(900))
         #expect(configuration.refreshTokenLifetime == .seconds(7 * 24 * 3600))
         #expect(configuration.service.databaseSchema == "pingvas_dev_user")
