@@ -23,12 +23,16 @@ from pathlib import Path
 
 import yaml
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import check_monitoring  # noqa: E402  (monitoring, ArgoCD and the spot drain)
+import sync_monitoring  # noqa: E402
+
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / ".run" / "deploy"
 KUBE_VERSION = "1.31.0"  # the oldest cluster version we promise to run on
-# Kinds whose schemas kubernetes-validate does not ship (CRDs: KEDA, Karpenter): validated
+# Kinds whose schemas kubernetes-validate does not ship (CRDs: KEDA, Karpenter, Prometheus Operator): validated
 # structurally below instead.
-CRD_GROUPS = ("keda.sh/", "karpenter.sh/", "karpenter.k8s.aws/")
+CRD_GROUPS = ("keda.sh/", "karpenter.sh/", "karpenter.k8s.aws/", "monitoring.coreos.com/")
 ENVIRONMENTS = ("dev", "prod")
 # Environments whose manifests carry the Karpenter NodePool of the GPU nodes (cluster-scoped: one
 # release per cluster owns it). Elsewhere there must be none.
@@ -242,9 +246,12 @@ def validate_schemas(label: str, docs: list[dict], namespace: str, router_port: 
                 problems.append(f"EC2NodeClass {name}: metadataOptions.httpTokens must be required (IMDSv2 only)")
             if any(not (m.get("ebs") or {}).get("encrypted") for m in spec.get("blockDeviceMappings") or []):
                 problems.append(f"EC2NodeClass {name}: every EBS volume must be encrypted")
+        elif (found := check_monitoring.crd_problems(doc)) is not None:
+            problems += found  # ServiceMonitor, PrometheusRule
         else:
             problems.append(f"unexpected custom resource {doc.get('apiVersion')} {kind}")
-    check(f"{label}: {len(crds)} KEDA/Karpenter objects (no shipped schema) pass the structural check", problems)
+    check(f"{label}: {len(crds)} KEDA/Karpenter/Prometheus Operator objects (no shipped schema) pass the structural check",
+          problems)
 
 
 # ---------------------------------------------------------------- worker pools and GPU nodes
@@ -565,9 +572,10 @@ def compose_model(project: dict) -> dict[str, dict]:
 
 
 def custom_specs(docs: list[dict]) -> dict[tuple[str, str], dict]:
-    """(kind, name) -> spec of every ScaledObject, NodePool and EC2NodeClass, to compare k8s/ with the chart."""
+    """(kind, name) -> spec of every ScaledObject, NodePool, EC2NodeClass, ServiceMonitor and PrometheusRule, to
+    compare k8s/ with the chart."""
     return {(d["kind"], d["metadata"]["name"]): d.get("spec") or {} for d in docs
-            if d.get("kind") in ("ScaledObject", "NodePool", "EC2NodeClass")}
+            if d.get("kind") in ("ScaledObject", "NodePool", "EC2NodeClass", "ServiceMonitor", "PrometheusRule")}
 
 
 # Settings several services read that must have one value (a job's delivery count is judged by both).
@@ -665,6 +673,50 @@ def run_checkov(files: list[Path]) -> None:
           f"{len(failures)} failed", sorted(set(failures)))
 
 
+# ---------------------------------------------------------------- monitoring, ArgoCD, spot drain
+
+def monitoring_checks(k8s: dict, helm: dict, compose: dict | None, want_port: dict[str, int]) -> None:
+    m = check_monitoring
+    check("generated monitoring files are current (PrometheusRule of k8s/ and the chart, dashboards: "
+          "python3 scripts/sync_monitoring.py)", sync_monitoring.stale())
+    syntax, tests = m.promtool_problems()
+    check("promtool check rules deploy/monitoring/prometheus/rules.yml, promtool check config prometheus.yml", syntax)
+    check(f"promtool test rules: {len(m.alerts())} alerts, tests.yml passes", tests)
+    check("every alert has a test case that fires it and one that stays quiet",
+          m.test_coverage_problems(yaml.safe_load(m.TESTS.read_text()), m.alerts()))
+    check("promtool test rules fails on a broken expectation and on a broken threshold (self-test)", m.promtool_self_test())
+    boards, problems = m.load_dashboards()
+    problems += m.dashboard_problems(boards)
+    check(f"{len(boards)} Grafana dashboards: valid JSON, unique uids and panel ids, every panel queries", problems)
+    expressions = [e for path in sorted((m.GRAFANA / "dashboards").glob("*.json")) if path.name in boards
+                   for e in m.check_metrics.dashboard_expressions(path)]
+    check(f"promtool parses all {len(expressions)} dashboard expressions", m.expressions_parse_problems(expressions))
+    where, problems = m.metric_name_problems()
+    check(f"the {len(where)} metrics and their selector labels used by rules and dashboards are in "
+          f"deploy/monitoring/metrics.yaml (scripts/check_metrics.py --list)", problems)
+    check("the metric-name check rejects a misspelt metric, an unknown label, an unexported metric and a short scrape "
+          "(self-test)", m.metric_check_self_test())
+    if compose is not None:
+        check("docker-compose.yml: Prometheus scrapes every service with the rules, Grafana provisions datasources "
+              "and dashboards, Jaeger takes OTLP on 4318, ai-worker's stop grace covers its shutdown grace",
+              m.compose_monitoring_problems(compose, want_port) + m.compose_drain_problems(compose))
+    for label, docs in [(f"{kind}/{env}", src[env]) for env in ENVIRONMENTS for kind, src in (("k8s", k8s), ("helm", helm))]:
+        if docs is None:
+            continue
+        problems = m.cluster_monitoring_problems(docs, want_port, env_value)
+        check(f"{label}: a ServiceMonitor per service on its port, Prometheus admitted, the PrometheusRule is rules.yml, "
+              f"worker drain fits the 120 s spot notice", problems)
+        if not problems and label.startswith("k8s/"):
+            check(f"{label}: the monitoring check rejects each of its broken variants of this rendering",
+                  m.cluster_self_test(docs, want_port, env_value))
+    apps = m.load_argocd()
+    problems = m.argocd_problems(apps, k8s, ENVIRONMENTS)
+    check("k8s/argocd: Applications per environment on its overlay (dev automated, prod manual), project, "
+          "Karpenter's interruption queue as the spot handler", problems)
+    if not problems:
+        check("the ArgoCD check rejects each of its broken variants (self-test)", m.argocd_self_test(apps, k8s, ENVIRONMENTS))
+
+
 # ---------------------------------------------------------------- main
 
 def main() -> int:
@@ -751,8 +803,6 @@ def main() -> int:
         for name in (n for n in want_deployments if n.startswith(f"{WORKER}-") and n in model):
             # GPU and CPU scheduling of each pool: pool_problems above.
             worker = model[name]
-            if (worker["terminationGracePeriodSeconds"] or 0) < 150:
-                problems.append(f"{name}: terminationGracePeriodSeconds must cover the 2-minute spot drain (>= 150)")
             if worker["models"] != [("/models", True)]:
                 problems.append(f"{name}: models volume must be mounted read-only at /models")
         graph = netpol_graph(docs or [])
@@ -887,6 +937,9 @@ def main() -> int:
         if docs is not None and (len(maps) != 1 or (maps[0].get("data") or {}).get("models.json") != catalog_text.decode()):
             problems.append(f"{label}: ConfigMap pingvas-model-catalog does not hold config/models.json")
     check("the model catalog ConfigMaps hold config/models.json byte for byte", problems)
+
+    print("check-deploy: monitoring (alert rules, dashboards, metric names), ArgoCD and the spot drain")
+    monitoring_checks(k8s, helm, compose, want_port)
 
     print("check-deploy: security scan")
     files = [OUT / f"{kind}-{env}.yaml" for kind in ("k8s", "helm") for env in ENVIRONMENTS

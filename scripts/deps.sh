@@ -16,6 +16,11 @@ command -v cmake >/dev/null || need+=(cmake)
 command -v ninja >/dev/null || need+=(ninja-build)
 command -v g++ >/dev/null || need+=(g++)
 python3 -m pip --version >/dev/null 2>&1 || need+=(python3-pip)
+# make check-deploy: promtool (checks and unit-tests the alert rules) ships only in Debian's prometheus
+# package (which also installs the server; where systemd runs it, it starts one on :9090); PyYAML for
+# scripts/check_metrics.py outside the check's virtualenv
+command -v promtool >/dev/null || need+=(prometheus)
+python3 -c 'import yaml' 2>/dev/null || need+=(python3-yaml)
 [ ${#need[@]} -eq 0 ] && { echo "deps: all present"; exit 0; }
 echo "deps: installing ${need[*]}"
 sudo=""; [ "$(id -u)" = 0 ] || sudo="sudo"

@@ -23,7 +23,7 @@ func buildApplication(configuration: ModelRouterConfiguration, logger: Logger? =
 
     let depths = QueueDepthReporter(
         queue: queue, pools: catalog.pools, interval: configuration.queueDepthInterval,
-        logger: logger
+        logger: logger, registry: registry, catalog: catalog
     )
     logger.info("model catalog loaded", metadata: ["models": "\(catalog.models.map(\.id).joined(separator: ","))"])
     return ServiceApplication.make(

@@ -50,9 +50,29 @@ func buildApplication(configuration: PaymentWebhookConfiguration, logger: Logger
         outbox: PostgresOutboxRepository(pool: postgres), redis: redis, keys: configuration.keys, interval: configuration.pollInterval, ready: { migrations.isDone },
         logger: logger
     )
+    let gauges = SQLGaugeReporter(pool: postgres, gauges: [
+        // Every status, zero included, so a series exists before its first row does.
+        SQLGauge(
+            "pingvas_webhook_deliveries", sql: """
+                SELECT s.status AS dimension, count(d.id)::float8 AS value
+                FROM unnest(ARRAY['pending', 'processed', 'failed', 'ignored', 'dead']) AS s(status)
+                LEFT JOIN webhook_deliveries d ON d.status = s.status GROUP BY s.status
+                """,
+            dimension: "status"
+        ),
+        SQLGauge(
+            "pingvas_subscriptions", sql: """
+                SELECT s.status AS dimension, count(x.ls_subscription_id)::float8 AS value
+                FROM (SELECT unnest(ARRAY['on_trial', 'active', 'paused', 'past_due', 'unpaid', 'cancelled', 'expired'])
+                      UNION SELECT DISTINCT status FROM subscriptions) AS s(status)
+                LEFT JOIN subscriptions x ON x.status = s.status GROUP BY s.status
+                """,
+            dimension: "status"
+        ),
+    ], ready: { migrations.isDone }, logger: logger)
     // Shutdown runs in reverse: server (checkout), processor, relay, then the HTTP client, migrations and pools.
     return ServiceApplication.make(
         responder: router.buildResponder(), configuration: configuration.service, dependencies: dependencies,
-        services: [migrations, ShutdownHook { await http.shutdown() }, relay, processor], logger: logger
+        services: [migrations, ShutdownHook { await http.shutdown() }, relay, processor, gauges], logger: logger
     )
 }

@@ -42,7 +42,16 @@ func buildApplication(configuration: UserConfiguration, logger: Logger? = nil) a
         deadLetterStream: configuration.keys.eventsDeadLetter, ready: { migrations.isDone }, logger: logger
     )
     let plans = PlanChangedConsumer(users: users, reader: events, logger: logger)
-    var services: [any Service] = [migrations, plans]
+    let gauges = SQLGaugeReporter(pool: postgres, gauges: [
+        SQLGauge("pingvas_credit_holds_outstanding", sql: "SELECT count(*)::float8 AS value FROM credit_holds WHERE status = 'held'"),
+        SQLGauge(
+            "pingvas_credit_hold_oldest_seconds",
+            sql: "SELECT COALESCE(EXTRACT(EPOCH FROM now() - min(created_at)), 0)::float8 AS value FROM credit_holds WHERE status = 'held'"
+        ),
+        SQLGauge("pingvas_users", sql: "SELECT count(*)::float8 AS value FROM users"),
+        SQLGauge("pingvas_credits_captured", sql: "SELECT COALESCE(sum(amount), 0)::float8 AS value FROM credit_holds WHERE status = 'captured'"),
+    ], ready: { migrations.isDone }, logger: logger)
+    var services: [any Service] = [migrations, plans, gauges]
     if let generationURL = configuration.generationURL {
         let http = CurlHTTPClient(configuration: HTTPClientConfiguration(defaultTimeout: .seconds(5)), logger: logger)
         services.append(ShutdownHook { await http.shutdown() })

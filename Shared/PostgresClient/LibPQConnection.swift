@@ -1,6 +1,7 @@
 import CLibPQ
 import Dispatch
 import Foundation
+import Glibc
 import Synchronization
 
 /// Owns one `PGconn` (and its `PGcancel`); every blocking libpq call on it runs on `queue`.
@@ -20,6 +21,7 @@ final class LibPQConnection: @unchecked Sendable {
         self.connection = connection
         self.cancelHandle = PQgetCancel(connection)
         self.secret = secret
+        self.socket = PQsocket(connection)
     }
 
     deinit {
@@ -81,6 +83,16 @@ final class LibPQConnection: @unchecked Sendable {
     func finish() {
         if let connection { PQfinish(connection) }
         connection = nil
+    }
+
+    /// The connection's socket, or -1.
+    let socket: Int32
+
+    /// Shuts the socket down in both directions, from any thread: a libpq call blocked on it returns
+    /// with an error at once. Only while a statement runs (see `StatementTicket.expire`), so the
+    /// descriptor cannot have been closed and reused meanwhile.
+    func shutdownSocket() {
+        if socket >= 0 { _ = Glibc.shutdown(socket, Int32(SHUT_RDWR)) }
     }
 
     /// Asks the server to cancel the running statement; blocks for a round trip, call off the cooperative pool.

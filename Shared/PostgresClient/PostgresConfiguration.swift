@@ -13,7 +13,16 @@ package struct PostgresConfiguration: Sendable {
     package var connectTimeout: Duration
     /// Server-side `statement_timeout` for every connection; nil leaves the server's default.
     package var statementTimeout: Duration?
+    /// Client-side deadline of every statement: past it the connection's socket is shut down, the
+    /// statement fails `.timeout` and the connection is dropped. It catches what the server cannot
+    /// report (a host gone from the network, a stopped server); nil: the statement timeout plus 5 s.
+    package var queryTimeout: Duration?
     package var applicationName: String
+
+    /// The deadline a statement gets (`queryTimeout`, else `statementTimeout` + 5 s, else 60 s).
+    package var effectiveQueryTimeout: Duration {
+        queryTimeout ?? statementTimeout.map { $0 + .seconds(5) } ?? .seconds(60)
+    }
 
     package init(
         url: String,
@@ -22,6 +31,7 @@ package struct PostgresConfiguration: Sendable {
         acquireTimeout: Duration = .seconds(5),
         connectTimeout: Duration = .seconds(5),
         statementTimeout: Duration? = .seconds(30),
+        queryTimeout: Duration? = nil,
         applicationName: String = "pingvas"
     ) {
         self.url = url
@@ -30,6 +40,7 @@ package struct PostgresConfiguration: Sendable {
         self.acquireTimeout = acquireTimeout
         self.connectTimeout = connectTimeout
         self.statementTimeout = statementTimeout
+        self.queryTimeout = queryTimeout
         self.applicationName = applicationName
     }
 }
@@ -51,7 +62,12 @@ extension PostgresConfiguration {
             ("connect_timeout", String(max(2, Int((connectTimeout.milliseconds + 999) / 1000)))),
             ("application_name", applicationName),
             ("client_encoding", "UTF8"),
+            // A peer that vanishes is noticed in seconds (idle: 10 s + 3 × 5 s; unacknowledged data: 20 s).
             ("keepalives", "1"),
+            ("keepalives_idle", "10"),
+            ("keepalives_interval", "5"),
+            ("keepalives_count", "3"),
+            ("tcp_user_timeout", "20000"),
             ("options", options.joined(separator: " ")),
         ]
     }

@@ -11,17 +11,26 @@ package final class PostgresConnection: Sendable {
     let handle: LibPQConnection
     let logger: Logger
     let id: Int
+    /// Every statement's client-side deadline.
+    let deadline: Duration
     /// Set when the connection must not go back to the pool (e.g. an advisory unlock failed).
     private let poisoned = Atomic<Bool>(false)
 
-    init(handle: LibPQConnection, id: Int, logger: Logger) {
+    init(handle: LibPQConnection, id: Int, deadline: Duration = .seconds(60), logger: Logger) {
         self.handle = handle
         self.id = id
+        self.deadline = deadline
         self.logger = logger
     }
 
     /// Opens a connection on a fresh serial queue.
     static func connect(_ configuration: PostgresConfiguration, id: Int, logger: Logger) async throws(PostgresError) -> PostgresConnection {
+        try await connect(configuration, id: id, deadline: configuration.effectiveQueryTimeout, logger: logger)
+    }
+
+    static func connect(
+        _ configuration: PostgresConfiguration, id: Int, deadline: Duration, logger: Logger
+    ) async throws(PostgresError) -> PostgresConnection {
         let parameters = try configuration.connectionParameters()
         let secret = configuration.password
         let queue = DispatchQueue(label: "pingvas.postgres.connection.\(id)")
@@ -32,7 +41,7 @@ package final class PostgresConnection: Sendable {
                 })
             }
         }
-        return PostgresConnection(handle: try result.get(), id: id, logger: logger)
+        return PostgresConnection(handle: try result.get(), id: id, deadline: deadline, logger: logger)
     }
 
     /// Runs one statement; values travel as `$1...$n` text parameters, never inside the SQL.
@@ -72,6 +81,10 @@ package final class PostgresConnection: Sendable {
             throw PostgresError(.queryCanceled, message: "canceling statement due to task cancellation")
         }
         let ticket = StatementTicket()
+        // The client-side deadline: a server that stopped answering cannot cancel anything, so the
+        // socket is shut down under the blocked call, which then returns; the connection is done for.
+        let watchdog = Watchdog { ticket.expire { handle.shutdownSocket() } }
+        let deadline = deadline
         let result: Result<T, PostgresError> = await withTaskCancellationHandler {
             await withCheckedContinuation { continuation in
                 handle.queue.async {
@@ -80,7 +93,9 @@ package final class PostgresConnection: Sendable {
                             PostgresError(.queryCanceled, message: "canceling statement due to task cancellation")))
                         return
                     }
+                    DispatchQueue.global().asyncAfter(deadline: .now() + .milliseconds(Int(deadline.milliseconds)), execute: watchdog.item)
                     let result = Result { () throws(PostgresError) in try body(handle) }
+                    watchdog.item.cancel()
                     ticket.finish()
                     continuation.resume(returning: result)
                 }
@@ -89,6 +104,11 @@ package final class PostgresConnection: Sendable {
             guard cancellable else { return }
             // PQcancel opens a socket and waits for the server: not on the cooperative pool.
             DispatchQueue.global().async { ticket.cancel { handle.sendCancel() } }
+        }
+        if ticket.expired {
+            poison()
+            logger.warning("PostgreSQL did not answer within the deadline; connection dropped", metadata: ["deadline": "\(deadline)"])
+            throw PostgresError(.timeout, message: "PostgreSQL did not answer within \(deadline)")
         }
         return try result.get()
     }
@@ -136,6 +156,21 @@ final class StatementTicket: Sendable {
 
     func finish() { phase.withLock { $0 = .finished } }
 
+    private let expiredFlag = Atomic<Bool>(false)
+
+    /// Whether the statement ran past its deadline (and its socket was shut down).
+    var expired: Bool { expiredFlag.load(ordering: .relaxed) }
+
+    /// At the deadline: runs `shutdown` if the statement is still running (holding the lock, so it
+    /// cannot finish, and its connection cannot be closed, meanwhile).
+    func expire(_ shutdown: () -> Void) {
+        phase.withLock { phase in
+            guard phase == .running else { return }
+            expiredFlag.store(true, ordering: .relaxed)
+            shutdown()
+        }
+    }
+
     func cancel(sending send: () -> Void) {
         phase.withLock { phase in
             switch phase {
@@ -145,4 +180,11 @@ final class StatementTicket: Sendable {
             }
         }
     }
+}
+
+/// A statement's deadline timer. `@unchecked`: a `DispatchWorkItem` is immutable once made and its
+/// `cancel` is thread-safe.
+private final class Watchdog: @unchecked Sendable {
+    let item: DispatchWorkItem
+    init(_ block: @escaping @Sendable () -> Void) { item = DispatchWorkItem(block: block) }
 }

@@ -19,6 +19,9 @@ package struct PostgresError: Error, CustomStringConvertible, Sendable {
         case connectionFailed
         /// An open connection broke during use.
         case connectionLost
+        /// The server did not answer within the client's deadline (`PostgresConfiguration.queryTimeout`):
+        /// a host that vanished or a server that stopped; the connection is closed, not reused.
+        case timeout
         /// No connection became free within the acquire timeout.
         case poolTimeout
         /// The pool was closed.
@@ -92,6 +95,7 @@ extension PostgresError.Code {
         case .other: "other"
         case .connectionFailed: "connectionFailed"
         case .connectionLost: "connectionLost"
+        case .timeout: "timeout"
         case .poolTimeout: "poolTimeout"
         case .poolClosed: "poolClosed"
         case .decoding: "decoding"

@@ -9,7 +9,7 @@ enum DependencyUnavailable {
         switch error {
         case let error as PostgresError:
             switch error.code {
-            case .connectionFailed, .connectionLost, .poolTimeout, .poolClosed: return "postgres"
+            case .connectionFailed, .connectionLost, .timeout, .poolTimeout, .poolClosed: return "postgres"
             default: break
             }
             // 08: connection exceptions; 57P01-03: shutting down or starting up; 53300: too many connections.

@@ -1,6 +1,7 @@
 package import Core
 import Foundation
 package import Logging
+import Metrics
 package import PostgresClient
 package import RedisClient
 import ServiceLifecycle
@@ -33,6 +34,9 @@ package protocol OutboxRepository: Sendable {
     /// Marks rows sent within `window` unsent again, except those for streams `keep` says to leave
     /// alone; returns how many. For when Redis lost what they carried.
     func resend(within window: Duration, except keep: @Sendable (String) -> Bool) async throws -> Int
+
+    /// Unsent rows and the age of the oldest, seconds (0 when none).
+    func backlog() async throws -> (rows: Int, oldestSeconds: Double)
 }
 
 /// `OutboxRepository` on the `outbox` table of the service's own schema.
@@ -91,6 +95,13 @@ package struct PostgresOutboxRepository: OutboxRepository {
         )
     }
 
+    package func backlog() async throws -> (rows: Int, oldestSeconds: Double) {
+        let row = try await pool.query(
+            "SELECT count(*) AS n, COALESCE(EXTRACT(EPOCH FROM now() - min(created_at))::float8, 0) AS age FROM outbox WHERE sent_at IS NULL"
+        ).first
+        return (try row?.decode(Int.self, "n") ?? 0, try row?.decode(Double.self, "age") ?? 0)
+    }
+
     package func purgeSent(before cutoff: Duration) async throws -> Int {
         try await pool.execute(
             "DELETE FROM outbox WHERE sent_at IS NOT NULL AND sent_at < now() - make_interval(secs => $1)",
@@ -116,6 +127,9 @@ package struct OutboxRelayFailure: Error, CustomStringConvertible {
 /// once; consumers are idempotent. When Redis has lost its data (`PipelineKeys.epoch` gone or
 /// changed), rows sent within `resendWindow` go out again, except those `keepSent` names (the job
 /// queue, which generation's reconciler restores from the jobs themselves).
+///
+/// Every 5 s it exports `pingvas_outbox_pending` (unsent rows) and `pingvas_outbox_lag_seconds` (age of
+/// the oldest unsent row): a lag that grows means events are not reaching Redis.
 package struct OutboxRelay: Service {
     package static let batchSize = 100
     package static let streamMaxLength = 100_000
@@ -156,8 +170,16 @@ package struct OutboxRelay: Service {
         var backoff = Duration.milliseconds(100)
         var lastPurge = ContinuousClock.now
         var epoch: String?
+        var lastBacklog = ContinuousClock.now - .seconds(10)
+        let pending = Gauge(label: "pingvas_outbox_pending"), lag = Gauge(label: "pingvas_outbox_lag_seconds")
         while !Background.shouldStop {
             do {
+                if ContinuousClock.now - lastBacklog >= .seconds(5) {
+                    lastBacklog = .now
+                    let backlog = try await outbox.backlog()
+                    pending.record(backlog.rows)
+                    lag.record(backlog.oldestSeconds)
+                }
                 epoch = try await checkEpoch(seen: epoch)
                 let sent = try await outbox.relay(limit: Self.batchSize, send: deliver)
                 backoff = .milliseconds(100)

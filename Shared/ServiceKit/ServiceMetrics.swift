@@ -25,6 +25,12 @@ package enum ServiceMetrics {
             .milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(50), .milliseconds(100),
             .milliseconds(250), .milliseconds(500), .seconds(1), .milliseconds(2500), .seconds(5), .seconds(10),
         ]
+        // Waits and job run times reach minutes: the alert on a 60 s queue wait needs buckets there.
+        let long: [Duration] = [
+            .milliseconds(100), .milliseconds(500), .seconds(1), .milliseconds(2500), .seconds(5), .seconds(10), .seconds(30),
+            .seconds(60), .seconds(120), .seconds(300), .seconds(900),
+        ]
+        factory.durationHistogramBuckets = ["pingvas_queue_wait_seconds": long, "pingvas_worker_job_duration_seconds": long]
         MetricsSystem.bootstrap(factory)
     }
 

@@ -1,5 +1,6 @@
 import Foundation
 import HTTPClient
+import Logging
 import TestSupport
 import Testing
 
@@ -60,6 +61,71 @@ import Testing
 
             // The loaded model stays cached: now it is `available` (warm) without a cold start.
             #expect(try await availability(api, token, until: "available") == "available")
+        }
+    }
+
+    /// The metrics the dashboards and alerts use (`scripts/check_metrics.py --list`) are all exported
+    /// by a running stack once it has served a job that succeeded, one that failed and an error.
+    @Test func everyMetricTheDashboardsAndAlertsUseIsExported() async throws {
+        if let missing = EngineTestModel.missing { Issue.record("\(missing)") }
+        // tiny-sd's catalog plus a model whose checkpoint is missing: its jobs fail on the worker.
+        let base = try Data(contentsOf: URL(fileURLWithPath: try EngineTestModel.catalog()))
+        var root = try #require(try JSONSerialization.jsonObject(with: base) as? [String: Any])
+        var models = try #require(root["models"] as? [[String: Any]])
+        var broken = try #require(models.first { $0["id"] as? String == EngineTestModel.modelID })
+        broken["id"] = "tiny-sd-missing"
+        broken["files"] = ["checkpoint": "missing.ckpt"]
+        models.append(broken)
+        root["models"] = models
+        let catalog = FileManager.default.temporaryDirectory.appendingPathComponent("\(TestStack.uniqueName("catalog")).json")
+        try JSONSerialization.data(withJSONObject: root).write(to: catalog)
+        try await ServiceSuite.with(extraEnvironment: [
+            "PINGVAS_MODEL_CATALOG": catalog.path,
+            "PINGVAS_MODELS_DIR": EngineTestModel.modelsDir,
+            "PINGVAS_WORKER_QUEUES": "cpu-preview,\(EngineTestModel.pool)",
+            "PINGVAS_SD_LIBRARY": EngineTestModel.libraryPath,
+        ]) { suite in
+            let api = GatewayClient(baseURL: suite.gatewayURL)
+            let signup = try await api.call("POST", "/api/v1/auth/signup", json: [
+                "email": "metrics-\(UUID().uuidString.prefix(8))@example.com", "password": "correct horse battery", "display_name": "M",
+            ])
+            let token = try #require(signup.json["access_token"] as? String, "signup: \(signup.text)")
+            for (model, outcome) in [("preview", "succeeded"), ("tiny-sd-missing", "failed")] {
+                let submitted = try await api.call("POST", "/api/v1/generations", token: token, json: [
+                    "model": model, "prompt": "a lighthouse", "width": 64, "height": 64, "steps": 2, "cfg_scale": 7,
+                ])
+                let id = try #require(submitted.json["id"] as? String, "submit \(model): \(submitted.text)")
+                let events = try await api.events("/api/v1/generations/\(id)/events", token: token, until: ["succeeded", "failed", "canceled"])
+                #expect(events.last?.0 == outcome, "\(model): \(events.map(\.0))\n\(suite.logs)")
+            }
+            #expect(try await api.call("GET", "/api/v1/nothing-here", token: token).status == 404)
+
+            let http = CurlHTTPClient(configuration: HTTPClientConfiguration(), logger: Logger(label: "test"))
+            defer { Task { await http.shutdown() } }
+            let folder = FileManager.default.temporaryDirectory.appendingPathComponent(TestStack.uniqueName("metrics"))
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+            var report = ""
+            // Gauges are recorded every few seconds: poll until every name is there.
+            try await eventually(timeout: .seconds(30), pollEvery: .seconds(1), "every metric is exported; check_metrics said:\n\(report)") {
+                var files: [String] = []
+                for (id, process) in suite.processes {
+                    let scraped = try await http.execute(HTTPClientRequest(url: process.baseURL + "/metrics", timeout: .seconds(5)))
+                    let file = folder.appendingPathComponent("\(id).txt")
+                    try Data(scraped.body).write(to: file)
+                    files.append(file.path)
+                }
+                let check = Process()
+                check.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+                check.arguments = ["python3", TestStack.repositoryRoot.appendingPathComponent("scripts/check_metrics.py").path, "--scraped"] + files
+                let output = Pipe()
+                check.standardOutput = output
+                check.standardError = output
+                try check.run()
+                let data = output.fileHandleForReading.readDataToEndOfFile()
+                check.waitUntilExit()
+                report = String(decoding: data, as: UTF8.self)
+                return check.terminationStatus == 0
+            }
         }
     }
 

@@ -37,6 +37,7 @@ struct JobProcessor: Sendable {
         }
         var job = envelope.data
         job.attempt = dispatched.attempt
+        WorkerMetrics.queueWait(pool: dispatched.pool, plan: job.plan.rawValue, seconds: Date().timeIntervalSince(job.enqueuedAt))
         var logger = self.logger
         logger[metadataKey: "job_id"] = "\(job.jobID)"
         logger[metadataKey: "user_id"] = "\(job.userID)"
@@ -119,6 +120,7 @@ struct JobProcessor: Sendable {
         guard let mine = await retrying("result not sent", logger: logger, complete) else { return }
         if !mine { logger.notice("the job was no longer this worker's; result sent anyway") }
         WorkerMetrics.jobFinished(outcome: outcome.status.rawValue, duration: ContinuousClock.now - started)
+        if case .failed(let code, _, _) = outcome { WorkerMetrics.failed(code: code) }
         logger.info("job finished", metadata: ["outcome": "\(outcome.status.rawValue)"])
     }
 

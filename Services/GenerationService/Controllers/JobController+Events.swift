@@ -3,8 +3,10 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import Logging
+import Metrics
 import RedisClient
 import ServiceKit
+import Synchronization
 
 extension HTTPField.Name {
     static let lastEventID = HTTPField.Name("Last-Event-ID")!
@@ -34,7 +36,20 @@ extension JobController {
         return Response(
             status: .ok,
             headers: [.contentType: "text/event-stream", .cacheControl: "no-cache", .accelBuffering: "no"],
-            body: ResponseBody { writer in try await stream.write(to: &writer) }
+            body: ResponseBody { writer in
+                EventStreamGauge.opened()
+                defer { EventStreamGauge.closed() }
+                try await stream.write(to: &writer)
+            }
         )
     }
+}
+
+/// `pingvas_event_streams_open`: job event streams this process is serving now.
+enum EventStreamGauge {
+    private static let open = Atomic<Int>(0)
+    private static let gauge = Gauge(label: "pingvas_event_streams_open")
+
+    static func opened() { gauge.record(open.add(1, ordering: .relaxed).newValue) }
+    static func closed() { gauge.record(open.subtract(1, ordering: .relaxed).newValue) }
 }
