@@ -18,7 +18,9 @@ func buildApplication(configuration: GatewayConfiguration, logger: Logger? = nil
     // Before the proxy routes, so it also covers requests no route matches (they resolve to not-found).
     router.add(middleware: CanonicalPathMiddleware())
     let limiter = RateLimiter(redis: redis, keys: configuration.keys, logger: logger)
-    router.addRoutes(ProxyController(configuration: configuration, client: client, signer: signer, rateLimiter: limiter).routes)
+    let apiKeys = APIKeyResolver(
+        userURL: configuration.upstreams[.user] ?? "", client: client, trust: configuration.service.trust, timeout: configuration.upstreamTimeout)
+    router.addRoutes(ProxyController(configuration: configuration, client: client, signer: signer, rateLimiter: limiter, apiKeys: apiKeys).routes)
 
     return ServiceApplication.make(
         responder: router.buildResponder(), configuration: configuration.service, dependencies: dependencies,

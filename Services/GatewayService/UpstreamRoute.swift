@@ -9,6 +9,7 @@ struct UpstreamRoute: Sendable, Equatable {
     static let table: [(prefix: String, route: UpstreamRoute)] = [
         ("/api/v1/auth/", UpstreamRoute(upstream: .user, access: .public)),
         ("/api/v1/me", UpstreamRoute(upstream: .user, access: .required)),
+        ("/api/v1/api-keys", UpstreamRoute(upstream: .user, access: .required)),
         ("/api/v1/models", UpstreamRoute(upstream: .modelRouter, access: .optional)),
         ("/api/v1/generations", UpstreamRoute(upstream: .generation, access: .required)),
         ("/api/v1/admin/jobs", UpstreamRoute(upstream: .generation, access: .required)),

@@ -36,6 +36,9 @@ func buildApplication(configuration: UserConfiguration, logger: Logger? = nil) a
     router.addRoutes(MeController(users: users, ledger: ledger, passwords: passwords, refreshTokens: refreshTokens).routes, atPath: "/api/v1/me")
     router.addRoutes(InternalCreditsController(ledger: ledger).routes, atPath: "/internal/credits")
     router.addRoutes(InternalUsersController(users: users).routes, atPath: "/internal/users")
+    let apiKeys = PostgresAPIKeyRepository(pool: postgres)
+    router.addRoutes(APIKeyController(keys: apiKeys).routes, atPath: "/api/v1/api-keys")
+    router.addRoutes(InternalAPIKeysController(keys: apiKeys).routes, atPath: "/internal/api-keys")
 
     let events = EventStreamReader(
         redis: redis, stream: configuration.keys.planEvents, group: PipelineKeys.userGroup, lease: configuration.planEventLease,

@@ -18,6 +18,7 @@ struct ProxyController: Sendable {
     let client: CurlHTTPClient
     let signer: TokenSigner
     let rateLimiter: RateLimiter
+    let apiKeys: APIKeyResolver
 
     /// Mounted at the root: `/api/**` and `/webhooks/**`.
     var routes: RouteCollection<ServiceRequestContext> {
@@ -34,7 +35,7 @@ struct ProxyController: Sendable {
         guard let route = UpstreamRoute.match(path), let base = configuration.upstreams[route.upstream] else {
             throw Problem.notFound("No such route.")
         }
-        let identity = try await authenticate(request, access: route.access)
+        let identity = try await authenticate(request, path: path, access: route.access)
 
         var limits = [RateLimiter.Limit(key: "ip:\(clientAddress(request, context: context))", perMinute: configuration.rateLimitPerIP)]
         if let identity {
@@ -85,7 +86,7 @@ struct ProxyController: Sendable {
 
     /// The caller behind the bearer token. Public routes ignore tokens (a stale one must not block
     /// login); optional routes accept none but reject a bad one; required routes need a good one.
-    func authenticate(_ request: Request, access: UpstreamRoute.Access) async throws -> CallerIdentity? {
+    func authenticate(_ request: Request, path: String, access: UpstreamRoute.Access) async throws -> CallerIdentity? {
         guard access != .public else { return nil }
         guard let header = request.headers[.authorization] else {
             if access == .required { throw Problem.unauthorized("Sign in: this route needs a bearer access token.") }
@@ -95,9 +96,25 @@ struct ProxyController: Sendable {
         guard parts.count == 2, parts[0].lowercased() == "bearer" else {
             throw Problem.unauthorized("The Authorization header must be `Bearer <access token>`.")
         }
+        let credential = String(parts[1])
+        if credential.hasPrefix("pvk_") {
+            guard let resolved = try await apiKeys.resolve(credential) else {
+                throw Problem(
+                    .unauthorized, type: "invalid-token", detail: "The API key is unknown or revoked.",
+                    headers: [.wwwAuthenticate: "Bearer error=\"invalid_token\""]
+                )
+            }
+            guard APIKeyScope.allows(resolved.scopes, method: request.method, path: path) else {
+                throw Problem(
+                    .forbidden, type: "insufficient-scope",
+                    detail: "This API key's scopes (\(resolved.scopes.sorted().joined(separator: ", "))) do not allow \(request.method.rawValue) \(path)."
+                )
+            }
+            return resolved.identity
+        }
         let claims: AccessClaims
         do {
-            claims = try await signer.verify(String(parts[1]))
+            claims = try await signer.verify(credential)
         } catch {
             throw Problem(
                 .unauthorized, type: "invalid-token", detail: "The access token is invalid or expired.", headers: [.wwwAuthenticate: "Bearer error=\"invalid_token\""]
