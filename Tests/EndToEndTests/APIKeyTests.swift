@@ -7,7 +7,7 @@ import Testing
 /// refused beyond them, listed without the secret, revoked and refused within a second; and the
 /// services themselves refuse an identity that did not come through the gateway.
 @Suite(.serialized, .timeLimit(.minutes(3))) struct APIKeyTests {
-    static var job: [String: Any] { ["model": "preview", "prompt": "a key-made lighthouse", "width": 64, "height": 64, "steps": 1] }
+    static var job: [String: Any] { ["model": "preview", "prompt": "a key-made lighthouse", "width": 64, "height": 64, "steps": 1, "cfg_scale": 7] }
 
     @Test func lifecycleThroughTheGateway() async throws {
         try await ServiceSuite.with { suite in
