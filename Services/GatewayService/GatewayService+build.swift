@@ -20,7 +20,9 @@ func buildApplication(configuration: GatewayConfiguration, logger: Logger? = nil
     let limiter = RateLimiter(redis: redis, keys: configuration.keys, logger: logger)
     let apiKeys = APIKeyResolver(
         userURL: configuration.upstreams[.user] ?? "", client: client, trust: configuration.service.trust, timeout: configuration.upstreamTimeout)
-    router.addRoutes(ProxyController(configuration: configuration, client: client, signer: signer, rateLimiter: limiter, apiKeys: apiKeys).routes)
+    router.addRoutes(ProxyController(configuration: configuration, client: client, signer: signer, rateLimiter: limiter, apiKeys: apiKeys,
+        suspensions: SuspensionList(redis: redis, keys: configuration.keys, logger: logger)
+    ).routes)
 
     return ServiceApplication.make(
         responder: router.buildResponder(), configuration: configuration.service, dependencies: dependencies,

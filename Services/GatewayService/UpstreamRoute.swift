@@ -13,6 +13,8 @@ struct UpstreamRoute: Sendable, Equatable {
         ("/api/v1/models", UpstreamRoute(upstream: .modelRouter, access: .optional)),
         ("/api/v1/generations", UpstreamRoute(upstream: .generation, access: .required)),
         ("/api/v1/admin/jobs", UpstreamRoute(upstream: .generation, access: .required)),
+        ("/api/v1/admin/users", UpstreamRoute(upstream: .user, access: .required)),
+        ("/api/v1/admin/audit", UpstreamRoute(upstream: .user, access: .required)),
         ("/api/v1/images", UpstreamRoute(upstream: .gallery, access: .optional)),
         ("/api/v1/explore", UpstreamRoute(upstream: .gallery, access: .optional)),
         ("/api/v1/billing", UpstreamRoute(upstream: .paymentWebhook, access: .required)),

@@ -24,12 +24,14 @@ func buildApplication(configuration: UserConfiguration, logger: Logger? = nil) a
     let refreshTokens = PostgresRefreshTokenRepository(pool: postgres)
     let ledger = PostgresCreditLedgerRepository(pool: postgres)
 
+    let admin = PostgresAdminRepository(pool: postgres)
+
     let router = ServiceRouter.make(
         configuration: configuration.service, readiness: dependencies.readinessChecks + [migrations.readinessCheck])
     router.addRoutes(
         AuthController(
             users: users, refreshTokens: refreshTokens, passwords: passwords, tokens: tokens, signupCredits: configuration.signupCredits,
-            throttle: LoginThrottle(redis: redis, keys: configuration.keys, policy: configuration.loginThrottle)
+            throttle: LoginThrottle(redis: redis, keys: configuration.keys, policy: configuration.loginThrottle), admin: admin
         ).routes,
         atPath: "/api/v1/auth"
     )
@@ -39,6 +41,7 @@ func buildApplication(configuration: UserConfiguration, logger: Logger? = nil) a
     let apiKeys = PostgresAPIKeyRepository(pool: postgres)
     router.addRoutes(APIKeyController(keys: apiKeys).routes, atPath: "/api/v1/api-keys")
     router.addRoutes(InternalAPIKeysController(keys: apiKeys).routes, atPath: "/internal/api-keys")
+    router.addRoutes(AdminController(admin: admin, ledger: ledger, redis: redis, keys: configuration.keys).routes, atPath: "/api/v1/admin")
 
     let events = EventStreamReader(
         redis: redis, stream: configuration.keys.planEvents, group: PipelineKeys.userGroup, lease: configuration.planEventLease,

@@ -19,6 +19,7 @@ struct ProxyController: Sendable {
     let signer: TokenSigner
     let rateLimiter: RateLimiter
     let apiKeys: APIKeyResolver
+    let suspensions: SuspensionList
 
     /// Mounted at the root: `/api/**` and `/webhooks/**`.
     var routes: RouteCollection<ServiceRequestContext> {
@@ -36,6 +37,9 @@ struct ProxyController: Sendable {
             throw Problem.notFound("No such route.")
         }
         let identity = try await authenticate(request, path: path, access: route.access)
+        if let identity, await suspensions.isSuspended(identity.userID) {
+            throw Problem(.forbidden, type: "account-suspended", title: "Account suspended", detail: "This account is suspended; contact support.")
+        }
 
         var limits = [RateLimiter.Limit(key: "ip:\(clientAddress(request, context: context))", perMinute: configuration.rateLimitPerIP)]
         if let identity {

@@ -13,6 +13,7 @@ struct AuthController<Context: Hummingbird.RequestContext>: Sendable {
     let tokens: TokenIssuer
     let signupCredits: Int64
     let throttle: LoginThrottle
+    let admin: any AdminRepository
 
     /// Token responses must not be kept by browsers or proxies.
     static var noStore: HTTPFields { [.cacheControl: "no-store", HTTPField.Name("Pragma")!: "no-cache"] }
@@ -126,6 +127,7 @@ struct AuthController<Context: Hummingbird.RequestContext>: Sendable {
             throw Problem.invalidCredentials
         }
         await throttle.recordSuccess(email: email)
+        if try await admin.isSuspended(id: stored.user.id) { throw Problem.accountSuspended }
         if passwords.needsRehash(stored.passwordHash) {
             // Best effort: a failure here must not fail a correct login.
             if let rehashed = try? await passwords.hash(password) {
@@ -142,6 +144,7 @@ struct AuthController<Context: Hummingbird.RequestContext>: Sendable {
         switch try await refreshTokens.rotate(presentedHash: TokenIssuer.hash(presented), newHash: next.hash, newExpiresAt: next.expiresAt) {
         case .rotated(let userID, _):
             guard let user = try await users.find(id: userID) else { throw Problem.invalidRefreshToken }
+            if try await admin.isSuspended(id: userID) { throw Problem.accountSuspended }
             return JSONResponse(.ok, try await response(for: user, refreshToken: next.token), headers: Self.noStore)
         case .reused(let userID, let familyID):
             context.logger.warning("refresh token reused; family revoked", metadata: ["user_id": "\(userID)", "family_id": "\(familyID)"])

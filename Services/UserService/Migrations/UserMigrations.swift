@@ -4,7 +4,7 @@ import PostgresClient
 ///
 /// Never edit an applied migration (its checksum is recorded); add the next version instead.
 enum UserMigrations {
-    static let all: [Migration] = [createUsers, createRefreshTokens, createCreditLedger, creditDebt, planChanges, createAPIKeys]
+    static let all: [Migration] = [createUsers, createRefreshTokens, createCreditLedger, creditDebt, planChanges, createAPIKeys, adminAudit]
 
     static let createUsers = Migration(
         version: 1, name: "create_users",
@@ -121,6 +121,25 @@ enum UserMigrations {
                 revoked_at   timestamptz
             );
             CREATE INDEX api_keys_user_idx ON api_keys (user_id, created_at);
+            """
+    )
+
+    /// Suspension (`suspended_at`) and the audit log of every admin action, with the state before and after.
+    static let adminAudit = Migration(
+        version: 7, name: "admin_audit",
+        sql: """
+            ALTER TABLE users ADD COLUMN suspended_at timestamptz;
+            CREATE TABLE admin_audit (
+                id             bigserial PRIMARY KEY,
+                admin_id       uuid NOT NULL,
+                action         text NOT NULL,
+                target_user_id uuid,
+                reason         text,
+                before         text,
+                after          text,
+                created_at     timestamptz NOT NULL DEFAULT now()
+            );
+            CREATE INDEX admin_audit_target_idx ON admin_audit (target_user_id, id);
             """
     )
 }

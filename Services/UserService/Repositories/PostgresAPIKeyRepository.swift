@@ -36,7 +36,7 @@ struct PostgresAPIKeyRepository: APIKeyRepository {
             )
             SELECT used.id, used.user_id, used.name, used.prefix, used.scopes, used.created_at, used.last_used_at,
                    u.email, u.display_name, array_to_json(u.roles)::text AS roles, u.plan
-            FROM used JOIN users u ON u.id = used.user_id
+            FROM used JOIN users u ON u.id = used.user_id AND u.suspended_at IS NULL
             """,
             keyHash)
         guard let row = rows.first else { return nil }
