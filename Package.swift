@@ -61,7 +61,7 @@ var targets: [Target] = [
     .target(
         name: "TestSupport",
         dependencies: [
-            "PostgresClient", "RedisClient", "HTTPClient", "ServiceKit", logging, hummingbird,
+            "PostgresClient", "RedisClient", "HTTPClient", "ServiceKit", "PingvasCrypto", logging, hummingbird,
             .product(name: "HummingbirdTesting", package: "hummingbird"),
         ],
         path: "Tests/TestSupport",

@@ -9,8 +9,12 @@ func buildApplication(configuration: GatewayConfiguration, logger: Logger? = nil
     let logger = logger ?? configuration.service.makeLogger()
     let dependencies = ServiceDependencies.open(configuration.service, logger: logger)
     let redis = try dependencies.requireRedis()
-    let signer = try await TokenSigner(key: .hmac(secret: configuration.jwtSecret), issuer: configuration.jwtIssuer, audience: configuration.jwtAudience)
     let client = CurlHTTPClient(configuration: HTTPClientConfiguration(maxConnectionsPerHost: 64), logger: logger)
+    let tokens = JWKSVerifier(
+        userURL: configuration.upstreams[.user] ?? "", client: client, trust: configuration.service.trust,
+        issuer: configuration.jwtIssuer, audience: configuration.jwtAudience, timeout: configuration.upstreamTimeout,
+        refreshInterval: configuration.jwksRefreshInterval
+    )
 
     let router = ServiceRouter.make(configuration: configuration.service, readiness: dependencies.readinessChecks, verifiesCallers: false) {
         $0.add(middleware: SecurityHeadersMiddleware(allowedOrigins: Set(configuration.corsOrigins)))
@@ -20,7 +24,7 @@ func buildApplication(configuration: GatewayConfiguration, logger: Logger? = nil
     let limiter = RateLimiter(redis: redis, keys: configuration.keys, logger: logger)
     let apiKeys = APIKeyResolver(
         userURL: configuration.upstreams[.user] ?? "", client: client, trust: configuration.service.trust, timeout: configuration.upstreamTimeout)
-    router.addRoutes(ProxyController(configuration: configuration, client: client, signer: signer, rateLimiter: limiter, apiKeys: apiKeys,
+    router.addRoutes(ProxyController(configuration: configuration, client: client, tokens: tokens, rateLimiter: limiter, apiKeys: apiKeys,
         suspensions: SuspensionList(redis: redis, keys: configuration.keys, logger: logger)
     ).routes)
 

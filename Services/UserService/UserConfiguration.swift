@@ -1,11 +1,18 @@
 import Core
+import Foundation
+import PingvasCrypto
 import ServiceKit
 
 /// Everything the user service reads from the environment.
 struct UserConfiguration: ServiceConfigurationProtocol {
     var service: ServiceConfiguration
-    /// HS256 secret for access tokens (`PINGVAS_JWT_SECRET`, at least 32 bytes); shared with the gateway.
-    var jwtSecret: String
+    /// `PINGVAS_JWT_SIGNING_KEY`: the Ed25519 private key (32 bytes, base64) access tokens are
+    /// signed with. Only this service holds it; the gateway verifies with the public keys of
+    /// `GET /internal/jwks`.
+    var jwtSigningKey: String
+    /// `PINGVAS_JWT_PREVIOUS_KEYS`: Ed25519 public keys (base64, comma-separated) still published
+    /// in the JWKS after a rotation, so tokens signed with them stay valid until they expire.
+    var jwtPreviousPublicKeys: [String]
     var jwtIssuer: String
     var jwtAudience: String
     /// Credits every new account starts with.
@@ -30,9 +37,14 @@ struct UserConfiguration: ServiceConfigurationProtocol {
 
     init(reader: inout ConfigurationReader) {
         service = .read(serviceID: "user", defaultPort: 8081, needsDatabase: true, needsRedis: true, from: &reader)
-        jwtSecret = reader.string("PINGVAS_JWT_SECRET", secret: true)
-        if !jwtSecret.isEmpty && jwtSecret.utf8.count < 32 {
-            reader.reject("PINGVAS_JWT_SECRET", because: "at least 32 bytes")
+        jwtSigningKey = reader.string("PINGVAS_JWT_SIGNING_KEY", secret: true)
+        if !jwtSigningKey.isEmpty && (try? Ed25519KeyPair(privateKeyBase64: jwtSigningKey)) == nil {
+            reader.reject("PINGVAS_JWT_SIGNING_KEY", because: "an Ed25519 private key: 32 bytes of base64")
+        }
+        jwtPreviousPublicKeys = (reader.optionalString("PINGVAS_JWT_PREVIOUS_KEYS") ?? "").split(separator: ",")
+            .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        if jwtPreviousPublicKeys.contains(where: { Ed25519KeyPair.keyID(publicKeyBase64: $0) == nil }) {
+            reader.reject("PINGVAS_JWT_PREVIOUS_KEYS", because: "Ed25519 public keys, 32 bytes of base64 each, comma-separated")
         }
         jwtIssuer = reader.string("PINGVAS_JWT_ISSUER", default: "pingvas-user")
         jwtAudience = reader.string("PINGVAS_JWT_AUDIENCE", default: "pingvas")

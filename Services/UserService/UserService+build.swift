@@ -15,8 +15,10 @@ func buildApplication(configuration: UserConfiguration, logger: Logger? = nil) a
     let migrations = MigrationService(
         pool: postgres, schema: configuration.service.databaseSchema, migrations: UserMigrations.all, logger: logger)
 
+    let signingPair = try Ed25519KeyPair(privateKeyBase64: configuration.jwtSigningKey)
     let signer = try await TokenSigner(
-        key: .hmac(secret: configuration.jwtSecret), issuer: configuration.jwtIssuer, audience: configuration.jwtAudience)
+        key: .ed25519(privateKeyBase64: signingPair.privateKeyBase64), issuer: configuration.jwtIssuer, audience: configuration.jwtAudience,
+        kid: Ed25519KeyPair.keyID(publicKeyBase64: signingPair.publicKeyBase64))
     let tokens = TokenIssuer(
         signer: signer, accessLifetime: configuration.accessTokenLifetime, refreshLifetime: configuration.refreshTokenLifetime)
     let passwords = try PasswordService(logN: configuration.passwordHashCost)
@@ -41,6 +43,8 @@ func buildApplication(configuration: UserConfiguration, logger: Logger? = nil) a
     let apiKeys = PostgresAPIKeyRepository(pool: postgres)
     router.addRoutes(APIKeyController(keys: apiKeys).routes, atPath: "/api/v1/api-keys")
     router.addRoutes(InternalAPIKeysController(keys: apiKeys).routes, atPath: "/internal/api-keys")
+    let jwks = JWKSDocument(publicKeys: [signingPair.publicKeyBase64] + configuration.jwtPreviousPublicKeys)
+    router.get("/internal/jwks") { _, _ in JSONResponse(.ok, jwks) }
     router.addRoutes(AdminController(admin: admin, ledger: ledger, redis: redis, keys: configuration.keys).routes, atPath: "/api/v1/admin")
 
     let events = EventStreamReader(

@@ -13,7 +13,6 @@ import Testing
 
 /// The gateway against a real upstream server on loopback and the real Redis.
 @Suite(.timeLimit(.minutes(2))) struct GatewayProxyTests {
-    static let secret = "gateway-test-secret-0123456789abcdef-0123"
 
     /// An upstream that echoes what it received, streams slowly, or stalls.
     static func upstream() -> some ApplicationProtocol {
@@ -26,6 +25,10 @@ import Testing
             echoed["query"] = request.uri.query ?? ""
             let data = try JSONSerialization.data(withJSONObject: echoed)
             return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: data)))
+        }
+        // user's key set, which the gateway verifies access tokens with.
+        router.get("/internal/jwks") { _, _ -> Response in
+            Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: try testJWKS())))
         }
         router.get("/webhooks/stream") { _, _ -> Response in
             Response(status: .ok, headers: [.contentType: "text/event-stream"], body: ResponseBody { writer in
@@ -48,7 +51,7 @@ import Testing
     ) async throws -> some ApplicationProtocol {
         let servers = try TestStack.shared()
         var environment = [
-            "PINGVAS_REDIS_URL": servers.redisURL, "PINGVAS_JWT_SECRET": secret, "PINGVAS_INTERNAL_SECRET": testInternalSecret,  "PINGVAS_HOST": "127.0.0.1", "PINGVAS_PORT": "0",
+            "PINGVAS_REDIS_URL": servers.redisURL, "PINGVAS_INTERNAL_SECRET": testInternalSecret,  "PINGVAS_HOST": "127.0.0.1", "PINGVAS_PORT": "0",
             "PINGVAS_UPSTREAM_TIMEOUT": "500ms", "PINGVAS_MAX_BODY_BYTES": "1024", "PINGVAS_CORS_ORIGINS": "https://app.example",
         ]
         for upstream in Upstream.allCases { environment[upstream.configurationKey] = "http://127.0.0.1:\(upstreamPort)" }
@@ -61,10 +64,7 @@ import Testing
     }
 
     static func token(plan: Plan = .pro, userID: UserID = UserID(), lifetime: Duration = .seconds(600)) async throws -> String {
-        let signer = try await TokenSigner(key: .hmac(secret: secret), issuer: "pingvas-user", audience: "pingvas")
-        return try await signer.sign(
-            TokenSigner.makeAccessClaims(userID: userID.description, roles: ["user"], plan: plan.rawValue, lifetime: lifetime)
-        )
+        try await testAccessToken(userID: userID.description, plan: plan.rawValue, lifetime: lifetime)
     }
 
     static func json(_ response: TestResponse) -> [String: String] {

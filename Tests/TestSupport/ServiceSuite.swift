@@ -69,7 +69,7 @@ public final class ServiceSuite: Sendable {
             "PINGVAS_REDIS_URL": servers.redisURL,
             "PINGVAS_INTERNAL_SECRET": testInternalSecret,
             "PINGVAS_DB_SCHEMA": "pingvas_e2e",
-            "PINGVAS_JWT_SECRET": jwtSecret,
+            "PINGVAS_JWT_SIGNING_KEY": testJWTSigningKey(jwtSecret),
             "PINGVAS_STORAGE_DIR": storage.path,
             "PINGVAS_MODEL_CATALOG": TestStack.repositoryRoot.appendingPathComponent("config/models.json").path,
             "PINGVAS_MODELS_DIR": TestStack.repositoryRoot.appendingPathComponent(".run/test-model").path,

@@ -1,11 +1,41 @@
 public import Foundation
 public import HTTPTypes
 public import HummingbirdTesting
+import PingvasCrypto
 import ServiceKit
 
 /// The service credential of `service` as plain header pairs, for clients outside Hummingbird.
 public func serviceCredentialHeaders(_ service: String = "generation") -> [(String, String)] {
     InternalTrust(secret: testInternalSecret, serviceID: service).callerHeaders
+}
+
+/// `PINGVAS_JWT_SIGNING_KEY` for tests: an Ed25519 private key derived from `seed` (32 bytes of
+/// SHA-256, base64), so each test can have its own and knows it.
+public func testJWTSigningKey(_ seed: String = "pingvas-test-jwt") -> String {
+    Data(SHA256Digest.hash(Array(seed.utf8))).base64EncodedString()
+}
+
+/// An access token as the user service signs it with `testJWTSigningKey(seed)` (EdDSA, with its `kid`).
+public func testAccessToken(
+    userID: String, roles: [String] = ["user"], plan: String = "free", lifetime: Duration = .seconds(600), seed: String = "pingvas-test-jwt"
+) async throws -> String {
+    let pair = try Ed25519KeyPair(privateKeyBase64: testJWTSigningKey(seed))
+    let signer = try await TokenSigner(
+        key: .ed25519(privateKeyBase64: pair.privateKeyBase64), issuer: "pingvas-user", audience: "pingvas",
+        kid: Ed25519KeyPair.keyID(publicKeyBase64: pair.publicKeyBase64)
+    )
+    return try await signer.sign(TokenSigner.makeAccessClaims(userID: userID, roles: roles, plan: plan, lifetime: lifetime))
+}
+
+/// The JWKS body (`{"keys": [...]}`) user publishes for these test signing keys, for fake user services.
+public func testJWKS(seeds: [String] = ["pingvas-test-jwt"]) throws -> String {
+    let keys = try seeds.map { seed -> String in
+        let pair = try Ed25519KeyPair(privateKeyBase64: testJWTSigningKey(seed))
+        let kid = Ed25519KeyPair.keyID(publicKeyBase64: pair.publicKeyBase64)!
+        let x = Ed25519KeyPair.jwkX(publicKeyBase64: pair.publicKeyBase64)!
+        return #"{"kty":"OKP","crv":"Ed25519","alg":"EdDSA","use":"sig","kid":"\#(kid)","x":"\#(x)"}"#
+    }
+    return #"{"keys":[\#(keys.joined(separator: ","))]}"#
 }
 
 /// `PINGVAS_INTERNAL_SECRET` of every service a test starts: the gateway signs forwarded

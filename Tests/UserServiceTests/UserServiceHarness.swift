@@ -10,7 +10,6 @@ import Testing
 
 /// Builds the real user service against the shared test PostgreSQL and Redis, in a schema of its own.
 enum UserServiceHarness {
-    static let jwtSecret = "test-secret-that-is-at-least-32-bytes-long!"
 
     static func configuration(_ overrides: [String: String] = [:]) throws -> UserConfiguration {
         let stack = try TestStack.shared()
@@ -19,7 +18,7 @@ enum UserServiceHarness {
             "PINGVAS_REDIS_URL": stack.redisURL,
             "PINGVAS_INTERNAL_SECRET": testInternalSecret,
             "PINGVAS_DB_SCHEMA": TestStack.uniqueName("usertest"),
-            "PINGVAS_JWT_SECRET": jwtSecret,
+            "PINGVAS_JWT_SIGNING_KEY": testJWTSigningKey(),
             "PINGVAS_PASSWORD_HASH_COST": "10",
             "PINGVAS_DB_POOL_SIZE": "10",
             "PINGVAS_HOST": "127.0.0.1",

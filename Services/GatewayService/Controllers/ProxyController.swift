@@ -9,14 +9,15 @@ import ServiceKit
 
 /// Forwards `/api/v1/*` and `/webhooks/*` to the service that owns them.
 ///
-/// Verifies the access token here (no call to user per request), drops every identity header a
+/// Verifies the access token here with user's published public keys (`JWKSVerifier`; no call to
+/// user per request) or an API key through user (`APIKeyResolver`), drops every identity header a
 /// client sent and sets `X-User-Id`, `X-User-Roles`, `X-User-Plan` from the token; the request id
 /// and trace context travel through `RequestContext`. Responses stream back as they arrive, so
 /// server-sent events are not buffered.
 struct ProxyController: Sendable {
     let configuration: GatewayConfiguration
     let client: CurlHTTPClient
-    let signer: TokenSigner
+    let tokens: JWKSVerifier
     let rateLimiter: RateLimiter
     let apiKeys: APIKeyResolver
     let suspensions: SuspensionList
@@ -118,7 +119,9 @@ struct ProxyController: Sendable {
         }
         let claims: AccessClaims
         do {
-            claims = try await signer.verify(credential)
+            claims = try await tokens.verify(credential)
+        } catch let problem as Problem {
+            throw problem
         } catch {
             throw Problem(
                 .unauthorized, type: "invalid-token", detail: "The access token is invalid or expired.", headers: [.wwwAuthenticate: "Bearer error=\"invalid_token\""]
