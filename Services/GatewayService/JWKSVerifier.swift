@@ -8,9 +8,10 @@ import ServiceKit
 /// Verifies EdDSA access tokens with the public keys user publishes at `GET /internal/jwks`.
 ///
 /// The gateway holds no signing key: it fetches the key set when it first needs it, again every
-/// `refreshInterval`, and at once when a token names a key id it does not know (at most once a
-/// second, so garbage key ids cannot make it hammer user). During a rotation user publishes the old
-/// and the new key, so tokens signed with either verify and no one is logged out.
+/// `refreshInterval`, and when a token names a key id it does not know (at most every
+/// `unknownKeyInterval`, 200 ms: such a token waits for the next allowed fetch, so garbage key ids
+/// cannot make the gateway hammer user). During a rotation user publishes the old and the new key,
+/// so tokens signed with either verify and no one is logged out.
 actor JWKSVerifier {
     private let userURL: String
     private let client: CurlHTTPClient
@@ -22,6 +23,7 @@ actor JWKSVerifier {
     private var signers: [String: TokenSigner] = [:]
     private var fetchedAt: ContinuousClock.Instant?
     private var lastAttempt: ContinuousClock.Instant?
+    private let unknownKeyInterval = Duration.milliseconds(200)
 
     init(userURL: String, client: CurlHTTPClient, trust: InternalTrust, issuer: String, audience: String, timeout: Duration,
          refreshInterval: Duration = .seconds(60)) {
@@ -38,9 +40,13 @@ actor JWKSVerifier {
     /// `upstream-unavailable` when the keys are needed and user cannot give them.
     func verify(_ token: String) async throws -> AccessClaims {
         guard let kid = Self.keyID(of: token) else { throw TokenError.invalid }
-        let now = ContinuousClock.now
+        var now = ContinuousClock.now
+        if signers[kid] == nil, let last = lastAttempt, now - last < unknownKeyInterval {
+            try await Task.sleep(until: last + unknownKeyInterval)
+            now = ContinuousClock.now
+        }
         let stale = fetchedAt.map { now - $0 > refreshInterval } ?? true
-        if stale || (signers[kid] == nil && lastAttempt.map { now - $0 > .seconds(1) } ?? true) {
+        if stale || signers[kid] == nil {
             do {
                 try await refresh()
             } catch where signers.isEmpty || signers[kid] == nil && fetchedAt == nil {
