@@ -78,7 +78,7 @@ var targets: [Target] = [
     .testTarget(name: "PingvasCryptoTests", dependencies: ["PingvasCrypto"], swiftSettings: strict),
     .testTarget(
         name: "ServiceKitTests",
-        dependencies: ["ServiceKit", "TestSupport", hummingbird, .product(name: "HummingbirdTesting", package: "hummingbird")],
+        dependencies: ["ServiceKit", "TestSupport", "HTTPClient", hummingbird, .product(name: "HummingbirdTesting", package: "hummingbird")],
         swiftSettings: strict
     ),
 ]

@@ -78,7 +78,7 @@ package enum ServiceApplication {
                 address: .hostname(configuration.host, port: configuration.port),
                 serverName: "pingvas-\(configuration.serviceID)"
             ),
-            services: [ShutdownHook { await dependencies.close() }] + services,
+            services: [ShutdownHook { await dependencies.close() }] + services + metricsListener(configuration, logger: logger),
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? configuration.port
                 logger.info("listening", metadata: ["host": "\(configuration.host)", "port": "\(port)"])
@@ -86,6 +86,26 @@ package enum ServiceApplication {
             },
             logger: logger
         )
+    }
+
+    /// The listener of `PINGVAS_METRICS_PORT`: `GET /metrics` and nothing else.
+    private static func metricsListener(_ configuration: ServiceConfiguration, logger: Logger) -> [any Service] {
+        guard let port = configuration.metricsPort else { return [] }
+        let router = Router()
+        router.get("/metrics") { _, _ -> Response in
+            Response(
+                status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                body: .init(byteBuffer: ByteBuffer(bytes: ServiceMetrics.exposition()))
+            )
+        }
+        return [Application(
+            router: router,
+            configuration: ApplicationConfiguration(address: .hostname(configuration.host, port: port), serverName: "pingvas-metrics"),
+            onServerRunning: { channel in
+                logger.info("metrics listening", metadata: ["port": "\(channel.localAddress?.port ?? port)"])
+            },
+            logger: logger
+        )]
     }
 
     private static func exit(withConfigurationError error: any Error) -> Never {

@@ -26,6 +26,10 @@ package struct ServiceConfiguration: Sendable {
     /// `PINGVAS_INTERNAL_SECRET`: signs the identity the gateway forwards and the services'
     /// credentials for `/internal/*` (`InternalTrust`). Every service reads it.
     package var internalSecret: String
+    /// `PINGVAS_METRICS_PORT`: a second listener that serves only `GET /metrics`, so a
+    /// NetworkPolicy can let Prometheus reach the metrics and nothing else. Unset: `/metrics` on
+    /// `port` only (it is served there as well, for `make run` and compose).
+    package var metricsPort: Int?
     /// How long a client has to send a whole request head, from the connection's start or the
     /// next request's first byte (slowloris); then the connection is closed.
     package var requestHeadTimeout: Duration = .seconds(10)
@@ -68,6 +72,13 @@ package struct ServiceConfiguration: Sendable {
             reader.reject("PINGVAS_DB_SCHEMA", because: "lower-case letters, digits and _, at most 40")
         }
         let redisURL = needsRedis ? reader.string("PINGVAS_REDIS_URL", secret: true) : nil
+        let metricsPort = reader.optionalString("PINGVAS_METRICS_PORT").map { raw -> Int? in
+            guard let value = Int(raw), (0...65535).contains(value) else {
+                reader.reject("PINGVAS_METRICS_PORT", because: "a port number")
+                return nil
+            }
+            return value
+        } ?? nil
         let internalSecret = reader.string("PINGVAS_INTERNAL_SECRET", secret: true)
         if !internalSecret.isEmpty && internalSecret.utf8.count < 32 {
             reader.reject("PINGVAS_INTERNAL_SECRET", because: "at least 32 bytes")
@@ -89,6 +100,7 @@ package struct ServiceConfiguration: Sendable {
             readinessTimeout: reader.duration("PINGVAS_READINESS_TIMEOUT", default: .seconds(2)),
             internalSecret: internalSecret
         )
+        configuration.metricsPort = metricsPort
         configuration.redisSentinels = sentinels
         configuration.redisSentinelMaster = sentinels.isEmpty ? nil : sentinelMaster
         return configuration
