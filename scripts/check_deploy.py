@@ -704,7 +704,7 @@ def monitoring_checks(k8s: dict, helm: dict, compose: dict | None, want_port: di
         if docs is None:
             continue
         problems = m.cluster_monitoring_problems(docs, want_port, env_value)
-        check(f"{label}: a ServiceMonitor per service on its port, Prometheus admitted, the PrometheusRule is rules.yml, "
+        check(f"{label}: a ServiceMonitor per service on its metrics port, Prometheus admitted there only, the PrometheusRule is rules.yml, "
               f"worker drain fits the 120 s spot notice", problems)
         if not problems and label.startswith("k8s/"):
             check(f"{label}: the monitoring check rejects each of its broken variants of this rendering",
