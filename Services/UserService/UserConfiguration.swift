@@ -19,6 +19,8 @@ struct UserConfiguration: ServiceConfigurationProtocol {
     var signupCredits: Int64
     /// scrypt cost as log2(N); 17 by default (OWASP's minimum: 128 MiB and a few hundred ms per hash).
     var passwordHashCost: Int
+    /// Google and Discord sign-in (`PINGVAS_OAUTH_*`).
+    var oauth: OAuthSettings
     /// Per-account login throttling (`LoginThrottle`); only tests change it.
     var loginThrottle = LoginThrottle.Policy()
     var accessTokenLifetime: Duration
@@ -55,6 +57,7 @@ struct UserConfiguration: ServiceConfigurationProtocol {
         if !(10...20).contains(passwordHashCost) {
             reader.reject("PINGVAS_PASSWORD_HASH_COST", because: "scrypt log2(N) between 10 and 20")
         }
+        oauth = OAuthSettings(reader: &reader)
         generationURL = reader.optionalString("PINGVAS_GENERATION_URL")
         orphanHoldAfter = reader.duration("PINGVAS_ORPHAN_HOLD_AFTER", default: .seconds(600))
         if orphanHoldAfter < .seconds(1) { reader.reject("PINGVAS_ORPHAN_HOLD_AFTER", because: "at least 1s") }

@@ -37,6 +37,15 @@ func buildApplication(configuration: UserConfiguration, logger: Logger? = nil) a
         ).routes,
         atPath: "/api/v1/auth"
     )
+    let oauthHTTP = CurlHTTPClient(configuration: HTTPClientConfiguration(defaultTimeout: .seconds(10)), logger: logger)
+    router.addRoutes(
+        OAuthController(
+            providers: OAuthProviderClient(settings: configuration.oauth, http: oauthHTTP),
+            states: OAuthStateStore(redis: redis, keys: configuration.keys), identities: PostgresOAuthIdentityRepository(pool: postgres),
+            users: users, admin: admin, refreshTokens: refreshTokens, passwords: passwords, tokens: tokens, signupCredits: configuration.signupCredits
+        ).routes,
+        atPath: "/api/v1/auth/oauth"
+    )
     router.addRoutes(MeController(users: users, ledger: ledger, passwords: passwords, refreshTokens: refreshTokens).routes, atPath: "/api/v1/me")
     router.addRoutes(InternalCreditsController(ledger: ledger).routes, atPath: "/internal/credits")
     router.addRoutes(InternalUsersController(users: users).routes, atPath: "/internal/users")
@@ -61,7 +70,7 @@ func buildApplication(configuration: UserConfiguration, logger: Logger? = nil) a
         SQLGauge("pingvas_users", sql: "SELECT count(*)::float8 AS value FROM users"),
         SQLGauge("pingvas_credits_captured", sql: "SELECT COALESCE(sum(amount), 0)::float8 AS value FROM credit_holds WHERE status = 'captured'"),
     ], ready: { migrations.isDone }, logger: logger)
-    var services: [any Service] = [migrations, plans, gauges]
+    var services: [any Service] = [migrations, plans, gauges, ShutdownHook { await oauthHTTP.shutdown() }]
     if let generationURL = configuration.generationURL {
         let http = CurlHTTPClient(configuration: HTTPClientConfiguration(defaultTimeout: .seconds(5)), logger: logger)
         services.append(ShutdownHook { await http.shutdown() })

@@ -4,7 +4,7 @@ import PostgresClient
 ///
 /// Never edit an applied migration (its checksum is recorded); add the next version instead.
 enum UserMigrations {
-    static let all: [Migration] = [createUsers, createRefreshTokens, createCreditLedger, creditDebt, planChanges, createAPIKeys, adminAudit]
+    static let all: [Migration] = [createUsers, createRefreshTokens, createCreditLedger, creditDebt, planChanges, createAPIKeys, adminAudit, oauthIdentities]
 
     static let createUsers = Migration(
         version: 1, name: "create_users",
@@ -140,6 +140,22 @@ enum UserMigrations {
                 created_at     timestamptz NOT NULL DEFAULT now()
             );
             CREATE INDEX admin_audit_target_idx ON admin_audit (target_user_id, id);
+            """
+    )
+
+    /// Social logins: a provider's account (`subject`) signs in as one user.
+    static let oauthIdentities = Migration(
+        version: 8, name: "oauth_identities",
+        sql: """
+            CREATE TABLE oauth_identities (
+                provider   text NOT NULL,
+                subject    text NOT NULL,
+                user_id    uuid NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+                email      text,
+                created_at timestamptz NOT NULL DEFAULT now(),
+                PRIMARY KEY (provider, subject)
+            );
+            CREATE INDEX oauth_identities_user_idx ON oauth_identities (user_id);
             """
     )
 }
