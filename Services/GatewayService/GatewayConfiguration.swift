@@ -20,6 +20,8 @@ struct GatewayConfiguration: ServiceConfigurationProtocol {
     var trustedProxyHops: Int
     /// Origins allowed by CORS; empty allows none.
     var corsOrigins: [String]
+    /// Signups per hour from one network (an IPv4 /24, an IPv6 /64); 0: no limit.
+    var signupsPerNetwork = 20
     /// How often the public keys of user's JWKS are fetched again (also at once for an unknown key id).
     var jwksRefreshInterval: Duration = .seconds(60)
     /// Redis names (rate-limit counters); only tests change the namespace.

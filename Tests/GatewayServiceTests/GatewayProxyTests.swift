@@ -17,6 +17,7 @@ import Testing
     /// An upstream that echoes what it received, streams slowly, or stalls.
     static func upstream() -> some ApplicationProtocol {
         let router = Router()
+        router.post("/api/v1/auth/signup") { _, _ -> Response in Response(status: .created) }
         router.on("/api/**", method: .get) { request, _ -> Response in
             if request.uri.path.hasSuffix("/slow") { try await Task.sleep(for: .seconds(3)) }
             var echoed: [String: String] = [:]
@@ -47,7 +48,8 @@ import Testing
     }
 
     static func gateway(
-        upstreamPort: Int, extra: [String: String] = [:], requestHeadTimeout: Duration? = nil
+        upstreamPort: Int, extra: [String: String] = [:], requestHeadTimeout: Duration? = nil,
+        adjust: (inout GatewayConfiguration) -> Void = { _ in }
     ) async throws -> some ApplicationProtocol {
         let servers = try TestStack.shared()
         var environment = [
@@ -60,6 +62,7 @@ import Testing
         var configuration = GatewayConfiguration(reader: &reader)
         try reader.validate()
         if let requestHeadTimeout { configuration.service.requestHeadTimeout = requestHeadTimeout }
+        adjust(&configuration)
         return try await buildApplication(configuration: configuration)
     }
 
@@ -201,5 +204,37 @@ import Testing
                 await http.shutdown()
             }
         }
+    }
+
+    @Test func signupsAreLimitedPerNetwork() async throws {
+        // A network of its own for this run: the hour's counter is shared through Redis.
+        let net = "10.\(Int.random(in: 0...255)).\(Int.random(in: 0...255))"
+        try await Self.upstream().test(.live) { upstream in
+            try await Self.gateway(upstreamPort: upstream.port!, extra: ["PINGVAS_TRUSTED_PROXY_HOPS": "1"], adjust: { $0.signupsPerNetwork = 2 }).test(.router) {
+                client in
+                func signup(from address: String) async throws -> TestResponse {
+                    try await client.execute(
+                        uri: "/api/v1/auth/signup", method: .post, headers: [HTTPField.Name("X-Forwarded-For")!: address, .contentType: "application/json"],
+                        body: ByteBuffer(string: "{}")
+                    ) { $0 }
+                }
+                #expect(try await signup(from: "\(net).1").status == .created)
+                #expect(try await signup(from: "\(net).2").status == .created)
+                let third = try await signup(from: "\(net).200")
+                #expect(third.status == .tooManyRequests, "the third signup from the same /24 within the hour")
+                #expect((1...3600).contains(third.headers[.retryAfter].flatMap(Int.init) ?? 0))
+                #expect(try await signup(from: "198.18.\(Int.random(in: 0...255)).9").status == .created, "another network is not affected")
+                #expect(try await client.execute(uri: "/api/v1/models", method: .get, headers: [HTTPField.Name("X-Forwarded-For")!: "\(net).3"]) { $0.status } == .ok,
+                        "only signups are limited per network")
+            }
+        }
+    }
+
+    @Test(arguments: [
+        ("203.0.113.77", "203.0.113.0/24"), ("2001:db8:1:2:3:4:5:6", "2001:db8:1:2::/64"), ("2001:db8::1", "2001:db8:0:0::/64"),
+        ("::1", "0:0:0:0::/64"), ("unknown", "unknown"),
+    ])
+    func networksOfAddresses(address: String, network: String) {
+        #expect(ProxyController.network(of: address) == network)
     }
 }

@@ -47,6 +47,10 @@ struct ProxyController: Sendable {
             let perUser = configuration.rateLimitPerUser > 0 ? configuration.rateLimitPerUser : identity.plan.requestsPerMinute
             limits.append(RateLimiter.Limit(key: "user:\(identity.userID)", perMinute: perUser))
         }
+        if request.method == .post && path == "/api/v1/auth/signup" {
+            let network = Self.network(of: clientAddress(request, context: context))
+            limits.append(RateLimiter.Limit(key: "signup:\(network)", count: configuration.signupsPerNetwork, per: .seconds(3600)))
+        }
         if let retryAfter = await rateLimiter.check(limits) {
             throw Problem.tooManyRequests(retryAfterSeconds: retryAfter)
         }
