@@ -21,6 +21,8 @@ struct UserConfiguration: ServiceConfigurationProtocol {
     var passwordHashCost: Int
     /// Google and Discord sign-in (`PINGVAS_OAUTH_*`).
     var oauth: OAuthSettings
+    /// How often suspended users are written to Redis again (`SuspensionPublisher`).
+    var suspensionRepublishInterval: Duration = .seconds(30)
     /// Per-account login throttling (`LoginThrottle`); only tests change it.
     var loginThrottle = LoginThrottle.Policy()
     var accessTokenLifetime: Duration

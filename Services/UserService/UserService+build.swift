@@ -71,6 +71,10 @@ func buildApplication(configuration: UserConfiguration, logger: Logger? = nil) a
         SQLGauge("pingvas_credits_captured", sql: "SELECT COALESCE(sum(amount), 0)::float8 AS value FROM credit_holds WHERE status = 'captured'"),
     ], ready: { migrations.isDone }, logger: logger)
     var services: [any Service] = [migrations, plans, gauges, ShutdownHook { await oauthHTTP.shutdown() }]
+    services.append(SuspensionPublisher(
+        admin: admin, redis: redis, keys: configuration.keys, interval: configuration.suspensionRepublishInterval,
+        ready: { migrations.isDone }, logger: logger
+    ))
     if let generationURL = configuration.generationURL {
         let http = CurlHTTPClient(configuration: HTTPClientConfiguration(defaultTimeout: .seconds(5)), logger: logger)
         services.append(ShutdownHook { await http.shutdown() })

@@ -15,6 +15,9 @@ protocol AdminRepository: Sendable {
     /// Whether the user is suspended (false for an unknown user).
     func isSuspended(id: UserID) async throws -> Bool
 
+    /// Every suspended user (for republishing the suspension list).
+    func suspendedUsers() async throws -> [UserID]
+
     /// Appends one row to the audit log.
     func audit(_ entry: AdminAuditEntry) async throws
 

@@ -39,6 +39,10 @@ struct PostgresAdminRepository: AdminRepository {
         try await pool.query("SELECT 1 FROM users WHERE id = $1 AND suspended_at IS NOT NULL", id.uuid).first != nil
     }
 
+    func suspendedUsers() async throws -> [UserID] {
+        try await pool.query("SELECT id FROM users WHERE suspended_at IS NOT NULL").map { UserID(uuid: try $0.decode(UUID.self, "id")) }
+    }
+
     func audit(_ entry: AdminAuditEntry) async throws {
         try await pool.execute(
             "INSERT INTO admin_audit (admin_id, action, target_user_id, reason, before, after) VALUES ($1, $2, $3, $4, $5, $6)",
