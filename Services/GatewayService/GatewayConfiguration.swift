@@ -22,6 +22,9 @@ struct GatewayConfiguration: ServiceConfigurationProtocol {
     var corsOrigins: [String]
     /// Signups per hour from one network (an IPv4 /24, an IPv6 /64); 0: no limit.
     var signupsPerNetwork = 20
+    /// How long user has to answer a key look-up (the JWKS, an API key), whatever
+    /// `PINGVAS_UPSTREAM_TIMEOUT` says: long enough for a busy user, short enough not to hold requests.
+    static let keyLookupTimeout: Duration = .seconds(5)
     /// How often the public keys of user's JWKS are fetched again (also at once for an unknown key id).
     var jwksRefreshInterval: Duration = .seconds(60)
     /// Redis names (rate-limit counters); only tests change the namespace.

@@ -12,7 +12,7 @@ func buildApplication(configuration: GatewayConfiguration, logger: Logger? = nil
     let client = CurlHTTPClient(configuration: HTTPClientConfiguration(maxConnectionsPerHost: 64), logger: logger)
     let tokens = JWKSVerifier(
         userURL: configuration.upstreams[.user] ?? "", client: client, trust: configuration.service.trust,
-        issuer: configuration.jwtIssuer, audience: configuration.jwtAudience, timeout: configuration.upstreamTimeout,
+        issuer: configuration.jwtIssuer, audience: configuration.jwtAudience, timeout: GatewayConfiguration.keyLookupTimeout,
         refreshInterval: configuration.jwksRefreshInterval
     )
 
@@ -23,7 +23,7 @@ func buildApplication(configuration: GatewayConfiguration, logger: Logger? = nil
     router.add(middleware: CanonicalPathMiddleware())
     let limiter = RateLimiter(redis: redis, keys: configuration.keys, logger: logger)
     let apiKeys = APIKeyResolver(
-        userURL: configuration.upstreams[.user] ?? "", client: client, trust: configuration.service.trust, timeout: configuration.upstreamTimeout)
+        userURL: configuration.upstreams[.user] ?? "", client: client, trust: configuration.service.trust, timeout: GatewayConfiguration.keyLookupTimeout)
     router.addRoutes(ProxyController(configuration: configuration, client: client, tokens: tokens, rateLimiter: limiter, apiKeys: apiKeys,
         suspensions: SuspensionList(redis: redis, keys: configuration.keys, logger: logger)
     ).routes)

@@ -210,7 +210,9 @@ import Testing
         // A network of its own for this run: the hour's counter is shared through Redis.
         let net = "10.\(Int.random(in: 0...255)).\(Int.random(in: 0...255))"
         try await Self.upstream().test(.live) { upstream in
-            try await Self.gateway(upstreamPort: upstream.port!, extra: ["PINGVAS_TRUSTED_PROXY_HOPS": "1"], adjust: { $0.signupsPerNetwork = 2 }).test(.router) {
+            try await Self.gateway(
+                upstreamPort: upstream.port!, extra: ["PINGVAS_TRUSTED_PROXY_HOPS": "1", "PINGVAS_UPSTREAM_TIMEOUT": "10s"], adjust: { $0.signupsPerNetwork = 2 }
+            ).test(.router) {
                 client in
                 func signup(from address: String) async throws -> TestResponse {
                     try await client.execute(
