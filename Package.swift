@@ -61,7 +61,8 @@ var targets: [Target] = [
     .target(
         name: "TestSupport",
         dependencies: [
-            "PostgresClient", "RedisClient", "HTTPClient", logging, hummingbird, .product(name: "HummingbirdTesting", package: "hummingbird"),
+            "PostgresClient", "RedisClient", "HTTPClient", "ServiceKit", "PingvasCrypto", logging, hummingbird,
+            .product(name: "HummingbirdTesting", package: "hummingbird"),
         ],
         path: "Tests/TestSupport",
         swiftSettings: strict

@@ -72,6 +72,7 @@ latency="$(echo "$pg_out" | sed -n 's/^latency average = \([0-9.]*\) ms.*/\1/p' 
 echo "bench: payment-webhook on 127.0.0.1:$port"
 PINGVAS_HOST=127.0.0.1 PINGVAS_PORT="$port" PINGVAS_LOG_LEVEL=info \
 PINGVAS_DATABASE_URL="$db" PINGVAS_REDIS_URL="redis://127.0.0.1:$redis_port" PINGVAS_DB_SCHEMA=pingvas_bench \
+PINGVAS_INTERNAL_SECRET="bench-internal-secret-$(date +%s)-0123456789abcdef" \
 PINGVAS_DB_POOL_SIZE="$clients" PINGVAS_LEMONSQUEEZY_SIGNING_SECRET="$secret" PINGVAS_USER_URL=http://127.0.0.1:9 \
 PINGVAS_LEMONSQUEEZY_VARIANTS='{"201": {"credits": 500}}' PINGVAS_WEBHOOK_POLL_INTERVAL=1h \
     "$bin/payment-webhook" >"$PINGVAS_STACK_DIR/payment-webhook.log" 2>&1 &

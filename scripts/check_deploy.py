@@ -717,7 +717,7 @@ def monitoring_checks(k8s: dict, helm: dict, compose: dict | None, want_port: di
         if docs is None:
             continue
         problems = m.cluster_monitoring_problems(docs, want_port, env_value)
-        check(f"{label}: a ServiceMonitor per service on its port, Prometheus admitted, the PrometheusRule is rules.yml, "
+        check(f"{label}: a ServiceMonitor per service on its metrics port, Prometheus admitted there only, the PrometheusRule is rules.yml, "
               f"worker drain fits the 120 s spot notice", problems)
         if not problems and label.startswith("k8s/"):
             check(f"{label}: the monitoring check rejects each of its broken variants of this rendering",
@@ -822,9 +822,14 @@ def main() -> int:
                 problems.append(f"{name}: app.kubernetes.io/name {sid} is no service of deploy/services.yaml")
                 continue
             port = want_port[sid]
-            if m["containerPort"] != [port] or m["PINGVAS_PORT"] != port or m["servicePort"] != [port]:
-                problems.append(f"{sid}: port should be {port} everywhere; containerPort {m['containerPort']}, "
-                                f"PINGVAS_PORT {m['PINGVAS_PORT']}, Service {m['servicePort']}")
+            metrics_port = int(catalog["metrics_port"])
+            if (m["containerPort"] != sorted([port, metrics_port]) or m["PINGVAS_PORT"] != port
+                    or m["servicePort"] != sorted([port, metrics_port])):
+                problems.append(f"{sid}: port should be {port} everywhere (and {metrics_port} for metrics); containerPort "
+                                f"{m['containerPort']}, PINGVAS_PORT {m['PINGVAS_PORT']}, Service {m['servicePort']}")
+            if env_value(docs or [], name, "PINGVAS_METRICS_PORT") != str(metrics_port):
+                problems.append(f"{name}: PINGVAS_METRICS_PORT must be {metrics_port} (the port the NetworkPolicies admit "
+                                f"monitoring on), is {env_value(docs or [], name, 'PINGVAS_METRICS_PORT')!r}")
             if m["envFrom"]:
                 problems.append(f"{sid}: envFrom hides variable names; list each PINGVAS_* variable in env")
             missing = sorted(required.get(sid, set()) - set(m["env"]))

@@ -31,6 +31,8 @@ from pathlib import Path
 import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
+# PINGVAS_METRICS_PORT of every service in the cluster: /metrics alone, the only port Prometheus may reach.
+METRICS_PORT = int(yaml.safe_load((ROOT / "deploy" / "services.yaml").read_text())["metrics_port"])
 sys.path.insert(0, str(ROOT / "scripts"))
 import check_metrics  # noqa: E402
 import sync_monitoring  # noqa: E402
@@ -316,8 +318,9 @@ def crd_problems(doc: dict) -> list[str] | None:
 
 
 def cluster_monitoring_problems(docs: list[dict], services: dict[str, int], env_value) -> list[str]:
-    """One ServiceMonitor per service selecting exactly its Service, on its named port, job = service id;
-    the monitoring namespace admitted on each port; the PrometheusRule = rules.yml; the worker's drain fits the notice."""
+    """One ServiceMonitor per service selecting exactly its Service, on its named metrics port, job = service id;
+    the monitoring namespace admitted on the metrics port and on no other; the PrometheusRule = rules.yml; the
+    worker's drain fits the notice."""
     problems = []
     svc_objs = {d["metadata"]["name"]: d for d in docs if d.get("kind") == "Service"}
     monitors = [d for d in docs if d.get("kind") == "ServiceMonitor"]
@@ -326,7 +329,7 @@ def cluster_monitoring_problems(docs: list[dict], services: dict[str, int], env_
         if not svc:
             continue  # the id/port check reports a missing Service
         labels = svc["metadata"].get("labels") or {}
-        port_names = {p.get("name") for p in svc["spec"].get("ports") or [] if p.get("port") == port}
+        port_names = {p.get("name") for p in svc["spec"].get("ports") or [] if p.get("port") == METRICS_PORT}
         mine = [m for m in monitors if (m["spec"].get("selector") or {}).get("matchLabels")
                 and (m["spec"]["selector"]["matchLabels"]).items() <= labels.items()]
         if len(mine) != 1:
@@ -343,7 +346,7 @@ def cluster_monitoring_problems(docs: list[dict], services: dict[str, int], env_
         for ep in mon["spec"].get("endpoints") or []:
             if ep.get("port") not in port_names:
                 problems.append(f"ServiceMonitor {mon['metadata']['name']}: endpoint port {ep.get('port')!r} is not the name of "
-                                f"Service {sid}'s port {port} ({sorted(n for n in port_names if n)})")
+                                f"Service {sid}'s metrics port {METRICS_PORT} ({sorted(n for n in port_names if n)})")
             if ep.get("path", "/metrics") != "/metrics":
                 problems.append(f"ServiceMonitor {mon['metadata']['name']}: path must be /metrics")
         admitted = False
@@ -354,10 +357,14 @@ def cluster_monitoring_problems(docs: list[dict], services: dict[str, int], env_
                 from_monitoring = any((p.get("namespaceSelector") or {}).get("matchLabels", {}).get("kubernetes.io/metadata.name")
                                       == "monitoring" and "podSelector" not in p for p in rule.get("from") or [])
                 ports = {p.get("port") for p in rule.get("ports") or []}
-                if from_monitoring and (not ports or port in ports or "http" in ports):
+                if from_monitoring and (METRICS_PORT in ports or "metrics" in ports):
                     admitted = True
+                if from_monitoring and (not ports or ports - {METRICS_PORT, "metrics"}):
+                    problems.append(f"{sid}: a NetworkPolicy admits the monitoring namespace beyond the metrics port "
+                                    f"{METRICS_PORT}: {sorted(map(str, ports)) or 'every port'} (it could call the API)")
         if not admitted:
-            problems.append(f"{sid}: no NetworkPolicy admits the monitoring namespace on port {port} (Prometheus could not scrape)")
+            problems.append(f"{sid}: no NetworkPolicy admits the monitoring namespace on the metrics port {METRICS_PORT} "
+                            f"(Prometheus could not scrape)")
     rules = [d for d in docs if d.get("kind") == "PrometheusRule"]
     if len(rules) != 1:
         problems.append(f"want one PrometheusRule, have {[d['metadata']['name'] for d in rules]}")
@@ -419,10 +426,22 @@ def cluster_self_test(docs: list[dict], services: dict[str, int], env_value) -> 
                 (p.get("namespaceSelector") or {}).get("matchLabels", {}).get("kubernetes.io/metadata.name") == "monitoring"
                 for p in r.get("from") or [])]
 
+    def monitoring_rule(d: list[dict], sid: str) -> dict:
+        for pol in d:
+            if pol.get("kind") == "NetworkPolicy" and (pol["spec"].get("podSelector") or {}).get("matchLabels", {}).get(
+                    "app.kubernetes.io/name") == sid:
+                for rule in pol["spec"].get("ingress") or []:
+                    if any((p.get("namespaceSelector") or {}).get("matchLabels", {}).get("kubernetes.io/metadata.name") == "monitoring"
+                           for p in rule.get("from") or []):
+                        return rule
+        raise KeyError(f"no monitoring rule for {sid}")
+
     variants = {
         "ServiceMonitor of gallery removed": (lambda d: d.remove(find(d, "ServiceMonitor", "gallery")), "exactly one ServiceMonitor"),
-        "ServiceMonitor on port `metrics`": (lambda d: find(d, "ServiceMonitor", "user")["spec"]["endpoints"][0].update(port="metrics"),
-                                             "is not the name"),
+        "ServiceMonitor on port `http`": (lambda d: find(d, "ServiceMonitor", "user")["spec"]["endpoints"][0].update(port="http"),
+                                          "is not the name"),
+        "monitoring admitted to the API port": (lambda d: monitoring_rule(d, "generation")["ports"].append({"protocol": "TCP", "port": 8082}),
+                                                "beyond the metrics port"),
         "ServiceMonitor selecting every service": (
             lambda d: find(d, "ServiceMonitor", "gateway")["spec"]["selector"].update(matchLabels={"app.kubernetes.io/instance": "pingvas"}),
             "exactly one ServiceMonitor"),

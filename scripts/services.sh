@@ -9,8 +9,8 @@
 #   PINGVAS_BIN_DIR        where the executables are (default: swift build --show-bin-path)
 # Every PINGVAS_* variable in the environment is passed on to every service, and a non-empty one
 # always wins over this script's defaults: the local stack's URLs, the upstream URLs, the paths and
-# the development secrets. Those secrets (PINGVAS_JWT_SECRET, PINGVAS_LEMONSQUEEZY_SIGNING_SECRET)
-# are generated once into $PINGVAS_STACK_DIR/secrets.env, and used only for a variable that is
+# the development secrets. Those secrets (PINGVAS_JWT_SIGNING_KEY, PINGVAS_LEMONSQUEEZY_SIGNING_SECRET,
+# PINGVAS_INTERNAL_SECRET) are generated once into $PINGVAS_STACK_DIR/secrets.env, and used only for a variable that is
 # unset or empty; `start` prints which names came from where, never a value. Only PINGVAS_HOST and
 # PINGVAS_PORT are set per service (127.0.0.1, PINGVAS_PORT_BASE + position).
 set -euo pipefail
@@ -36,7 +36,8 @@ running() {
 
 secrets_file="$dir/secrets.env"
 # Development secrets: name and how many random bytes make one.
-dev_secrets=(PINGVAS_JWT_SECRET:48 PINGVAS_LEMONSQUEEZY_SIGNING_SECRET:24)
+# PINGVAS_JWT_SIGNING_KEY is an Ed25519 private key: exactly 32 random bytes in standard base64.
+dev_secrets=(PINGVAS_JWT_SIGNING_KEY:32 PINGVAS_LEMONSQUEEZY_SIGNING_SECRET:24 PINGVAS_INTERNAL_SECRET:48)
 from_file=() generated=() secrets_from_env=() settings_from_env=()
 
 # Whether the environment has a non-empty NAME (an empty value counts as unset, as in the services).
@@ -59,7 +60,11 @@ dev_secret() {
     if is_set "$name"; then secrets_from_env+=("$name"); return; fi
     [ -f "$secrets_file" ] && value="$(sed -n "s/^$name=//p" "$secrets_file" | tail -n 1)"
     if [ -z "$value" ]; then
-        value="$(head -c "$bytes" /dev/urandom | base64 | tr -d '\n/+=')"
+        if [ "$name" = PINGVAS_JWT_SIGNING_KEY ]; then
+            value="$(head -c "$bytes" /dev/urandom | base64 | tr -d '\n')"
+        else
+            value="$(head -c "$bytes" /dev/urandom | base64 | tr -d '\n/+=')"
+        fi
         mkdir -p "$(dirname "$secrets_file")"
         (umask 077 && printf '%s=%s\n' "$name" "$value" >>"$secrets_file")
         generated+=("$name")

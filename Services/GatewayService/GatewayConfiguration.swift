@@ -5,8 +5,6 @@ import ServiceKit
 /// Everything the gateway reads from the environment.
 struct GatewayConfiguration: ServiceConfigurationProtocol {
     var service: ServiceConfiguration
-    /// HS256 secret shared with the user service, which signs the access tokens.
-    var jwtSecret: String
     var jwtIssuer: String
     var jwtAudience: String
     var upstreams: [Upstream: String]
@@ -22,12 +20,18 @@ struct GatewayConfiguration: ServiceConfigurationProtocol {
     var trustedProxyHops: Int
     /// Origins allowed by CORS; empty allows none.
     var corsOrigins: [String]
+    /// Signups per hour from one network (an IPv4 /24, an IPv6 /64); 0: no limit.
+    var signupsPerNetwork = 20
+    /// How long user has to answer a key look-up (the JWKS, an API key), whatever
+    /// `PINGVAS_UPSTREAM_TIMEOUT` says: long enough for a busy user, short enough not to hold requests.
+    static let keyLookupTimeout: Duration = .seconds(5)
+    /// How often the public keys of user's JWKS are fetched again (also at once for an unknown key id).
+    var jwksRefreshInterval: Duration = .seconds(60)
     /// Redis names (rate-limit counters); only tests change the namespace.
     var keys = PipelineKeys()
 
     init(reader: inout ConfigurationReader) {
         service = .read(serviceID: "gateway", defaultPort: 8080, needsDatabase: false, needsRedis: true, from: &reader)
-        jwtSecret = reader.string("PINGVAS_JWT_SECRET", secret: true)
         jwtIssuer = reader.string("PINGVAS_JWT_ISSUER", default: "pingvas-user")
         jwtAudience = reader.string("PINGVAS_JWT_AUDIENCE", default: "pingvas")
         var upstreams: [Upstream: String] = [:]

@@ -9,14 +9,24 @@ func buildApplication(configuration: GatewayConfiguration, logger: Logger? = nil
     let logger = logger ?? configuration.service.makeLogger()
     let dependencies = ServiceDependencies.open(configuration.service, logger: logger)
     let redis = try dependencies.requireRedis()
-    let signer = try await TokenSigner(key: .hmac(secret: configuration.jwtSecret), issuer: configuration.jwtIssuer, audience: configuration.jwtAudience)
     let client = CurlHTTPClient(configuration: HTTPClientConfiguration(maxConnectionsPerHost: 64), logger: logger)
+    let tokens = JWKSVerifier(
+        userURL: configuration.upstreams[.user] ?? "", client: client, trust: configuration.service.trust,
+        issuer: configuration.jwtIssuer, audience: configuration.jwtAudience, timeout: GatewayConfiguration.keyLookupTimeout,
+        refreshInterval: configuration.jwksRefreshInterval
+    )
 
-    let router = ServiceRouter.make(configuration: configuration.service, readiness: dependencies.readinessChecks) {
+    let router = ServiceRouter.make(configuration: configuration.service, readiness: dependencies.readinessChecks, verifiesCallers: false) {
         $0.add(middleware: SecurityHeadersMiddleware(allowedOrigins: Set(configuration.corsOrigins)))
     }
+    // Before the proxy routes, so it also covers requests no route matches (they resolve to not-found).
+    router.add(middleware: CanonicalPathMiddleware())
     let limiter = RateLimiter(redis: redis, keys: configuration.keys, logger: logger)
-    router.addRoutes(ProxyController(configuration: configuration, client: client, signer: signer, rateLimiter: limiter).routes)
+    let apiKeys = APIKeyResolver(
+        userURL: configuration.upstreams[.user] ?? "", client: client, trust: configuration.service.trust, timeout: GatewayConfiguration.keyLookupTimeout)
+    router.addRoutes(ProxyController(configuration: configuration, client: client, tokens: tokens, rateLimiter: limiter, apiKeys: apiKeys,
+        suspensions: SuspensionList(redis: redis, keys: configuration.keys, logger: logger)
+    ).routes)
 
     return ServiceApplication.make(
         responder: router.buildResponder(), configuration: configuration.service, dependencies: dependencies,

@@ -3,7 +3,7 @@ import Foundation
 import Logging
 import RedisClient
 
-/// Fixed one-minute windows in Redis, per client IP and per user.
+/// Fixed windows in Redis (one minute, or longer for signups per network), per client IP and per user.
 ///
 /// One script call counts the request against every key it names and returns each count with the
 /// milliseconds left in its window, so a rejection can say when to retry. When Redis cannot be
@@ -11,7 +11,20 @@ import RedisClient
 struct RateLimiter: Sendable {
     struct Limit: Sendable {
         let key: String
+        /// Requests allowed per window; 0 or less: no limit.
         let perMinute: Int
+        var window: Duration = .seconds(60)
+
+        init(key: String, perMinute: Int) {
+            self.key = key
+            self.perMinute = perMinute
+        }
+
+        init(key: String, count: Int, per window: Duration) {
+            self.key = key
+            self.perMinute = count
+            self.window = window
+        }
     }
 
     let redis: RedisPool
@@ -22,7 +35,7 @@ struct RateLimiter: Sendable {
         local result = {}
         for i, key in ipairs(KEYS) do
             local count = redis.call('INCR', key)
-            if count == 1 then redis.call('PEXPIRE', key, ARGV[1]) end
+            if count == 1 then redis.call('PEXPIRE', key, ARGV[i]) end
             local ttl = redis.call('PTTL', key)
             result[#result + 1] = count
             result[#result + 1] = ttl
@@ -34,13 +47,13 @@ struct RateLimiter: Sendable {
     func check(_ limits: [Limit]) async -> Int? {
         let active = limits.filter { $0.perMinute > 0 }
         guard !active.isEmpty else { return nil }
-        // Wall-clock minutes, so every gateway replica counts into the same window.
+        // Wall-clock windows, so every gateway replica counts into the same one.
         let nowMilliseconds = Int64(Date().timeIntervalSince1970 * 1000)
-        let window = nowMilliseconds / 60_000
-        let left = 60_000 - nowMilliseconds % 60_000
-        let counters = active.map { keys.rateLimit($0.key, window: window) }
+        let sizes = active.map { max(Int64($0.window.components.seconds) * 1000, 1000) }
+        let counters = zip(active, sizes).map { keys.rateLimit($0.key, window: nowMilliseconds / $1) }
+        let left = sizes.map { String($0 - nowMilliseconds % $0) }
         do {
-            let reply = try await redis.evalsha(Self.script, keys: counters, arguments: [String(left)])
+            let reply = try await redis.evalsha(Self.script, keys: counters, arguments: left)
             let values = reply.array?.compactMap(\.int) ?? []
             var retryAfter: Int?
             for (index, limit) in active.enumerated() where index * 2 + 1 < values.count {

@@ -9,10 +9,13 @@ struct UpstreamRoute: Sendable, Equatable {
     static let table: [(prefix: String, route: UpstreamRoute)] = [
         ("/api/v1/auth/", UpstreamRoute(upstream: .user, access: .public)),
         ("/api/v1/me", UpstreamRoute(upstream: .user, access: .required)),
+        ("/api/v1/api-keys", UpstreamRoute(upstream: .user, access: .required)),
         ("/api/v1/models", UpstreamRoute(upstream: .modelRouter, access: .optional)),
         ("/api/v1/generations", UpstreamRoute(upstream: .generation, access: .required)),
         ("/api/v1/admin/jobs", UpstreamRoute(upstream: .generation, access: .required)),
         ("/api/v1/admin/images", UpstreamRoute(upstream: .gallery, access: .required)),
+        ("/api/v1/admin/users", UpstreamRoute(upstream: .user, access: .required)),
+        ("/api/v1/admin/audit", UpstreamRoute(upstream: .user, access: .required)),
         ("/api/v1/images", UpstreamRoute(upstream: .gallery, access: .optional)),
         ("/api/v1/explore", UpstreamRoute(upstream: .gallery, access: .optional)),
         ("/api/v1/billing", UpstreamRoute(upstream: .paymentWebhook, access: .required)),

@@ -21,7 +21,7 @@ func buildApplication(configuration: GenerationConfiguration, logger: Logger? = 
     let subscriber = RedisSubscriber(configuration: redis.configuration, logger: logger)
 
     let jobs = PostgresJobRepository(pool: postgres)
-    let ledger = UserClient(baseURL: configuration.userURL, http: http, timeout: configuration.upstreamTimeout)
+    let ledger = UserClient(baseURL: configuration.userURL, http: http, timeout: configuration.upstreamTimeout, trust: configuration.service.trust)
     let settler = CreditSettler(jobs: jobs, ledger: ledger, logger: logger)
     let notifier = JobNotifier(redis: redis, keys: configuration.keys, logger: logger)
     let queue = RedisJobQueue(redis: redis, keys: configuration.keys, policy: configuration.scheduling)
@@ -31,7 +31,8 @@ func buildApplication(configuration: GenerationConfiguration, logger: Logger? = 
     let signal = OutboxSignal()
     let controller = JobController(
         jobs: jobs,
-        router: ModelRouterClient(baseURL: configuration.modelRouterURL, http: http, timeout: configuration.upstreamTimeout),
+        router: ModelRouterClient(
+            baseURL: configuration.modelRouterURL, http: http, timeout: configuration.upstreamTimeout, trust: configuration.service.trust),
         ledger: ledger, settler: settler, notifier: notifier, redis: redis, subscriber: subscriber, queue: queue, signal: signal,
         estimator: estimator, configuration: configuration, logger: logger
     )

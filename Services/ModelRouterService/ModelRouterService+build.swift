@@ -13,7 +13,9 @@ func buildApplication(configuration: ModelRouterConfiguration, logger: Logger? =
     let redis = try dependencies.requireRedis()
     let registry = RedisWorkerRegistry(redis: redis, key: configuration.keys.workers, ttl: configuration.heartbeatTTL, logger: logger)
 
-    let router = ServiceRouter.make(configuration: configuration.service, readiness: dependencies.readinessChecks)
+    // KEDA polls the queue depths without a service credential (counts only; the NetworkPolicy admits it).
+    let router = ServiceRouter.make(
+        configuration: configuration.service, readiness: dependencies.readinessChecks, openInternalReads: ["/internal/queues/"])
     let queue = RedisJobQueue(redis: redis, keys: configuration.keys)
     router.addRoutes(ModelController(catalog: catalog, registry: registry, queue: queue).routes, atPath: "/api/v1/models")
     router.addRoutes(RouteController(catalog: catalog, registry: registry).routes, atPath: "/internal/route")

@@ -37,7 +37,8 @@ func buildApplication(configuration: PaymentWebhookConfiguration, logger: Logger
     )
 
     let applier = EventApplier(
-        variants: configuration.variants, credits: UserCreditsClient(baseURL: configuration.userURL, http: http, timeout: configuration.upstreamTimeout),
+        variants: configuration.variants, credits: UserCreditsClient(
+            baseURL: configuration.userURL, http: http, timeout: configuration.upstreamTimeout, trust: configuration.service.trust),
         plans: PlanAnnouncer(stream: configuration.keys.planEvents), logger: logger
     )
     let processor = DeliveryProcessor(

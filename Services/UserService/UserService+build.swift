@@ -15,8 +15,10 @@ func buildApplication(configuration: UserConfiguration, logger: Logger? = nil) a
     let migrations = MigrationService(
         pool: postgres, schema: configuration.service.databaseSchema, migrations: UserMigrations.all, logger: logger)
 
+    let signingPair = try Ed25519KeyPair(privateKeyBase64: configuration.jwtSigningKey)
     let signer = try await TokenSigner(
-        key: .hmac(secret: configuration.jwtSecret), issuer: configuration.jwtIssuer, audience: configuration.jwtAudience)
+        key: .ed25519(privateKeyBase64: signingPair.privateKeyBase64), issuer: configuration.jwtIssuer, audience: configuration.jwtAudience,
+        kid: Ed25519KeyPair.keyID(publicKeyBase64: signingPair.publicKeyBase64))
     let tokens = TokenIssuer(
         signer: signer, accessLifetime: configuration.accessTokenLifetime, refreshLifetime: configuration.refreshTokenLifetime)
     let passwords = try PasswordService(logN: configuration.passwordHashCost)
@@ -24,16 +26,35 @@ func buildApplication(configuration: UserConfiguration, logger: Logger? = nil) a
     let refreshTokens = PostgresRefreshTokenRepository(pool: postgres)
     let ledger = PostgresCreditLedgerRepository(pool: postgres)
 
+    let admin = PostgresAdminRepository(pool: postgres)
+
     let router = ServiceRouter.make(
         configuration: configuration.service, readiness: dependencies.readinessChecks + [migrations.readinessCheck])
     router.addRoutes(
-        AuthController(users: users, refreshTokens: refreshTokens, passwords: passwords, tokens: tokens, signupCredits: configuration.signupCredits)
-            .routes,
+        AuthController(
+            users: users, refreshTokens: refreshTokens, passwords: passwords, tokens: tokens, signupCredits: configuration.signupCredits,
+            throttle: LoginThrottle(redis: redis, keys: configuration.keys, policy: configuration.loginThrottle), admin: admin
+        ).routes,
         atPath: "/api/v1/auth"
     )
-    router.addRoutes(MeController(users: users, ledger: ledger).routes, atPath: "/api/v1/me")
+    let oauthHTTP = CurlHTTPClient(configuration: HTTPClientConfiguration(defaultTimeout: .seconds(10)), logger: logger)
+    router.addRoutes(
+        OAuthController(
+            providers: OAuthProviderClient(settings: configuration.oauth, http: oauthHTTP),
+            states: OAuthStateStore(redis: redis, keys: configuration.keys), identities: PostgresOAuthIdentityRepository(pool: postgres),
+            users: users, admin: admin, refreshTokens: refreshTokens, passwords: passwords, tokens: tokens, signupCredits: configuration.signupCredits
+        ).routes,
+        atPath: "/api/v1/auth/oauth"
+    )
+    router.addRoutes(MeController(users: users, ledger: ledger, passwords: passwords, refreshTokens: refreshTokens).routes, atPath: "/api/v1/me")
     router.addRoutes(InternalCreditsController(ledger: ledger).routes, atPath: "/internal/credits")
     router.addRoutes(InternalUsersController(users: users).routes, atPath: "/internal/users")
+    let apiKeys = PostgresAPIKeyRepository(pool: postgres)
+    router.addRoutes(APIKeyController(keys: apiKeys).routes, atPath: "/api/v1/api-keys")
+    router.addRoutes(InternalAPIKeysController(keys: apiKeys).routes, atPath: "/internal/api-keys")
+    let jwks = JWKSDocument(publicKeys: [signingPair.publicKeyBase64] + configuration.jwtPreviousPublicKeys)
+    router.get("/internal/jwks") { _, _ in JSONResponse(.ok, jwks) }
+    router.addRoutes(AdminController(admin: admin, ledger: ledger, redis: redis, keys: configuration.keys).routes, atPath: "/api/v1/admin")
 
     let events = EventStreamReader(
         redis: redis, stream: configuration.keys.planEvents, group: PipelineKeys.userGroup, lease: configuration.planEventLease,
@@ -49,12 +70,16 @@ func buildApplication(configuration: UserConfiguration, logger: Logger? = nil) a
         SQLGauge("pingvas_users", sql: "SELECT count(*)::float8 AS value FROM users"),
         SQLGauge("pingvas_credits_captured", sql: "SELECT COALESCE(sum(amount), 0)::float8 AS value FROM credit_holds WHERE status = 'captured'"),
     ], ready: { migrations.isDone }, logger: logger)
-    var services: [any Service] = [migrations, plans, gauges]
+    var services: [any Service] = [migrations, plans, gauges, ShutdownHook { await oauthHTTP.shutdown() }]
+    services.append(SuspensionPublisher(
+        admin: admin, redis: redis, keys: configuration.keys, interval: configuration.suspensionRepublishInterval,
+        ready: { migrations.isDone }, logger: logger
+    ))
     if let generationURL = configuration.generationURL {
         let http = CurlHTTPClient(configuration: HTTPClientConfiguration(defaultTimeout: .seconds(5)), logger: logger)
         services.append(ShutdownHook { await http.shutdown() })
         services.append(OrphanHoldSweeper(
-            ledger: ledger, http: http, generationURL: generationURL, after: configuration.orphanHoldAfter,
+            ledger: ledger, http: http, trust: configuration.service.trust, generationURL: generationURL, after: configuration.orphanHoldAfter,
             interval: configuration.orphanHoldSweepInterval, ready: { migrations.isDone }, logger: logger
         ))
     } else {

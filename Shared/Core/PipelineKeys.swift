@@ -40,6 +40,8 @@ package struct PipelineKeys: Sendable, Hashable {
     package var eventsDeadLetter: String { "\(namespace):events:dead" }
     /// Fixed-window rate-limit counter of `subject` (`ip:…`, `user:…`) in minute `window`.
     package func rateLimit(_ subject: String, window: Int64) -> String { "\(namespace):ratelimit:\(subject):\(window)" }
+    /// Set (no expiry) while an admin has suspended the user: the gateway refuses their tokens and keys.
+    package func suspended(_ user: UserID) -> String { "\(namespace):suspended:\(user)" }
 
     /// generation's group on `results`.
     package static let resultsGroup = "generation"

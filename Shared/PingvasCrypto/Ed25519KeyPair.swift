@@ -1,3 +1,4 @@
+import Foundation
 import JWTKit
 
 /// An Ed25519 key pair as base64 (standard, 32 raw bytes each), the form `TokenSigner.Key`
@@ -14,6 +15,24 @@ package struct Ed25519KeyPair: Sendable, Equatable {
             privateKeyBase64: Base64URL.encodeStandard(Array(key.rawRepresentation)),
             publicKeyBase64: Base64URL.encodeStandard(Array(key.publicKey.rawRepresentation))
         )
+    }
+
+    /// The key id of a public key: the first 16 hex characters of the SHA-256 of its 32 bytes.
+    package static func keyID(publicKeyBase64: String) -> String? {
+        guard let raw = Base64URL.decode(publicKeyBase64.trimmingCharacters(in: .whitespacesAndNewlines)), raw.count == 32 else { return nil }
+        return String(SHA256Digest.hex(raw).prefix(16))
+    }
+
+    /// The public key as JWK `x` (base64url), or nil when it is not 32 bytes of base64.
+    package static func jwkX(publicKeyBase64: String) -> String? {
+        guard let raw = Base64URL.decode(publicKeyBase64.trimmingCharacters(in: .whitespacesAndNewlines)), raw.count == 32 else { return nil }
+        return Base64URL.encode(raw)
+    }
+
+    /// The public key in standard base64 from a JWK `x`, or nil when it is not 32 bytes.
+    package static func publicKey(jwkX: String) -> String? {
+        guard let raw = Base64URL.decode(jwkX), raw.count == 32 else { return nil }
+        return Base64URL.encodeStandard(raw)
     }
 
     /// The pair belonging to an existing private key (to derive the gateway's public key).

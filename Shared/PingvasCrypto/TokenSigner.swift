@@ -23,15 +23,21 @@ package struct TokenSigner: Sendable {
     package let audience: String
     /// The JWT `alg` this signer writes and accepts: `HS256` or `EdDSA`.
     package let algorithm: String
+    /// The key id written into (and required in) the header, when the key has one.
+    package let kid: String?
     private let canSign: Bool
     private let keys: JWTKeyCollection
 
     /// Longest token `verify` looks at; ours are a few hundred bytes.
     static let maxTokenLength = 8 * 1024
 
-    package init(key: Key, issuer: String, audience: String) async throws(TokenError) {
+    /// `kid`: the key's id, written into every token's header and required of tokens to verify
+    /// (EdDSA keys published in a JWKS have one; see `Ed25519KeyPair.keyID`).
+    package init(key: Key, issuer: String, audience: String, kid: String? = nil) async throws(TokenError) {
         self.issuer = issuer
         self.audience = audience
+        self.kid = kid
+        let keyID = kid.map { JWKIdentifier(string: $0) }
         keys = JWTKeyCollection()
         switch key {
         case .hmac(let secret):
@@ -45,14 +51,14 @@ package struct TokenSigner: Sendable {
             else { throw .invalidKey("Ed25519 private key must be 32 bytes of base64") }
             algorithm = "EdDSA"
             canSign = true
-            await keys.add(eddsa: privateKey)
+            await keys.add(eddsa: privateKey, kid: keyID)
         case .ed25519Public(let publicKeyBase64):
             guard let raw = Base64URL.decode(publicKeyBase64.trimmingCharacters(in: .whitespacesAndNewlines)), raw.count == 32,
                 let publicKey = try? EdDSA.PublicKey(x: Base64URL.encode(raw), curve: .ed25519)
             else { throw .invalidKey("Ed25519 public key must be 32 bytes of base64") }
             algorithm = "EdDSA"
             canSign = false
-            await keys.add(eddsa: publicKey)
+            await keys.add(eddsa: publicKey, kid: keyID)
         }
     }
 
@@ -63,7 +69,7 @@ package struct TokenSigner: Sendable {
         claims.iss = issuer
         claims.aud = audience
         do {
-            return try await keys.sign(SignedAccessClaims(claims))
+            return try await keys.sign(SignedAccessClaims(claims), kid: kid.map { JWKIdentifier(string: $0) })
         } catch {
             throw .invalidKey("signing failed")
         }

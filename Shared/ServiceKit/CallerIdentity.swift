@@ -4,9 +4,10 @@ package import Hummingbird
 
 /// Who is calling, as the gateway vouched for it in `X-User-Id`, `X-User-Roles` and `X-User-Plan`.
 ///
-/// Services behind the gateway trust these headers: the gateway drops any a client sends and sets
-/// them only after verifying the access token, and the network policies let only the gateway reach
-/// the public routes.
+/// Services behind the gateway trust these headers because they are signed: the gateway drops any
+/// a client sends, sets them only after verifying the caller's credential, and signs them with
+/// `PINGVAS_INTERNAL_SECRET` (`InternalTrust.signedHeaders`); `CallerVerificationMiddleware`
+/// refuses any request whose identity headers lack a valid, fresh signature before a route reads them.
 package struct CallerIdentity: Sendable, Equatable {
     package var userID: UserID
     package var roles: [String]
@@ -44,8 +45,4 @@ package struct CallerIdentity: Sendable, Equatable {
         return caller
     }
 
-    /// The headers that carry this identity to a service behind the gateway.
-    package var headers: [(String, String)] {
-        [("X-User-Id", userID.description), ("X-User-Roles", roles.joined(separator: ",")), ("X-User-Plan", plan.rawValue)]
-    }
 }

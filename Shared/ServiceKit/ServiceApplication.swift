@@ -2,6 +2,8 @@ import Core
 import Foundation
 package import Hummingbird
 package import Logging
+import HummingbirdCore
+import NIOCore
 package import ServiceLifecycle
 
 /// What every service's configuration is: read from the environment in one go, with the shared
@@ -69,11 +71,16 @@ package enum ServiceApplication {
     ) -> Application<Responder> where Responder.Context: InitializableFromSource<ApplicationRequestContextSource> {
         Application(
             responder: responder,
+            server: .http1(configuration: HTTP1Channel.Configuration(
+                additionalChannelHandlers: [RequestHeadTimeoutHandler(timeout: TimeAmount(configuration.requestHeadTimeout))],
+                idleTimeout: TimeAmount(configuration.idleTimeout)
+            )),
             configuration: ApplicationConfiguration(
                 address: .hostname(configuration.host, port: configuration.port),
                 serverName: "pingvas-\(configuration.serviceID)"
             ),
-            services: [ShutdownHook { await dependencies.close() }] + tracing(configuration, logger: logger) + services,
+            services: [ShutdownHook { await dependencies.close() }] + tracing(configuration, logger: logger) + services
+                + metricsListener(configuration, logger: logger),
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? configuration.port
                 logger.info("listening", metadata: ["host": "\(configuration.host)", "port": "\(port)"])
@@ -92,6 +99,26 @@ package enum ServiceApplication {
         Tracing.install(exporter)
         logger.info("tracing", metadata: ["endpoint": "\(endpoint)", "sample_ratio": "\(configuration.otelSampleRatio)"])
         return [exporter]
+    }
+
+    /// The listener of `PINGVAS_METRICS_PORT`: `GET /metrics` and nothing else.
+    private static func metricsListener(_ configuration: ServiceConfiguration, logger: Logger) -> [any Service] {
+        guard let port = configuration.metricsPort else { return [] }
+        let router = Router()
+        router.get("/metrics") { _, _ -> Response in
+            Response(
+                status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                body: .init(byteBuffer: ByteBuffer(bytes: ServiceMetrics.exposition()))
+            )
+        }
+        return [Application(
+            router: router,
+            configuration: ApplicationConfiguration(address: .hostname(configuration.host, port: port), serverName: "pingvas-metrics"),
+            onServerRunning: { channel in
+                logger.info("metrics listening", metadata: ["port": "\(channel.localAddress?.port ?? port)"])
+            },
+            logger: logger
+        )]
     }
 
     private static func exit(withConfigurationError error: any Error) -> Never {

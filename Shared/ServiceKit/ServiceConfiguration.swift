@@ -27,12 +27,26 @@ package struct ServiceConfiguration: Sendable {
     package var otelSampleRatio: Double = 1
     /// How long a dependency check in `/readyz` may take before it counts as failed.
     package var readinessTimeout: Duration
+    /// `PINGVAS_INTERNAL_SECRET`: signs the identity the gateway forwards and the services'
+    /// credentials for `/internal/*` (`InternalTrust`). Every service reads it.
+    package var internalSecret: String
+    /// `PINGVAS_METRICS_PORT`: a second listener that serves only `GET /metrics`, so a
+    /// NetworkPolicy can let Prometheus reach the metrics and nothing else. Unset: `/metrics` on
+    /// `port` only (it is served there as well, for `make run` and compose).
+    package var metricsPort: Int?
+    /// How long a client has to send a whole request head, from the connection's start or the
+    /// next request's first byte (slowloris); then the connection is closed.
+    package var requestHeadTimeout: Duration = .seconds(10)
+    /// How long a connection with no request in progress stays open. Above ingress-nginx's 60 s
+    /// upstream keep-alive, so the proxy closes first and never reuses a connection being closed.
+    package var idleTimeout: Duration = .seconds(75)
 
     package init(
         serviceID: String, host: String = "127.0.0.1", port: Int, logLevel: Logger.Level = .info,
         databaseURL: String? = nil, databaseSchema: String? = nil, databasePoolSize: Int = 10,
-        redisURL: String? = nil, redisPoolSize: Int = 10, readinessTimeout: Duration = .seconds(2)
+        redisURL: String? = nil, redisPoolSize: Int = 10, readinessTimeout: Duration = .seconds(2), internalSecret: String
     ) {
+        self.internalSecret = internalSecret
         self.serviceID = serviceID
         self.host = host
         self.port = port
@@ -62,6 +76,17 @@ package struct ServiceConfiguration: Sendable {
             reader.reject("PINGVAS_DB_SCHEMA", because: "lower-case letters, digits and _, at most 40")
         }
         let redisURL = needsRedis ? reader.string("PINGVAS_REDIS_URL", secret: true) : nil
+        let metricsPort = reader.optionalString("PINGVAS_METRICS_PORT").map { raw -> Int? in
+            guard let value = Int(raw), (0...65535).contains(value) else {
+                reader.reject("PINGVAS_METRICS_PORT", because: "a port number")
+                return nil
+            }
+            return value
+        } ?? nil
+        let internalSecret = reader.string("PINGVAS_INTERNAL_SECRET", secret: true)
+        if !internalSecret.isEmpty && internalSecret.utf8.count < 32 {
+            reader.reject("PINGVAS_INTERNAL_SECRET", because: "at least 32 bytes")
+        }
         var sentinels: [RedisSentinelEndpoint] = []
         let sentinelMaster = needsRedis ? reader.optionalString("PINGVAS_REDIS_SENTINEL_MASTER") : nil
         if needsRedis, let list = reader.optionalString("PINGVAS_REDIS_SENTINELS") {
@@ -76,8 +101,10 @@ package struct ServiceConfiguration: Sendable {
             databaseURL: databaseURL, databaseSchema: schemaName(prefix: prefix, serviceID: serviceID),
             databasePoolSize: reader.int("PINGVAS_DB_POOL_SIZE", default: 10),
             redisURL: redisURL, redisPoolSize: reader.int("PINGVAS_REDIS_POOL_SIZE", default: 10),
-            readinessTimeout: reader.duration("PINGVAS_READINESS_TIMEOUT", default: .seconds(2))
+            readinessTimeout: reader.duration("PINGVAS_READINESS_TIMEOUT", default: .seconds(2)),
+            internalSecret: internalSecret
         )
+        configuration.metricsPort = metricsPort
         configuration.redisSentinels = sentinels
         configuration.redisSentinelMaster = sentinels.isEmpty ? nil : sentinelMaster
         configuration.otelEndpoint = reader.optionalString("PINGVAS_OTEL_ENDPOINT").flatMap { $0.isEmpty ? nil : $0 }
@@ -103,6 +130,9 @@ package struct ServiceConfiguration: Sendable {
     package static var instanceName: String {
         "\(ProcessInfo.processInfo.hostName)-\(ProcessInfo.processInfo.processIdentifier)"
     }
+
+    /// What this service trusts and how it proves itself to others (`InternalTrust`).
+    package var trust: InternalTrust { InternalTrust(secret: internalSecret, serviceID: serviceID) }
 
     /// The service's logger: labelled with its id, at the configured level.
     package func makeLogger() -> Logger {

@@ -4,13 +4,17 @@ import Logging
 
 /// The router every service starts from: standard middleware plus `/healthz`, `/readyz`, `/metrics`.
 package enum ServiceRouter {
-    /// Middleware order, outermost first: what `outermost` adds, request id, metrics, problem+json.
+    /// Middleware order, outermost first: what `outermost` adds, request id, metrics, problem+json,
+    /// and (unless `verifiesCallers` is false: only the gateway, which checks credentials itself)
+    /// the check of signed identities and service credentials (`CallerVerificationMiddleware`).
     /// Routes a service adds run inside all of them, so their errors are problems, counted, and
     /// tagged with the request id; `outermost` middleware (e.g. the gateway's CORS and security
     /// headers) sees every response, error responses included.
     package static func make(
         configuration: ServiceConfiguration,
         readiness: [ReadinessCheck],
+        verifiesCallers: Bool = true,
+        openInternalReads: [String] = [],
         outermost: (Router<ServiceRequestContext>) -> Void = { _ in }
     ) -> Router<ServiceRequestContext> {
         ServiceMetrics.bootstrap()
@@ -19,6 +23,7 @@ package enum ServiceRouter {
         router.add(middleware: RequestIDMiddleware())
         router.add(middleware: MetricsMiddleware())
         router.add(middleware: ProblemMiddleware())
+        if verifiesCallers { router.add(middleware: CallerVerificationMiddleware(trust: configuration.trust, openInternalReads: openInternalReads)) }
 
         let serviceID = configuration.serviceID
         let timeout = configuration.readinessTimeout

@@ -27,7 +27,7 @@ struct WorkerHarness {
         redis = RedisPool(configuration: RedisConfiguration(url: servers.redisURL), logger: Logger(label: "test"))
         storage = FileManager.default.temporaryDirectory.appendingPathComponent(prefix, isDirectory: true)
         var configuration = AIWorkerConfiguration(
-            service: ServiceConfiguration(serviceID: "ai-worker", port: 0, redisURL: servers.redisURL),
+            service: ServiceConfiguration(serviceID: "ai-worker", port: 0, redisURL: servers.redisURL, internalSecret: testInternalSecret),
             queues: queues, storage: StorageConfiguration(backend: .fileSystem(directory: storage.path)), workerID: "\(prefix)-worker", modelsDir: modelsDir,
             catalogPath: catalogPath, jobLease: lease, shutdownGrace: grace
         )

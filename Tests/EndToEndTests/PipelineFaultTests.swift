@@ -200,7 +200,10 @@ import Testing
             let user = try #require(me.json["id"] as? String)
             // generation's hold call went through, then it died before writing the job.
             let user_ = GatewayClient(baseURL: suite.processes["user"]!.baseURL)
-            let hold = try await user_.call("POST", "/internal/credits/holds", json: ["user_id": user, "job_id": UUID().uuidString.lowercased(), "amount": 5])
+            let hold = try await user_.call(
+                "POST", "/internal/credits/holds", json: ["user_id": user, "job_id": UUID().uuidString.lowercased(), "amount": 5],
+                headers: serviceCredentialHeaders("generation")
+            )
             #expect(hold.status == 200, "\(hold.text)")
             #expect(try await balance(api, token) == 95)
             try await eventually(timeout: .seconds(15), "the orphaned hold is released") { try await balance(api, token) == 100 }

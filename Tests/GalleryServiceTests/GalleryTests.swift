@@ -23,7 +23,7 @@ import Testing
         let storage = TestStack.repositoryRoot.appendingPathComponent(".run/test-private/\(TestStack.uniqueName("gallery"))")
         try FileManager.default.createDirectory(at: storage, withIntermediateDirectories: true)
         var reader = ConfigurationReader(environment: [
-            "PINGVAS_DATABASE_URL": servers.databaseURL, "PINGVAS_REDIS_URL": servers.redisURL,
+            "PINGVAS_DATABASE_URL": servers.databaseURL, "PINGVAS_REDIS_URL": servers.redisURL, "PINGVAS_INTERNAL_SECRET": testInternalSecret, 
             "PINGVAS_DB_SCHEMA": TestStack.uniqueName("g"), "PINGVAS_STORAGE_DIR": storage.path, "PINGVAS_EVENT_LEASE": "200ms",
         ])
         var configuration = GalleryConfiguration(reader: &reader)

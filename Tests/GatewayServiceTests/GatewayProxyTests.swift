@@ -13,11 +13,11 @@ import Testing
 
 /// The gateway against a real upstream server on loopback and the real Redis.
 @Suite(.timeLimit(.minutes(2))) struct GatewayProxyTests {
-    static let secret = "gateway-test-secret-0123456789abcdef-0123"
 
     /// An upstream that echoes what it received, streams slowly, or stalls.
     static func upstream() -> some ApplicationProtocol {
         let router = Router()
+        router.post("/api/v1/auth/signup") { _, _ -> Response in Response(status: .created) }
         router.on("/api/**", method: .get) { request, _ -> Response in
             if request.uri.path.hasSuffix("/slow") { try await Task.sleep(for: .seconds(3)) }
             var echoed: [String: String] = [:]
@@ -26,6 +26,10 @@ import Testing
             echoed["query"] = request.uri.query ?? ""
             let data = try JSONSerialization.data(withJSONObject: echoed)
             return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: data)))
+        }
+        // user's key set, which the gateway verifies access tokens with.
+        router.get("/internal/jwks") { _, _ -> Response in
+            Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: try testJWKS())))
         }
         router.get("/webhooks/stream") { _, _ -> Response in
             Response(status: .ok, headers: [.contentType: "text/event-stream"], body: ResponseBody { writer in
@@ -43,25 +47,27 @@ import Testing
         return Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)))
     }
 
-    static func gateway(upstreamPort: Int, extra: [String: String] = [:]) async throws -> some ApplicationProtocol {
+    static func gateway(
+        upstreamPort: Int, extra: [String: String] = [:], requestHeadTimeout: Duration? = nil,
+        adjust: (inout GatewayConfiguration) -> Void = { _ in }
+    ) async throws -> some ApplicationProtocol {
         let servers = try TestStack.shared()
         var environment = [
-            "PINGVAS_REDIS_URL": servers.redisURL, "PINGVAS_JWT_SECRET": secret, "PINGVAS_HOST": "127.0.0.1", "PINGVAS_PORT": "0",
+            "PINGVAS_REDIS_URL": servers.redisURL, "PINGVAS_INTERNAL_SECRET": testInternalSecret,  "PINGVAS_HOST": "127.0.0.1", "PINGVAS_PORT": "0",
             "PINGVAS_UPSTREAM_TIMEOUT": "500ms", "PINGVAS_MAX_BODY_BYTES": "1024", "PINGVAS_CORS_ORIGINS": "https://app.example",
         ]
         for upstream in Upstream.allCases { environment[upstream.configurationKey] = "http://127.0.0.1:\(upstreamPort)" }
         environment.merge(extra) { _, new in new }
         var reader = ConfigurationReader(environment: environment)
-        let configuration = GatewayConfiguration(reader: &reader)
+        var configuration = GatewayConfiguration(reader: &reader)
         try reader.validate()
+        if let requestHeadTimeout { configuration.service.requestHeadTimeout = requestHeadTimeout }
+        adjust(&configuration)
         return try await buildApplication(configuration: configuration)
     }
 
     static func token(plan: Plan = .pro, userID: UserID = UserID(), lifetime: Duration = .seconds(600)) async throws -> String {
-        let signer = try await TokenSigner(key: .hmac(secret: secret), issuer: "pingvas-user", audience: "pingvas")
-        return try await signer.sign(
-            TokenSigner.makeAccessClaims(userID: userID.description, roles: ["user"], plan: plan.rawValue, lifetime: lifetime)
-        )
+        try await testAccessToken(userID: userID.description, plan: plan.rawValue, lifetime: lifetime)
     }
 
     static func json(_ response: TestResponse) -> [String: String] {
@@ -80,6 +86,10 @@ import Testing
                     #expect(echoed["x-user-id"] == user.description)
                     #expect(echoed["x-user-roles"] == "user")
                     #expect(echoed["x-user-plan"] == "studio")
+                    let trust = InternalTrust(secret: testInternalSecret, serviceID: "user")
+                    let signature = try #require(echoed["x-user-signature"], "the forwarded identity is signed")
+                    #expect(trust.verifyIdentity(userID: user.description, roles: "user", plan: "studio", signature: signature))
+                    #expect(!trust.verifyIdentity(userID: user.description, roles: "admin", plan: "studio", signature: signature))
                     #expect(echoed["authorization"] == nil, "the token stays at the gateway")
                     #expect(echoed["x-request-id"] == "client-req-1")
                     #expect(echoed["traceparent"]?.hasPrefix("00-") == true)
@@ -194,5 +204,39 @@ import Testing
                 await http.shutdown()
             }
         }
+    }
+
+    @Test func signupsAreLimitedPerNetwork() async throws {
+        // A network of its own for this run: the hour's counter is shared through Redis.
+        let net = "10.\(Int.random(in: 0...255)).\(Int.random(in: 0...255))"
+        try await Self.upstream().test(.live) { upstream in
+            try await Self.gateway(
+                upstreamPort: upstream.port!, extra: ["PINGVAS_TRUSTED_PROXY_HOPS": "1", "PINGVAS_UPSTREAM_TIMEOUT": "10s"], adjust: { $0.signupsPerNetwork = 2 }
+            ).test(.router) {
+                client in
+                func signup(from address: String) async throws -> TestResponse {
+                    try await client.execute(
+                        uri: "/api/v1/auth/signup", method: .post, headers: [HTTPField.Name("X-Forwarded-For")!: address, .contentType: "application/json"],
+                        body: ByteBuffer(string: "{}")
+                    ) { $0 }
+                }
+                #expect(try await signup(from: "\(net).1").status == .created)
+                #expect(try await signup(from: "\(net).2").status == .created)
+                let third = try await signup(from: "\(net).200")
+                #expect(third.status == .tooManyRequests, "the third signup from the same /24 within the hour")
+                #expect((1...3600).contains(third.headers[.retryAfter].flatMap(Int.init) ?? 0))
+                #expect(try await signup(from: "198.18.\(Int.random(in: 0...255)).9").status == .created, "another network is not affected")
+                #expect(try await client.execute(uri: "/api/v1/models", method: .get, headers: [HTTPField.Name("X-Forwarded-For")!: "\(net).3"]) { $0.status } == .ok,
+                        "only signups are limited per network")
+            }
+        }
+    }
+
+    @Test(arguments: [
+        ("203.0.113.77", "203.0.113.0/24"), ("2001:db8:1:2:3:4:5:6", "2001:db8:1:2::/64"), ("2001:db8::1", "2001:db8:0:0::/64"),
+        ("::1", "0:0:0:0::/64"), ("unknown", "unknown"),
+    ])
+    func networksOfAddresses(address: String, network: String) {
+        #expect(ProxyController.network(of: address) == network)
     }
 }

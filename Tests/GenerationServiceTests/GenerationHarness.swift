@@ -28,7 +28,7 @@ struct GenerationHarness: Sendable {
             serviceID: "generation", host: "127.0.0.1", port: 0, logLevel: .warning,
             databaseURL: servers.databaseURL,
             databaseSchema: ServiceConfiguration.schemaName(prefix: TestStack.uniqueName("t"), serviceID: "generation"),
-            databasePoolSize: 4, redisURL: servers.redisURL, redisPoolSize: 4
+            databasePoolSize: 4, redisURL: servers.redisURL, redisPoolSize: 4, internalSecret: testInternalSecret
         )
         let configuration = GenerationConfiguration(
             service: service, userURL: fakes.url, modelRouterURL: fakes.url, resultLease: .seconds(60),

@@ -1,7 +1,9 @@
 import Core
 import Foundation
+import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
+import TestSupport
 import Testing
 @testable import ModelRouterService
 
@@ -63,7 +65,7 @@ import Testing
             var answers: [[String: Any]] = []
             for _ in 0..<2 {
                 let body = try RouterFixture.body(RouterFixture.route(Self.sd15 { $0.loras = [.init(name: "add-detail", weight: 0.5)] }))
-                try await client.execute(uri: "/internal/route", method: .post, headers: [.contentType: "application/json"], body: body) { response in
+                try await client.execute(uri: "/internal/route", method: .post, headers: HTTPFields.serviceCredential().merging([.contentType: "application/json"]), body: body) { response in
                     #expect(response.status == .ok)
                     answers.append(try RouterFixture.json(response.body))
                 }
@@ -77,7 +79,7 @@ import Testing
             #expect(answers[1]["cost"] as? Int == 3)
 
             let preview = JobRequest(model: "preview", prompt: "x", width: 256, height: 256, steps: 4, cfgScale: 7)
-            try await client.execute(uri: "/internal/route", method: .post, body: try RouterFixture.body(RouterFixture.route(preview))) { response in
+            try await client.execute(uri: "/internal/route", method: .post, headers: .serviceCredential(), body: try RouterFixture.body(RouterFixture.route(preview))) { response in
                 let body = try RouterFixture.json(response.body)
                 #expect(body["queue"] as? String == "cpu-preview")
                 #expect(body["cost"] as? Int == 1)
@@ -91,7 +93,7 @@ import Testing
         let fixture = try RouterFixture()
         try await fixture.app().test(.router) { client in
             let body = try RouterFixture.body(RouterFixture.route(invalid.request))
-            try await client.execute(uri: "/internal/route", method: .post, body: body) { response in
+            try await client.execute(uri: "/internal/route", method: .post, headers: .serviceCredential(), body: body) { response in
                 #expect(response.status == .unprocessableContent)
                 #expect(response.headers[.contentType] == "application/problem+json")
                 let problem = try RouterFixture.json(response.body)
@@ -106,7 +108,7 @@ import Testing
         let fixture = try RouterFixture()
         let request = Self.sd15 { $0.width = 100; $0.steps = 500; $0.sampler = "nope" }
         try await fixture.app().test(.router) { client in
-            try await client.execute(uri: "/internal/route", method: .post, body: try RouterFixture.body(RouterFixture.route(request))) { response in
+            try await client.execute(uri: "/internal/route", method: .post, headers: .serviceCredential(), body: try RouterFixture.body(RouterFixture.route(request))) { response in
                 let errors = try RouterFixture.json(response.body)["errors"] as? [String: String]
                 #expect(Set(errors?.keys ?? [:].keys) == ["width", "steps", "sampler"])
             }
@@ -117,7 +119,7 @@ import Testing
         let fixture = try RouterFixture()
         try await fixture.app().test(.router) { client in
             let body = try RouterFixture.body(RouterFixture.route(Self.sd15 { $0.model = "sd-9000" }))
-            try await client.execute(uri: "/internal/route", method: .post, body: body) { response in
+            try await client.execute(uri: "/internal/route", method: .post, headers: .serviceCredential(), body: body) { response in
                 #expect(response.status == .unprocessableContent)
                 let type = try RouterFixture.json(response.body)["type"] as? String
                 #expect(type == "https://pingvas.studio/problems/unknown-model")
@@ -129,7 +131,7 @@ import Testing
     func malformedBodyIsA400(_ text: String) async throws {
         let fixture = try RouterFixture()
         try await fixture.app().test(.router) { client in
-            try await client.execute(uri: "/internal/route", method: .post, body: ByteBuffer(string: text)) { response in
+            try await client.execute(uri: "/internal/route", method: .post, headers: .serviceCredential(), body: ByteBuffer(string: text)) { response in
                 #expect(response.status == .badRequest)
                 let type = try RouterFixture.json(response.body)["type"] as? String
                 #expect(type == "https://pingvas.studio/problems/invalid-body")
@@ -143,7 +145,7 @@ import Testing
         {"user_id": "\(UserID())", "plan": "free", "request": {"model": "sd15", "prompt": "x", "width": "big", "height": 512, "steps": 20, "cfg_scale": 7}}
         """
         try await fixture.app().test(.router) { client in
-            try await client.execute(uri: "/internal/route", method: .post, body: ByteBuffer(string: text)) { response in
+            try await client.execute(uri: "/internal/route", method: .post, headers: .serviceCredential(), body: ByteBuffer(string: text)) { response in
                 #expect(response.status == .badRequest)
                 let detail = try RouterFixture.json(response.body)["detail"] as? String ?? ""
                 #expect(detail.contains("request.width"))

@@ -23,7 +23,7 @@ struct RouterFixture {
         keys = PipelineKeys(namespace: TestStack.uniqueName("mr"))
         redis = RedisPool(configuration: RedisConfiguration(url: servers.redisURL), logger: Logger(label: "test"))
         configuration = ModelRouterConfiguration(
-            service: ServiceConfiguration(serviceID: "model-router", port: 0, redisURL: servers.redisURL),
+            service: ServiceConfiguration(serviceID: "model-router", port: 0, redisURL: servers.redisURL, internalSecret: testInternalSecret),
             catalogPath: Self.catalogPath, queueDepthInterval: .milliseconds(100), keys: keys
         )
     }

@@ -23,7 +23,7 @@ struct PaymentTestHarness: Sendable {
     init(userURL: String, acceptTestMode: Bool = false, environment: [String: String] = [:]) throws {
         let servers = try TestStack.shared()
         var reader = ConfigurationReader(environment: environment.merging([
-            "PINGVAS_DATABASE_URL": servers.databaseURL, "PINGVAS_REDIS_URL": servers.redisURL,
+            "PINGVAS_DATABASE_URL": servers.databaseURL, "PINGVAS_REDIS_URL": servers.redisURL, "PINGVAS_INTERNAL_SECRET": testInternalSecret, 
             "PINGVAS_DB_SCHEMA": TestStack.uniqueName("pay"), "PINGVAS_LEMONSQUEEZY_SIGNING_SECRET": Self.secret,
             "PINGVAS_LEMONSQUEEZY_VARIANTS": Self.variants, "PINGVAS_USER_URL": userURL,
             "PINGVAS_LEMONSQUEEZY_ACCEPT_TEST_MODE": acceptTestMode ? "true" : "false",

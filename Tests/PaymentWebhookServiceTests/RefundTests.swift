@@ -114,7 +114,7 @@ extension PaymentTestHarness {
         )
         let http = CurlHTTPClient(logger: Logger(label: "test"))
         let applier = EventApplier(
-            variants: configuration.variants, credits: UserCreditsClient(baseURL: configuration.userURL, http: http, timeout: .seconds(5)),
+            variants: configuration.variants, credits: UserCreditsClient(baseURL: configuration.userURL, http: http, timeout: .seconds(5), trust: configuration.service.trust),
             plans: PlanAnnouncer(stream: configuration.keys.planEvents), logger: Logger(label: "test")
         )
         return DeliveryProcessor(

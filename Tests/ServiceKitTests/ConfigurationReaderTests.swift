@@ -6,7 +6,7 @@ import Testing
         var reader = ConfigurationReader(environment: ["PINGVAS_PORT": "not-a-number"])
         let configuration = ServiceConfiguration.read(serviceID: "user", defaultPort: 8081, needsDatabase: true, needsRedis: true, from: &reader)
         let error = try #require(throws: ConfigurationError.self) { try reader.validate() }
-        #expect(error.missing == ["PINGVAS_DATABASE_URL", "PINGVAS_REDIS_URL"])
+        #expect(error.missing == ["PINGVAS_DATABASE_URL", "PINGVAS_REDIS_URL", "PINGVAS_INTERNAL_SECRET"])
         #expect(error.invalid == ["PINGVAS_PORT (expected an integer)"])
         #expect(configuration.port == 8081)
         #expect(error.description.contains("PINGVAS_DATABASE_URL"))
@@ -16,7 +16,7 @@ import Testing
         var reader = ConfigurationReader(environment: [
             "PINGVAS_DATABASE_URL": "postgresql://app:hunter2@db/pingvas",
             "PINGVAS_REDIS_URL": "redis://:s3cret@cache:6379",
-            "PINGVAS_DB_SCHEMA": "pingvas_prod",
+            "PINGVAS_DB_SCHEMA": "pingvas_prod", "PINGVAS_INTERNAL_SECRET": "internal-secret-that-must-not-show-0123",
         ])
         let configuration = ServiceConfiguration.read(serviceID: "payment-webhook", defaultPort: 8083, needsDatabase: true, needsRedis: true, from: &reader)
         try reader.validate()
@@ -24,6 +24,7 @@ import Testing
         #expect(configuration.databaseURL == "postgresql://app:hunter2@db/pingvas")
         #expect(!reader.summary.contains("hunter2"))
         #expect(!reader.summary.contains("s3cret"))
+        #expect(!reader.summary.contains("internal-secret-that-must-not-show"))
         #expect(reader.summary.contains("PINGVAS_DATABASE_URL=[redacted]"))
         #expect(reader.summary.contains("PINGVAS_DB_SCHEMA=pingvas_prod"))
     }

@@ -2,6 +2,7 @@ import Core
 import Foundation
 import Hummingbird
 import HummingbirdTesting
+import TestSupport
 import Testing
 @testable import ServiceKit
 
@@ -10,7 +11,7 @@ import Testing
     struct Body: Decodable { let width: Int }
 
     static func app(readiness: [ReadinessCheck] = []) -> some ApplicationProtocol {
-        let configuration = ServiceConfiguration(serviceID: "test", port: 0, readinessTimeout: .milliseconds(300))
+        let configuration = ServiceConfiguration(serviceID: "test", port: 0, readinessTimeout: .milliseconds(300), internalSecret: testInternalSecret)
         let router = ServiceRouter.make(configuration: configuration, readiness: readiness)
         router.get("/problem") { _, _ -> String in throw Problem.validation(["width": "must be at most 2048"]) }
         router.get("/boom") { _, _ -> String in throw Boom() }

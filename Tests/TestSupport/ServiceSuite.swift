@@ -85,8 +85,9 @@ public final class ServiceSuite: Sendable {
         var environment: [String: String] = [
             "PINGVAS_DATABASE_URL": servers.databaseURL,
             "PINGVAS_REDIS_URL": servers.redisURL,
+            "PINGVAS_INTERNAL_SECRET": testInternalSecret,
             "PINGVAS_DB_SCHEMA": "pingvas_e2e",
-            "PINGVAS_JWT_SECRET": jwtSecret,
+            "PINGVAS_JWT_SIGNING_KEY": testJWTSigningKey(jwtSecret),
             "PINGVAS_STORAGE_DIR": storage.path,
             "PINGVAS_MODEL_CATALOG": TestStack.repositoryRoot.appendingPathComponent("config/models.json").path,
             "PINGVAS_MODELS_DIR": TestStack.repositoryRoot.appendingPathComponent(".run/test-model").path,

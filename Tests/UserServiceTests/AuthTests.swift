@@ -177,7 +177,13 @@ import Testing
     @Test func accessTokenVerifiesAndNamesTheUser() async throws {
         try await UserServiceHarness.withApp { api in
             let account = try await api.signup()
-            let signer = try await TokenSigner(key: .hmac(secret: UserServiceHarness.jwtSecret), issuer: "pingvas-user", audience: "pingvas")
+            // The gateway's view: only the public key, found by the token's key id in user's JWKS.
+            let jwks = try await api.get("/internal/jwks")
+            let key = try #require((jwks.json["keys"] as? [[String: Any]])?.first, "\(jwks.text)")
+            let kid = try #require(key["kid"] as? String)
+            let publicKey = try #require(Ed25519KeyPair.publicKey(jwkX: key["x"] as? String ?? ""))
+            #expect(try Ed25519KeyPair(privateKeyBase64: testJWTSigningKey()).publicKeyBase64 == publicKey)
+            let signer = try await TokenSigner(key: .ed25519Public(publicKeyBase64: publicKey), issuer: "pingvas-user", audience: "pingvas", kid: kid)
             let claims = try await signer.verify(account.accessToken)
             #expect(claims.sub == account.id)
             #expect(claims.plan == "free")
@@ -188,7 +194,7 @@ import Testing
             #expect(lifetime == 900)
 
             let otherSigner = try await TokenSigner(
-                key: .hmac(secret: String(repeating: "z", count: 40)), issuer: "pingvas-user", audience: "pingvas")
+                key: .ed25519Public(publicKeyBase64: Ed25519KeyPair.generate().publicKeyBase64), issuer: "pingvas-user", audience: "pingvas", kid: kid)
             await #expect(throws: TokenError.invalid) { try await otherSigner.verify(account.accessToken) }
         }
     }

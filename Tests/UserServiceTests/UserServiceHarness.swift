@@ -10,15 +10,15 @@ import Testing
 
 /// Builds the real user service against the shared test PostgreSQL and Redis, in a schema of its own.
 enum UserServiceHarness {
-    static let jwtSecret = "test-secret-that-is-at-least-32-bytes-long!"
 
     static func configuration(_ overrides: [String: String] = [:]) throws -> UserConfiguration {
         let stack = try TestStack.shared()
         var environment = [
             "PINGVAS_DATABASE_URL": stack.databaseURL,
             "PINGVAS_REDIS_URL": stack.redisURL,
+            "PINGVAS_INTERNAL_SECRET": testInternalSecret,
             "PINGVAS_DB_SCHEMA": TestStack.uniqueName("usertest"),
-            "PINGVAS_JWT_SECRET": jwtSecret,
+            "PINGVAS_JWT_SIGNING_KEY": testJWTSigningKey(),
             "PINGVAS_PASSWORD_HASH_COST": "10",
             "PINGVAS_DB_POOL_SIZE": "10",
             "PINGVAS_HOST": "127.0.0.1",
@@ -82,6 +82,8 @@ struct APIClient: Sendable {
     func send(_ uri: String, method: HTTPRequest.Method, headers: HTTPFields, body: String?) async throws -> APIResponse {
         var headers = headers
         if body != nil { headers[.contentType] = "application/json" }
+        // Internal routes are called by services, which carry their credential (tests that must not use `client`).
+        if uri.hasPrefix("/internal/") { headers = HTTPFields.serviceCredential().merging(headers) }
         let response = try await client.executeRequest(
             uri: uri, method: method, headers: headers, body: body.map { ByteBuffer(string: $0) })
         return APIResponse(status: response.status, headers: response.headers, text: String(buffer: response.body))

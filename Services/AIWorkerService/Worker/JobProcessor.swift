@@ -78,7 +78,7 @@ struct JobProcessor: Sendable {
             (engine, engineJob) = prepared
         case .failure(let error):
             logger.warning("job cannot run here", metadata: ["code": "\(error.code.rawValue)", "error": "\(error.message)"])
-            await finish(job, .failed(code: error.code.rawValue, message: error.message, retryable: error.retryable),
+            await finish(job, .failed(code: error.code.rawValue, message: UserFacingText.withoutFilePaths(error.message), retryable: error.retryable),
                          started: started, logger: logger)
             return
         }
@@ -126,7 +126,7 @@ struct JobProcessor: Sendable {
             }
         case .failure(let error):
             logger.warning("engine failed", metadata: ["code": "\(error.code.rawValue)", "error": "\(error.message)"])
-            outcome = .failed(code: error.code.rawValue, message: error.message, retryable: error.retryable)
+            outcome = .failed(code: error.code.rawValue, message: UserFacingText.withoutFilePaths(error.message), retryable: error.retryable)
         }
         await finish(job, outcome, started: started, logger: logger)
     }

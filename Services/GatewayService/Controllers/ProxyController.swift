@@ -9,15 +9,18 @@ import ServiceKit
 
 /// Forwards `/api/v1/*` and `/webhooks/*` to the service that owns them.
 ///
-/// Verifies the access token here (no call to user per request), drops every identity header a
+/// Verifies the access token here with user's published public keys (`JWKSVerifier`; no call to
+/// user per request) or an API key through user (`APIKeyResolver`), drops every identity header a
 /// client sent and sets `X-User-Id`, `X-User-Roles`, `X-User-Plan` from the token; the request id
 /// and trace context travel through `RequestContext`. Responses stream back as they arrive, so
 /// server-sent events are not buffered.
 struct ProxyController: Sendable {
     let configuration: GatewayConfiguration
     let client: CurlHTTPClient
-    let signer: TokenSigner
+    let tokens: JWKSVerifier
     let rateLimiter: RateLimiter
+    let apiKeys: APIKeyResolver
+    let suspensions: SuspensionList
 
     /// Mounted at the root: `/api/**` and `/webhooks/**`.
     var routes: RouteCollection<ServiceRequestContext> {
@@ -30,22 +33,30 @@ struct ProxyController: Sendable {
     }
 
     @Sendable func proxy(_ request: Request, context: ServiceRequestContext) async throws -> Response {
-        guard let route = UpstreamRoute.match(request.uri.path), let base = configuration.upstreams[route.upstream] else {
+        let path = try CanonicalPathMiddleware<ServiceRequestContext>.canonicalPath(of: request)
+        guard let route = UpstreamRoute.match(path), let base = configuration.upstreams[route.upstream] else {
             throw Problem.notFound("No such route.")
         }
-        let identity = try await authenticate(request, access: route.access)
+        let identity = try await authenticate(request, path: path, access: route.access)
+        if let identity, await suspensions.isSuspended(identity.userID) {
+            throw Problem(.forbidden, type: "account-suspended", title: "Account suspended", detail: "This account is suspended; contact support.")
+        }
 
         var limits = [RateLimiter.Limit(key: "ip:\(clientAddress(request, context: context))", perMinute: configuration.rateLimitPerIP)]
         if let identity {
             let perUser = configuration.rateLimitPerUser > 0 ? configuration.rateLimitPerUser : identity.plan.requestsPerMinute
             limits.append(RateLimiter.Limit(key: "user:\(identity.userID)", perMinute: perUser))
         }
+        if request.method == .post && path == "/api/v1/auth/signup" {
+            let network = Self.network(of: clientAddress(request, context: context))
+            limits.append(RateLimiter.Limit(key: "signup:\(network)", count: configuration.signupsPerNetwork, per: .seconds(3600)))
+        }
         if let retryAfter = await rateLimiter.check(limits) {
             throw Problem.tooManyRequests(retryAfterSeconds: retryAfter)
         }
 
         let body = try await collectBody(request)
-        var target = base + request.uri.path
+        var target = base + path
         if let query = request.uri.query, !query.isEmpty { target += "?" + query }
         let outgoing = HTTPClientRequest(
             method: request.method.rawValue, url: target, headers: forwardedHeaders(request, context: context, identity: identity),
@@ -84,7 +95,7 @@ struct ProxyController: Sendable {
 
     /// The caller behind the bearer token. Public routes ignore tokens (a stale one must not block
     /// login); optional routes accept none but reject a bad one; required routes need a good one.
-    func authenticate(_ request: Request, access: UpstreamRoute.Access) async throws -> CallerIdentity? {
+    func authenticate(_ request: Request, path: String, access: UpstreamRoute.Access) async throws -> CallerIdentity? {
         guard access != .public else { return nil }
         guard let header = request.headers[.authorization] else {
             if access == .required { throw Problem.unauthorized("Sign in: this route needs a bearer access token.") }
@@ -94,9 +105,27 @@ struct ProxyController: Sendable {
         guard parts.count == 2, parts[0].lowercased() == "bearer" else {
             throw Problem.unauthorized("The Authorization header must be `Bearer <access token>`.")
         }
+        let credential = String(parts[1])
+        if credential.hasPrefix("pvk_") {
+            guard let resolved = try await apiKeys.resolve(credential) else {
+                throw Problem(
+                    .unauthorized, type: "invalid-token", detail: "The API key is unknown or revoked.",
+                    headers: [.wwwAuthenticate: "Bearer error=\"invalid_token\""]
+                )
+            }
+            guard APIKeyScope.allows(resolved.scopes, method: request.method, path: path) else {
+                throw Problem(
+                    .forbidden, type: "insufficient-scope",
+                    detail: "This API key's scopes (\(resolved.scopes.sorted().joined(separator: ", "))) do not allow \(request.method.rawValue) \(path)."
+                )
+            }
+            return resolved.identity
+        }
         let claims: AccessClaims
         do {
-            claims = try await signer.verify(String(parts[1]))
+            claims = try await tokens.verify(credential)
+        } catch let problem as Problem {
+            throw problem
         } catch {
             throw Problem(
                 .unauthorized, type: "invalid-token", detail: "The access token is invalid or expired.", headers: [.wwwAuthenticate: "Bearer error=\"invalid_token\""]
@@ -138,7 +167,9 @@ struct ProxyController: Sendable {
         for field in request.headers where Self.forwards(field.name) {
             headers.add(name: field.name.canonicalName, value: field.value)
         }
-        for (name, value) in identity?.headers ?? [] { headers.add(name: name, value: value) }
+        if let identity {
+            for (name, value) in configuration.service.trust.signedHeaders(for: identity) { headers.add(name: name, value: value) }
+        }
         let peer = context.peerAddress ?? "unknown"
         if let prior = request.headers[.xForwardedFor], configuration.trustedProxyHops > 0 {
             headers.add(name: "X-Forwarded-For", value: "\(prior), \(peer)")

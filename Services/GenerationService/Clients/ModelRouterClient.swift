@@ -17,6 +17,7 @@ struct ModelRouterClient: ModelRouting {
     let baseURL: String
     let http: CurlHTTPClient
     let timeout: Duration
+    let trust: InternalTrust
 
     func route(_ request: RouteRequest) async throws -> RouteResponse {
         let body = try WireCodec.encodeBody(request)
@@ -24,7 +25,7 @@ struct ModelRouterClient: ModelRouting {
         do {
             response = try await http.execute(
                 HTTPClientRequest(
-                    method: "POST", url: "\(baseURL)/internal/route", headers: ["Content-Type": "application/json"],
+                    method: "POST", url: "\(baseURL)/internal/route", headers: HTTPHeaders([("Content-Type", "application/json")]).withCredential(of: trust),
                     body: body, timeout: timeout
                 )
             )

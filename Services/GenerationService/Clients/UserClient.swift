@@ -28,6 +28,7 @@ struct UserClient: CreditLedger {
     let baseURL: String
     let http: CurlHTTPClient
     let timeout: Duration
+    let trust: InternalTrust
 
     func hold(user: UserID, job: JobID, amount: Credits) async throws -> CreditHoldResponse {
         let response = try await post("/internal/credits/holds", body: try WireCodec.encodeBody(CreditHoldRequest(userID: user, jobID: job, amount: amount)))
@@ -74,7 +75,10 @@ struct UserClient: CreditLedger {
     private func post(_ path: String, body: [UInt8]) async throws -> HTTPClientResponse {
         do {
             return try await http.execute(
-                HTTPClientRequest(method: "POST", url: baseURL + path, headers: ["Content-Type": "application/json"], body: body, timeout: timeout)
+                HTTPClientRequest(
+                    method: "POST", url: baseURL + path, headers: HTTPHeaders([("Content-Type", "application/json")]).withCredential(of: trust),
+                    body: body, timeout: timeout
+                )
             )
         } catch {
             throw UpstreamProblem.unavailable("user", error)

@@ -46,7 +46,7 @@ extension JobCompletion {
             self.init(status: .succeeded, images: images, settlement: .capture)
         case .failed(let code, let message, _):
             // Final here: the results consumer retries a retryable failure before it gets this far.
-            self.init(status: .failed, error: JobError(code: code, message: message), settlement: .release)
+            self.init(status: .failed, error: JobError(code: code, message: UserFacingText.withoutFilePaths(message)), settlement: .release)
         case .canceled:
             self.init(status: .canceled, error: .canceled, settlement: .release)
         }

@@ -145,7 +145,7 @@ struct ResultsConsumer: Service {
             case JobFinished.type:
                 let finished = try WireCodec.decode(JobFinished.self, from: bytes).data
                 if case .failed(let code, let message, true) = finished.outcome,
-                   try await retry(finished, error: JobError(code: code, message: message)) != .final {
+                   try await retry(finished, error: JobError(code: code, message: UserFacingText.withoutFilePaths(message))) != .final {
                     return nil
                 }
                 let change = JobCompletion(finished.outcome)

@@ -1,6 +1,7 @@
 import Core
 import Foundation
 import HTTPClient
+import ServiceKit
 
 /// `UserCredits` over HTTP: `POST <user>/internal/credits/grants` and `.../debits`, both with
 /// `{user_id, amount, reason, reference}`.
@@ -8,6 +9,7 @@ struct UserCreditsClient: UserCredits {
     let baseURL: String
     let http: CurlHTTPClient
     let timeout: Duration
+    let trust: InternalTrust
 
     struct LedgerRequest: Encodable {
         var userID: String
@@ -32,7 +34,7 @@ struct UserCreditsClient: UserCredits {
         let body = try JSONEncoder().encode(LedgerRequest(userID: user.description, amount: amount, reason: reason, reference: reference))
         let response = try await http.execute(
             HTTPClientRequest(
-                method: "POST", url: baseURL + "/internal/credits/" + kind, headers: ["Content-Type": "application/json"],
+                method: "POST", url: baseURL + "/internal/credits/" + kind, headers: HTTPHeaders([("Content-Type", "application/json")]).withCredential(of: trust),
                 body: Array(body), timeout: timeout
             )
         )

@@ -12,6 +12,11 @@ struct AuthController<Context: Hummingbird.RequestContext>: Sendable {
     let passwords: PasswordService
     let tokens: TokenIssuer
     let signupCredits: Int64
+    let throttle: LoginThrottle
+    let admin: any AdminRepository
+
+    /// Token responses must not be kept by browsers or proxies.
+    static var noStore: HTTPFields { [.cacheControl: "no-store", HTTPField.Name("Pragma")!: "no-cache"] }
 
     var routes: RouteCollection<Context> {
         let routes = RouteCollection(context: Context.self)
@@ -96,7 +101,7 @@ struct AuthController<Context: Hummingbird.RequestContext>: Sendable {
         guard let user = try await users.create(NewUser(email: email, displayName: displayName, passwordHash: passwordHash), signupCredits: signupCredits)
         else { throw Problem.emailTaken }
         context.logger.info("user signed up", metadata: ["user_id": "\(user.id)"])
-        return JSONResponse(.created, try await issuePair(for: user))
+        return JSONResponse(.created, try await issuePair(for: user), headers: Self.noStore)
     }
 
     @Sendable func login(_ request: Request, context: Context) async throws -> JSONResponse<TokensResponse> {
@@ -107,16 +112,22 @@ struct AuthController<Context: Hummingbird.RequestContext>: Sendable {
         guard errors.isEmpty, let rawEmail = body.email, let password = body.password else { throw Problem.validation(errors) }
 
         let email = SignupInput.normaliseEmail(rawEmail)
+        // Before any hashing: a locked account costs the attacker a 429 and the server nothing.
+        try await throttle.checkAllowed(email: email)
         guard password.count <= SignupInput.passwordLength.upperBound,
             let stored = try await users.credentials(email: email)
         else {
-            await passwords.verifyDecoy(String(password.prefix(SignupInput.passwordLength.upperBound)))
+            try await passwords.verifyDecoy(String(password.prefix(SignupInput.passwordLength.upperBound)))
+            try await throttle.recordFailure(email: email)
             throw Problem.invalidCredentials
         }
-        guard await passwords.verify(password, against: stored.passwordHash) else {
+        guard try await passwords.verify(password, against: stored.passwordHash) else {
             context.logger.info("login failed", metadata: ["user_id": "\(stored.user.id)"])
+            try await throttle.recordFailure(email: email)
             throw Problem.invalidCredentials
         }
+        await throttle.recordSuccess(email: email)
+        if try await admin.isSuspended(id: stored.user.id) { throw Problem.accountSuspended }
         if passwords.needsRehash(stored.passwordHash) {
             // Best effort: a failure here must not fail a correct login.
             if let rehashed = try? await passwords.hash(password) {
@@ -124,7 +135,7 @@ struct AuthController<Context: Hummingbird.RequestContext>: Sendable {
             }
         }
         context.logger.info("user logged in", metadata: ["user_id": "\(stored.user.id)"])
-        return JSONResponse(.ok, try await issuePair(for: stored.user))
+        return JSONResponse(.ok, try await issuePair(for: stored.user), headers: Self.noStore)
     }
 
     @Sendable func refresh(_ request: Request, context: Context) async throws -> JSONResponse<TokensResponse> {
@@ -133,7 +144,8 @@ struct AuthController<Context: Hummingbird.RequestContext>: Sendable {
         switch try await refreshTokens.rotate(presentedHash: TokenIssuer.hash(presented), newHash: next.hash, newExpiresAt: next.expiresAt) {
         case .rotated(let userID, _):
             guard let user = try await users.find(id: userID) else { throw Problem.invalidRefreshToken }
-            return JSONResponse(.ok, try await response(for: user, refreshToken: next.token))
+            if try await admin.isSuspended(id: userID) { throw Problem.accountSuspended }
+            return JSONResponse(.ok, try await response(for: user, refreshToken: next.token), headers: Self.noStore)
         case .reused(let userID, let familyID):
             context.logger.warning("refresh token reused; family revoked", metadata: ["user_id": "\(userID)", "family_id": "\(familyID)"])
             throw Problem.invalidRefreshToken

@@ -4,10 +4,13 @@ import HTTPTypes
 import Hummingbird
 import ServiceKit
 
-/// `GET /api/v1/me` and `GET /api/v1/me/credits` for the caller the gateway vouched for.
+/// `GET /api/v1/me`, `GET /api/v1/me/credits` and `POST /api/v1/me/password` for the caller the
+/// gateway vouched for.
 struct MeController<Context: Hummingbird.RequestContext>: Sendable {
     let users: any UserRepository
     let ledger: any CreditLedgerRepository
+    let passwords: PasswordService
+    let refreshTokens: any RefreshTokenRepository
 
     static var defaultLimit: Int { 50 }
     static var maxLimit: Int { 100 }
@@ -16,6 +19,7 @@ struct MeController<Context: Hummingbird.RequestContext>: Sendable {
         let routes = RouteCollection(context: Context.self)
         routes.get(use: me)
         routes.get("credits", use: credits)
+        routes.post("password", use: changePassword)
         return routes
     }
 

@@ -14,6 +14,11 @@ extension Problem {
         detail: "The refresh token is invalid, expired or revoked; log in again."
     )
 
+    /// An admin suspended the account: no login, refresh, token or key works until it is restored.
+    static let accountSuspended = Problem(
+        .forbidden, type: "account-suspended", title: "Account suspended", detail: "This account is suspended; contact support."
+    )
+
     static let emailTaken = Problem(
         .conflict, type: "email-taken", title: "Email taken", detail: "An account with this email already exists."
     )

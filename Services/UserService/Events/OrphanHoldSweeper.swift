@@ -15,6 +15,8 @@ import ServiceLifecycle
 struct OrphanHoldSweeper: Service {
     let ledger: any CreditLedgerRepository
     let http: CurlHTTPClient
+    /// user's credential for generation's `/internal/jobs`.
+    let trust: InternalTrust
     let generationURL: String
     let after: Duration
     let interval: Duration
@@ -38,7 +40,9 @@ struct OrphanHoldSweeper: Service {
             return
         }
         for job in held {
-            let response = try? await http.execute(HTTPClientRequest(url: "\(generationURL)/internal/jobs/\(job)", timeout: .seconds(5)))
+            let request = HTTPClientRequest(
+                url: "\(generationURL)/internal/jobs/\(job)", headers: HTTPHeaders().withCredential(of: trust), timeout: .seconds(5))
+            let response = try? await http.execute(request)
             guard response?.status == 404 else { continue }
             do {
                 _ = try await ledger.release(jobID: job)

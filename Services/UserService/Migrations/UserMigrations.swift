@@ -4,7 +4,7 @@ import PostgresClient
 ///
 /// Never edit an applied migration (its checksum is recorded); add the next version instead.
 enum UserMigrations {
-    static let all: [Migration] = [createUsers, createRefreshTokens, createCreditLedger, creditDebt, planChanges]
+    static let all: [Migration] = [createUsers, createRefreshTokens, createCreditLedger, creditDebt, planChanges, createAPIKeys, adminAudit, oauthIdentities]
 
     static let createUsers = Migration(
         version: 1, name: "create_users",
@@ -102,6 +102,60 @@ enum UserMigrations {
         version: 5, name: "plan_changes",
         sql: """
             ALTER TABLE users ADD COLUMN plan_changed_at timestamptz;
+            """
+    )
+
+    /// API keys: only the SHA-256 of the secret is kept; `prefix` is what lists show to tell keys apart.
+    static let createAPIKeys = Migration(
+        version: 6, name: "create_api_keys",
+        sql: """
+            CREATE TABLE api_keys (
+                id           uuid PRIMARY KEY,
+                user_id      uuid NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+                name         text NOT NULL,
+                prefix       text NOT NULL,
+                key_hash     text NOT NULL UNIQUE,
+                scopes       text NOT NULL,
+                created_at   timestamptz NOT NULL DEFAULT now(),
+                last_used_at timestamptz,
+                revoked_at   timestamptz
+            );
+            CREATE INDEX api_keys_user_idx ON api_keys (user_id, created_at);
+            """
+    )
+
+    /// Suspension (`suspended_at`) and the audit log of every admin action, with the state before and after.
+    static let adminAudit = Migration(
+        version: 7, name: "admin_audit",
+        sql: """
+            ALTER TABLE users ADD COLUMN suspended_at timestamptz;
+            CREATE TABLE admin_audit (
+                id             bigserial PRIMARY KEY,
+                admin_id       uuid NOT NULL,
+                action         text NOT NULL,
+                target_user_id uuid,
+                reason         text,
+                before         text,
+                after          text,
+                created_at     timestamptz NOT NULL DEFAULT now()
+            );
+            CREATE INDEX admin_audit_target_idx ON admin_audit (target_user_id, id);
+            """
+    )
+
+    /// Social logins: a provider's account (`subject`) signs in as one user.
+    static let oauthIdentities = Migration(
+        version: 8, name: "oauth_identities",
+        sql: """
+            CREATE TABLE oauth_identities (
+                provider   text NOT NULL,
+                subject    text NOT NULL,
+                user_id    uuid NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+                email      text,
+                created_at timestamptz NOT NULL DEFAULT now(),
+                PRIMARY KEY (provider, subject)
+            );
+            CREATE INDEX oauth_identities_user_idx ON oauth_identities (user_id);
             """
     )
 }

@@ -57,4 +57,10 @@ struct PostgresRefreshTokenRepository: RefreshTokenRepository {
             tokenHash)
         return !rows.isEmpty
     }
+
+    func revokeAll(userID: UserID) async throws -> Int {
+        try await pool.query(
+            "UPDATE refresh_tokens SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL RETURNING 1", userID.uuid
+        ).count
+    }
 }

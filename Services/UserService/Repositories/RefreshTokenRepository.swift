@@ -12,4 +12,7 @@ protocol RefreshTokenRepository: Sendable {
     func rotate(presentedHash: String, newHash: String, newExpiresAt: Date) async throws -> RefreshOutcome
     /// Revokes every token of the presented token's family; false when the token is unknown.
     func revokeFamily(ofTokenHash tokenHash: String) async throws -> Bool
+
+    /// Revokes every refresh token of `userID` (a password change); returns how many were live.
+    func revokeAll(userID: UserID) async throws -> Int
 }

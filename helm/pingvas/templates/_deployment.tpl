@@ -68,6 +68,7 @@ spec:
           imagePullPolicy: {{ $root.Values.image.pullPolicy }}
           ports:
             - {name: http, containerPort: {{ $svc.port }}, protocol: TCP}
+            - {name: metrics, containerPort: {{ $root.Values.metricsPort }}, protocol: TCP}
           env:
             - name: PINGVAS_PORT
               value: {{ $svc.port | quote }}
