@@ -17,6 +17,7 @@ func buildApplication(configuration: GatewayConfiguration, logger: Logger? = nil
     }
     let limiter = RateLimiter(redis: redis, keys: configuration.keys, logger: logger)
     router.addRoutes(ProxyController(configuration: configuration, client: client, signer: signer, rateLimiter: limiter).routes)
+    router.addRoutes(APIDocsController().routes)
 
     return ServiceApplication.make(
         responder: router.buildResponder(), configuration: configuration.service, dependencies: dependencies,
