@@ -12,24 +12,38 @@ import Testing
 @Suite(.serialized, .timeLimit(.minutes(5))) struct ContractTests {
     /// What was said, for the checker: one entry per response or event.
     final class Transcript: Sendable {
-        private let entries = Mutex<[[String: Any]]>([])
+        /// A response (`method` ... `body`; no body for bytes that are not text) or an event (`event`, `data`).
+        struct Entry: Encodable, Sendable {
+            var method: String?
+            var path: String?
+            var status: Int?
+            var contentType: String?
+            var body: String?
+            var event: String?
+            var data: String?
+
+            enum CodingKeys: String, CodingKey {
+                case method, path, status, body, event, data
+                case contentType = "content_type"
+            }
+        }
+
+        private let entries = Mutex<[Entry]>([])
 
         func record(_ method: String, _ path: String, _ reply: GatewayClient.Reply) {
             let contentType = reply.headers["Content-Type"] ?? ""
-            // Bytes that are not text (the PNG) are not quoted.
-            let body: Any = contentType.hasPrefix("image/") ? NSNull() : reply.text
-            let entry: [String: Any] = ["method": method, "path": path, "status": reply.status, "content_type": contentType, "body": body]
-            entries.withLock { $0.append(entry) }
+            let body = contentType.hasPrefix("image/") ? nil : reply.text
+            entries.withLock { $0.append(Entry(method: method, path: path, status: reply.status, contentType: contentType, body: body)) }
         }
 
         func record(stream path: String, events: [(String, String)]) {
             entries.withLock {
-                $0.append(["method": "GET", "path": path, "status": 200, "content_type": "text/event-stream", "body": NSNull()])
-                for (name, data) in events { $0.append(["event": name, "data": data]) }
+                $0.append(Entry(method: "GET", path: path, status: 200, contentType: "text/event-stream"))
+                for (name, data) in events { $0.append(Entry(event: name, data: data)) }
             }
         }
 
-        var json: Data { get throws { try JSONSerialization.data(withJSONObject: entries.withLock { $0 }) } }
+        var json: Data { get throws { try JSONEncoder().encode(entries.withLock { $0 }) } }
     }
 
     /// A client that records every exchange.
