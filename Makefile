@@ -14,6 +14,7 @@ help:
 	@echo "make test    run the tests against real PostgreSQL and Redis"
 	@echo "make check-deploy  validate k8s/, helm/ and docker-compose.yml offline (also part of make test)"
 	@echo "make check-api     docs/openapi.json: generated from docs/openapi.yaml, valid OpenAPI 3.1, every public route documented (also part of make test)"
+	@echo "make contract      schemathesis against a private stack as a signed-in user: no 5xx, no response breaking docs/openapi.json"
 	@echo "make bench   webhook deliveries stored per second vs a pgbench insert run (release build, own stack)"
 	@echo "make bench-scheduler  FIFO vs the fair dispatcher with and without model affinity (simulated engine): loads, waits, fairness, ETA error"
 	@echo "make chaos   1,000 jobs while workers are killed and Redis and PostgreSQL restart: lost must be 0 (CHAOS_JOBS)"
@@ -70,6 +71,9 @@ check-deploy:
 
 check-api:
 	@scripts/check-api.sh
+
+contract:
+	@scripts/contract.sh
 
 bench:
 	@scripts/bench.sh
