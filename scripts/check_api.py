@@ -43,7 +43,7 @@ def controller_file(service_dir: Path, name: str) -> Path | None:
 
 def controller_routes(path: Path) -> list[tuple[str, str]]:
     source = path.read_text()
-    constants = dict(re.findall(r'static let (\w+)\s*=\s*"([^"]*)"', source))
+    constants = dict(re.findall(r'static let (\w+)(?:\s*:\s*\w+)?\s*=\s*"([^"]*)"', source))
     found = []
     for method, literal, constant in re.findall(r'routes\.(get|post|put|patch|delete)\s*(?:\(\s*(?:"([^"]*)"|Self\.(\w+))?|\{)', source):
         found.append((method, literal or constants.get(constant, "")))

@@ -1,4 +1,5 @@
 import Foundation
+import HTTPClient
 import Logging
 import PingvasCrypto
 import PostgresClient
@@ -64,7 +65,7 @@ import Testing
     }
 
     static let password = "correct horse battery"
-    static let job: [String: Any] = ["model": "preview", "prompt": "a lighthouse at dusk", "width": 64, "height": 64, "steps": 3, "cfg_scale": 7, "seed": 7]
+    static var job: [String: Any] { ["model": "preview", "prompt": "a lighthouse at dusk", "width": 64, "height": 64, "steps": 3, "cfg_scale": 7, "seed": 7] }
 
     @Test func everyDocumentedOperationAnswersAsDocumented() async throws {
         let python = TestStack.repositoryRoot.appendingPathComponent(".run/venv-contract/bin/python").path

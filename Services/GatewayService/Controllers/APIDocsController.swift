@@ -8,8 +8,8 @@ import ServiceKit
 /// Both are compiled in (`APIDocument`, generated from docs/openapi.yaml by scripts/openapi.py),
 /// so every gateway serves the document of the code it runs.
 struct APIDocsController: Sendable {
-    static let openAPIPath = "/api/v1/openapi.json"
-    static let docsPath = "/api/v1/docs"
+    static let openAPIPath: RouterPath = "/api/v1/openapi.json"
+    static let docsPath: RouterPath = "/api/v1/docs"
 
     /// Mounted at the root; these exact paths win over the proxy's `/api/**`.
     var routes: RouteCollection<ServiceRequestContext> {
