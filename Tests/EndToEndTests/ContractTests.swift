@@ -76,6 +76,7 @@ import Testing
             try await walk(api, suite: suite)
             let file = FileManager.default.temporaryDirectory.appendingPathComponent(TestStack.uniqueName("contract") + ".json")
             try transcript.json.write(to: file)
+            defer { try? FileManager.default.removeItem(at: file) }
             let (status, output) = try Self.run([python, TestStack.repositoryRoot.appendingPathComponent("scripts/contract_check.py").path, file.path])
             #expect(status == 0, "responses that break docs/openapi.json:\n\(output)")
         }
