@@ -14,7 +14,7 @@ help:
 	@echo "make test    run the tests against real PostgreSQL and Redis"
 	@echo "make check-deploy  validate k8s/, helm/ and docker-compose.yml offline (also part of make test)"
 	@echo "make check-api     docs/openapi.json: generated from docs/openapi.yaml, valid OpenAPI 3.1, every public route documented (also part of make test)"
-	@echo "make contract      schemathesis against a private stack as a signed-in user: no 5xx, no response breaking docs/openapi.json"
+	@echo "make contract      schemathesis against a private stack as a signed-in user: no 5xx, no response breaking docs/openapi.json (also part of make test)"
 	@echo "make bench   webhook deliveries stored per second vs a pgbench insert run (release build, own stack)"
 	@echo "make bench-scheduler  FIFO vs the fair dispatcher with and without model affinity (simulated engine): loads, waits, fairness, ETA error"
 	@echo "make chaos   1,000 jobs while workers are killed and Redis and PostgreSQL restart: lost must be 0 (CHAOS_JOBS)"
@@ -54,8 +54,9 @@ demo:
 logs:
 	@tail -n 20 .run/logs/*.log
 
+# schemathesis first (about 3.5 minutes), so the swift test summary stays the last line.
 test: check-deploy check-api engine test-model
-	@scripts/test.sh
+	@status=0; scripts/contract.sh || status=1; scripts/test.sh || status=1; exit $$status
 
 engine:
 	@scripts/engine.sh
