@@ -144,6 +144,40 @@ def security_label(document: dict, operation: dict) -> str:
     return " or ".join(names)
 
 
+def render_operation(document: dict, path: str, method: str, op: dict) -> str:
+    out = []
+    out.append(f'<section class=op id="op-{esc(op["operationId"])}">')
+    out.append(f'<h3><span class="m {method}">{method.upper()}</span><span class=path>{esc(path)}</span></h3>')
+    out.append(f"<p><strong>{esc(op.get('summary', ''))}</strong></p>{prose(op.get('description'))}")
+    out.append(f"<p>Authentication: {esc(security_label(document, op))}</p>")
+    parameters = [resolve(document, p) for p in op.get("parameters", [])]
+    if parameters:
+        out.append("<h4>Parameters</h4><table><tr><th>name</th><th>in</th><th>type</th><th>about</th></tr>")
+        for p in parameters:
+            req = "<span class=req>required</span>" if p.get("required") else ""
+            out.append(
+                f"<tr><td><code>{esc(p['name'])}</code>{req}</td><td>{esc(p['in'])}</td>"
+                f"<td>{type_label(p.get('schema', {}))}</td><td>{prose(p.get('description'))}</td></tr>"
+            )
+        out.append("</table>")
+    body = op.get("requestBody")
+    if body:
+        body = resolve(document, body)
+        for media, content in body.get("content", {}).items():
+            out.append(f"<h4>Request body <code>{esc(media)}</code></h4>{schema_table(content.get('schema', {}))}")
+    out.append("<h4>Responses</h4><table><tr><th>status</th><th>about</th><th>body</th></tr>")
+    for status, response in op.get("responses", {}).items():
+        response = resolve(document, response)
+        bodies = []
+        for media, content in response.get("content", {}).items():
+            bodies.append(f"<code>{esc(media)}</code> {type_label(content.get('schema', {}))}")
+        headers = ", ".join(f"<code>{esc(h)}</code>" for h in response.get("headers", {}))
+        about = prose(response.get("description")) + (f"<p>Headers: {headers}</p>" if headers else "")
+        out.append(f"<tr><td>{esc(status)}</td><td>{about}</td><td>{'<br>'.join(bodies)}</td></tr>")
+    out.append("</table></section>")
+    return "".join(out)
+
+
 def render_html(document: dict) -> str:
     info = document["info"]
     operations = []
@@ -195,35 +229,13 @@ def render_html(document: dict) -> str:
         description = next((t.get("description", "") for t in document["tags"] if t["name"] == tag), "")
         out.append(f"<h2>{esc(tag)}</h2>{prose(description)}")
         for path, method, op in ops:
-            out.append(f'<section class=op id="op-{esc(op["operationId"])}">')
-            out.append(f'<h3><span class="m {method}">{method.upper()}</span><span class=path>{esc(path)}</span></h3>')
-            out.append(f"<p><strong>{esc(op.get('summary', ''))}</strong></p>{prose(op.get('description'))}")
-            out.append(f"<p>Authentication: {esc(security_label(document, op))}</p>")
-            parameters = [resolve(document, p) for p in op.get("parameters", [])]
-            if parameters:
-                out.append("<h4>Parameters</h4><table><tr><th>name</th><th>in</th><th>type</th><th>about</th></tr>")
-                for p in parameters:
-                    req = "<span class=req>required</span>" if p.get("required") else ""
-                    out.append(
-                        f"<tr><td><code>{esc(p['name'])}</code>{req}</td><td>{esc(p['in'])}</td>"
-                        f"<td>{type_label(p.get('schema', {}))}</td><td>{prose(p.get('description'))}</td></tr>"
-                    )
-                out.append("</table>")
-            body = op.get("requestBody")
-            if body:
-                body = resolve(document, body)
-                for media, content in body.get("content", {}).items():
-                    out.append(f"<h4>Request body <code>{esc(media)}</code></h4>{schema_table(content.get('schema', {}))}")
-            out.append("<h4>Responses</h4><table><tr><th>status</th><th>about</th><th>body</th></tr>")
-            for status, response in op.get("responses", {}).items():
-                response = resolve(document, response)
-                bodies = []
-                for media, content in response.get("content", {}).items():
-                    bodies.append(f"<code>{esc(media)}</code> {type_label(content.get('schema', {}))}")
-                headers = ", ".join(f"<code>{esc(h)}</code>" for h in response.get("headers", {}))
-                about = prose(response.get("description")) + (f"<p>Headers: {headers}</p>" if headers else "")
-                out.append(f"<tr><td>{esc(status)}</td><td>{about}</td><td>{'<br>'.join(bodies)}</td></tr>")
-            out.append("</table></section>")
+            out.append(render_operation(document, path, method, op))
+    if document.get("webhooks"):
+        out.append("<h2>Outgoing webhooks</h2><p>Requests this API sends to endpoints you register.</p>")
+        for name, item in document["webhooks"].items():
+            for method in METHODS:
+                if method in item:
+                    out.append(render_operation(document, f"(your endpoint): {name}", method, item[method]))
     out.append("<h2>Schemas</h2>")
     for name, schema in document["components"]["schemas"].items():
         out.append(f'<section class=op id="schema-{esc(name)}"><h3>{esc(name)}</h3>{prose(schema.get("description"))}{schema_table(schema, 0)}</section>')

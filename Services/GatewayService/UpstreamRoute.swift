@@ -12,6 +12,7 @@ struct UpstreamRoute: Sendable, Equatable {
         ("/api/v1/models", UpstreamRoute(upstream: .modelRouter, access: .optional)),
         ("/api/v1/generations", UpstreamRoute(upstream: .generation, access: .required)),
         ("/api/v1/admin/jobs", UpstreamRoute(upstream: .generation, access: .required)),
+        ("/api/v1/webhooks", UpstreamRoute(upstream: .generation, access: .required)),
         ("/api/v1/images", UpstreamRoute(upstream: .gallery, access: .optional)),
         ("/api/v1/explore", UpstreamRoute(upstream: .gallery, access: .optional)),
         ("/api/v1/billing", UpstreamRoute(upstream: .paymentWebhook, access: .required)),
