@@ -10,6 +10,8 @@
 #   PINGVAS_CONTRACT_MAX_TIME   seconds the whole schemathesis run may take    (default: 150)
 #   PINGVAS_CONTRACT_SEED       schemathesis' random seed                      (default: 1; "random" for a new one)
 # Other PINGVAS_* variables of the environment are ignored: the run's conditions are fixed here.
+# POST /api/v1/webhooks is left out: a generated endpoint on a public address would make generation
+# send deliveries off this machine (ContractTests checks that operation against the document instead).
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$here"
@@ -60,7 +62,7 @@ status=0
     -H "Authorization: Bearer $token" \
     --checks not_a_server_error,response_schema_conformance \
     --max-examples "$examples" --max-time "$max_time" --seed "$seed" --workers 2 \
-    --request-timeout 20 --suppress-health-check all --no-color \
+    --request-timeout 20 --suppress-health-check all --no-color --exclude-operation-id createWebhook \
     --report junit --report-dir "$PINGVAS_STACK_DIR/report" || status=$?
 if grep -q '"level":"error"' "$PINGVAS_STACK_DIR"/logs/*.log 2>/dev/null; then
     echo "contract: errors logged by the services during the run:"

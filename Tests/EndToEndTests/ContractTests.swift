@@ -70,7 +70,7 @@ import Testing
     @Test func everyDocumentedOperationAnswersAsDocumented() async throws {
         let python = TestStack.repositoryRoot.appendingPathComponent(".run/venv-contract/bin/python").path
         try #require(FileManager.default.isExecutableFile(atPath: python), "the contract tools are missing: run scripts/contract-venv.sh (make check-api does)")
-        try await ServiceSuite.with(extraEnvironment: PaymentsEndToEndTests.environment.merging(["PINGVAS_SIGNUP_CREDITS": "100"]) { _, new in new }) { suite in
+        try await ServiceSuite.with(extraEnvironment: PaymentsEndToEndTests.environment.merging(["PINGVAS_SIGNUP_CREDITS": "100", "PINGVAS_USER_WEBHOOK_ALLOWED_HOSTS": "127.0.0.1"]) { _, new in new }) { suite in
             let transcript = Transcript()
             let api = Recording(api: GatewayClient(baseURL: suite.gatewayURL), transcript: transcript)
             try await walk(api, suite: suite)
@@ -186,6 +186,25 @@ import Testing
         let signature = HMACSHA256.hex(key: Array(PaymentsEndToEndTests.secret.utf8), message: Array(body.utf8))
         try await api.call("POST", "/webhooks/lemonsqueezy", raw: body, headers: [("X-Signature", signature), ("X-Event-Name", "order_created")], expect: 200)
         try await api.call("POST", "/webhooks/lemonsqueezy", raw: body, headers: [("X-Signature", String(repeating: "0", count: 64))], expect: 401)
+
+        // Completion webhooks (nothing listens on port 9: deliveries just fail and wait).
+        let hook = try await api.call("POST", "/api/v1/webhooks", token: token, json: ["url": "http://127.0.0.1:9/hooks", "events": ["generation.succeeded"]], expect: 201)
+        let hookID = try #require(hook.json["id"] as? String, "\(hook.text)")
+        try await api.call("POST", "/api/v1/webhooks", token: token, json: ["url": "http://10.0.0.1/hooks"], expect: 422)
+        try await api.call("POST", "/api/v1/webhooks", token: token, json: ["url": 5], expect: 400)
+        try await api.call("GET", "/api/v1/webhooks", token: token, expect: 200)
+        try await api.call("GET", "/api/v1/webhooks/\(hookID)", token: token, expect: 200)
+        try await api.call("GET", "/api/v1/webhooks/\(UUID())", token: token, expect: 404)
+        try await api.call("POST", "/api/v1/webhooks/\(hookID)/rotate-secret", token: token, expect: 200)
+        try await api.call("POST", "/api/v1/webhooks/\(UUID())/rotate-secret", token: token, expect: 404)
+        try await api.call("POST", "/api/v1/generations", token: token, json: Self.job.merging(["seed": 10]) { _, new in new }, expect: 202)
+        try await eventually(timeout: .seconds(20), "a delivery is owed to the webhook") {
+            let shown = try await api.api.call("GET", "/api/v1/webhooks/\(hookID)", token: token)
+            return ((shown.json["deliveries"] as? [[String: Any]])?.first?["attempts"] as? Int ?? 0) >= 1
+        }
+        try await api.call("GET", "/api/v1/webhooks/\(hookID)", token: token, expect: 200)
+        try await api.call("DELETE", "/api/v1/webhooks/\(hookID)", token: token, expect: 204)
+        try await api.call("DELETE", "/api/v1/webhooks/\(hookID)", token: token, expect: 404)
 
         // Operator routes.
         try await api.call("GET", "/api/v1/billing/admin/deliveries", token: token, expect: 403)
