@@ -33,9 +33,10 @@ import Testing
             return text.split(separator: "\n").compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
         }
 
+        /// SIGKILL without waiting: a child of the test process may have SIGTERM blocked, and
+        /// `waitUntilExit()` can miss SIGCHLD under Swift Testing on Linux (see TestSupport's ChildProcess).
         func stop() {
-            process.terminate()
-            process.waitUntilExit()
+            kill(process.processIdentifier, SIGKILL)
             try? FileManager.default.removeItem(at: log)
         }
     }
