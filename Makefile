@@ -4,7 +4,7 @@
 SHELL := /bin/bash
 SERVICES := gateway user generation payment-webhook gallery model-router ai-worker
 
-.PHONY: help deps build stack run stop status logs demo test check-deploy bench bench-scheduler chaos engine test-model bench-engine clean $(SERVICES)
+.PHONY: help deps build stack run stop status logs demo test check-deploy check-api contract bench bench-scheduler chaos engine test-model bench-engine clean $(SERVICES)
 
 help:
 	@echo "make run     start PostgreSQL, Redis and all seven services (logs in .run/logs)"
@@ -13,6 +13,8 @@ help:
 	@echo "make demo    with make run up: sign up, generate an image through the gateway, save the PNG"
 	@echo "make test    run the tests against real PostgreSQL and Redis"
 	@echo "make check-deploy  validate k8s/, helm/ and docker-compose.yml offline (also part of make test)"
+	@echo "make check-api     docs/openapi.json: generated from docs/openapi.yaml, valid OpenAPI 3.1, every public route documented (also part of make test)"
+	@echo "make contract      schemathesis against a private stack as a signed-in user: no 5xx, no response breaking docs/openapi.json (also part of make test)"
 	@echo "make bench   webhook deliveries stored per second vs a pgbench insert run (release build, own stack)"
 	@echo "make bench-scheduler  FIFO vs the fair dispatcher with and without model affinity (simulated engine): loads, waits, fairness, ETA error"
 	@echo "make chaos   1,000 jobs while workers are killed and Redis and PostgreSQL restart: lost must be 0 (CHAOS_JOBS)"
@@ -52,8 +54,9 @@ demo:
 logs:
 	@tail -n 20 .run/logs/*.log
 
-test: check-deploy engine test-model
-	@scripts/test.sh
+# schemathesis first (about 3.5 minutes), so the swift test summary stays the last line.
+test: check-deploy check-api engine test-model
+	@status=0; scripts/contract.sh || status=1; scripts/test.sh || status=1; exit $$status
 
 engine:
 	@scripts/engine.sh
@@ -66,6 +69,12 @@ bench-engine: engine test-model
 
 check-deploy:
 	@scripts/check-deploy.sh
+
+check-api:
+	@scripts/check-api.sh
+
+contract:
+	@scripts/contract.sh
 
 bench:
 	@scripts/bench.sh

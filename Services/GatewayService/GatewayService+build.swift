@@ -27,6 +27,7 @@ func buildApplication(configuration: GatewayConfiguration, logger: Logger? = nil
     router.addRoutes(ProxyController(configuration: configuration, client: client, tokens: tokens, rateLimiter: limiter, apiKeys: apiKeys,
         suspensions: SuspensionList(redis: redis, keys: configuration.keys, logger: logger)
     ).routes)
+    router.addRoutes(APIDocsController().routes)
 
     return ServiceApplication.make(
         responder: router.buildResponder(), configuration: configuration.service, dependencies: dependencies,

@@ -16,6 +16,7 @@ struct UpstreamRoute: Sendable, Equatable {
         ("/api/v1/admin/images", UpstreamRoute(upstream: .gallery, access: .required)),
         ("/api/v1/admin/users", UpstreamRoute(upstream: .user, access: .required)),
         ("/api/v1/admin/audit", UpstreamRoute(upstream: .user, access: .required)),
+        ("/api/v1/webhooks", UpstreamRoute(upstream: .generation, access: .required)),
         ("/api/v1/images", UpstreamRoute(upstream: .gallery, access: .optional)),
         ("/api/v1/explore", UpstreamRoute(upstream: .gallery, access: .optional)),
         ("/api/v1/billing", UpstreamRoute(upstream: .paymentWebhook, access: .required)),

@@ -40,6 +40,11 @@ struct GenerationConfiguration: ServiceConfigurationProtocol {
     /// Priority, weight, running cap and affinity bound per plan (`PINGVAS_SCHEDULING`, e.g.
     /// `studio.weight=6,free.max_running=2,pro.affinity_ms=5000`; docs/scheduling.md).
     var scheduling = SchedulingPolicy.default
+    /// Hosts users' webhooks may reach even though they resolve to loopback or private addresses
+    /// (`PINGVAS_USER_WEBHOOK_ALLOWED_HOSTS`, comma-separated; for tests and local setups only).
+    var webhookAllowedHosts: Set<String> = []
+    /// First retry delay of a failed webhook delivery, ×4 per attempt (`PINGVAS_USER_WEBHOOK_RETRY_BASE`).
+    var webhookRetryBase: Duration = .seconds(5)
 
     static let defaultQueueDeadlines: [Plan: Duration] = [.free: .seconds(1800), .basic: .seconds(3600), .pro: .seconds(7200), .studio: .seconds(14_400)]
 
@@ -73,6 +78,10 @@ struct GenerationConfiguration: ServiceConfigurationProtocol {
         resultLease = reader.duration("PINGVAS_RESULT_LEASE", default: .seconds(60))
         outboxInterval = reader.duration("PINGVAS_OUTBOX_INTERVAL", default: .milliseconds(100))
         upstreamTimeout = reader.duration("PINGVAS_UPSTREAM_TIMEOUT", default: .seconds(10))
+        webhookAllowedHosts = Set((reader.optionalString("PINGVAS_USER_WEBHOOK_ALLOWED_HOSTS") ?? "").split(separator: ",").map {
+            $0.trimmingCharacters(in: .whitespaces).lowercased()
+        }.filter { !$0.isEmpty })
+        webhookRetryBase = reader.duration("PINGVAS_USER_WEBHOOK_RETRY_BASE", default: .seconds(5))
         if let text = reader.optionalString("PINGVAS_QUEUE_DEADLINES") {
             if let parsed = Self.parseDeadlines(text) {
                 queueDeadlines.merge(parsed) { _, new in new }

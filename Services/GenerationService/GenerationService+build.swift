@@ -41,6 +41,9 @@ func buildApplication(configuration: GenerationConfiguration, logger: Logger? = 
     router.addRoutes(controller.routes, atPath: "/api/v1/generations")
     router.addRoutes(InternalJobController(jobs: jobs).routes, atPath: "/internal/jobs")
     router.addRoutes(AdminJobController(jobs: jobs, queue: queue, submitter: controller).routes, atPath: "/api/v1/admin/jobs")
+    let webhooks = PostgresWebhookRepository(pool: postgres)
+    let webhookTarget = WebhookTarget(allowedHosts: configuration.webhookAllowedHosts)
+    router.addRoutes(WebhookController(webhooks: webhooks, target: webhookTarget).routes, atPath: "/api/v1/webhooks")
 
     // Shutdown runs in reverse: server, consumer, relay, then the clients, migrations and pools.
     let services: [any Service] = [
@@ -63,6 +66,10 @@ func buildApplication(configuration: GenerationConfiguration, logger: Logger? = 
         JobReconciler(
             jobs: jobs, queue: queue, settler: settler, notifier: notifier, signal: signal, interval: configuration.reconcileInterval,
             lostJobGrace: configuration.lostJobGrace, maxDeliveries: configuration.maxDeliveries, ready: ready, logger: logger
+        ),
+        WebhookDispatcher(
+            webhooks: webhooks, jobs: jobs, http: http, target: webhookTarget, interval: .milliseconds(500),
+            retryBase: configuration.webhookRetryBase, ready: ready, logger: logger
         ),
     ]
     return ServiceApplication.make(

@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 package import Hummingbird
 import Logging
+import PostgresClient
 
 /// Turns every error a route throws into problem+json.
 ///
@@ -26,6 +27,10 @@ package struct ProblemMiddleware<Context: Hummingbird.RequestContext>: RouterMid
         } catch is CancellationError {
             throw CancellationError()
         } catch {
+            if let rejected = Self.rejectedText(error) {
+                context.logger.info("text refused by PostgreSQL", metadata: ["error": "\(error)"])
+                return try rejected.response(from: request, context: context)
+            }
             if let dependency = DependencyUnavailable.dependency(of: error) {
                 context.logger.warning("dependency unavailable", metadata: ["dependency": "\(dependency)", "error": "\(error)"])
                 return try Problem(
@@ -38,6 +43,16 @@ package struct ProblemMiddleware<Context: Hummingbird.RequestContext>: RouterMid
             return try Problem(.internalServerError, type: "internal", detail: "An unexpected error occurred.")
                 .response(from: request, context: context)
         }
+    }
+
+    /// PostgreSQL refuses text that contains NUL (U+0000, also as `\\u0000` inside JSON): the input's
+    /// fault, so 422 `validation-failed` rather than a 500, for any field a route forgot to check.
+    static func rejectedText(_ error: any Error) -> Problem? {
+        guard let error = error as? PostgresError, let state = error.sqlState, ["22021", "22P05"].contains(state) else { return nil }
+        return Problem(
+            .unprocessableContent, type: "validation-failed", title: "Validation failed",
+            detail: "Text must not contain NUL characters (U+0000)."
+        )
     }
 
     static func problem(for error: HTTPError) -> Problem {

@@ -117,6 +117,7 @@ struct ImageController: Sendable {
         var query = request.uri.queryParameters.get("q")?.trimmingCharacters(in: .whitespaces)
         if query?.isEmpty == true { query = nil }
         if let query, query.count > 200 { throw Problem.validation(["q": "at most 200 characters"]) }
+        if let query, query.unicodeScalars.contains("\0") { throw Problem.validation(["q": "must not contain NUL characters"]) }
         let records = try await repository.list(owner: caller.userID, query: query, after: cursor, limit: limit + 1)
         return Self.page(records, limit: limit)
     }
@@ -145,10 +146,14 @@ struct ImageController: Sendable {
         let id = try Self.imageID(context)
         let changes = try await request.decode(as: Changes.self, context: context)
         var errors: [String: String] = [:]
-        if let title = changes.title ?? nil, title.count > 200 { errors["title"] = "at most 200 characters" }
+        if let title = changes.title ?? nil {
+            if title.count > 200 { errors["title"] = "at most 200 characters" }
+            if title.unicodeScalars.contains("\0") { errors["title"] = "must not contain NUL characters" }
+        }
         if let tags = changes.tags {
             if tags.count > 20 { errors["tags"] = "at most 20 tags" }
             if tags.contains(where: { $0.isEmpty || $0.count > 40 }) { errors["tags"] = "each tag 1 to 40 characters" }
+            if tags.contains(where: { $0.unicodeScalars.contains("\0") }) { errors["tags"] = "must not contain NUL characters" }
         }
         guard errors.isEmpty else { throw Problem.validation(errors) }
         try await moderate(id, owner: caller.userID, changes: changes)

@@ -5,7 +5,7 @@ import ServiceKit
 ///
 /// Never edit a released migration (the migrator checks checksums); add a new one.
 enum GenerationMigrations {
-    static let all: [Migration] = [jobs, outbox, idempotencyKeys, deliveries]
+    static let all: [Migration] = [jobs, outbox, idempotencyKeys, deliveries, webhooks]
 
     static let jobs = Migration(
         version: 1, name: "jobs",
@@ -68,6 +68,40 @@ enum GenerationMigrations {
             ALTER TABLE jobs ADD COLUMN worker_id text;
             ALTER TABLE jobs ADD COLUMN changed_at timestamptz NOT NULL DEFAULT now();
             CREATE INDEX jobs_unfinished ON jobs (changed_at) WHERE status IN ('queued', 'running');
+            """
+    )
+
+    /// Users' completion webhooks: endpoints and one delivery per endpoint, job and event.
+    static let webhooks = Migration(
+        version: 5, name: "webhooks",
+        sql: """
+            CREATE TABLE webhook_endpoints (
+                id uuid PRIMARY KEY,
+                user_id uuid NOT NULL,
+                url text NOT NULL,
+                events text NOT NULL,
+                secret text NOT NULL,
+                created_at timestamptz NOT NULL DEFAULT now()
+            );
+            CREATE INDEX webhook_endpoints_user ON webhook_endpoints (user_id, created_at DESC);
+            CREATE TABLE webhook_deliveries (
+                id uuid PRIMARY KEY,
+                endpoint_id uuid NOT NULL REFERENCES webhook_endpoints (id) ON DELETE CASCADE,
+                job_id uuid NOT NULL,
+                event text NOT NULL,
+                body text,
+                status text NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'delivered', 'failed')),
+                attempts int NOT NULL DEFAULT 0,
+                next_attempt_at timestamptz NOT NULL DEFAULT now(),
+                last_status_code int,
+                last_error text,
+                created_at timestamptz NOT NULL DEFAULT now(),
+                delivered_at timestamptz,
+                UNIQUE (endpoint_id, job_id)
+            );
+            CREATE INDEX webhook_deliveries_due ON webhook_deliveries (next_attempt_at) WHERE status = 'pending';
+            CREATE INDEX webhook_deliveries_endpoint ON webhook_deliveries (endpoint_id, created_at DESC);
+            CREATE INDEX jobs_finished ON jobs (finished_at) WHERE finished_at IS NOT NULL;
             """
     )
 }

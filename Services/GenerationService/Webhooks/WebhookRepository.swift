@@ -1,0 +1,38 @@
+import Foundation
+
+/// Users' webhook endpoints and the deliveries owed to them.
+protocol WebhookRepository: Sendable {
+    /// Stores a new endpoint.
+    func create(_ endpoint: WebhookEndpoint) async throws
+    /// The user's endpoints, newest first.
+    func endpoints(user: UUID) async throws -> [WebhookEndpoint]
+    /// One endpoint if `user` owns it.
+    func endpoint(id: UUID, user: UUID) async throws -> WebhookEndpoint?
+    /// Deletes the endpoint and its deliveries; false when `user` has no such endpoint.
+    func delete(id: UUID, user: UUID) async throws -> Bool
+    /// Replaces the secret; the endpoint as it is now, or nil when `user` has no such endpoint.
+    func rotateSecret(id: UUID, user: UUID, secret: String) async throws -> WebhookEndpoint?
+    /// The endpoint's most recent deliveries, newest first.
+    func deliveries(endpoint: UUID, limit: Int) async throws -> [WebhookDelivery]
+
+    /// Creates the deliveries owed for jobs finished since their endpoint was registered (at most
+    /// one per endpoint and job, however often it runs); how many were new.
+    func enqueueFinishedJobs() async throws -> Int
+    /// Up to `limit` due deliveries, each held for `hold` so no other replica sends it meanwhile.
+    func claimDue(limit: Int, hold: Duration) async throws -> [DueDelivery]
+    /// Sets the body a delivery is sent with, once; the stored body (the first one set).
+    func fixBody(_ id: UUID, body: String) async throws -> String
+    /// Records an attempt: delivered on a 2xx, else pending again after `retryAfter` or failed for good.
+    func record(_ id: UUID, statusCode: Int?, error: String?, delivered: Bool, retryAfter: Duration?) async throws
+}
+
+/// A delivery to attempt now, with what sending it needs.
+struct DueDelivery: Sendable {
+    var id: UUID
+    var jobID: UUID
+    var event: String
+    var attempts: Int
+    var body: String?
+    var url: String
+    var secret: String
+}

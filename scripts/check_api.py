@@ -1,0 +1,148 @@
+#!/usr/bin/env python3
+"""make check-api: the OpenAPI document against itself and against the code.
+
+1. docs/openapi.json, docs/api.html and the gateway's embedded copy are what docs/openapi.yaml gives
+   (scripts/openapi.py --check).
+2. docs/openapi.json is a valid OpenAPI 3.1 document (openapi-spec-validator from PyPI).
+3. Every public route the services register is documented, and every documented operation exists:
+   routes come from each service's `+build.swift` (`router.addRoutes(<Controller>.routes, atPath:)`)
+   and the controller's `routes.<method>("...")` registrations; a route is public when the gateway's
+   table (Services/GatewayService/UpstreamRoute.swift) forwards its path, or the gateway serves it.
+
+Run with the contract tools' Python (.run/venv-contract, scripts/contract-venv.sh).
+"""
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+METHODS = ["get", "post", "put", "patch", "delete"]
+
+
+def call_text(source: str, start: int) -> str:
+    """The text of the call whose `(` is at `start`, through its matching `)`."""
+    depth = 0
+    for index in range(start, len(source)):
+        if source[index] == "(":
+            depth += 1
+        elif source[index] == ")":
+            depth -= 1
+            if depth == 0:
+                return source[start:index + 1]
+    return source[start:]
+
+
+def controller_file(service_dir: Path, name: str) -> Path | None:
+    for path in service_dir.rglob("*.swift"):
+        if re.search(rf"\bstruct {re.escape(name)}\b", path.read_text()):
+            return path
+    return None
+
+
+def controller_routes(path: Path) -> list[tuple[str, str]]:
+    source = path.read_text()
+    constants = dict(re.findall(r'static let (\w+)(?:\s*:\s*\w+)?\s*=\s*"([^"]*)"', source))
+    found = []
+    for method, literal, constant in re.findall(r'routes\.(get|post|put|patch|delete)\s*(?:\(\s*(?:"([^"]*)"|Self\.(\w+))?|\{)', source):
+        found.append((method, literal or constants.get(constant, "")))
+    for literal, method in re.findall(r'routes\.on\(\s*"([^"]*)",\s*method:\s*\.(\w+)', source):
+        found.append((method, literal))
+    return found
+
+
+def normalise(path: str) -> str:
+    path = re.sub(r"/+", "/", "/" + path).rstrip("/") or "/"
+    path = re.sub(r":(\w+)", r"{\1}", path)
+    return re.sub(r"\{[^}]*\}", "{}", path)
+
+
+def code_routes() -> dict[tuple[str, str], str]:
+    """(method, normalised path) -> where it is registered, for every route of every service."""
+    routes = {}
+    for build in sorted(ROOT.glob("Services/*/*+build.swift")):
+        service_dir = build.parent
+        source = build.read_text()
+        for match in re.finditer(r"addRoutes\(", source):
+            text = call_text(source, match.end() - 1)
+            at_path = re.search(r'atPath:\s*"([^"]*)"', text)
+            prefix = at_path.group(1) if at_path else ""
+            name = re.search(r"\b([A-Z]\w*Controller)\s*[(<]", text)
+            if name:
+                controller = name.group(1)
+            else:
+                variable = re.search(r"(\w+)\.routes", text)
+                declared = variable and re.search(rf"let {variable.group(1)}\s*=\s*([A-Z]\w*Controller)\s*[(<]", source)
+                if not declared:
+                    raise SystemExit(f"check-api: cannot tell which controller {build.name} mounts in: {text[:120]}")
+                controller = declared.group(1)
+            path = controller_file(service_dir, controller)
+            if path is None:
+                raise SystemExit(f"check-api: no struct {controller} under {service_dir.relative_to(ROOT)}")
+            for method, route in controller_routes(path):
+                if "**" in route:
+                    continue  # the gateway's proxy catch-all
+                full = route if route.startswith("/") and not prefix else f"{prefix}/{route}"
+                routes[(method, normalise(full))] = f"{path.relative_to(ROOT)} ({service_dir.name})"
+    return routes
+
+
+def gateway_prefixes() -> list[str]:
+    source = (ROOT / "Services/GatewayService/UpstreamRoute.swift").read_text()
+    return re.findall(r'\("(/[^"]*)",\s*UpstreamRoute\(', source)
+
+
+def is_public(path: str, prefixes: list[str]) -> bool:
+    for prefix in prefixes:
+        if prefix.endswith("/"):
+            if path.startswith(prefix):
+                return True
+        elif path == prefix or path.startswith(prefix + "/"):
+            return True
+    return False
+
+
+def check_routes(document: dict) -> list[str]:
+    prefixes = gateway_prefixes()
+    documented = set()
+    for path, item in document["paths"].items():
+        for method in METHODS:
+            if method in item:
+                documented.add((method, normalise(path)))
+    problems = []
+    code = code_routes()
+    public = {}
+    for (method, path), where in code.items():
+        if "(GatewayService)" in where or is_public(path, prefixes):
+            public[(method, path)] = where
+    for key in sorted(set(public) - documented):
+        problems.append(f"{key[0].upper()} {key[1]} is served ({public[key]}) but docs/openapi.yaml does not document it")
+    for key in sorted(documented - set(public)):
+        problems.append(f"{key[0].upper()} {key[1]} is documented but no service serves it publicly")
+    print(f"check-api: {len(public)} public routes in the code, {len(documented)} documented operations")
+    return problems
+
+
+def main() -> int:
+    problems = []
+    generated = subprocess.run([sys.executable, str(ROOT / "scripts/openapi.py"), "--check"], capture_output=True, text=True)
+    print(generated.stdout.strip())
+    if generated.returncode != 0:
+        problems.append("generated files are stale: run python3 scripts/openapi.py")
+    document = json.loads((ROOT / "docs/openapi.json").read_text())
+    from openapi_spec_validator import validate
+    try:
+        validate(document)
+        print("check-api: docs/openapi.json is valid OpenAPI " + document["openapi"])
+    except Exception as error:  # the validator's errors name the offending part
+        problems.append(f"docs/openapi.json is not valid OpenAPI: {error}")
+    problems += check_routes(document)
+    for problem in problems:
+        print("check-api: FAIL " + problem)
+    print("check-api: " + ("failed" if problems else "ok"))
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
