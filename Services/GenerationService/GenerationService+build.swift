@@ -60,7 +60,7 @@ func buildApplication(configuration: GenerationConfiguration, logger: Logger? = 
         ResultsConsumer(
             redis: redis, keys: configuration.keys, jobs: jobs, settler: settler, notifier: notifier, lease: configuration.resultLease,
             retries: configuration.retries, signal: signal,
-            gallery: configuration.galleryURL.map { GalleryClient(baseURL: $0, http: http) },
+            gallery: configuration.galleryURL.map { GalleryClient(baseURL: $0, http: http, trust: configuration.service.trust) },
             ready: ready, logger: logger
         ),
         JobReconciler(

@@ -1,6 +1,7 @@
 import Core
 import HTTPClient
 import Logging
+import ServiceKit
 import Synchronization
 
 /// gallery's internal API, as generation uses it: `POST <base>/internal/images` with a succeeded
@@ -16,13 +17,16 @@ protocol GalleryRecorder: Sendable {
 final class GalleryClient: GalleryRecorder {
     let baseURL: String
     let http: CurlHTTPClient
+    /// The service credential `/internal/*` needs.
+    let trust: InternalTrust
     let timeout: Duration
     let cooldown: Duration
     private let downUntil = Mutex<ContinuousClock.Instant?>(nil)
 
-    init(baseURL: String, http: CurlHTTPClient, timeout: Duration = .seconds(2), cooldown: Duration = .seconds(30)) {
+    init(baseURL: String, http: CurlHTTPClient, trust: InternalTrust, timeout: Duration = .seconds(2), cooldown: Duration = .seconds(30)) {
         self.baseURL = baseURL
         self.http = http
+        self.trust = trust
         self.timeout = timeout
         self.cooldown = cooldown
     }
@@ -40,7 +44,7 @@ final class GalleryClient: GalleryRecorder {
 
     private func post(_ completed: GenerationCompleted) async throws {
         let response = try await http.execute(HTTPClientRequest(
-            method: "POST", url: baseURL + "/internal/images", headers: ["Content-Type": "application/json"],
+            method: "POST", url: baseURL + "/internal/images", headers: HTTPHeaders([("Content-Type", "application/json")]).withCredential(of: trust),
             body: try WireCodec.encodeBody(completed), timeout: timeout
         ))
         guard (200..<300).contains(response.status) else { throw UpstreamProblem.badAnswer("gallery", status: response.status) }
