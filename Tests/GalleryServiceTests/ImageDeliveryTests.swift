@@ -27,7 +27,7 @@ import Testing
     static func fixture(_ storage: [String: String] = [:]) throws -> Fixture {
         let servers = try TestStack.shared()
         var environment = [
-            "PINGVAS_DATABASE_URL": servers.databaseURL, "PINGVAS_REDIS_URL": servers.redisURL,
+            "PINGVAS_DATABASE_URL": servers.databaseURL, "PINGVAS_REDIS_URL": servers.redisURL, "PINGVAS_INTERNAL_SECRET": testInternalSecret,
             "PINGVAS_DB_SCHEMA": TestStack.uniqueName("g"), "PINGVAS_EVENT_LEASE": "200ms",
             "PINGVAS_STORAGE_DIR": TestStack.repositoryRoot.appendingPathComponent(".run/test-private/\(TestStack.uniqueName("gallery"))").path,
         ]
