@@ -58,13 +58,16 @@ package enum ServiceMetrics {
 /// What Linux says of this process (`/proc/self/status`, `/proc/self/stat`), read at each scrape:
 /// `process_resident_memory_bytes`, `process_threads`, `process_open_fds` and
 /// `process_cpu_seconds_total`. Nothing on other systems.
-enum ProcessStatus {
+package enum ProcessStatus {
+    /// The number of a `Name:   123 kB` line of a `/proc` text (`/proc/self/status`, `/proc/meminfo`).
+    package static func field(_ name: String, in text: String) -> Int64? {
+        guard let line = text.split(separator: "\n").first(where: { $0.hasPrefix(name + ":") }) else { return nil }
+        return line.split(whereSeparator: { $0 == " " || $0 == "\t" }).dropFirst().first.flatMap { Int64($0) }
+    }
+
     static func exposition() -> String {
         guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return "" }
-        func field(_ name: String) -> Int64? {
-            guard let line = status.split(separator: "\n").first(where: { $0.hasPrefix(name + ":") }) else { return nil }
-            return line.split(whereSeparator: { $0 == " " || $0 == "\t" }).dropFirst().first.flatMap { Int64($0) }
-        }
+        func field(_ name: String) -> Int64? { Self.field(name, in: status) }
         var text = ""
         func gauge(_ name: String, _ help: String, _ value: String, type: String = "gauge") {
             text += "# HELP \(name) \(help)\n# TYPE \(name) \(type)\n\(name) \(value)\n"

@@ -62,12 +62,8 @@ enum HostMemory {
         guard let meminfo = try? String(contentsOfFile: "/proc/meminfo", encoding: .utf8),
               let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8)
         else { return nil }
-        func kilobytes(_ field: String, in text: String) -> Int64? {
-            guard let line = text.split(separator: "\n").first(where: { $0.hasPrefix(field + ":") }) else { return nil }
-            return line.split(whereSeparator: { $0 == " " || $0 == "\t" }).dropFirst().first.flatMap { Int64($0) }
-        }
-        guard let available = kilobytes("MemAvailable", in: meminfo), let total = kilobytes("MemTotal", in: meminfo) else { return nil }
-        let resident = kilobytes("VmRSS", in: status) ?? 0
+        guard let available = ProcessStatus.field("MemAvailable", in: meminfo), let total = ProcessStatus.field("MemTotal", in: meminfo) else { return nil }
+        let resident = ProcessStatus.field("VmRSS", in: status) ?? 0
         return WorkerHeartbeat.Memory(device: "cpu", usedBytes: resident * 1024, freeBytes: available * 1024, totalBytes: total * 1024)
     }
 }
