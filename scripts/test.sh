@@ -60,7 +60,7 @@ fi
 # One plain closing line with the counts of Swift Testing's runs (XCTest runs no test here, and its
 # "Executed 0 tests" line must not be mistaken for the result).
 total=$(sed -n 's/.*Test run with \([0-9]*\) tests\{0,1\} .*/\1/p' "$log" | awk '{ s += $1 } END { if (NR) print s }')
-failed=$(grep '^✘ Test .* failed' "$log" | grep -vc '^✘ Test run with' || true)
+failed=$(grep '^✘ Test .* failed after' "$log" | grep -vc '^✘ Test run with' || true)
 if [ -n "$total" ]; then
     echo "swift-test: $((total - failed)) passed, $failed failed"
 elif [ "$status" -ne 0 ]; then

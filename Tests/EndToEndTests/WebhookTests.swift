@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 import HTTPClient
 import TestSupport
 import Testing
@@ -26,6 +29,26 @@ import Testing
                 "--port", String(port), "--secret", secret, "--log", log.path, "--fail-first", String(failFirst),
             ]
             try process.run()
+            self.port = port
+        }
+
+        let port: Int
+
+        /// Until the receiver accepts connections: a delivery attempted before Python is up is
+        /// refused, and would count as one of the failures the test arranges.
+        func waitUntilListening() async throws {
+            try await eventually(timeout: .seconds(30), pollEvery: .milliseconds(50), "the webhook receiver listens on \(port)") {
+                let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+                guard fd >= 0 else { return false }
+                defer { close(fd) }
+                var address = sockaddr_in()
+                address.sin_family = sa_family_t(AF_INET)
+                address.sin_port = in_port_t(UInt16(port).bigEndian)
+                address.sin_addr.s_addr = inet_addr("127.0.0.1")
+                return withUnsafePointer(to: &address) {
+                    $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
+                }
+            }
         }
 
         var requests: [[String: Any]] {
@@ -75,6 +98,7 @@ import Testing
             let endpoint = try await register(api, token, url: "http://127.0.0.1:\(port)/hooks")
             let receiver = try Receiver(port: port, secret: endpoint.secret, failFirst: 5)
             defer { receiver.stop() }
+            try await receiver.waitUntilListening()
             let job = try await submit(api, token)
 
             var seen: [String: Any] = [:]
