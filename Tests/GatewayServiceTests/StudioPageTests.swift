@@ -1,4 +1,5 @@
 import Foundation
+import ServiceKit
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
@@ -121,6 +122,31 @@ import Testing
             try await client.execute(uri: "/", method: .post) { response in
                 #expect(response.status != .ok, "the page is read-only")
             }
+        }
+    }
+
+    @Test func imageOriginsOfS3StorageJoinThePolicy() async throws {
+        let origins = "https://pingvas-images.s3.eu-central-1.amazonaws.com, http://localhost:9000"
+        try await GatewayProxyTests.upstream().test(.live) { upstream in
+            try await GatewayProxyTests.gateway(upstreamPort: upstream.port!, extra: ["PINGVAS_STUDIO_IMAGE_ORIGINS": origins]).test(.router) { client in
+                try await client.execute(uri: "/", method: .get) { response in
+                    let csp = try #require(response.headers[.contentSecurityPolicy])
+                    #expect(csp.contains("img-src 'self' blob: data: https://pingvas-images.s3.eu-central-1.amazonaws.com http://localhost:9000;"), "\(csp)")
+                    #expect(csp.contains("connect-src 'self' https://pingvas-images.s3.eu-central-1.amazonaws.com http://localhost:9000;"), "\(csp)")
+                    #expect(csp.contains("script-src 'self';"), "scripts stay the gateway's own: \(csp)")
+                }
+            }
+        }
+        func validate(_ origins: String) throws {
+            var environment = ["PINGVAS_REDIS_URL": "redis://127.0.0.1:1", "PINGVAS_INTERNAL_SECRET": testInternalSecret, "PINGVAS_STUDIO_IMAGE_ORIGINS": origins]
+            for upstream in Upstream.allCases { environment[upstream.configurationKey] = "http://127.0.0.1:9" }
+            var reader = ConfigurationReader(environment: environment)
+            _ = GatewayConfiguration(reader: &reader)
+            try reader.validate()
+        }
+        try validate(origins)
+        for bad in ["https://cdn.example/images", "'unsafe-inline'", "*", "https://a.example; script-src *", "ftp://files.example"] {
+            #expect(throws: ConfigurationError.self, "\(bad) is refused at start-up") { try validate(bad) }
         }
     }
 

@@ -10,22 +10,29 @@ import ServiceKit
 /// `Cache-Control: no-cache` (revalidated on every use, so a new gateway's page is seen at once);
 /// a matching `If-None-Match` is 304. The Content-Security-Policy allows scripts and styles from the
 /// gateway's own origin only (no inline ones), images from it and from `blob:` (private images
-/// are fetched with the token and shown as object URLs), and no framing. `SecurityHeadersMiddleware`
+/// are fetched with the token and shown as object URLs, and from `PINGVAS_STUDIO_IMAGE_ORIGINS`, where
+/// S3 storage redirects them), and no framing. `SecurityHeadersMiddleware`
 /// adds nosniff, `X-Frame-Options` and the referrer policy, as on every answer.
 /// These are pages, not API routes: scripts/check_api.py leaves paths outside `/api/` and
 /// `/webhooks/` out of the documented API.
 struct StudioController: Sendable {
-    static let contentSecurityPolicy = [
-        "default-src 'none'", "script-src 'self'", "style-src 'self'", "img-src 'self' blob: data:",
-        "connect-src 'self'", "font-src 'self'", "manifest-src 'self'", "form-action 'self'", "base-uri 'none'",
-        "frame-ancestors 'none'",
-    ].joined(separator: "; ")
+    /// The page's policy; `imageOrigins` (`PINGVAS_STUDIO_IMAGE_ORIGINS`) join `img-src` and `connect-src`.
+    static func policy(imageOrigins: [String] = []) -> String {
+        let extra = imageOrigins.map { " " + $0 }.joined()
+        return [
+            "default-src 'none'", "script-src 'self'", "style-src 'self'", "img-src 'self' blob: data:\(extra)",
+            "connect-src 'self'\(extra)", "font-src 'self'", "manifest-src 'self'", "form-action 'self'", "base-uri 'none'",
+            "frame-ancestors 'none'",
+        ].joined(separator: "; ")
+    }
     static let indexFile = "index.html"
 
     let files: [String: StudioAsset]
+    let contentSecurityPolicy: String
 
-    init(files: [String: StudioAsset] = StudioAssets.files) {
+    init(files: [String: StudioAsset] = StudioAssets.files, imageOrigins: [String] = []) {
         self.files = files
+        contentSecurityPolicy = Self.policy(imageOrigins: imageOrigins)
     }
 
     /// Mounted at the root; the proxy's `/api/**` and `/webhooks/**` are untouched.
@@ -44,7 +51,7 @@ struct StudioController: Sendable {
         guard let asset = files[name] else { throw Problem.notFound("No such file of the studio page.") }
         var headers: HTTPFields = [
             .contentType: asset.contentType, .eTag: asset.etag, .cacheControl: "no-cache",
-            .contentSecurityPolicy: Self.contentSecurityPolicy,
+            .contentSecurityPolicy: contentSecurityPolicy,
         ]
         headers[.crossOriginOpenerPolicy] = "same-origin"
         headers[.crossOriginResourcePolicy] = "same-origin"

@@ -1181,7 +1181,7 @@ export function track(job) {
 """## + "\n"
         ),
         "studio.css": StudioAsset(
-            contentType: "text/css; charset=utf-8", etag: "\"a4689b60e7137c41135ea4c420c73c7c\"",
+            contentType: "text/css; charset=utf-8", etag: "\"cd911936dc3db498a0dc1d225bf7ea0f\"",
             text: #"""
 /* Pingvas Studio: one stylesheet, no inline styles (the page's Content-Security-Policy forbids them). */
 :root {
@@ -1286,7 +1286,7 @@ button:disabled { opacity: .6; cursor: not-allowed; }
 .job progress { width: 100%; height: 1rem; }
 .job-prompt { color: var(--muted); overflow-wrap: anywhere; margin: .2rem 0; }
 .job-images { display: flex; flex-wrap: wrap; gap: .5rem; margin-top: .5rem; }
-.job-images img { max-width: 100%; height: auto; border-radius: 6px; border: 1px solid var(--line); }
+.job-images img { width: 128px; max-width: 100%; height: auto; border-radius: 6px; border: 1px solid var(--line); }
 .job button { margin-top: .4rem; }
 
 .grid-images {
@@ -1295,10 +1295,11 @@ button:disabled { opacity: .6; cursor: not-allowed; }
 }
 .tile { background: var(--card); border: 1px solid var(--line); border-radius: 8px; overflow: hidden; }
 .tile a { display: block; color: var(--ink); text-decoration: none; }
-.tile img { display: block; width: 100%; aspect-ratio: 1 / 1; object-fit: cover; background: #e4e6ea; }
+.tile img { display: block; width: 100%; height: auto; aspect-ratio: 1 / 1; object-fit: cover; background: #e4e6ea; }
 .tile p { margin: .4rem .5rem; font-size: .9rem; overflow-wrap: anywhere; }
 .tile .badge { display: inline-block; font-size: .8rem; padding: 0 .4rem; border: 1px solid var(--muted); border-radius: 4px; color: var(--muted); }
-figure img { max-width: 100%; height: auto; display: block; margin: 0 auto; }
+figure { margin: 0; }
+figure img { width: 100%; max-width: 768px; height: auto; display: block; margin: 0 auto; image-rendering: auto; }
 figcaption { color: var(--muted); margin-top: .5rem; overflow-wrap: anywhere; }
 .facts { display: grid; grid-template-columns: max-content 1fr; gap: .25rem 1rem; margin: 0; }
 .facts dt { color: var(--muted); }
