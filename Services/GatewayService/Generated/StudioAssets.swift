@@ -628,7 +628,7 @@ async function reportImage() {
 """## + "\n"
         ),
         "generate.js": StudioAsset(
-            contentType: "text/javascript; charset=utf-8", etag: "\"fb8afded9d30bdd0acaa47bb89921345\"",
+            contentType: "text/javascript; charset=utf-8", etag: "\"66675e42669ba7f3a8797b67aada6f53\"",
             text: #"""
 // The Generate view: the model picker (live availability), the request form with its price, and
 // the jobs list that follows each job's event stream until it ends.
@@ -652,6 +652,8 @@ function balanceChanged() {
 
 export function setupGenerate() {
   $("model").addEventListener("change", () => applyModel(true));
+  $("style").addEventListener("change", applyStyle);
+  for (const id of ["init-image", "strength"]) $(id).addEventListener("input", updatePrice);
   for (const id of ["width", "height", "steps", "batch", "controlnet-model"]) $(id).addEventListener("input", updatePrice);
   $("loras").addEventListener("change", updatePrice);
   $("generate-form").addEventListener("submit", (event) => {
@@ -704,14 +706,33 @@ async function loadStyles() {
     if (!(error instanceof ApiProblem && error.status === 404)) showProblem(error);
     styles = [];
   }
+  fillStyles();
+}
+
+/** The styles the chosen model's family may use (a style names its `families`). */
+function fillStyles() {
+  const model = currentModel();
+  const usable = styles.filter((style) => !model || !Array.isArray(style.families) || style.families.includes(model.family));
   const select = $("style");
   const chosen = select.value;
-  select.replaceChildren(el("option", { value: "" }, "None"), ...styles.map((style) => {
+  select.replaceChildren(el("option", { value: "" }, "None"), ...usable.map((style) => {
     const id = style.id || style.name;
-    return el("option", { value: id }, style.display_name || style.name || id);
+    return el("option", { value: id }, style.name || style.display_name || id);
   }));
-  select.value = chosen;
-  $("style-row").hidden = styles.length === 0;
+  select.value = usable.some((style) => (style.id || style.name) === chosen) ? chosen : "";
+  $("style-row").hidden = usable.length === 0;
+}
+
+/** A chosen style's suggested sampler, steps and cfg scale pre-fill the form (within the model's limits). */
+function applyStyle() {
+  const style = styles.find((candidate) => (candidate.id || candidate.name) === $("style").value);
+  const model = currentModel();
+  if (!style || !model || !style.defaults) return;
+  const { sampler, steps, cfg_scale: cfg } = style.defaults;
+  if (sampler && model.limits.samplers.includes(sampler)) $("sampler").value = sampler;
+  if (Number.isFinite(steps) && steps <= model.limits.max_steps) $("steps").value = steps;
+  if (Number.isFinite(cfg) && cfg >= model.limits.min_cfg_scale && cfg <= model.limits.max_cfg_scale) $("cfg").value = cfg;
+  updatePrice();
 }
 
 function fillModels(selected) {
@@ -781,6 +802,7 @@ function applyModel(resetValues) {
   $("controlnet-model").replaceChildren(el("option", { value: "" }, "None"),
     ...model.controlnets.map((controlnet) => el("option", { value: controlnet.name }, controlnet.display_name)));
   $("img2img-set").hidden = !supports(model, "img2img");
+  fillStyles();
 
   const availability = model.availability || {};
   const queue = availability.queue;
@@ -799,7 +821,9 @@ function price(model, request) {
   const batch = request.batch_size;
   const loras = (request.loras || []).length;
   const fixed = batch * (cost.base + loras * cost.per_lora + (request.controlnet ? cost.controlnet : 0));
-  const work = request.width * request.height * request.steps * batch * cost.per_megapixel_step_milli;
+  // From an init image the engine samples steps × strength (at least 1), and the price counts those.
+  const steps = request.strength === undefined ? request.steps : Math.max(1, Math.ceil(request.steps * Math.min(Math.max(request.strength, 0), 1)));
+  const work = request.width * request.height * steps * batch * cost.per_megapixel_step_milli;
   return Math.max(1, fixed + Math.ceil(work / 1e9));
 }
 
@@ -810,6 +834,7 @@ function updatePrice() {
     width: Number($("width").value) || 0, height: Number($("height").value) || 0, steps: Number($("steps").value) || 0,
     batch_size: Number($("batch").value) || 1, loras: selectedLoras(), controlnet: $("controlnet-model").value ? {} : null,
   };
+  if (!$("img2img-set").hidden && $("init-image").files.length > 0) request.strength = Number($("strength").value);
   const cost = price(model, request);
   $("price").textContent = credits(cost);
 }
