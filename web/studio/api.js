@@ -10,7 +10,7 @@ export class ApiProblem extends Error {
     super(title);
     this.status = status;
     this.type = (body && body.type) || "about:blank";
-    this.slug = this.type.replace("https://pingvas.studio/problems/", "");
+    this.slug = this.type.split("/problems/").pop(); // the stable part clients switch on
     this.title = title;
     this.detail = (body && body.detail) || "";
     this.errors = (body && body.errors) || null;

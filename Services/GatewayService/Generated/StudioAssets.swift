@@ -4,7 +4,7 @@
 enum StudioAssets {
     static let files: [String: StudioAsset] = [
         "api.js": StudioAsset(
-            contentType: "text/javascript; charset=utf-8", etag: "\"eb2654b484ad0f8db7212586323c75e6\"",
+            contentType: "text/javascript; charset=utf-8", etag: "\"b620b2d878801fcf6dbde4fab5fbd401\"",
             text: #"""
 // The public API as the page uses it: JSON in and out, problems as errors, the token pair kept
 // and refreshed quietly (once per expiry, shared by every caller that needs it).
@@ -18,7 +18,7 @@ export class ApiProblem extends Error {
     super(title);
     this.status = status;
     this.type = (body && body.type) || "about:blank";
-    this.slug = this.type.replace("https://pingvas.studio/problems/", "");
+    this.slug = this.type.split("/problems/").pop(); // the stable part clients switch on
     this.title = title;
     this.detail = (body && body.detail) || "";
     this.errors = (body && body.errors) || null;
