@@ -326,6 +326,25 @@ class Run:
         self.screenshot("image")
         self.check("no CSP violation or script error so far", not self.console_problems(), self.console_problems())
 
+        # Remix it: a new job from the recipe; then delete the remix from its page.
+        self.by_id("image-remix").click()
+        self.wait("the remix is a new job in the list", lambda: self.visible("view-generate") and self.job_items()
+                  and self.job_items()[0].get_attribute("data-job") != job_id)
+        self.wait("the remix succeeds", lambda: self.job_items()[0].get_attribute("data-status") == "succeeded", timeout=60)
+        remix = self.wait("the remix's image appears", lambda: self.js(
+            "const img = document.querySelector('#job-list li.job img'); return img && img.complete && img.naturalWidth > 0 ? img.getAttribute('data-image') : null"))
+        self.check("the remix is another image", remix != image, remix)
+        driver.find_element("css selector", f"#job-list li.job img[data-image='{remix}']").find_element("xpath", "..").click()
+        self.wait("the remix's page shows", lambda: self.visible("view-image") and "Seed" in self.text("recipe"))
+        self.check("the remix keeps the recipe's seed", "42" in self.text("recipe"), self.text("recipe"))
+        self.by_id("image-delete").click()
+        self.wait("deleting asks first", lambda: driver.switch_to.alert).accept()
+        self.wait("deleting leads back to the gallery without the remix", lambda: self.visible("view-gallery") and self.js(
+            "return document.querySelector(`#gallery-grid li[data-image='${arguments[0]}']`) === null"
+            " && document.querySelector(`#gallery-grid li[data-image='${arguments[1]}']`) !== null", remix, image))
+        status, _ = self.api("GET", f"/api/v1/images/{remix}", token)
+        self.check("the deleted image is gone from the API", status == 404, status)
+
         # Billing: the plan, and a checkout the API refuses shows its problem.
         driver.get(self.page + "/#/billing")
         self.wait("billing shows the plan", lambda: self.visible("view-billing") and "free" in self.text("subscription"))
