@@ -5,10 +5,9 @@ import Testing
 /// The studio page in real headless Chromium against all seven real executables: sign up, generate
 /// a preview image and watch it reach 100%, find it in the gallery after a reload, make it public,
 /// remix it and delete the remix, see it in Explore from a second account, cancel a queued job and
-/// get the credits back, and see
-/// a rejected submission's problem. scripts/studio_browser_test.py (selenium from the contract venv)
-/// does the clicking; each of its checks is an expectation here. Screenshots of every main screen go
-/// to `.run/studio-screenshots/` (not committed).
+/// get the credits back, and see a rejected submission's problem. scripts/studio_browser_test.py
+/// (selenium from the contract venv) does the clicking; each of its checks is an expectation here.
+/// Screenshots of every main screen go to `.run/studio-screenshots/` (not committed).
 ///
 /// The suite's only worker serves `cpu-preview` (ServiceSuite's default), so an `sd15` job stays
 /// queued until it is canceled.
