@@ -995,7 +995,7 @@ export function track(job) {
 """## + "\n"
         ),
         "index.html": StudioAsset(
-            contentType: "text/html; charset=utf-8", etag: "\"005c80b1acb182b1576e8da6c71b1057\"",
+            contentType: "text/html; charset=utf-8", etag: "\"aab1592bb63a9aa502748ce411fbbd99\"",
             text: ##"""
 <!doctype html>
 <html lang="en">
@@ -1154,7 +1154,7 @@ export function track(job) {
       </div>
       <form id="checkout-form" class="card" novalidate>
         <h3>Buy a plan or a credit pack</h3>
-        <label for="variant">Product (variant id from the price list)</label>
+        <label for="variant">Plan or credit pack <span class="hint">(its Lemon Squeezy variant id)</span></label>
         <input id="variant" name="variant" required inputmode="numeric">
         <button type="submit" id="checkout-submit">Go to checkout</button>
         <p id="checkout-result" class="hint" aria-live="polite"></p>
