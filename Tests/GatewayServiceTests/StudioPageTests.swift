@@ -10,7 +10,7 @@ import Testing
 /// The gateway serves the studio page (web/studio/, compiled in) at `/` with strict headers and
 /// ETag revalidation, without touching the API's routes.
 @Suite(.timeLimit(.minutes(2))) struct StudioPageTests {
-    static func withGateway(_ body: (any TestClientProtocol) async throws -> Void) async throws {
+    static func withGateway(_ body: @escaping @Sendable (any TestClientProtocol) async throws -> Void) async throws {
         try await GatewayProxyTests.upstream().test(.live) { upstream in
             try await GatewayProxyTests.gateway(upstreamPort: upstream.port!).test(.router) { client in
                 try await body(client)
@@ -87,7 +87,8 @@ import Testing
             }
             try await client.execute(uri: "/studio/app.js", method: .get, headers: [.ifNoneMatch: "\"stale\""]) { response in
                 #expect(response.status == .ok)
-                #expect(String(buffer: response.body) == (try Self.committed("app.js")))
+                let committed = try Self.committed("app.js")
+                #expect(String(buffer: response.body) == committed)
             }
             try await client.execute(uri: "/studio/studio.css", method: .get, headers: [.ifNoneMatch: etag]) { response in
                 #expect(response.status == .ok, "another file's tag does not match")
