@@ -232,7 +232,12 @@ class Run:
     def choose_model(self, model_id):
         self.wait(f"the model picker offers {model_id}",
                   lambda: self.js("return [...document.querySelectorAll('#model option')].some(o => o.value === arguments[0])", model_id))
-        self.select("model", model_id)
+        # The list is rebuilt when availability is reloaded: select again until the choice holds.
+        def chosen():
+            if self.by_id("model").get_attribute("value") != model_id:
+                self.select("model", model_id)
+            return self.by_id("model").get_attribute("value") == model_id
+        self.wait(f"{model_id} is the chosen model", chosen)
 
     def job_items(self):
         return self.driver.find_elements("css selector", "#job-list li.job")

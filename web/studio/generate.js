@@ -30,8 +30,15 @@ export function setupGenerate() {
   });
 }
 
+let refreshing = null;
+
 /** Loads models and styles; called when the view opens (availability changes, so each time). */
-export async function refreshGenerate() {
+export function refreshGenerate() {
+  if (!refreshing) refreshing = loadModelsAndStyles().finally(() => { refreshing = null; });
+  return refreshing;
+}
+
+async function loadModelsAndStyles() {
   try {
     const list = await api("GET", "/api/v1/models");
     const selected = $("model").value;

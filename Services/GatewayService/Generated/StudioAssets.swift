@@ -628,7 +628,7 @@ async function reportImage() {
 """## + "\n"
         ),
         "generate.js": StudioAsset(
-            contentType: "text/javascript; charset=utf-8", etag: "\"66675e42669ba7f3a8797b67aada6f53\"",
+            contentType: "text/javascript; charset=utf-8", etag: "\"84d10dff14d7262df87f555a01030459\"",
             text: #"""
 // The Generate view: the model picker (live availability), the request form with its price, and
 // the jobs list that follows each job's event stream until it ends.
@@ -662,8 +662,15 @@ export function setupGenerate() {
   });
 }
 
+let refreshing = null;
+
 /** Loads models and styles; called when the view opens (availability changes, so each time). */
-export async function refreshGenerate() {
+export function refreshGenerate() {
+  if (!refreshing) refreshing = loadModelsAndStyles().finally(() => { refreshing = null; });
+  return refreshing;
+}
+
+async function loadModelsAndStyles() {
   try {
     const list = await api("GET", "/api/v1/models");
     const selected = $("model").value;
