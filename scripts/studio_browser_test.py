@@ -360,6 +360,12 @@ class Run:
         self.screenshot("billing")
         self.sign_out()
 
+        # Signed out, Explore still shows the public image (the API needs no token for it).
+        driver.get(self.page + "/#/explore")
+        self.wait("signed out, Explore shows the public image", lambda: self.visible("view-explore") and self.js(
+            "const img = document.querySelector(`#explore-grid li[data-image='${arguments[0]}'] img`); return img && img.complete && img.naturalWidth > 0", image))
+        driver.get(self.page + "/")
+
         # A second account sees the public image in Explore and can report it.
         self.sign_up("Bob")
         driver.get(self.page + "/#/explore")

@@ -21,9 +21,14 @@ function show(view) {
 async function route() {
   const [, view = "generate", id] = location.hash.split("/");
   if (!currentSession()) {
+    // Explore and public images need no account; everything else starts at sign-in.
     if (view === "explore" && id) {
       show("image");
       return openImage(id, false);
+    }
+    if (view === "explore") {
+      show("explore");
+      return refreshExplore();
     }
     show("auth");
     return undefined;

@@ -1,6 +1,6 @@
 // My images (paged thumbnails, search), the public Explore feed, and one image's page: recipe,
 // title, tags and visibility for the owner, delete, remix, and reporting someone else's image.
-import { api, dropImageURL, idempotencyKey, imageURL } from "./api.js";
+import { api, currentSession, dropImageURL, idempotencyKey, imageURL } from "./api.js";
 import { track } from "./generate.js";
 import { $, busy, el, notify, showProblem } from "./ui.js";
 
@@ -36,6 +36,7 @@ export function refreshGallery() {
 }
 
 export function refreshExplore() {
+  $("explore-signin").hidden = Boolean(currentSession());
   return loadPage("explore", true).catch(showProblem);
 }
 
@@ -71,7 +72,9 @@ export async function openImage(id, own) {
   $("image-back").textContent = own ? "Back to my images" : "Back to Explore";
   $("image-form").hidden = !own;
   $("image-delete").hidden = !own;
-  $("report-form").hidden = own;
+  // Reporting and remixing need an account; a signed-out visitor only looks.
+  $("report-form").hidden = own || !currentSession();
+  $("image-remix").hidden = !currentSession();
   $("recipe").replaceChildren();
   $("image-full").removeAttribute("src");
   try {

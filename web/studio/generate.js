@@ -275,8 +275,8 @@ async function submit() {
 export function track(job) {
   if (jobs.has(job.id)) return;
   $("jobs-empty").hidden = true;
-  const status = el("span", { class: "job-status" });
-  const detail = el("span", { class: "job-detail" });
+  const status = el("span", { class: "job-status", "aria-live": "polite" });
+  const detail = el("span", { class: "job-detail", "aria-live": "polite" });
   const bar = el("progress", { max: 1, value: 0, "aria-label": "Progress" });
   const percent = el("span", { class: "job-percent" }, "0%");
   const images = el("div", { class: "job-images" });

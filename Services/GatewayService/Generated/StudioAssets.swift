@@ -184,7 +184,7 @@ export function dropImageURL(path) {
 """# + "\n"
         ),
         "app.js": StudioAsset(
-            contentType: "text/javascript; charset=utf-8", etag: "\"eb499ecd9ed6958520a89eda17de8ac4\"",
+            contentType: "text/javascript; charset=utf-8", etag: "\"eda397f2a56119dd8a44fe9a7e6ddc26\"",
             text: ##"""
 // The studio page: signing in and out, the header's balance, and which view shows (the URL's hash).
 import { acceptTokens, api, currentSession, forgetSession, onSessionChange } from "./api.js";
@@ -209,9 +209,14 @@ function show(view) {
 async function route() {
   const [, view = "generate", id] = location.hash.split("/");
   if (!currentSession()) {
+    // Explore and public images need no account; everything else starts at sign-in.
     if (view === "explore" && id) {
       show("image");
       return openImage(id, false);
+    }
+    if (view === "explore") {
+      show("explore");
+      return refreshExplore();
     }
     show("auth");
     return undefined;
@@ -474,11 +479,11 @@ async function read(body, emit) {
 """# + "\n"
         ),
         "gallery.js": StudioAsset(
-            contentType: "text/javascript; charset=utf-8", etag: "\"7214f6084ade051d8a5965e0e30aafe5\"",
+            contentType: "text/javascript; charset=utf-8", etag: "\"76557221a3f2d713945c9c26d375b83c\"",
             text: ##"""
 // My images (paged thumbnails, search), the public Explore feed, and one image's page: recipe,
 // title, tags and visibility for the owner, delete, remix, and reporting someone else's image.
-import { api, dropImageURL, idempotencyKey, imageURL } from "./api.js";
+import { api, currentSession, dropImageURL, idempotencyKey, imageURL } from "./api.js";
 import { track } from "./generate.js";
 import { $, busy, el, notify, showProblem } from "./ui.js";
 
@@ -514,6 +519,7 @@ export function refreshGallery() {
 }
 
 export function refreshExplore() {
+  $("explore-signin").hidden = Boolean(currentSession());
   return loadPage("explore", true).catch(showProblem);
 }
 
@@ -549,7 +555,9 @@ export async function openImage(id, own) {
   $("image-back").textContent = own ? "Back to my images" : "Back to Explore";
   $("image-form").hidden = !own;
   $("image-delete").hidden = !own;
-  $("report-form").hidden = own;
+  // Reporting and remixing need an account; a signed-out visitor only looks.
+  $("report-form").hidden = own || !currentSession();
+  $("image-remix").hidden = !currentSession();
   $("recipe").replaceChildren();
   $("image-full").removeAttribute("src");
   try {
@@ -628,7 +636,7 @@ async function reportImage() {
 """## + "\n"
         ),
         "generate.js": StudioAsset(
-            contentType: "text/javascript; charset=utf-8", etag: "\"84d10dff14d7262df87f555a01030459\"",
+            contentType: "text/javascript; charset=utf-8", etag: "\"825418b838b72517cdc10725650c9d66\"",
             text: #"""
 // The Generate view: the model picker (live availability), the request form with its price, and
 // the jobs list that follows each job's event stream until it ends.
@@ -907,8 +915,8 @@ async function submit() {
 export function track(job) {
   if (jobs.has(job.id)) return;
   $("jobs-empty").hidden = true;
-  const status = el("span", { class: "job-status" });
-  const detail = el("span", { class: "job-detail" });
+  const status = el("span", { class: "job-status", "aria-live": "polite" });
+  const detail = el("span", { class: "job-detail", "aria-live": "polite" });
   const bar = el("progress", { max: 1, value: 0, "aria-label": "Progress" });
   const percent = el("span", { class: "job-percent" }, "0%");
   const images = el("div", { class: "job-images" });
@@ -1002,7 +1010,7 @@ export function track(job) {
 """## + "\n"
         ),
         "index.html": StudioAsset(
-            contentType: "text/html; charset=utf-8", etag: "\"aab1592bb63a9aa502748ce411fbbd99\"",
+            contentType: "text/html; charset=utf-8", etag: "\"3271b9e543be444a981e2474174b8842\"",
             text: ##"""
 <!doctype html>
 <html lang="en">
@@ -1048,7 +1056,8 @@ export function track(job) {
 <main id="main" tabindex="-1">
   <section id="view-auth" class="view" aria-labelledby="auth-heading" hidden>
     <h2 id="auth-heading">Welcome</h2>
-    <p>Sign in to generate images, or create an account: new accounts start with free credits.</p>
+    <p>Sign in to generate images, or create an account: new accounts start with free credits.
+      Or first <a href="#/explore">browse what people have shared</a>.</p>
     <div class="columns">
       <form id="signin-form" class="card" novalidate>
         <h3>Sign in</h3>
@@ -1147,6 +1156,7 @@ export function track(job) {
 
   <section id="view-explore" class="view" aria-labelledby="explore-heading" hidden>
     <h2 id="explore-heading">Explore</h2>
+    <p id="explore-signin" class="hint" hidden><a href="#/">Sign in or create an account</a> to make your own.</p>
     <ul id="explore-grid" class="grid-images"></ul>
     <p id="explore-empty" class="hint" hidden>Nobody has shared an image yet.</p>
     <button type="button" id="explore-more" class="secondary" hidden>Load more</button>
