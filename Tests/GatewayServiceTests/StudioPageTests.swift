@@ -120,6 +120,13 @@ import Testing
                 #expect(response.status == .ok)
                 #expect(response.headers[.contentSecurityPolicy]?.contains("style-src 'unsafe-inline'") == true)
             }
+            let cssLength = String(try Self.committed("studio.css").utf8.count)
+            try await client.execute(uri: "/studio/studio.css", method: .head) { response in
+                #expect(response.status == .ok)
+                #expect(response.body.readableBytes == 0)
+                #expect(response.headers[.eTag] != nil && response.headers[.contentSecurityPolicy] != nil)
+                #expect(response.headers[.contentLength] == cssLength)
+            }
             try await client.execute(uri: "/", method: .post) { response in
                 #expect(response.status != .ok, "the page is read-only")
             }

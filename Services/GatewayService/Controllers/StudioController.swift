@@ -44,6 +44,13 @@ struct StudioController: Sendable {
         routes.get("/studio/{file}") { request, context in
             try serve(context.parameters.require("file"), request: request)
         }
+        // HEAD answers what GET would, without the body (link checkers, uptime probes).
+        routes.head("/") { request, _ in
+            try serve(Self.indexFile, request: request).withoutBody
+        }
+        routes.head("/studio/{file}") { request, context in
+            try serve(context.parameters.require("file"), request: request).withoutBody
+        }
         return routes
     }
 
@@ -79,4 +86,13 @@ struct StudioController: Sendable {
 extension HTTPField.Name {
     static let crossOriginOpenerPolicy = HTTPField.Name("Cross-Origin-Opener-Policy")!
     static let crossOriginResourcePolicy = HTTPField.Name("Cross-Origin-Resource-Policy")!
+}
+
+extension Response {
+    /// The same status and headers (Content-Length included), no body: the answer to HEAD.
+    fileprivate var withoutBody: Response {
+        var headers = self.headers
+        if headers[.contentLength] == nil, let length = body.contentLength { headers[.contentLength] = String(length) }
+        return Response(status: status, headers: headers)
+    }
 }
