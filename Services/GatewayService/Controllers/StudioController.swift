@@ -3,15 +3,15 @@ import HTTPTypes
 import Hummingbird
 import ServiceKit
 
-/// `GET /` and `GET /studio/<file>`: the studio page for people, built only on the public API.
+/// `GET /` and `GET /studio/<file>` (and HEAD): the studio page for people, built only on the public API.
 ///
 /// The files are compiled in (`StudioAssets`, generated from web/studio/ by scripts/studio.py), so
 /// the deployed gateway needs nothing from the repository. Each answer carries a strong `ETag` and
 /// `Cache-Control: no-cache` (revalidated on every use, so a new gateway's page is seen at once);
-/// a matching `If-None-Match` is 304. The Content-Security-Policy allows scripts and styles from the
-/// gateway's own origin only (no inline ones), images from it and from `blob:` (private images
-/// are fetched with the token and shown as object URLs, and from `PINGVAS_STUDIO_IMAGE_ORIGINS`, where
-/// S3 storage redirects them), and no framing. `SecurityHeadersMiddleware`
+/// a matching `If-None-Match` is 304. The Content-Security-Policy allows scripts, styles and
+/// connections from the gateway's own origin only (no inline code) and no framing; images come from
+/// that origin, from `blob:` (private images are fetched with the token and shown as object URLs)
+/// and from `PINGVAS_STUDIO_IMAGE_ORIGINS` (where S3 storage redirects them). `SecurityHeadersMiddleware`
 /// adds nosniff, `X-Frame-Options` and the referrer policy, as on every answer.
 /// These are pages, not API routes: scripts/check_api.py leaves paths outside `/api/` and
 /// `/webhooks/` out of the documented API.
