@@ -113,8 +113,11 @@ class Run:
             raise Failed(name)
 
     def start_browser(self):
-        from selenium import webdriver
-        from selenium.webdriver.chrome.service import Service
+        try:
+            from selenium import webdriver
+            from selenium.webdriver.chrome.service import Service
+        except ImportError:
+            raise Failed("selenium is missing from this Python: run scripts/contract-venv.sh (make check-api does)")
 
         binary = next((path for path in CHROMIUM if Path(path).exists()), shutil.which("chromium"))
         driver = next((path for path in CHROMEDRIVER if Path(path).exists()), shutil.which("chromedriver"))
