@@ -8,6 +8,9 @@
    routes come from each service's `+build.swift` (`router.addRoutes(<Controller>.routes, atPath:)`)
    and the controller's `routes.<method>("...")` registrations; a route is public when the gateway's
    table (Services/GatewayService/UpstreamRoute.swift) forwards its path, or the gateway serves it.
+   Pages the gateway serves outside `/api/` and `/webhooks/` (the studio page: `/`, `/studio/{file}`)
+   are not API routes and are left out.
+4. The gateway's embedded studio page is what web/studio/ gives (scripts/studio.py --check).
 
 Run with the contract tools' Python (.run/venv-contract, scripts/contract-venv.sh).
 """
@@ -123,6 +126,11 @@ def is_public(path: str, prefixes: list[str]) -> bool:
     return False
 
 
+def is_api_path(path: str) -> bool:
+    """The public API lives under /api/ and /webhooks/; anything else the gateway serves is a page."""
+    return path.startswith("/api/") or path.startswith("/webhooks/")
+
+
 def check_routes(document: dict) -> list[str]:
     prefixes = gateway_prefixes()
     documented = set()
@@ -134,6 +142,8 @@ def check_routes(document: dict) -> list[str]:
     code = code_routes()
     public = {}
     for (method, path), where in code.items():
+        if not is_api_path(path):
+            continue
         if "(GatewayService)" in where or is_public(path, prefixes):
             public[(method, path)] = where
     pending = set()
@@ -162,6 +172,10 @@ def main() -> int:
     print(generated.stdout.strip())
     if generated.returncode != 0:
         problems.append("generated files are stale: run python3 scripts/openapi.py")
+    studio = subprocess.run([sys.executable, str(ROOT / "scripts/studio.py"), "--check"], capture_output=True, text=True)
+    print(studio.stdout.strip())
+    if studio.returncode != 0:
+        problems.append("the gateway's studio page is stale: run python3 scripts/studio.py")
     document = json.loads((ROOT / "docs/openapi.json").read_text())
     from openapi_spec_validator import validate
     try:

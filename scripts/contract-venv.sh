@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the API contract tools (scripts/requirements-contract.txt: openapi-spec-validator,
-# jsonschema, schemathesis, standardwebhooks) from PyPI into .run/venv-contract, again only when the
-# requirements change. Used by make check-api (part of make test), the contract tests and make contract.
+# jsonschema, schemathesis, standardwebhooks, selenium) from PyPI into .run/venv-contract, again only when the
+# requirements change. Used by make check-api (part of make test), the contract tests, make contract and the studio's browser test.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 venv="$here/.run/venv-contract"

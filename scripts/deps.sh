@@ -21,6 +21,11 @@ python3 -m pip --version >/dev/null 2>&1 || need+=(python3-pip)
 # scripts/check_metrics.py outside the check's virtualenv
 command -v promtool >/dev/null || need+=(prometheus)
 python3 -c 'import yaml' 2>/dev/null || need+=(python3-yaml)
+# the studio page's browser test (StudioBrowserTests): headless Chromium driven through chromedriver by
+# selenium (from scripts/requirements-contract.txt); a font so the screenshots have readable text
+command -v chromium >/dev/null || need+=(chromium)
+command -v chromedriver >/dev/null || need+=(chromium-driver)
+fc-list 2>/dev/null | grep -q . || need+=(fonts-dejavu-core)
 # the S3 tests: moto's S3 server on loopback and botocore's SigV4 as the reference signer
 pip_need=()
 python3 -c 'import moto.server' 2>/dev/null || pip_need+=('moto[server]')

@@ -129,7 +129,7 @@ start() {
         echo $! >"$(pid_file "$id")"
     done
     for id in "${services[@]}"; do wait_ready "$id"; done
-    echo "gateway: http://127.0.0.1:$(port_of gateway)   (logs: $dir/logs)"
+    echo "gateway: http://127.0.0.1:$(port_of gateway)   (the studio page: http://127.0.0.1:$(port_of gateway)/; logs: $dir/logs)"
 }
 
 wait_ready() {

@@ -20,6 +20,10 @@ struct GatewayConfiguration: ServiceConfigurationProtocol {
     var trustedProxyHops: Int
     /// Origins allowed by CORS; empty allows none.
     var corsOrigins: [String]
+    /// Origins besides the gateway's own that the studio page may load images from: where `/content`
+    /// and `/thumbnail` redirect with S3 storage (the bucket's or `PINGVAS_S3_PUBLIC_ENDPOINT`'s origin,
+    /// the CDN's). Added to the page's `img-src` and `connect-src`; empty with folder storage.
+    var studioImageOrigins: [String] = []
     /// Signups per hour from one network (an IPv4 /24, an IPv6 /64); 0: no limit.
     var signupsPerNetwork = 20
     /// How long user has to answer a key look-up (the JWKS, an API key), whatever
@@ -45,6 +49,18 @@ struct GatewayConfiguration: ServiceConfigurationProtocol {
         rateLimitPerUser = reader.int("PINGVAS_RATE_LIMIT_PER_USER", default: 0)
         trustedProxyHops = reader.int("PINGVAS_TRUSTED_PROXY_HOPS", default: 0)
         corsOrigins = (reader.optionalString("PINGVAS_CORS_ORIGINS") ?? "").split(separator: ",").map(String.init)
+        studioImageOrigins = (reader.optionalString("PINGVAS_STUDIO_IMAGE_ORIGINS") ?? "").split(separator: ",")
+            .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        if !studioImageOrigins.allSatisfy(Self.isOrigin) {
+            reader.reject("PINGVAS_STUDIO_IMAGE_ORIGINS", because: "comma-separated origins: http(s)://host[:port], no path")
+        }
+    }
+}
+
+extension GatewayConfiguration {
+    /// `http(s)://host[:port]` and nothing more, so it can stand in a Content-Security-Policy source list.
+    static func isOrigin(_ text: String) -> Bool {
+        text.range(of: #"^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?$"#, options: .regularExpression) != nil
     }
 }
 

@@ -28,6 +28,7 @@ func buildApplication(configuration: GatewayConfiguration, logger: Logger? = nil
         suspensions: SuspensionList(redis: redis, keys: configuration.keys, logger: logger)
     ).routes)
     router.addRoutes(APIDocsController().routes)
+    router.addRoutes(StudioController(imageOrigins: configuration.studioImageOrigins).routes)
 
     return ServiceApplication.make(
         responder: router.buildResponder(), configuration: configuration.service, dependencies: dependencies,
