@@ -136,20 +136,8 @@ def check_routes(document: dict) -> list[str]:
     for (method, path), where in code.items():
         if "(GatewayService)" in where or is_public(path, prefixes):
             public[(method, path)] = where
-    pending = set()
-    for line in (ROOT / "docs/openapi-pending.txt").read_text().splitlines():
-        if line.strip() and not line.startswith("#"):
-            method, path = line.split()
-            pending.add((method.lower(), path))
     for key in sorted(set(public) - documented):
-        if key in pending:
-            print(f"check-api: pending (docs/openapi-pending.txt): {key[0].upper()} {key[1]} is served but not yet documented")
-        else:
-            problems.append(f"{key[0].upper()} {key[1]} is served ({public[key]}) but docs/openapi.yaml does not document it")
-    for key in sorted(pending & documented):
-        problems.append(f"{key[0].upper()} {key[1]} is documented now: take it out of docs/openapi-pending.txt")
-    for key in sorted(pending - set(public)):
-        problems.append(f"{key[0].upper()} {key[1]} in docs/openapi-pending.txt is not served publicly")
+        problems.append(f"{key[0].upper()} {key[1]} is served ({public[key]}) but docs/openapi.yaml does not document it")
     for key in sorted(documented - set(public)):
         problems.append(f"{key[0].upper()} {key[1]} is documented but no service serves it publicly")
     print(f"check-api: {len(public)} public routes in the code, {len(documented)} documented operations")
