@@ -54,8 +54,10 @@ struct AdminController<Context: Hummingbird.RequestContext>: Sendable {
 
     @Sendable func findUsers(_ request: Request, context: Context) async throws -> JSONResponse<UsersResponse> {
         try CallerIdentity.requireAdmin(request, to: "look users up")
-        let query = request.uri.queryParameters.get("q") ?? ""
-        let limit = min(max(request.uri.queryParameters.get("limit").flatMap(Int.init) ?? 50, 1), 200)
+        let query = (request.uri.queryParameters.get("q") ?? "").trimmingCharacters(in: .whitespaces)
+        // PostgreSQL text cannot hold NUL: bad input, never a 500.
+        if query.count > 200 || query.unicodeScalars.contains("\0") { throw Problem.validation(["q": "at most 200 characters, no NUL"]) }
+        let limit = try Self.limit(request, default: 50, max: 200)
         return JSONResponse(.ok, UsersResponse(items: try await admin.findUsers(matching: query, limit: limit)))
     }
 
@@ -98,8 +100,12 @@ struct AdminController<Context: Hummingbird.RequestContext>: Sendable {
 
     @Sendable func auditLog(_ request: Request, context: Context) async throws -> JSONResponse<AuditResponse> {
         try CallerIdentity.requireAdmin(request, to: "read the audit log")
-        let target = request.uri.queryParameters.get("user_id").flatMap(UserID.init)
-        let limit = min(max(request.uri.queryParameters.get("limit").flatMap(Int.init) ?? 100, 1), 500)
+        var target: UserID?
+        if let raw = request.uri.queryParameters.get("user_id"), !raw.isEmpty {
+            guard let id = UserID(raw) else { throw Problem.badRequest("user_id must be a user id (a UUID).", type: "invalid-query") }
+            target = id
+        }
+        let limit = try Self.limit(request, default: 100, max: 500)
         return JSONResponse(.ok, AuditResponse(items: try await admin.auditEntries(target: target, limit: limit)))
     }
 
@@ -110,6 +116,8 @@ struct AdminController<Context: Hummingbird.RequestContext>: Sendable {
         let reason = Self.reason(try await request.decode(as: ReasonRequest.self, context: context).reason, into: &errors)
         guard errors.isEmpty else { throw Problem.validation(errors) }
         if suspended && id == caller.userID { throw Problem.conflict("Admins cannot suspend themselves.", type: "cannot-suspend-self") }
+        // An unknown id leaves no suspension key behind in Redis.
+        guard try await admin.user(id: id) != nil else { throw Problem.notFound("No such user.") }
         // Redis first for a suspension: should it fail, nothing is recorded and the admin retries.
         if suspended { _ = try await redis.send(["SET", keys.suspended(id), "1"]) }
         guard let change = try await admin.setSuspended(id: id, suspended) else { throw Problem.notFound("No such user.") }
@@ -136,6 +144,16 @@ struct AdminController<Context: Hummingbird.RequestContext>: Sendable {
     private static func reason(_ raw: String?, into errors: inout [String: String]) -> String {
         let reason = (raw ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
         if reason.isEmpty || reason.count > 500 { errors["reason"] = "is required, at most 500 characters" }
+        if reason.unicodeScalars.contains("\0") { errors["reason"] = "must not contain NUL characters" }
         return reason
+    }
+
+    /// `?limit=`: absent gives `default`; anything but a whole number from 1 to `max` is 400 `invalid-query`.
+    private static func limit(_ request: Request, default fallback: Int, max: Int) throws -> Int {
+        guard let raw = request.uri.queryParameters.get("limit") else { return fallback }
+        guard let value = Int(raw), (1...max).contains(value) else {
+            throw Problem.badRequest("limit must be an integer from 1 to \(max).", type: "invalid-query")
+        }
+        return value
     }
 }
