@@ -8,6 +8,8 @@
    routes come from each service's `+build.swift` (`router.addRoutes(<Controller>.routes, atPath:)`)
    and the controller's `routes.<method>("...")` registrations; a route is public when the gateway's
    table (Services/GatewayService/UpstreamRoute.swift) forwards its path, or the gateway serves it.
+4. Every `curl ... $api/...` example in README.md is a documented operation, sending only fields its
+   request schema names.
 
 Run with the contract tools' Python (.run/venv-contract, scripts/contract-venv.sh).
 """
@@ -93,7 +95,7 @@ def code_routes() -> dict[tuple[str, str], str]:
                 controller = name.group(1)
             else:
                 variable = re.search(r"(\w+)\.\w*[rR]outes", text)
-                declared = variable and re.search(rf"let {variable.group(1)}\s*=\s*([A-Z]\w*Controller)\s*[(<]", source)
+                declared = variable and re.search(rf"(?:let|var) {variable.group(1)}\s*=\s*([A-Z]\w*Controller)\s*[(<]", source)
                 if not declared:
                     raise SystemExit(f"check-api: cannot tell which controller {build.name} mounts in: {text[:120]}")
                 controller = declared.group(1)
@@ -144,6 +146,64 @@ def check_routes(document: dict) -> list[str]:
     return problems
 
 
+def request_properties(document: dict, schema: dict) -> set[str] | None:
+    """The top-level property names a request schema allows (through `$ref` and `allOf`), or None when any."""
+    if "$ref" in schema:
+        target = document
+        for key in schema["$ref"].lstrip("#/").split("/"):
+            target = target[key]
+        return request_properties(document, target)
+    if "allOf" in schema:
+        names = set()
+        for part in schema["allOf"]:
+            found = request_properties(document, part)
+            if found is None:
+                return None
+            names |= found
+        return names
+    if "properties" not in schema:
+        return None
+    return set(schema["properties"])
+
+
+def check_examples(document: dict) -> list[str]:
+    """Every `curl ... $api/<path>` example in README.md names a documented operation, and the
+    top-level fields of its JSON body (`-d '{...}'`) are ones the operation's request schema has."""
+    problems = []
+    text = (ROOT / "README.md").read_text().replace("\\\n", " ")
+    templates = {}
+    for path, item in document["paths"].items():
+        for method in METHODS:
+            if method in item:
+                templates.setdefault(normalise(path), {})[method] = item[method]
+    count = 0
+    for line in text.splitlines():
+        for match in re.finditer(r"curl [^|#]*?\$api(/[^\s\"')]*)", line):
+            count += 1
+            command = line[match.start():]
+            path = re.sub(r"\$\w+", "{}", match.group(1).split("?", 1)[0])
+            explicit = re.search(r"-X\s*([A-Z]+)", command)
+            method = explicit.group(1).lower() if explicit else ("post" if re.search(r"\s-d\s", command) else "get")
+            operation = templates.get(normalise(path), {}).get(method)
+            if operation is None:
+                problems.append(f"README.md: example {method.upper()} {match.group(1)} is not a documented operation")
+                continue
+            body = re.search(r"\s-d\s+'(\{.*?\})'", command)
+            if not body:
+                continue
+            try:
+                fields = set(json.loads(body.group(1)))
+            except ValueError:
+                problems.append(f"README.md: example {method.upper()} {match.group(1)}: its body is not JSON")
+                continue
+            schema = operation.get("requestBody", {}).get("content", {}).get("application/json", {}).get("schema", {})
+            allowed = request_properties(document, schema)
+            if allowed is not None and fields - allowed:
+                problems.append(f"README.md: example {method.upper()} {match.group(1)} sends {sorted(fields - allowed)}, which the document does not name")
+    print(f"check-api: {count} README examples checked against the document")
+    return problems
+
+
 def main() -> int:
     problems = []
     generated = subprocess.run([sys.executable, str(ROOT / "scripts/openapi.py"), "--check"], capture_output=True, text=True)
@@ -158,6 +218,7 @@ def main() -> int:
     except Exception as error:  # the validator's errors name the offending part
         problems.append(f"docs/openapi.json is not valid OpenAPI: {error}")
     problems += check_routes(document)
+    problems += check_examples(document)
     for problem in problems:
         print("check-api: FAIL " + problem)
     print("check-api: " + ("failed" if problems else "ok"))
