@@ -72,6 +72,14 @@ func buildApplication(configuration: GenerationConfiguration, logger: Logger? = 
             webhooks: webhooks, jobs: jobs, http: http, target: webhookTarget, interval: .milliseconds(500),
             retryBase: configuration.webhookRetryBase, ready: ready, logger: logger
         ),
+        UserDeletedConsumer(
+            webhooks: webhooks,
+            reader: EventStreamReader(
+                redis: redis, stream: configuration.keys.userEvents, group: PipelineKeys.resultsGroup, lease: configuration.resultLease,
+                deadLetterStream: configuration.keys.eventsDeadLetter, ready: ready, logger: logger
+            ),
+            logger: logger
+        ),
     ]
     return ServiceApplication.make(
         responder: router.buildResponder(), configuration: configuration.service, dependencies: dependencies,

@@ -11,7 +11,7 @@ import Testing
     static let password = "correct horse battery"
 
     @Test func aDeletedAccountIsLockedAnonymisedAndItsImagesGoButTheLedgerStays() async throws {
-        try await ServiceSuite.with { suite in
+        try await ServiceSuite.with(extraEnvironment: ["PINGVAS_USER_WEBHOOK_ALLOWED_HOSTS": "127.0.0.1"]) { suite in
             let api = GatewayClient(baseURL: suite.gatewayURL)
             let email = "leaver-\(UUID().uuidString.prefix(8).lowercased())@example.com"
             let signup = try await api.call("POST", "/api/v1/auth/signup", json: ["email": email, "password": Self.password, "display_name": "Leaver"])
@@ -19,6 +19,8 @@ import Testing
             let refresh = try #require(signup.json["refresh_token"] as? String)
             let userID = try #require((signup.json["user"] as? [String: Any])?["id"] as? String)
             let key = try #require(try await api.call("POST", "/api/v1/api-keys", token: token, json: ["name": "k", "scopes": ["read"]]).json["key"] as? String)
+            let hook = try await api.call("POST", "/api/v1/webhooks", token: token, json: ["url": "http://127.0.0.1:9/hooks"])
+            #expect(hook.status == 201, "\(hook.text)")
 
             let job = try await api.call("POST", "/api/v1/generations", token: token, json: [
                 "model": "preview", "prompt": "a last lighthouse", "width": 64, "height": 64, "steps": 2, "cfg_scale": 7,
@@ -56,6 +58,9 @@ import Testing
 
             // The ledger stays with its sums, under an anonymous row; the email can sign up afresh.
             let pool = PostgresPool(configuration: PostgresConfiguration(url: suite.servers.databaseURL, maxConnections: 1), logger: Logger(label: "test"))
+            try await eventually(timeout: .seconds(20), pollEvery: .milliseconds(200), "generation drops the account's webhook endpoints") {
+                try await pool.query("SELECT 1 FROM pingvas_e2e_generation.webhook_endpoints WHERE user_id = $1::uuid", userID).isEmpty
+            }
             let row = try await pool.query(
                 """
                 SELECT u.email, u.display_name, a.balance, (SELECT count(*) FROM pingvas_e2e_user.credit_entries l WHERE l.user_id = u.id) AS entries

@@ -38,6 +38,13 @@ struct PostgresWebhookRepository: WebhookRepository {
         ).first.map(Self.endpoint)
     }
 
+    func deleteAll(user: UUID) async throws -> Int {
+        try await pool.transaction { connection -> Int in
+            _ = try await connection.execute("DELETE FROM webhook_signing_secrets WHERE user_id = $1::uuid", user)
+            return try await connection.execute("DELETE FROM webhook_endpoints WHERE user_id = $1::uuid", user)
+        }
+    }
+
     func enable(id: UUID, user: UUID) async throws -> WebhookEndpoint? {
         try await pool.query(
             """

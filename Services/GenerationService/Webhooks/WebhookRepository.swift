@@ -12,6 +12,8 @@ protocol WebhookRepository: Sendable {
     func delete(id: UUID, user: UUID) async throws -> Bool
     /// Replaces the secret; the endpoint as it is now, or nil when `user` has no such endpoint.
     func rotateSecret(id: UUID, user: UUID, secret: String) async throws -> WebhookEndpoint?
+    /// Deletes every endpoint of `user` (their deliveries with them) and their per-job signing secret; how many endpoints.
+    func deleteAll(user: UUID) async throws -> Int
     /// Enables a disabled endpoint again (and forgets its failures); nil when `user` has no such endpoint.
     func enable(id: UUID, user: UUID) async throws -> WebhookEndpoint?
     /// The user's secret for per-job webhooks, made on first use and the same ever after.
