@@ -51,4 +51,29 @@ import Testing
         }
         await redis.close()
     }
+
+    @Test func aDeletedAccountStaysLockedAndAnonymous() async throws {
+        try await UserServiceHarness.withApp { api in
+            let account = try await api.signup()
+            let admin = HTTPFields.identity(UserID(), roles: "user,admin")
+            let body = #"{"password": "correct horse battery"}"#
+            let deleted = try await api.send("/api/v1/me", method: .delete, headers: account.identity, body: body)
+            #expect(deleted.status == .noContent, "\(deleted.text)")
+            let again = try await api.send("/api/v1/me", method: .delete, headers: account.identity, body: body)
+            #expect(again.status == .forbidden, "the old password no longer confirms anything: \(again.text)")
+
+            let shown = try await api.get("/api/v1/admin/users/\(account.id)", headers: admin)
+            let user = try #require(shown.json["user"] as? [String: Any], "\(shown.text)")
+            #expect(user["email"] as? String == "deleted-\(account.id)@deleted.invalid" && user["display_name"] as? String == "Deleted user")
+            #expect(user["deleted_at"] is String && user["suspended_at"] is String && (user["roles"] as? [String])?.isEmpty == true)
+            #expect((shown.json["ledger"] as? [Any])?.isEmpty == false, "the ledger is kept")
+
+            let restored = try await api.post("/api/v1/admin/users/\(account.id)/restore", json: ["reason": "oops"], headers: admin)
+            #expect(restored.status == .conflict && restored.problemType == "account-deleted", "\(restored.text)")
+            let login = try await api.post("/api/v1/auth/login", json: ["email": account.email, "password": account.password])
+            #expect(login.status == .unauthorized, "\(login.text)")
+            let refresh = try await api.post("/api/v1/auth/refresh", json: ["refresh_token": account.refreshToken])
+            #expect(refresh.status == .unauthorized || refresh.status == .forbidden, "\(refresh.text)")
+        }
+    }
 }

@@ -117,7 +117,9 @@ struct AdminController<Context: Hummingbird.RequestContext>: Sendable {
         guard errors.isEmpty else { throw Problem.validation(errors) }
         if suspended && id == caller.userID { throw Problem.conflict("Admins cannot suspend themselves.", type: "cannot-suspend-self") }
         // An unknown id leaves no suspension key behind in Redis.
-        guard try await admin.user(id: id) != nil else { throw Problem.notFound("No such user.") }
+        guard let current = try await admin.user(id: id) else { throw Problem.notFound("No such user.") }
+        // A deleted account stays locked: restoring it would revive its still-valid access tokens.
+        if !suspended && current.deletedAt != nil { throw Problem.conflict("This account was deleted; it cannot be restored.", type: "account-deleted") }
         // Redis first for a suspension: should it fail, nothing is recorded and the admin retries.
         if suspended { _ = try await redis.send(["SET", keys.suspended(id), "1"]) }
         guard let change = try await admin.setSuspended(id: id, suspended) else { throw Problem.notFound("No such user.") }
