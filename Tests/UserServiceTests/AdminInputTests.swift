@@ -45,6 +45,20 @@ import Testing
             #expect(try await redis.send(["EXISTS", keys.suspended(stranger)]).int == 0, "an unknown id left a suspension key in Redis")
             #expect((try await api.get("/api/v1/admin/audit?user_id=\(stranger)", headers: admin).json["items"] as? [Any])?.isEmpty == true)
 
+            // The audit log pages like every list: next_cursor until the last page, then null.
+            for amount in [1, 2] {
+                #expect(try await api.post("/api/v1/admin/users/\(account.id)/credits", json: ["amount": amount, "reason": "paging"], headers: admin).status == .ok)
+            }
+            let first = try await api.get("/api/v1/admin/audit?user_id=\(account.id)&limit=1", headers: admin)
+            let cursor = try #require(first.json["next_cursor"] as? String, "\(first.text)")
+            let second = try await api.get("/api/v1/admin/audit?user_id=\(account.id)&limit=1&cursor=\(cursor)", headers: admin)
+            let amounts = [first, second].compactMap { ($0.json["items"] as? [[String: Any]])?.first?["after"] as? String }
+            #expect(amounts.count == 2 && amounts[0] != amounts[1], "two different entries, newest first: \(amounts)")
+            let last = try await api.get("/api/v1/admin/audit?user_id=\(account.id)&limit=2&cursor=\(cursor)", headers: admin)
+            #expect((last.json["items"] as? [Any])?.count == 1 && last.json["next_cursor"] is NSNull, "\(last.text)")
+            let forged = try await api.get("/api/v1/admin/audit?cursor=abc", headers: admin)
+            #expect(forged.status == .badRequest && forged.problemType == "invalid-cursor", "\(forged.text)")
+
             let key = try await api.post("/api/v1/api-keys", json: ["name": "a\u{0}", "scopes": ["read"]], headers: account.identity)
             #expect(key.status == .unprocessableContent, "\(key.text)")
             #expect((try await api.get("/api/v1/api-keys", headers: account.identity).json["items"] as? [Any])?.isEmpty == true)

@@ -50,6 +50,19 @@ struct AdminController<Context: Hummingbird.RequestContext>: Sendable {
 
     struct AuditResponse: Encodable, Sendable {
         var items: [AdminAuditEntry]
+        /// null on the last page.
+        var nextCursor: String?
+
+        enum CodingKeys: String, CodingKey {
+            case items
+            case nextCursor = "next_cursor"
+        }
+
+        func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(items, forKey: .items)
+            try container.encode(nextCursor, forKey: .nextCursor)
+        }
     }
 
     @Sendable func findUsers(_ request: Request, context: Context) async throws -> JSONResponse<UsersResponse> {
@@ -106,7 +119,15 @@ struct AdminController<Context: Hummingbird.RequestContext>: Sendable {
             target = id
         }
         let limit = try Self.limit(request, default: 100, max: 500)
-        return JSONResponse(.ok, AuditResponse(items: try await admin.auditEntries(target: target, limit: limit)))
+        var before: Int64?
+        if let raw = request.uri.queryParameters.get("cursor"), !raw.isEmpty {
+            guard let id = Int64(raw), id > 0 else { throw Problem.badRequest("The cursor is not one this API gave out.", type: "invalid-cursor") }
+            before = id
+        }
+        // One extra row tells whether another page follows.
+        let rows = try await admin.auditEntries(target: target, before: before, limit: limit + 1)
+        let items = Array(rows.prefix(limit))
+        return JSONResponse(.ok, AuditResponse(items: items, nextCursor: rows.count > limit ? items.last.map { String($0.id) } : nil))
     }
 
     private func setSuspended(_ suspended: Bool, _ request: Request, _ context: Context) async throws -> JSONResponse<AdminUserRecord> {
