@@ -73,12 +73,8 @@ func buildApplication(configuration: GenerationConfiguration, logger: Logger? = 
             retryBase: configuration.webhookRetryBase, ready: ready, logger: logger
         ),
         UserDeletedConsumer(
-            webhooks: webhooks,
-            reader: EventStreamReader(
-                redis: redis, stream: configuration.keys.userEvents, group: PipelineKeys.resultsGroup, lease: configuration.resultLease,
-                deadLetterStream: configuration.keys.eventsDeadLetter, ready: ready, logger: logger
-            ),
-            logger: logger
+            webhooks: webhooks, redis: redis, stream: configuration.keys.userEvents, deadLetterStream: configuration.keys.eventsDeadLetter,
+            ready: ready, logger: logger
         ),
     ]
     return ServiceApplication.make(
