@@ -11,6 +11,8 @@
    Pages the gateway serves outside `/api/` and `/webhooks/` (the studio page: `/`, `/studio/{file}`)
    are not API routes and are left out.
 4. The gateway's embedded studio page is what web/studio/ gives (scripts/studio.py --check).
+5. Every `curl ... $api/...` example in README.md is a documented operation, sending only fields its
+   request schema names.
 
 Run with the contract tools' Python (.run/venv-contract, scripts/contract-venv.sh).
 """
@@ -96,7 +98,7 @@ def code_routes() -> dict[tuple[str, str], str]:
                 controller = name.group(1)
             else:
                 variable = re.search(r"(\w+)\.\w*[rR]outes", text)
-                declared = variable and re.search(rf"let {variable.group(1)}\s*=\s*([A-Z]\w*Controller)\s*[(<]", source)
+                declared = variable and re.search(rf"(?:let|var) {variable.group(1)}\s*=\s*([A-Z]\w*Controller)\s*[(<]", source)
                 if not declared:
                     raise SystemExit(f"check-api: cannot tell which controller {build.name} mounts in: {text[:120]}")
                 controller = declared.group(1)
@@ -146,23 +148,69 @@ def check_routes(document: dict) -> list[str]:
             continue
         if "(GatewayService)" in where or is_public(path, prefixes):
             public[(method, path)] = where
-    pending = set()
-    for line in (ROOT / "docs/openapi-pending.txt").read_text().splitlines():
-        if line.strip() and not line.startswith("#"):
-            method, path = line.split()
-            pending.add((method.lower(), path))
     for key in sorted(set(public) - documented):
-        if key in pending:
-            print(f"check-api: pending (docs/openapi-pending.txt): {key[0].upper()} {key[1]} is served but not yet documented")
-        else:
-            problems.append(f"{key[0].upper()} {key[1]} is served ({public[key]}) but docs/openapi.yaml does not document it")
-    for key in sorted(pending & documented):
-        problems.append(f"{key[0].upper()} {key[1]} is documented now: take it out of docs/openapi-pending.txt")
-    for key in sorted(pending - set(public)):
-        problems.append(f"{key[0].upper()} {key[1]} in docs/openapi-pending.txt is not served publicly")
+        problems.append(f"{key[0].upper()} {key[1]} is served ({public[key]}) but docs/openapi.yaml does not document it")
     for key in sorted(documented - set(public)):
         problems.append(f"{key[0].upper()} {key[1]} is documented but no service serves it publicly")
     print(f"check-api: {len(public)} public routes in the code, {len(documented)} documented operations")
+    return problems
+
+
+def request_properties(document: dict, schema: dict) -> set[str] | None:
+    """The top-level property names a request schema allows (through `$ref` and `allOf`), or None when any."""
+    if "$ref" in schema:
+        target = document
+        for key in schema["$ref"].lstrip("#/").split("/"):
+            target = target[key]
+        return request_properties(document, target)
+    if "allOf" in schema:
+        names = set()
+        for part in schema["allOf"]:
+            found = request_properties(document, part)
+            if found is None:
+                return None
+            names |= found
+        return names
+    if "properties" not in schema:
+        return None
+    return set(schema["properties"])
+
+
+def check_examples(document: dict) -> list[str]:
+    """Every `curl ... $api/<path>` example in README.md names a documented operation, and the
+    top-level fields of its JSON body (`-d '{...}'`) are ones the operation's request schema has."""
+    problems = []
+    text = (ROOT / "README.md").read_text().replace("\\\n", " ")
+    templates = {}
+    for path, item in document["paths"].items():
+        for method in METHODS:
+            if method in item:
+                templates.setdefault(normalise(path), {})[method] = item[method]
+    count = 0
+    for line in text.splitlines():
+        for match in re.finditer(r"curl [^|#]*?\$api(/[^\s\"')]*)", line):
+            count += 1
+            command = line[match.start():]
+            path = re.sub(r"\$\w+", "{}", match.group(1).split("?", 1)[0])
+            explicit = re.search(r"-X\s*([A-Z]+)", command)
+            method = explicit.group(1).lower() if explicit else ("post" if re.search(r"\s-d\s", command) else "get")
+            operation = templates.get(normalise(path), {}).get(method)
+            if operation is None:
+                problems.append(f"README.md: example {method.upper()} {match.group(1)} is not a documented operation")
+                continue
+            body = re.search(r"\s-d\s+'(\{.*?\})'", command)
+            if not body:
+                continue
+            try:
+                fields = set(json.loads(body.group(1)))
+            except ValueError:
+                problems.append(f"README.md: example {method.upper()} {match.group(1)}: its body is not JSON")
+                continue
+            schema = operation.get("requestBody", {}).get("content", {}).get("application/json", {}).get("schema", {})
+            allowed = request_properties(document, schema)
+            if allowed is not None and fields - allowed:
+                problems.append(f"README.md: example {method.upper()} {match.group(1)} sends {sorted(fields - allowed)}, which the document does not name")
+    print(f"check-api: {count} README examples checked against the document")
     return problems
 
 
@@ -184,6 +232,7 @@ def main() -> int:
     except Exception as error:  # the validator's errors name the offending part
         problems.append(f"docs/openapi.json is not valid OpenAPI: {error}")
     problems += check_routes(document)
+    problems += check_examples(document)
     for problem in problems:
         print("check-api: FAIL " + problem)
     print("check-api: " + ("failed" if problems else "ok"))

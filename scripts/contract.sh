@@ -12,6 +12,10 @@
 # Other PINGVAS_* variables of the environment are ignored: the run's conditions are fixed here.
 # POST /api/v1/webhooks is left out: a generated endpoint on a public address would make generation
 # send deliveries off this machine (ContractTests checks that operation against the document instead).
+# A submission's own `webhook_url` is generated as free text (the document gives it no URI format), so
+# it is all but never a resolvable public URL; ContractTests and WebhookTests cover it on loopback.
+# The signed-in user is an admin: the admin routes run too (an admin cannot suspend itself, and
+# deleting the account needs its password, which schemathesis does not know).
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$here"

@@ -37,8 +37,16 @@ func buildApplication(configuration: GalleryConfiguration, logger: Logger? = nil
         deadLetterStream: configuration.keys.eventsDeadLetter, ready: { migrations.isDone }, logger: logger
     )
     let consumer = GenerationCompletedConsumer(repository: repository, reader: events, logger: logger)
+    let accounts = UserDeletedConsumer(
+        repository: repository, storage: storage,
+        reader: EventStreamReader(
+            redis: redis, stream: configuration.keys.userEvents, group: PipelineKeys.galleryGroup, lease: configuration.eventLease,
+            deadLetterStream: configuration.keys.eventsDeadLetter, ready: { migrations.isDone }, logger: logger
+        ),
+        logger: logger
+    )
     return ServiceApplication.make(
         responder: router.buildResponder(), configuration: configuration.service, dependencies: dependencies,
-        services: [migrations, consumer], logger: logger
+        services: [migrations, consumer, accounts], logger: logger
     )
 }

@@ -29,20 +29,21 @@ func buildApplication(configuration: GenerationConfiguration, logger: Logger? = 
         queue: queue, registry: RedisWorkerRegistry(redis: redis, key: configuration.keys.workers, logger: logger), logger: logger
     )
     let signal = OutboxSignal()
-    let controller = JobController(
+    let webhooks = PostgresWebhookRepository(pool: postgres)
+    let webhookTarget = WebhookTarget(allowedHosts: configuration.webhookAllowedHosts)
+    var controller = JobController(
         jobs: jobs,
         router: ModelRouterClient(
             baseURL: configuration.modelRouterURL, http: http, timeout: configuration.upstreamTimeout, trust: configuration.service.trust),
         ledger: ledger, settler: settler, notifier: notifier, redis: redis, subscriber: subscriber, queue: queue, signal: signal,
         estimator: estimator, configuration: configuration, logger: logger
     )
+    controller.ownWebhooks = OwnWebhooks(repository: webhooks, target: webhookTarget)
 
     let router = ServiceRouter.make(configuration: configuration.service, readiness: dependencies.readinessChecks + [migrations.readinessCheck])
     router.addRoutes(controller.routes, atPath: "/api/v1/generations")
     router.addRoutes(InternalJobController(jobs: jobs).routes, atPath: "/internal/jobs")
     router.addRoutes(AdminJobController(jobs: jobs, queue: queue, submitter: controller).routes, atPath: "/api/v1/admin/jobs")
-    let webhooks = PostgresWebhookRepository(pool: postgres)
-    let webhookTarget = WebhookTarget(allowedHosts: configuration.webhookAllowedHosts)
     router.addRoutes(WebhookController(webhooks: webhooks, target: webhookTarget).routes, atPath: "/api/v1/webhooks")
 
     // Shutdown runs in reverse: server, consumer, relay, then the clients, migrations and pools.
@@ -70,6 +71,10 @@ func buildApplication(configuration: GenerationConfiguration, logger: Logger? = 
         WebhookDispatcher(
             webhooks: webhooks, jobs: jobs, http: http, target: webhookTarget, interval: .milliseconds(500),
             retryBase: configuration.webhookRetryBase, ready: ready, logger: logger
+        ),
+        UserDeletedConsumer(
+            webhooks: webhooks, redis: redis, stream: configuration.keys.userEvents, deadLetterStream: configuration.keys.eventsDeadLetter,
+            ready: ready, logger: logger
         ),
     ]
     return ServiceApplication.make(

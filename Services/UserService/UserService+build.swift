@@ -46,7 +46,18 @@ func buildApplication(configuration: UserConfiguration, logger: Logger? = nil) a
         ).routes,
         atPath: "/api/v1/auth/oauth"
     )
-    router.addRoutes(MeController(users: users, ledger: ledger, passwords: passwords, refreshTokens: refreshTokens).routes, atPath: "/api/v1/me")
+    let deletions = PostgresAccountDeletionRepository(pool: postgres)
+    let announcer = DeletionAnnouncer(
+        deletions: deletions, redis: redis, keys: configuration.keys, interval: configuration.suspensionRepublishInterval,
+        ready: { migrations.isDone }, logger: logger
+    )
+    router.addRoutes(
+        MeController(
+            users: users, ledger: ledger, passwords: passwords, refreshTokens: refreshTokens,
+            deletion: AccountDeletion(repository: deletions, announcer: announcer, redis: redis, keys: configuration.keys)
+        ).routes,
+        atPath: "/api/v1/me"
+    )
     router.addRoutes(InternalCreditsController(ledger: ledger).routes, atPath: "/internal/credits")
     router.addRoutes(InternalUsersController(users: users).routes, atPath: "/internal/users")
     let apiKeys = PostgresAPIKeyRepository(pool: postgres)
@@ -71,6 +82,7 @@ func buildApplication(configuration: UserConfiguration, logger: Logger? = nil) a
         SQLGauge("pingvas_credits_captured", sql: "SELECT COALESCE(sum(amount), 0)::float8 AS value FROM credit_holds WHERE status = 'captured'"),
     ], ready: { migrations.isDone }, logger: logger)
     var services: [any Service] = [migrations, plans, gauges, ShutdownHook { await oauthHTTP.shutdown() }]
+    services.append(announcer)
     services.append(SuspensionPublisher(
         admin: admin, redis: redis, keys: configuration.keys, interval: configuration.suspensionRepublishInterval,
         ready: { migrations.isDone }, logger: logger

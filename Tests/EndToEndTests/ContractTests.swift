@@ -175,6 +175,8 @@ import Testing
         try await api.call("GET", "/api/v1/images/\(imageID)", expect: 200)
         try await api.call("GET", "/api/v1/explore?limit=1", expect: 200)
         try await api.call("GET", "/api/v1/explore?cursor=nonsense", expect: 400)
+        try await walkETags(api, token: token, paths: ["/api/v1/generations/\(jobID)", "/api/v1/images/\(imageID)"])
+        let remixJob = try await walkImageExtras(api, token: token, imageID: imageID)
         try await api.call("DELETE", "/api/v1/images/\(imageID)", token: token, expect: 204)
         try await api.call("DELETE", "/api/v1/images/\(imageID)", token: token, expect: 404)
 
@@ -197,6 +199,7 @@ import Testing
         try await api.call("GET", "/api/v1/webhooks/\(UUID())", token: token, expect: 404)
         try await api.call("POST", "/api/v1/webhooks/\(hookID)/rotate-secret", token: token, expect: 200)
         try await api.call("POST", "/api/v1/webhooks/\(UUID())/rotate-secret", token: token, expect: 404)
+        try await walkWebhookExtras(api, token: token, hookID: hookID)
         try await api.call("POST", "/api/v1/generations", token: token, json: Self.job.merging(["seed": 10]) { _, new in new }, expect: 202)
         try await eventually(timeout: .seconds(20), "a delivery is owed to the webhook") {
             let shown = try await api.api.call("GET", "/api/v1/webhooks/\(hookID)", token: token)
@@ -216,6 +219,11 @@ import Testing
         try await api.call("GET", "/api/v1/admin/jobs/dead", token: admin, expect: 200)
         try await api.call("POST", "/api/v1/admin/jobs/\(UUID())/requeue", token: admin, expect: 404)
         try await api.call("POST", "/api/v1/admin/jobs/\(jobID)/requeue", token: admin, expect: 409)
+
+        let userID = try #require((signup.json["user"] as? [String: Any])?["id"] as? String)
+        try await walkAdmin(api, admin: admin, token: token, userID: userID, remixJob: remixJob)
+        let password = try await walkAccount(api, token: token, email: email)
+        try await walkDeletion(api, token: token, admin: admin, userID: userID, email: email, password: password)
     }
 
     /// A user made admin in the database, signed in again so the token carries the role.

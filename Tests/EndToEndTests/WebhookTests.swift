@@ -181,4 +181,42 @@ import Testing
             #expect(try await api.call("GET", "/api/v1/webhooks/\(endpoint.id)", token: token).status == 404)
         }
     }
+
+    @Test func aJobsOwnWebhookFiresForThatJobOnly() async throws {
+        try await ServiceSuite.with(extraEnvironment: Self.environment) { suite in
+            let api = GatewayClient(baseURL: suite.gatewayURL)
+            let token = try await signup(api)
+            let secretReply = try await api.call("GET", "/api/v1/webhooks/default/secret", token: token)
+            let secret = try #require(secretReply.json["secret"] as? String, "\(secretReply.text)")
+            #expect(try await api.call("GET", "/api/v1/webhooks/default/secret", token: token).json["secret"] as? String == secret, "the same every time")
+            let port = try TestStack.freePort()
+            let receiver = try Receiver(port: port, secret: secret)
+            defer { receiver.stop() }
+
+            let ownHook: [String: Any] = ["webhook_url": "http://127.0.0.1:\(port)/job", "webhook_events": ["generation.succeeded"]]
+            func submitHooked(seed: Int) async throws -> String {
+                let reply = try await api.call("POST", "/api/v1/generations", token: token, json: Self.job.merging(ownHook) { _, new in new }.merging(["seed": seed]) { _, new in new })
+                #expect(reply.status == 202, "\(reply.text)")
+                return try #require(reply.json["id"] as? String)
+            }
+            let first = try await submitHooked(seed: 21)
+            let other = try await submit(api, token)  // no webhook of its own
+            try await eventually(timeout: .seconds(30), pollEvery: .milliseconds(200), "the job without a webhook finishes") {
+                try await api.call("GET", "/api/v1/generations/\(other)", token: token).json["status"] as? String == "succeeded"
+            }
+            // Submitted after `other` finished: by the time its delivery arrives, one for `other` would have been sent too.
+            let second = try await submitHooked(seed: 22)
+            let refused = try await api.call("POST", "/api/v1/generations", token: token, json: Self.job.merging(["webhook_url": "http://169.254.169.254/x"]) { _, new in new })
+            #expect(refused.status == 422 && refused.problemType == "validation-failed", "metadata address refused: \(refused.text)")
+
+            try await eventually(timeout: .seconds(60), pollEvery: .milliseconds(200), "both jobs' own webhooks are delivered\n\(suite.logs)") {
+                receiver.requests.filter { $0["status"] as? Int == 204 }.count >= 2
+            }
+            let requests = receiver.requests
+            #expect(requests.allSatisfy { $0["verified"] as? Bool == true }, "signed with the per-job secret: \(requests)")
+            let jobs = requests.compactMap { ($0["payload"] as? [String: Any]).flatMap { $0["data"] as? [String: Any] }?["id"] as? String }
+            #expect(Set(jobs) == [first, second] && jobs.count == 2, "only the jobs that asked, once each: \(requests)")
+            #expect((try await api.call("GET", "/api/v1/webhooks", token: token).json["items"] as? [Any])?.isEmpty == true, "a job's webhook is no listed endpoint")
+        }
+    }
 }

@@ -107,6 +107,9 @@ import Testing
             #expect(try await Self.send(client, .patch, uri, as: alice, #"{"visibility": "public"}"#).status == .ok)
             #expect(try await Self.feed(client).contains(image.description))
 
+            // PostgreSQL text cannot hold NUL: a problem, not a 500, and no report recorded.
+            let nul = try await Self.send(client, .post, "\(uri)/reports", as: bob, #"{"reason": "sp\u0000am"}"#)
+            #expect(nul.status == .unprocessableContent && Self.problem(nul) == "https://pingvas.studio/problems/validation-failed")
             #expect(try await Self.send(client, .post, "\(uri)/reports", as: bob, #"{"reason": "spam"}"#).status == .created)
             let twice = try await Self.send(client, .post, "\(uri)/reports", as: bob, #"{"reason": "spam again"}"#)
             #expect(twice.status == .conflict && Self.problem(twice) == "https://pingvas.studio/problems/already-reported")

@@ -90,10 +90,17 @@ struct ImageController: Sendable {
 
     struct Page: Encodable, Sendable {
         var items: [ImageDTO]
+        /// null on the last page (always present, like every list of the API).
         var nextCursor: String?
         enum CodingKeys: String, CodingKey {
             case items
             case nextCursor = "next_cursor"
+        }
+
+        func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(items, forKey: .items)
+            try container.encode(nextCursor, forKey: .nextCursor)
         }
     }
 
@@ -127,8 +134,8 @@ struct ImageController: Sendable {
         return Self.page(try await repository.listPublic(after: cursor, limit: limit + 1), limit: limit)
     }
 
-    @Sendable func show(_ request: Request, context: ServiceRequestContext) async throws -> JSONResponse<ImageDTO> {
-        JSONResponse(.ok, ImageDTO(try await visibleImage(request, context: context)))
+    @Sendable func show(_ request: Request, context: ServiceRequestContext) async throws -> Response {
+        try ETaggedJSON.response(ImageDTO(try await visibleImage(request, context: context)), request: request)
     }
 
     @Sendable func content(_ request: Request, context: ServiceRequestContext) async throws -> Response {

@@ -8,7 +8,7 @@ import ServiceKit
 /// `/explore` and from everyone but its owner, restore it, list every decision.
 ///
 /// Mounted twice: `routes` at `/api/v1` (reports), `adminRoutes` at `/api/v1/admin/images`
-/// (admins only: 403 for everyone else).
+/// (admins only: 403 for everyone else; also any user's images, `?user_id=`).
 struct ModerationController: Sendable {
     let images: any ImageRepository
     let moderation: any ModerationRepository
@@ -21,6 +21,7 @@ struct ModerationController: Sendable {
 
     var adminRoutes: RouteCollection<ServiceRequestContext> {
         let routes = RouteCollection(context: ServiceRequestContext.self)
+        routes.get(use: userImages)
         routes.get("reports", use: reports)
         routes.get("actions", use: actions)
         routes.post(":id/hide", use: hide)
@@ -69,10 +70,17 @@ struct ModerationController: Sendable {
 
     struct Page<Item: Encodable & Sendable>: Encodable, Sendable {
         var items: [Item]
+        /// null on the last page.
         var nextCursor: String?
         enum CodingKeys: String, CodingKey {
             case items
             case nextCursor = "next_cursor"
+        }
+
+        func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(items, forKey: .items)
+            try container.encode(nextCursor, forKey: .nextCursor)
         }
     }
 
@@ -92,6 +100,17 @@ struct ModerationController: Sendable {
         }
         context.logger.info("image reported", metadata: ["image_id": "\(image.id)", "user_id": "\(caller.userID)"])
         return Response(status: .created)
+    }
+
+    /// `GET /api/v1/admin/images?user_id=&cursor=&limit=`: one user's images as their owner sees
+    /// them (private and hidden ones too), newest first.
+    @Sendable func userImages(_ request: Request, context: ServiceRequestContext) async throws -> JSONResponse<ImageController.Page> {
+        _ = try CallerIdentity.requireAdmin(request, to: "look at users' images")
+        guard let raw = request.uri.queryParameters.get("user_id"), let user = UserID(raw) else {
+            throw Problem.badRequest("user_id is required: a user id (a UUID).", type: "invalid-query")
+        }
+        let (cursor, limit) = try ImageController.paging(request)
+        return ImageController.page(try await images.list(owner: user, query: nil, after: cursor, limit: limit + 1), limit: limit)
     }
 
     @Sendable func reports(_ request: Request, context: ServiceRequestContext) async throws -> JSONResponse<Page<ReportDTO>> {
@@ -160,6 +179,7 @@ struct ModerationController: Sendable {
             reason = body.reason?.trimmingCharacters(in: .whitespacesAndNewlines)
         }
         if let reason, reason.count > 500 { throw Problem.validation(["reason": "at most 500 characters"]) }
+        if let reason, reason.unicodeScalars.contains("\0") { throw Problem.validation(["reason": "must not contain NUL characters"]) }
         if required, reason?.isEmpty ?? true { throw Problem.validation(["reason": "say why, 1 to 500 characters"]) }
         return reason?.isEmpty == true ? nil : reason
     }

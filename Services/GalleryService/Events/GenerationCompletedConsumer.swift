@@ -33,6 +33,13 @@ struct GenerationCompletedConsumer: EventStreamConsumer {
     }
 
     private func record(_ event: Envelope<GenerationCompleted>) async throws {
+        for image in event.data.images {
+            if let reason = Self.refusal(of: image, owner: event.data.userID) {
+                logger.error("image refused from a result", metadata: [
+                    "job_id": "\(event.data.jobID)", "user_id": "\(event.data.userID)", "image_id": "\(image.imageID)", "reason": "\(reason)",
+                ])
+            }
+        }
         let inserted = try await repository.record(Self.records(event.data))
         logger.info("recorded images", metadata: ["job_id": "\(event.data.jobID)", "user_id": "\(event.data.userID)", "new": "\(inserted)"])
     }
@@ -41,7 +48,7 @@ struct GenerationCompletedConsumer: EventStreamConsumer {
     /// idempotent by image id.
     static func records(_ completed: GenerationCompleted) -> [ImageRecord] {
         guard completed.status == .succeeded else { return [] }
-        return completed.images.enumerated().map { index, image in
+        return completed.images.enumerated().filter { refusal(of: $0.element, owner: completed.userID) == nil }.map { index, image in
             ImageRecord(
                 id: image.imageID, generationID: completed.jobID, userID: completed.userID, width: image.width,
                 height: image.height, seed: image.seed, prompt: completed.prompt, negativePrompt: completed.negativePrompt,
@@ -50,5 +57,22 @@ struct GenerationCompletedConsumer: EventStreamConsumer {
                 bytes: image.bytes, visibility: .private, title: nil, tags: [], createdAt: completed.finishedAt
             )
         }
+    }
+
+    /// The content types gallery serves images as.
+    static let allowedContentTypes: Set<String> = ["image/png", "image/jpeg", "image/webp"]
+
+    /// Why `image` of a result must not be recorded for `owner`, or nil. Only objects under the
+    /// owner's own prefix (`<user id>/...`, safe keys) and allowed content types are accepted, so a
+    /// forged or mistaken result can never make gallery serve someone else's file as this user's.
+    static func refusal(of image: ProducedImage, owner: UserID) -> String? {
+        let prefix = owner.description + "/"
+        for key in [image.storageKey] + (image.thumbnailKey.map { [$0] } ?? []) {
+            guard (try? StorageKeyError.check(key)) != nil, key.hasPrefix(prefix), key.count > prefix.count else {
+                return "storage key outside the owner's prefix"
+            }
+        }
+        guard allowedContentTypes.contains(image.contentType.lowercased()) else { return "content type not allowed" }
+        return nil
     }
 }

@@ -16,4 +16,6 @@ protocol ImageRepository: Sendable {
     func update(_ id: ImageID, owner: UserID, changes: ImageChanges) async throws -> ImageRecord?
     /// Deletes the record when `owner` owns it; returns the deleted record.
     func delete(_ id: ImageID, owner: UserID) async throws -> ImageRecord?
+    /// Deletes every image of `owner` (a deleted account); the records deleted, for their objects.
+    func deleteAll(owner: UserID) async throws -> [ImageRecord]
 }

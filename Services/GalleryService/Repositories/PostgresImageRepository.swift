@@ -89,6 +89,10 @@ struct PostgresImageRepository: ImageRepository {
         ).first.map(Self.decode)
     }
 
+    func deleteAll(owner: UserID) async throws -> [ImageRecord] {
+        try await pool.query("DELETE FROM images WHERE user_id = $1::uuid RETURNING \(Self.columns)", [owner.description]).map(Self.decode)
+    }
+
     static func decode(_ row: PostgresRow) throws -> ImageRecord {
         func id<Tag>(_ column: String) throws -> Identifier<Tag> {
             guard let value = Identifier<Tag>(try row.decode(String.self, column)) else { throw GalleryDataError.corrupt(column) }

@@ -10,7 +10,7 @@ enum APIDocument {
     "title": "Pingvas Studio API",
     "version": "1.0.0",
     "summary": "AI image generation - accounts, credits, models, generations, gallery, billing.",
-    "description": "Every error is RFC 9457 `application/problem+json` with a stable `type`\n(`https://pingvas.studio/problems/<slug>`; clients switch on it, never on `title` or `detail`)\nand the `request_id` that the `X-Request-Id` response header also carries.\n\nAuthentication: `Authorization: Bearer <token>` with an access token from `/api/v1/auth/*`\n(a JWT, 15 minutes) or an API key (`pvk_...`, sent the same way). Someone else's resource\nanswers 404, never 403. Lists are newest first and cursor-paged: pass `next_cursor` back as\n`cursor`; `null` (or no `next_cursor`) means the last page.\n\nRate limits: per client address and per user (by plan); over the limit the answer is 429\n`rate-limited` with `Retry-After` (seconds). A dependency that is down is 503 with `Retry-After`.\n"
+    "description": "Every error is RFC 9457 `application/problem+json` with a stable `type`\n(`https://pingvas.studio/problems/<slug>`; clients switch on it, never on `title` or `detail`)\nand the `request_id` that the `X-Request-Id` response header also carries.\n\nAuthentication: `Authorization: Bearer <token>` with an access token from `/api/v1/auth/*`\n(a JWT, 15 minutes) or an API key (`pvk_...`, sent the same way). Someone else's resource\nanswers 404, never 403. Lists are newest first and cursor-paged the same way (`?cursor=&limit=`):\npass `next_cursor` back as `cursor`; `null` means the last page. Short lists that are never paged\n(API keys, webhook endpoints) carry `items` only. Job and image reads carry an `ETag`; send it as\n`If-None-Match` to get 304 while nothing changed.\n\nRate limits: per client address and per user (by plan); over the limit the answer is 429\n`rate-limited` with `Retry-After` (seconds). A dependency that is down is 503 with `Retry-After`.\n"
   },
   "servers": [
     {
@@ -26,6 +26,10 @@ enum APIDocument {
     {
       "name": "me",
       "description": "the signed-in user and their credits"
+    },
+    {
+      "name": "api-keys",
+      "description": "keys that act for their owner within scopes (`Authorization: Bearer pvk_...`)"
     },
     {
       "name": "models",
@@ -306,6 +310,188 @@ enum APIDocument {
         }
       }
     },
+    "/api/v1/auth/oauth/{provider}/start": {
+      "get": {
+        "tags": [
+          "auth"
+        ],
+        "operationId": "startOAuthLogin",
+        "summary": "Start a sign-in with Google or Discord",
+        "description": "Redirects the browser to the provider's consent page (authorization code flow with PKCE S256,\n`state`, and for Google an OpenID Connect `nonce`). The pending sign-in is kept 10 minutes and\nworks once. The provider sends the browser back to `.../callback`.\n",
+        "security": [],
+        "parameters": [
+          {
+            "$ref": "#/components/parameters/OAuthProvider"
+          }
+        ],
+        "responses": {
+          "302": {
+            "description": "to the provider",
+            "headers": {
+              "Location": {
+                "description": "the provider's authorization URL",
+                "schema": {
+                  "type": "string"
+                }
+              },
+              "Cache-Control": {
+                "schema": {
+                  "type": "string",
+                  "const": "no-store"
+                }
+              }
+            }
+          },
+          "404": {
+            "description": "`not-found` (no such provider) or `oauth-provider-unavailable` (not configured on this deployment)",
+            "content": {
+              "application/problem+json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Problem"
+                }
+              }
+            }
+          },
+          "429": {
+            "$ref": "#/components/responses/RateLimited"
+          },
+          "502": {
+            "description": "`oauth-provider-unavailable`: the provider's discovery document could not be read; or `upstream-unavailable`",
+            "headers": {
+              "Retry-After": {
+                "$ref": "#/components/headers/Retry-After"
+              }
+            },
+            "content": {
+              "application/problem+json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Problem"
+                }
+              }
+            }
+          },
+          "503": {
+            "$ref": "#/components/responses/Unavailable"
+          }
+        }
+      }
+    },
+    "/api/v1/auth/oauth/{provider}/callback": {
+      "get": {
+        "tags": [
+          "auth"
+        ],
+        "operationId": "finishOAuthLogin",
+        "summary": "Finish a sign-in with Google or Discord",
+        "description": "Where the provider sends the browser back. The code is exchanged with the PKCE verifier;\nGoogle's ID token is verified (signature against the provider's keys, issuer, audience,\nexpiry, nonce), Discord is asked who the user is. A provider account linked before signs in\nas its user; otherwise an account with the same email is linked, or a new one created, only\nwhen the provider says the email is verified. The answer is the token pair of a login.\n",
+        "security": [],
+        "parameters": [
+          {
+            "$ref": "#/components/parameters/OAuthProvider"
+          },
+          {
+            "name": "code",
+            "in": "query",
+            "description": "the provider's authorization code",
+            "schema": {
+              "type": "string"
+            }
+          },
+          {
+            "name": "state",
+            "in": "query",
+            "description": "the `state` of the redirect from `.../start`",
+            "schema": {
+              "type": "string"
+            }
+          },
+          {
+            "name": "error",
+            "in": "query",
+            "description": "set by the provider when the user declined",
+            "schema": {
+              "type": "string"
+            }
+          }
+        ],
+        "responses": {
+          "200": {
+            "description": "signed in; a new token pair",
+            "headers": {
+              "Cache-Control": {
+                "schema": {
+                  "type": "string",
+                  "const": "no-store"
+                }
+              }
+            },
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/TokenPair"
+                }
+              }
+            }
+          },
+          "400": {
+            "description": "`invalid-oauth-state`: the state is unknown, used, expired or another provider's (nothing is created)",
+            "content": {
+              "application/problem+json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Problem"
+                }
+              }
+            }
+          },
+          "401": {
+            "description": "`oauth-failed`: declined at the provider, the code was refused, or the ID token is invalid",
+            "content": {
+              "application/problem+json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Problem"
+                }
+              }
+            }
+          },
+          "403": {
+            "description": "`oauth-email-unverified` (the provider does not confirm the email; nothing is created or linked) or `account-suspended`",
+            "content": {
+              "application/problem+json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Problem"
+                }
+              }
+            }
+          },
+          "404": {
+            "description": "`not-found` (no such provider) or `oauth-provider-unavailable` (not configured)",
+            "content": {
+              "application/problem+json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Problem"
+                }
+              }
+            }
+          },
+          "429": {
+            "$ref": "#/components/responses/RateLimited"
+          },
+          "502": {
+            "description": "`oauth-provider-unavailable`: the provider could not be reached; or `upstream-unavailable`",
+            "content": {
+              "application/problem+json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Problem"
+                }
+              }
+            }
+          },
+          "503": {
+            "$ref": "#/components/responses/Unavailable"
+          }
+        }
+      }
+    },
     "/api/v1/me": {
       "get": {
         "tags": [
@@ -327,6 +513,16 @@ enum APIDocument {
           "401": {
             "$ref": "#/components/responses/Unauthorized"
           },
+          "403": {
+            "description": "`account-suspended` (also a deleted account's tokens, from its deletion on)",
+            "content": {
+              "application/problem+json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Problem"
+                }
+              }
+            }
+          },
           "404": {
             "$ref": "#/components/responses/NotFound"
           },
@@ -338,6 +534,80 @@ enum APIDocument {
           },
           "503": {
             "$ref": "#/components/responses/Unavailable"
+          }
+        }
+      },
+      "delete": {
+        "tags": [
+          "me"
+        ],
+        "operationId": "deleteAccount",
+        "summary": "Delete the account",
+        "description": "Confirmed with the password (or, for an account with a social login, its email as\n`confirm_email`). At once: the account is anonymised (email, name) and locked, its access\ntokens are refused from the next request, its refresh tokens and API keys revoked and its\nsocial logins unlinked. Its credit ledger is kept, with its sums, under the anonymous account.\nIts images and their files, and its webhook endpoints, are deleted shortly after. Jobs already accepted finish and settle\ntheir credits as usual. Not with an API key.\n",
+        "security": [
+          {
+            "bearerAuth": []
+          }
+        ],
+        "requestBody": {
+          "required": true,
+          "content": {
+            "application/json": {
+              "schema": {
+                "$ref": "#/components/schemas/AccountDeletion"
+              }
+            }
+          }
+        },
+        "responses": {
+          "204": {
+            "description": "deleted"
+          },
+          "400": {
+            "$ref": "#/components/responses/BadRequest"
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "description": "`invalid-credentials` (the password or email does not confirm the account), `insufficient-scope` (an API key) or `account-suspended`",
+            "content": {
+              "application/problem+json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Problem"
+                }
+              }
+            }
+          },
+          "404": {
+            "$ref": "#/components/responses/NotFound"
+          },
+          "413": {
+            "$ref": "#/components/responses/PayloadTooLarge"
+          },
+          "422": {
+            "$ref": "#/components/responses/ValidationFailed"
+          },
+          "429": {
+            "$ref": "#/components/responses/RateLimited"
+          },
+          "502": {
+            "$ref": "#/components/responses/UpstreamUnavailable"
+          },
+          "503": {
+            "description": "`busy` (too many password hashes at once) or `dependency-unavailable`; retry after `Retry-After`",
+            "headers": {
+              "Retry-After": {
+                "$ref": "#/components/headers/Retry-After"
+              }
+            },
+            "content": {
+              "application/problem+json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Problem"
+                }
+              }
+            }
           }
         }
       }
@@ -384,6 +654,251 @@ enum APIDocument {
           },
           "422": {
             "$ref": "#/components/responses/ValidationFailed"
+          },
+          "429": {
+            "$ref": "#/components/responses/RateLimited"
+          },
+          "502": {
+            "$ref": "#/components/responses/UpstreamUnavailable"
+          },
+          "503": {
+            "$ref": "#/components/responses/Unavailable"
+          }
+        }
+      }
+    },
+    "/api/v1/me/password": {
+      "post": {
+        "tags": [
+          "me"
+        ],
+        "operationId": "changePassword",
+        "summary": "Change the password",
+        "description": "Every refresh token of the account is revoked, so other sessions end at their next refresh. Not with an API key.",
+        "security": [
+          {
+            "bearerAuth": []
+          }
+        ],
+        "requestBody": {
+          "required": true,
+          "content": {
+            "application/json": {
+              "schema": {
+                "$ref": "#/components/schemas/PasswordChange"
+              }
+            }
+          }
+        },
+        "responses": {
+          "204": {
+            "description": "changed; every refresh token of the account is revoked"
+          },
+          "400": {
+            "$ref": "#/components/responses/BadRequest"
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "description": "`invalid-credentials` (the current password is wrong), `insufficient-scope` (an API key) or `account-suspended`",
+            "content": {
+              "application/problem+json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Problem"
+                }
+              }
+            }
+          },
+          "404": {
+            "$ref": "#/components/responses/NotFound"
+          },
+          "413": {
+            "$ref": "#/components/responses/PayloadTooLarge"
+          },
+          "422": {
+            "$ref": "#/components/responses/ValidationFailed"
+          },
+          "429": {
+            "$ref": "#/components/responses/RateLimited"
+          },
+          "502": {
+            "$ref": "#/components/responses/UpstreamUnavailable"
+          },
+          "503": {
+            "description": "`busy` (too many password hashes at once) or `dependency-unavailable`; retry after `Retry-After`",
+            "headers": {
+              "Retry-After": {
+                "$ref": "#/components/headers/Retry-After"
+              }
+            },
+            "content": {
+              "application/problem+json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Problem"
+                }
+              }
+            }
+          }
+        }
+      }
+    },
+    "/api/v1/api-keys": {
+      "post": {
+        "tags": [
+          "api-keys"
+        ],
+        "operationId": "createAPIKey",
+        "summary": "Create an API key",
+        "description": "The answer holds the key itself (`pvk_...`), shown only here; it is stored hashed. Use it as\n`Authorization: Bearer pvk_...`: it acts for the caller within its scopes (`read`: GET routes;\n`generate`: submitting and canceling generations). At most 25 live keys. Not with an API key.\n",
+        "security": [
+          {
+            "bearerAuth": []
+          }
+        ],
+        "requestBody": {
+          "required": true,
+          "content": {
+            "application/json": {
+              "schema": {
+                "$ref": "#/components/schemas/APIKeyRequest"
+              }
+            }
+          }
+        },
+        "responses": {
+          "201": {
+            "description": "created; keep the key",
+            "headers": {
+              "Cache-Control": {
+                "schema": {
+                  "type": "string",
+                  "const": "no-store"
+                }
+              }
+            },
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/APIKeyWithSecret"
+                }
+              }
+            }
+          },
+          "400": {
+            "$ref": "#/components/responses/BadRequest"
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/ScopeForbidden"
+          },
+          "409": {
+            "description": "`too-many-api-keys`: 25 live keys already",
+            "content": {
+              "application/problem+json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Problem"
+                }
+              }
+            }
+          },
+          "413": {
+            "$ref": "#/components/responses/PayloadTooLarge"
+          },
+          "422": {
+            "$ref": "#/components/responses/ValidationFailed"
+          },
+          "429": {
+            "$ref": "#/components/responses/RateLimited"
+          },
+          "502": {
+            "$ref": "#/components/responses/UpstreamUnavailable"
+          },
+          "503": {
+            "$ref": "#/components/responses/Unavailable"
+          }
+        }
+      },
+      "get": {
+        "tags": [
+          "api-keys"
+        ],
+        "operationId": "listAPIKeys",
+        "summary": "The caller's live API keys",
+        "description": "Never the secret; `prefix` tells them apart. Not with an API key.",
+        "security": [
+          {
+            "bearerAuth": []
+          }
+        ],
+        "responses": {
+          "200": {
+            "description": "every live key, newest first",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/APIKeyList"
+                }
+              }
+            }
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/ScopeForbidden"
+          },
+          "429": {
+            "$ref": "#/components/responses/RateLimited"
+          },
+          "502": {
+            "$ref": "#/components/responses/UpstreamUnavailable"
+          },
+          "503": {
+            "$ref": "#/components/responses/Unavailable"
+          }
+        }
+      }
+    },
+    "/api/v1/api-keys/{id}": {
+      "delete": {
+        "tags": [
+          "api-keys"
+        ],
+        "operationId": "revokeAPIKey",
+        "summary": "Revoke an API key",
+        "description": "The key is refused everywhere within a second. Not with an API key.",
+        "security": [
+          {
+            "bearerAuth": []
+          }
+        ],
+        "parameters": [
+          {
+            "name": "id",
+            "in": "path",
+            "required": true,
+            "description": "an API key id (unknown or someone else's answers 404)",
+            "schema": {
+              "type": "string",
+              "format": "uuid"
+            }
+          }
+        ],
+        "responses": {
+          "204": {
+            "description": "revoked"
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/ScopeForbidden"
+          },
+          "404": {
+            "$ref": "#/components/responses/NotFound"
           },
           "429": {
             "$ref": "#/components/responses/RateLimited"
@@ -458,7 +973,14 @@ enum APIDocument {
           "content": {
             "application/json": {
               "schema": {
-                "$ref": "#/components/schemas/GenerationRequest"
+                "allOf": [
+                  {
+                    "$ref": "#/components/schemas/GenerationRequest"
+                  },
+                  {
+                    "$ref": "#/components/schemas/OwnWebhookFields"
+                  }
+                ]
               }
             }
           }
@@ -598,16 +1120,32 @@ enum APIDocument {
         "parameters": [
           {
             "$ref": "#/components/parameters/JobID"
+          },
+          {
+            "$ref": "#/components/parameters/IfNoneMatch"
           }
         ],
         "responses": {
           "200": {
             "description": "the job",
+            "headers": {
+              "ETag": {
+                "$ref": "#/components/headers/ETag"
+              }
+            },
             "content": {
               "application/json": {
                 "schema": {
                   "$ref": "#/components/schemas/Generation"
                 }
+              }
+            }
+          },
+          "304": {
+            "description": "`If-None-Match` names the job's current `ETag`: unchanged",
+            "headers": {
+              "ETag": {
+                "$ref": "#/components/headers/ETag"
               }
             }
           },
@@ -733,6 +1271,465 @@ enum APIDocument {
           },
           "404": {
             "$ref": "#/components/responses/NotFound"
+          },
+          "429": {
+            "$ref": "#/components/responses/RateLimited"
+          },
+          "502": {
+            "$ref": "#/components/responses/UpstreamUnavailable"
+          },
+          "503": {
+            "$ref": "#/components/responses/Unavailable"
+          }
+        }
+      }
+    },
+    "/api/v1/admin/users": {
+      "get": {
+        "tags": [
+          "admin"
+        ],
+        "operationId": "findUsers",
+        "summary": "Find users (role admin)",
+        "parameters": [
+          {
+            "name": "q",
+            "in": "query",
+            "description": "part of the email or display name (any case); empty or absent lists the newest users",
+            "schema": {
+              "type": "string",
+              "maxLength": 200
+            }
+          },
+          {
+            "name": "limit",
+            "in": "query",
+            "schema": {
+              "type": "integer",
+              "minimum": 1,
+              "maximum": 200,
+              "default": 50
+            }
+          }
+        ],
+        "responses": {
+          "200": {
+            "description": "matching users, newest first",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/AdminUserList"
+                }
+              }
+            }
+          },
+          "400": {
+            "description": "`invalid-query` (bad `limit`)",
+            "content": {
+              "application/problem+json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Problem"
+                }
+              }
+            }
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
+          },
+          "422": {
+            "$ref": "#/components/responses/ValidationFailed"
+          },
+          "429": {
+            "$ref": "#/components/responses/RateLimited"
+          },
+          "502": {
+            "$ref": "#/components/responses/UpstreamUnavailable"
+          },
+          "503": {
+            "$ref": "#/components/responses/Unavailable"
+          }
+        }
+      }
+    },
+    "/api/v1/admin/users/{id}": {
+      "get": {
+        "tags": [
+          "admin"
+        ],
+        "operationId": "getUserAsAdmin",
+        "summary": "One user with their newest ledger entries (role admin)",
+        "parameters": [
+          {
+            "$ref": "#/components/parameters/UserID"
+          }
+        ],
+        "responses": {
+          "200": {
+            "description": "the user and their 100 newest ledger entries",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/AdminUserDetail"
+                }
+              }
+            }
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
+          },
+          "404": {
+            "$ref": "#/components/responses/NotFound"
+          },
+          "429": {
+            "$ref": "#/components/responses/RateLimited"
+          },
+          "502": {
+            "$ref": "#/components/responses/UpstreamUnavailable"
+          },
+          "503": {
+            "$ref": "#/components/responses/Unavailable"
+          }
+        }
+      }
+    },
+    "/api/v1/admin/users/{id}/credits": {
+      "post": {
+        "tags": [
+          "admin"
+        ],
+        "operationId": "adjustUserCredits",
+        "summary": "Grant or take credits (role admin)",
+        "description": "A positive `amount` is a grant; a negative one takes credits back (beyond the balance it becomes debt). Written to the audit log with the user before and after.",
+        "parameters": [
+          {
+            "$ref": "#/components/parameters/UserID"
+          }
+        ],
+        "requestBody": {
+          "required": true,
+          "content": {
+            "application/json": {
+              "schema": {
+                "$ref": "#/components/schemas/CreditAdjustment"
+              }
+            }
+          }
+        },
+        "responses": {
+          "200": {
+            "description": "the user after the change",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/AdminUser"
+                }
+              }
+            }
+          },
+          "400": {
+            "$ref": "#/components/responses/BadRequest"
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
+          },
+          "404": {
+            "$ref": "#/components/responses/NotFound"
+          },
+          "413": {
+            "$ref": "#/components/responses/PayloadTooLarge"
+          },
+          "422": {
+            "$ref": "#/components/responses/ValidationFailed"
+          },
+          "429": {
+            "$ref": "#/components/responses/RateLimited"
+          },
+          "502": {
+            "$ref": "#/components/responses/UpstreamUnavailable"
+          },
+          "503": {
+            "$ref": "#/components/responses/Unavailable"
+          }
+        }
+      }
+    },
+    "/api/v1/admin/users/{id}/suspend": {
+      "post": {
+        "tags": [
+          "admin"
+        ],
+        "operationId": "suspendUser",
+        "summary": "Suspend an account (role admin)",
+        "description": "From the user's next request their access tokens and API keys are refused (403 `account-suspended`); login and refresh too. Audited.",
+        "parameters": [
+          {
+            "$ref": "#/components/parameters/UserID"
+          }
+        ],
+        "requestBody": {
+          "required": true,
+          "content": {
+            "application/json": {
+              "schema": {
+                "$ref": "#/components/schemas/AdminReason"
+              }
+            }
+          }
+        },
+        "responses": {
+          "200": {
+            "description": "the user, suspended",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/AdminUser"
+                }
+              }
+            }
+          },
+          "400": {
+            "$ref": "#/components/responses/BadRequest"
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
+          },
+          "404": {
+            "$ref": "#/components/responses/NotFound"
+          },
+          "409": {
+            "description": "`cannot-suspend-self`",
+            "content": {
+              "application/problem+json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Problem"
+                }
+              }
+            }
+          },
+          "413": {
+            "$ref": "#/components/responses/PayloadTooLarge"
+          },
+          "422": {
+            "$ref": "#/components/responses/ValidationFailed"
+          },
+          "429": {
+            "$ref": "#/components/responses/RateLimited"
+          },
+          "502": {
+            "$ref": "#/components/responses/UpstreamUnavailable"
+          },
+          "503": {
+            "$ref": "#/components/responses/Unavailable"
+          }
+        }
+      }
+    },
+    "/api/v1/admin/users/{id}/restore": {
+      "post": {
+        "tags": [
+          "admin"
+        ],
+        "operationId": "restoreUser",
+        "summary": "Lift a suspension (role admin)",
+        "description": "Audited. Restoring an account that is not suspended changes nothing (and is still audited); a deleted account cannot be restored.",
+        "parameters": [
+          {
+            "$ref": "#/components/parameters/UserID"
+          }
+        ],
+        "requestBody": {
+          "required": true,
+          "content": {
+            "application/json": {
+              "schema": {
+                "$ref": "#/components/schemas/AdminReason"
+              }
+            }
+          }
+        },
+        "responses": {
+          "200": {
+            "description": "the user, no longer suspended",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/AdminUser"
+                }
+              }
+            }
+          },
+          "400": {
+            "$ref": "#/components/responses/BadRequest"
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
+          },
+          "404": {
+            "$ref": "#/components/responses/NotFound"
+          },
+          "409": {
+            "description": "`account-deleted`",
+            "content": {
+              "application/problem+json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Problem"
+                }
+              }
+            }
+          },
+          "413": {
+            "$ref": "#/components/responses/PayloadTooLarge"
+          },
+          "422": {
+            "$ref": "#/components/responses/ValidationFailed"
+          },
+          "429": {
+            "$ref": "#/components/responses/RateLimited"
+          },
+          "502": {
+            "$ref": "#/components/responses/UpstreamUnavailable"
+          },
+          "503": {
+            "$ref": "#/components/responses/Unavailable"
+          }
+        }
+      }
+    },
+    "/api/v1/admin/audit": {
+      "get": {
+        "tags": [
+          "admin"
+        ],
+        "operationId": "listAdminAudit",
+        "summary": "The admin audit log (role admin)",
+        "parameters": [
+          {
+            "name": "user_id",
+            "in": "query",
+            "description": "only actions on this user",
+            "schema": {
+              "type": "string",
+              "format": "uuid"
+            }
+          },
+          {
+            "$ref": "#/components/parameters/Cursor"
+          },
+          {
+            "name": "limit",
+            "in": "query",
+            "schema": {
+              "type": "integer",
+              "minimum": 1,
+              "maximum": 500,
+              "default": 100
+            }
+          }
+        ],
+        "responses": {
+          "200": {
+            "description": "a page of admin actions, newest first",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/AdminAuditList"
+                }
+              }
+            }
+          },
+          "400": {
+            "description": "`invalid-query` (bad `user_id` or `limit`) or `invalid-cursor`",
+            "content": {
+              "application/problem+json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Problem"
+                }
+              }
+            }
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
+          },
+          "429": {
+            "$ref": "#/components/responses/RateLimited"
+          },
+          "502": {
+            "$ref": "#/components/responses/UpstreamUnavailable"
+          },
+          "503": {
+            "$ref": "#/components/responses/Unavailable"
+          }
+        }
+      }
+    },
+    "/api/v1/admin/jobs": {
+      "get": {
+        "tags": [
+          "admin"
+        ],
+        "operationId": "listUserJobsAsAdmin",
+        "summary": "One user's jobs, newest first (role admin)",
+        "parameters": [
+          {
+            "name": "user_id",
+            "in": "query",
+            "required": true,
+            "schema": {
+              "type": "string",
+              "format": "uuid"
+            }
+          },
+          {
+            "$ref": "#/components/parameters/Cursor"
+          },
+          {
+            "$ref": "#/components/parameters/Limit"
+          }
+        ],
+        "responses": {
+          "200": {
+            "description": "a page of the user's jobs, as the user sees them",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/GenerationPage"
+                }
+              }
+            }
+          },
+          "400": {
+            "description": "`invalid-query` (`user_id` missing or not a UUID, bad `limit`) or `invalid-cursor`",
+            "content": {
+              "application/problem+json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Problem"
+                }
+              }
+            }
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
           },
           "429": {
             "$ref": "#/components/responses/RateLimited"
@@ -944,16 +1941,32 @@ enum APIDocument {
         "parameters": [
           {
             "$ref": "#/components/parameters/ImageID"
+          },
+          {
+            "$ref": "#/components/parameters/IfNoneMatch"
           }
         ],
         "responses": {
           "200": {
             "description": "the image",
+            "headers": {
+              "ETag": {
+                "$ref": "#/components/headers/ETag"
+              }
+            },
             "content": {
               "application/json": {
                 "schema": {
                   "$ref": "#/components/schemas/Image"
                 }
+              }
+            }
+          },
+          "304": {
+            "description": "`If-None-Match` names the image's current `ETag`: unchanged",
+            "headers": {
+              "ETag": {
+                "$ref": "#/components/headers/ETag"
               }
             }
           },
@@ -1148,6 +2161,319 @@ enum APIDocument {
         }
       }
     },
+    "/api/v1/images/{id}/thumbnail": {
+      "get": {
+        "tags": [
+          "images"
+        ],
+        "operationId": "getImageThumbnail",
+        "summary": "The image's thumbnail (at most 256 px on its longest side)",
+        "description": "Visible to the same callers as the metadata; served like `/content` (validators, ranges, or a redirect to object storage). Images from before thumbnails answer the full image.",
+        "security": [
+          {},
+          {
+            "bearerAuth": []
+          },
+          {
+            "apiKey": []
+          }
+        ],
+        "parameters": [
+          {
+            "$ref": "#/components/parameters/ImageID"
+          }
+        ],
+        "responses": {
+          "200": {
+            "description": "the PNG",
+            "headers": {
+              "Cache-Control": {
+                "schema": {
+                  "type": "string"
+                }
+              },
+              "ETag": {
+                "schema": {
+                  "type": "string"
+                }
+              }
+            },
+            "content": {
+              "image/png": {
+                "schema": {
+                  "type": "string",
+                  "contentMediaType": "image/png"
+                }
+              }
+            }
+          },
+          "206": {
+            "description": "one byte range (`Range: bytes=...`)",
+            "headers": {
+              "Content-Range": {
+                "schema": {
+                  "type": "string"
+                }
+              }
+            },
+            "content": {
+              "image/png": {
+                "schema": {
+                  "type": "string",
+                  "contentMediaType": "image/png"
+                }
+              }
+            }
+          },
+          "302": {
+            "description": "with object storage, to a presigned URL (or the CDN for public images)",
+            "headers": {
+              "Location": {
+                "schema": {
+                  "type": "string"
+                }
+              }
+            }
+          },
+          "304": {
+            "description": "`If-None-Match` or `If-Modified-Since` matched"
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "404": {
+            "description": "`not-found`, or `content-missing` when the record exists but its file is gone",
+            "content": {
+              "application/problem+json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Problem"
+                }
+              }
+            }
+          },
+          "416": {
+            "description": "`range-not-satisfiable`: the range starts past the end",
+            "content": {
+              "application/problem+json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Problem"
+                }
+              }
+            }
+          },
+          "429": {
+            "$ref": "#/components/responses/RateLimited"
+          },
+          "502": {
+            "$ref": "#/components/responses/UpstreamUnavailable"
+          },
+          "503": {
+            "$ref": "#/components/responses/Unavailable"
+          }
+        }
+      }
+    },
+    "/api/v1/images/{id}/remix": {
+      "post": {
+        "tags": [
+          "images"
+        ],
+        "operationId": "remixImage",
+        "summary": "A new generation from an image's recipe",
+        "description": "Submits the image's recipe (its model, prompt, size, steps, ... and this image's seed, as a\nbatch of one) with the body's fields laid over it, as the caller, exactly like\n`POST /api/v1/generations`: the same validation, pricing, idempotency (`Idempotency-Key`) and\ncredits, and the same answer. A field set to `null` drops it from the recipe. A ControlNet\nrecipe needs `controlnet.image` again (recipes keep no control image). Not with an API key.\n",
+        "security": [
+          {
+            "bearerAuth": []
+          }
+        ],
+        "parameters": [
+          {
+            "$ref": "#/components/parameters/ImageID"
+          },
+          {
+            "$ref": "#/components/parameters/IdempotencyKey"
+          }
+        ],
+        "requestBody": {
+          "required": false,
+          "content": {
+            "application/json": {
+              "schema": {
+                "$ref": "#/components/schemas/RemixChanges"
+              }
+            }
+          }
+        },
+        "responses": {
+          "202": {
+            "description": "accepted and queued, like `POST /api/v1/generations`",
+            "headers": {
+              "Location": {
+                "description": "the job, `/api/v1/generations/{id}`",
+                "schema": {
+                  "type": "string"
+                }
+              }
+            },
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/AcceptedGeneration"
+                }
+              }
+            }
+          },
+          "400": {
+            "$ref": "#/components/responses/BadRequest"
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "402": {
+            "description": "`insufficient-credits` or `credits-debt`",
+            "content": {
+              "application/problem+json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Problem"
+                }
+              }
+            }
+          },
+          "403": {
+            "$ref": "#/components/responses/ScopeForbidden"
+          },
+          "404": {
+            "$ref": "#/components/responses/NotFound"
+          },
+          "409": {
+            "description": "`no-recipe`: the image was made before recipes were kept",
+            "content": {
+              "application/problem+json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Problem"
+                }
+              }
+            }
+          },
+          "413": {
+            "$ref": "#/components/responses/PayloadTooLarge"
+          },
+          "422": {
+            "description": "`validation-failed` (an unknown field, or the recipe with the changes breaks the model's limits), `unknown-model`, `idempotency-key-reused`",
+            "content": {
+              "application/problem+json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Problem"
+                }
+              }
+            }
+          },
+          "429": {
+            "description": "`too-many-jobs` or `rate-limited` (with `Retry-After`)",
+            "headers": {
+              "Retry-After": {
+                "$ref": "#/components/headers/Retry-After"
+              }
+            },
+            "content": {
+              "application/problem+json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Problem"
+                }
+              }
+            }
+          },
+          "502": {
+            "$ref": "#/components/responses/UpstreamUnavailable"
+          },
+          "503": {
+            "$ref": "#/components/responses/Unavailable"
+          },
+          "504": {
+            "$ref": "#/components/responses/UpstreamTimeout"
+          }
+        }
+      }
+    },
+    "/api/v1/images/{id}/reports": {
+      "post": {
+        "tags": [
+          "images"
+        ],
+        "operationId": "reportImage",
+        "summary": "Report a public or unlisted image to the moderators",
+        "description": "Once per user and image; not one's own image. Not with an API key.",
+        "security": [
+          {
+            "bearerAuth": []
+          }
+        ],
+        "parameters": [
+          {
+            "$ref": "#/components/parameters/ImageID"
+          }
+        ],
+        "requestBody": {
+          "required": true,
+          "content": {
+            "application/json": {
+              "schema": {
+                "$ref": "#/components/schemas/ModerationReason"
+              }
+            }
+          }
+        },
+        "responses": {
+          "201": {
+            "description": "reported"
+          },
+          "400": {
+            "$ref": "#/components/responses/BadRequest"
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/ScopeForbidden"
+          },
+          "404": {
+            "$ref": "#/components/responses/NotFound"
+          },
+          "409": {
+            "description": "`already-reported`",
+            "content": {
+              "application/problem+json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Problem"
+                }
+              }
+            }
+          },
+          "413": {
+            "$ref": "#/components/responses/PayloadTooLarge"
+          },
+          "422": {
+            "description": "`validation-failed` (`reason` missing or too long) or `own-image`",
+            "content": {
+              "application/problem+json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Problem"
+                }
+              }
+            }
+          },
+          "429": {
+            "$ref": "#/components/responses/RateLimited"
+          },
+          "502": {
+            "$ref": "#/components/responses/UpstreamUnavailable"
+          },
+          "503": {
+            "$ref": "#/components/responses/Unavailable"
+          }
+        }
+      }
+    },
     "/api/v1/explore": {
       "get": {
         "tags": [
@@ -1195,6 +2521,315 @@ enum APIDocument {
           },
           "401": {
             "$ref": "#/components/responses/Unauthorized"
+          },
+          "422": {
+            "$ref": "#/components/responses/ValidationFailed"
+          },
+          "429": {
+            "$ref": "#/components/responses/RateLimited"
+          },
+          "502": {
+            "$ref": "#/components/responses/UpstreamUnavailable"
+          },
+          "503": {
+            "$ref": "#/components/responses/Unavailable"
+          }
+        }
+      }
+    },
+    "/api/v1/admin/images": {
+      "get": {
+        "tags": [
+          "admin"
+        ],
+        "operationId": "listUserImagesAsAdmin",
+        "summary": "One user's images, newest first (role admin)",
+        "description": "Private and hidden images too, as their owner sees them.",
+        "parameters": [
+          {
+            "name": "user_id",
+            "in": "query",
+            "required": true,
+            "schema": {
+              "type": "string",
+              "format": "uuid"
+            }
+          },
+          {
+            "$ref": "#/components/parameters/Cursor"
+          },
+          {
+            "$ref": "#/components/parameters/Limit"
+          }
+        ],
+        "responses": {
+          "200": {
+            "description": "a page of the user's images",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/ImagePage"
+                }
+              }
+            }
+          },
+          "400": {
+            "description": "`invalid-query` (`user_id` missing or not a UUID) or `invalid-cursor`",
+            "content": {
+              "application/problem+json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Problem"
+                }
+              }
+            }
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
+          },
+          "422": {
+            "$ref": "#/components/responses/ValidationFailed"
+          },
+          "429": {
+            "$ref": "#/components/responses/RateLimited"
+          },
+          "502": {
+            "$ref": "#/components/responses/UpstreamUnavailable"
+          },
+          "503": {
+            "$ref": "#/components/responses/Unavailable"
+          }
+        }
+      }
+    },
+    "/api/v1/admin/images/reports": {
+      "get": {
+        "tags": [
+          "admin"
+        ],
+        "operationId": "listImageReports",
+        "summary": "Reports of images, newest first (role admin)",
+        "parameters": [
+          {
+            "$ref": "#/components/parameters/Cursor"
+          },
+          {
+            "$ref": "#/components/parameters/Limit"
+          }
+        ],
+        "responses": {
+          "200": {
+            "description": "a page of reports",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/ImageReportPage"
+                }
+              }
+            }
+          },
+          "400": {
+            "description": "`invalid-cursor`",
+            "content": {
+              "application/problem+json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Problem"
+                }
+              }
+            }
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
+          },
+          "422": {
+            "$ref": "#/components/responses/ValidationFailed"
+          },
+          "429": {
+            "$ref": "#/components/responses/RateLimited"
+          },
+          "502": {
+            "$ref": "#/components/responses/UpstreamUnavailable"
+          },
+          "503": {
+            "$ref": "#/components/responses/Unavailable"
+          }
+        }
+      }
+    },
+    "/api/v1/admin/images/actions": {
+      "get": {
+        "tags": [
+          "admin"
+        ],
+        "operationId": "listModerationActions",
+        "summary": "Every hide and restore, newest first (role admin)",
+        "parameters": [
+          {
+            "$ref": "#/components/parameters/Cursor"
+          },
+          {
+            "$ref": "#/components/parameters/Limit"
+          }
+        ],
+        "responses": {
+          "200": {
+            "description": "a page of moderation actions",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/ModerationActionPage"
+                }
+              }
+            }
+          },
+          "400": {
+            "description": "`invalid-cursor`",
+            "content": {
+              "application/problem+json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Problem"
+                }
+              }
+            }
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
+          },
+          "422": {
+            "$ref": "#/components/responses/ValidationFailed"
+          },
+          "429": {
+            "$ref": "#/components/responses/RateLimited"
+          },
+          "502": {
+            "$ref": "#/components/responses/UpstreamUnavailable"
+          },
+          "503": {
+            "$ref": "#/components/responses/Unavailable"
+          }
+        }
+      }
+    },
+    "/api/v1/admin/images/{id}/hide": {
+      "post": {
+        "tags": [
+          "admin"
+        ],
+        "operationId": "hideImage",
+        "summary": "Hide an image (role admin)",
+        "description": "Out of `/explore` and 404 for everyone but its owner, who sees it marked `hidden`. Recorded as a moderation action.",
+        "parameters": [
+          {
+            "$ref": "#/components/parameters/ImageID"
+          }
+        ],
+        "requestBody": {
+          "required": true,
+          "content": {
+            "application/json": {
+              "schema": {
+                "$ref": "#/components/schemas/ModerationReason"
+              }
+            }
+          }
+        },
+        "responses": {
+          "200": {
+            "description": "the image, hidden",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Image"
+                }
+              }
+            }
+          },
+          "400": {
+            "$ref": "#/components/responses/BadRequest"
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
+          },
+          "404": {
+            "$ref": "#/components/responses/NotFound"
+          },
+          "413": {
+            "$ref": "#/components/responses/PayloadTooLarge"
+          },
+          "422": {
+            "$ref": "#/components/responses/ValidationFailed"
+          },
+          "429": {
+            "$ref": "#/components/responses/RateLimited"
+          },
+          "502": {
+            "$ref": "#/components/responses/UpstreamUnavailable"
+          },
+          "503": {
+            "$ref": "#/components/responses/Unavailable"
+          }
+        }
+      }
+    },
+    "/api/v1/admin/images/{id}/restore": {
+      "post": {
+        "tags": [
+          "admin"
+        ],
+        "operationId": "restoreImage",
+        "summary": "Show a hidden image again (role admin)",
+        "description": "Visible again as its visibility says. The body (a `reason`) is optional. Recorded as a moderation action.",
+        "parameters": [
+          {
+            "$ref": "#/components/parameters/ImageID"
+          }
+        ],
+        "requestBody": {
+          "required": false,
+          "content": {
+            "application/json": {
+              "schema": {
+                "$ref": "#/components/schemas/OptionalModerationReason"
+              }
+            }
+          }
+        },
+        "responses": {
+          "200": {
+            "description": "the image, no longer hidden",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Image"
+                }
+              }
+            }
+          },
+          "400": {
+            "$ref": "#/components/responses/BadRequest"
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
+          },
+          "404": {
+            "$ref": "#/components/responses/NotFound"
+          },
+          "413": {
+            "$ref": "#/components/responses/PayloadTooLarge"
           },
           "422": {
             "$ref": "#/components/responses/ValidationFailed"
@@ -1624,6 +3259,102 @@ enum APIDocument {
         }
       }
     },
+    "/api/v1/webhooks/{id}/enable": {
+      "post": {
+        "tags": [
+          "webhooks"
+        ],
+        "operationId": "enableWebhook",
+        "summary": "Enable an endpoint that was disabled for failing",
+        "description": "An endpoint whose every attempt has failed for 3 days is disabled (`disabled`, `disabled_at`) and its pending deliveries fail; this enables it again and forgets its failures. Events of the last day it missed are sent.",
+        "parameters": [
+          {
+            "$ref": "#/components/parameters/WebhookID"
+          }
+        ],
+        "responses": {
+          "200": {
+            "description": "the endpoint, enabled",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/WebhookEndpoint"
+                }
+              }
+            }
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "404": {
+            "$ref": "#/components/responses/NotFound"
+          },
+          "413": {
+            "$ref": "#/components/responses/PayloadTooLarge"
+          },
+          "429": {
+            "$ref": "#/components/responses/RateLimited"
+          },
+          "502": {
+            "$ref": "#/components/responses/UpstreamUnavailable"
+          },
+          "503": {
+            "$ref": "#/components/responses/Unavailable"
+          }
+        }
+      }
+    },
+    "/api/v1/webhooks/default/secret": {
+      "get": {
+        "tags": [
+          "webhooks"
+        ],
+        "operationId": "getWebhookSigningSecret",
+        "summary": "The secret that signs per-job webhooks",
+        "description": "Deliveries to a submission's own `webhook_url` are signed per Standard Webhooks with this secret (made on first use, the same ever after). Registered endpoints have secrets of their own.",
+        "responses": {
+          "200": {
+            "description": "the secret",
+            "headers": {
+              "Cache-Control": {
+                "schema": {
+                  "type": "string",
+                  "const": "no-store"
+                }
+              }
+            },
+            "content": {
+              "application/json": {
+                "schema": {
+                  "type": "object",
+                  "required": [
+                    "secret"
+                  ],
+                  "properties": {
+                    "secret": {
+                      "type": "string",
+                      "pattern": "^whsec_"
+                    }
+                  }
+                }
+              }
+            }
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "429": {
+            "$ref": "#/components/responses/RateLimited"
+          },
+          "502": {
+            "$ref": "#/components/responses/UpstreamUnavailable"
+          },
+          "503": {
+            "$ref": "#/components/responses/Unavailable"
+          }
+        }
+      }
+    },
     "/api/v1/webhooks/{id}/rotate-secret": {
       "post": {
         "tags": [
@@ -1897,6 +3628,12 @@ enum APIDocument {
         "schema": {
           "type": "string"
         }
+      },
+      "ETag": {
+        "description": "a weak validator of the representation (`W/\"...\"`); send it back as `If-None-Match`",
+        "schema": {
+          "type": "string"
+        }
       }
     },
     "parameters": {
@@ -1928,6 +3665,37 @@ enum APIDocument {
         "schema": {
           "type": "string",
           "format": "uuid"
+        }
+      },
+      "IfNoneMatch": {
+        "name": "If-None-Match",
+        "in": "header",
+        "description": "an `ETag` from an earlier answer (or `*`): 304 without a body while it still matches",
+        "schema": {
+          "type": "string"
+        }
+      },
+      "UserID": {
+        "name": "id",
+        "in": "path",
+        "required": true,
+        "description": "a user id",
+        "schema": {
+          "type": "string",
+          "format": "uuid"
+        }
+      },
+      "OAuthProvider": {
+        "name": "provider",
+        "in": "path",
+        "required": true,
+        "description": "the sign-in provider",
+        "schema": {
+          "type": "string",
+          "enum": [
+            "google",
+            "discord"
+          ]
         }
       },
       "Cursor": {
@@ -1999,6 +3767,16 @@ enum APIDocument {
       },
       "Forbidden": {
         "description": "`forbidden`: the route needs a role the caller lacks",
+        "content": {
+          "application/problem+json": {
+            "schema": {
+              "$ref": "#/components/schemas/Problem"
+            }
+          }
+        }
+      },
+      "ScopeForbidden": {
+        "description": "`insufficient-scope`: an API key may not do this (sign in instead), or `account-suspended`",
         "content": {
           "application/problem+json": {
             "schema": {
@@ -3068,7 +4846,9 @@ enum APIDocument {
           "visibility",
           "tags",
           "created_at",
-          "url"
+          "url",
+          "thumbnail_url",
+          "hidden"
         ],
         "properties": {
           "id": {
@@ -3122,13 +4902,30 @@ enum APIDocument {
           "url": {
             "type": "string",
             "description": "the PNG, `/api/v1/images/{id}/content`"
+          },
+          "thumbnail_url": {
+            "type": "string",
+            "description": "`/api/v1/images/{id}/thumbnail`"
+          },
+          "recipe": {
+            "$ref": "#/components/schemas/ImageRecipe",
+            "description": "absent for images from before recipes were kept"
+          },
+          "hidden": {
+            "type": "boolean",
+            "description": "hidden by an admin (only the owner still sees it)"
+          },
+          "hidden_reason": {
+            "type": "string",
+            "description": "the admin's reason, while hidden"
           }
         }
       },
       "ImagePage": {
         "type": "object",
         "required": [
-          "items"
+          "items",
+          "next_cursor"
         ],
         "properties": {
           "items": {
@@ -3138,8 +4935,11 @@ enum APIDocument {
             }
           },
           "next_cursor": {
-            "type": "string",
-            "description": "absent on the last page"
+            "type": [
+              "string",
+              "null"
+            ],
+            "description": "null on the last page"
           }
         }
       },
@@ -3383,7 +5183,10 @@ enum APIDocument {
           "id",
           "url",
           "events",
-          "created_at"
+          "created_at",
+          "disabled",
+          "disabled_at",
+          "failing_since"
         ],
         "properties": {
           "id": {
@@ -3402,6 +5205,25 @@ enum APIDocument {
           "created_at": {
             "type": "string",
             "format": "date-time"
+          },
+          "disabled": {
+            "type": "boolean",
+            "description": "disabled for failing 3 days in a row: nothing is sent until `POST .../enable`"
+          },
+          "disabled_at": {
+            "type": [
+              "string",
+              "null"
+            ],
+            "format": "date-time"
+          },
+          "failing_since": {
+            "type": [
+              "string",
+              "null"
+            ],
+            "format": "date-time",
+            "description": "since when every attempt has failed; null while healthy"
           }
         }
       },
@@ -3566,6 +5388,670 @@ enum APIDocument {
             "type": "boolean"
           }
         }
+      },
+      "ImageRecipe": {
+        "type": "object",
+        "description": "How an image was made (the request as submitted, this image's own seed); a ControlNet without its image.",
+        "required": [
+          "model",
+          "prompt",
+          "width",
+          "height",
+          "steps",
+          "cfg_scale",
+          "seed",
+          "batch_index",
+          "batch_size",
+          "loras",
+          "engine"
+        ],
+        "properties": {
+          "model": {
+            "type": "string"
+          },
+          "prompt": {
+            "type": "string"
+          },
+          "negative_prompt": {
+            "type": "string"
+          },
+          "width": {
+            "type": "integer"
+          },
+          "height": {
+            "type": "integer"
+          },
+          "steps": {
+            "type": "integer"
+          },
+          "cfg_scale": {
+            "type": "number"
+          },
+          "sampler": {
+            "type": "string"
+          },
+          "scheduler": {
+            "type": "string"
+          },
+          "seed": {
+            "type": "integer",
+            "description": "this image's seed"
+          },
+          "batch_index": {
+            "type": "integer"
+          },
+          "batch_size": {
+            "type": "integer"
+          },
+          "loras": {
+            "type": "array",
+            "items": {
+              "type": "object",
+              "required": [
+                "name",
+                "weight"
+              ],
+              "properties": {
+                "name": {
+                  "type": "string"
+                },
+                "weight": {
+                  "type": "number"
+                }
+              }
+            }
+          },
+          "controlnet": {
+            "type": "object",
+            "required": [
+              "model",
+              "strength"
+            ],
+            "properties": {
+              "model": {
+                "type": "string"
+              },
+              "strength": {
+                "type": "number"
+              }
+            }
+          },
+          "engine": {
+            "type": "string"
+          }
+        }
+      },
+      "RemixChanges": {
+        "type": "object",
+        "description": "Request fields (as in `GenerationRequest`) to change in the recipe; `null` drops one. Any other field is 422 `validation-failed`.",
+        "properties": {
+          "model": {
+            "type": "string"
+          },
+          "prompt": {
+            "type": "string"
+          },
+          "negative_prompt": {
+            "type": [
+              "string",
+              "null"
+            ]
+          },
+          "width": {
+            "type": "integer"
+          },
+          "height": {
+            "type": "integer"
+          },
+          "steps": {
+            "type": "integer"
+          },
+          "cfg_scale": {
+            "type": "number"
+          },
+          "seed": {
+            "type": [
+              "integer",
+              "null"
+            ]
+          },
+          "sampler": {
+            "type": [
+              "string",
+              "null"
+            ]
+          },
+          "scheduler": {
+            "type": [
+              "string",
+              "null"
+            ]
+          },
+          "batch_size": {
+            "type": "integer"
+          },
+          "loras": {
+            "type": [
+              "array",
+              "null"
+            ],
+            "items": {
+              "type": "object",
+              "required": [
+                "name",
+                "weight"
+              ],
+              "properties": {
+                "name": {
+                  "type": "string"
+                },
+                "weight": {
+                  "type": "number"
+                }
+              }
+            }
+          },
+          "controlnet": {
+            "type": [
+              "object",
+              "null"
+            ],
+            "properties": {
+              "model": {
+                "type": "string"
+              },
+              "image": {
+                "type": "string",
+                "contentEncoding": "base64",
+                "description": "a PNG"
+              },
+              "strength": {
+                "type": "number"
+              }
+            }
+          }
+        }
+      },
+      "ModerationReason": {
+        "type": "object",
+        "required": [
+          "reason"
+        ],
+        "properties": {
+          "reason": {
+            "type": "string",
+            "minLength": 1,
+            "maxLength": 500
+          }
+        }
+      },
+      "OptionalModerationReason": {
+        "type": "object",
+        "properties": {
+          "reason": {
+            "type": [
+              "string",
+              "null"
+            ],
+            "maxLength": 500
+          }
+        }
+      },
+      "ImageReport": {
+        "type": "object",
+        "required": [
+          "id",
+          "image_id",
+          "reporter_id",
+          "reason",
+          "created_at",
+          "image_hidden",
+          "image_reports"
+        ],
+        "properties": {
+          "id": {
+            "type": "string",
+            "format": "uuid"
+          },
+          "image_id": {
+            "type": "string",
+            "format": "uuid"
+          },
+          "reporter_id": {
+            "type": "string",
+            "format": "uuid"
+          },
+          "reason": {
+            "type": "string"
+          },
+          "created_at": {
+            "type": "string",
+            "format": "date-time"
+          },
+          "image_hidden": {
+            "type": "boolean",
+            "description": "the image is hidden now"
+          },
+          "image_reports": {
+            "type": "integer",
+            "description": "reports of this image in all"
+          }
+        }
+      },
+      "ImageReportPage": {
+        "type": "object",
+        "required": [
+          "items",
+          "next_cursor"
+        ],
+        "properties": {
+          "items": {
+            "type": "array",
+            "items": {
+              "$ref": "#/components/schemas/ImageReport"
+            }
+          },
+          "next_cursor": {
+            "type": [
+              "string",
+              "null"
+            ],
+            "description": "null on the last page"
+          }
+        }
+      },
+      "ModerationAction": {
+        "type": "object",
+        "required": [
+          "id",
+          "image_id",
+          "admin_id",
+          "action",
+          "created_at"
+        ],
+        "properties": {
+          "id": {
+            "type": "string",
+            "format": "uuid"
+          },
+          "image_id": {
+            "type": "string",
+            "format": "uuid"
+          },
+          "admin_id": {
+            "type": "string",
+            "format": "uuid"
+          },
+          "action": {
+            "type": "string",
+            "enum": [
+              "hide",
+              "restore"
+            ]
+          },
+          "reason": {
+            "type": "string",
+            "description": "absent when none was given"
+          },
+          "created_at": {
+            "type": "string",
+            "format": "date-time"
+          }
+        }
+      },
+      "ModerationActionPage": {
+        "type": "object",
+        "required": [
+          "items",
+          "next_cursor"
+        ],
+        "properties": {
+          "items": {
+            "type": "array",
+            "items": {
+              "$ref": "#/components/schemas/ModerationAction"
+            }
+          },
+          "next_cursor": {
+            "type": [
+              "string",
+              "null"
+            ],
+            "description": "null on the last page"
+          }
+        }
+      },
+      "PasswordChange": {
+        "type": "object",
+        "required": [
+          "current_password",
+          "new_password"
+        ],
+        "properties": {
+          "current_password": {
+            "type": "string",
+            "minLength": 1
+          },
+          "new_password": {
+            "type": "string",
+            "minLength": 8,
+            "maxLength": 128
+          }
+        }
+      },
+      "APIKeyScope": {
+        "type": "string",
+        "enum": [
+          "read",
+          "generate"
+        ],
+        "description": "`read`: GET routes; `generate`: submitting and canceling generations"
+      },
+      "APIKeyRequest": {
+        "type": "object",
+        "required": [
+          "name",
+          "scopes"
+        ],
+        "properties": {
+          "name": {
+            "type": "string",
+            "minLength": 1,
+            "maxLength": 100
+          },
+          "scopes": {
+            "type": "array",
+            "minItems": 1,
+            "items": {
+              "$ref": "#/components/schemas/APIKeyScope"
+            }
+          }
+        }
+      },
+      "APIKey": {
+        "type": "object",
+        "required": [
+          "id",
+          "name",
+          "prefix",
+          "scopes",
+          "created_at"
+        ],
+        "properties": {
+          "id": {
+            "type": "string",
+            "format": "uuid"
+          },
+          "name": {
+            "type": "string"
+          },
+          "prefix": {
+            "type": "string",
+            "pattern": "^pvk_",
+            "description": "`pvk_` and the key's first 8 characters"
+          },
+          "scopes": {
+            "type": "array",
+            "items": {
+              "$ref": "#/components/schemas/APIKeyScope"
+            }
+          },
+          "created_at": {
+            "type": "string",
+            "format": "date-time"
+          },
+          "last_used_at": {
+            "type": "string",
+            "format": "date-time",
+            "description": "absent until first used"
+          }
+        }
+      },
+      "APIKeyWithSecret": {
+        "allOf": [
+          {
+            "$ref": "#/components/schemas/APIKey"
+          },
+          {
+            "type": "object",
+            "required": [
+              "key"
+            ],
+            "properties": {
+              "key": {
+                "type": "string",
+                "pattern": "^pvk_",
+                "description": "the key itself; shown only here"
+              }
+            }
+          }
+        ]
+      },
+      "APIKeyList": {
+        "type": "object",
+        "required": [
+          "items"
+        ],
+        "properties": {
+          "items": {
+            "type": "array",
+            "items": {
+              "$ref": "#/components/schemas/APIKey"
+            }
+          }
+        }
+      },
+      "AdminUser": {
+        "type": "object",
+        "required": [
+          "id",
+          "email",
+          "display_name",
+          "roles",
+          "plan",
+          "balance",
+          "debt"
+        ],
+        "properties": {
+          "id": {
+            "type": "string",
+            "format": "uuid"
+          },
+          "email": {
+            "type": "string"
+          },
+          "display_name": {
+            "type": "string"
+          },
+          "roles": {
+            "type": "array",
+            "items": {
+              "type": "string"
+            }
+          },
+          "plan": {
+            "$ref": "#/components/schemas/Plan"
+          },
+          "suspended_at": {
+            "type": "string",
+            "format": "date-time",
+            "description": "absent unless suspended"
+          },
+          "deleted_at": {
+            "type": "string",
+            "format": "date-time",
+            "description": "absent unless the account was deleted (then anonymised and suspended for good)"
+          },
+          "balance": {
+            "type": "integer"
+          },
+          "debt": {
+            "type": "integer"
+          }
+        }
+      },
+      "AdminUserList": {
+        "type": "object",
+        "required": [
+          "items"
+        ],
+        "properties": {
+          "items": {
+            "type": "array",
+            "items": {
+              "$ref": "#/components/schemas/AdminUser"
+            }
+          }
+        }
+      },
+      "AdminUserDetail": {
+        "type": "object",
+        "required": [
+          "user",
+          "ledger"
+        ],
+        "properties": {
+          "user": {
+            "$ref": "#/components/schemas/AdminUser"
+          },
+          "ledger": {
+            "type": "array",
+            "description": "the newest 100 ledger entries",
+            "items": {
+              "$ref": "#/components/schemas/CreditEntry"
+            }
+          }
+        }
+      },
+      "CreditAdjustment": {
+        "type": "object",
+        "required": [
+          "amount",
+          "reason"
+        ],
+        "properties": {
+          "amount": {
+            "type": "integer",
+            "minimum": -10000000,
+            "maximum": 10000000,
+            "not": {
+              "const": 0
+            },
+            "description": "> 0 grants, < 0 takes back"
+          },
+          "reason": {
+            "type": "string",
+            "minLength": 1,
+            "maxLength": 500
+          }
+        }
+      },
+      "AdminReason": {
+        "type": "object",
+        "required": [
+          "reason"
+        ],
+        "properties": {
+          "reason": {
+            "type": "string",
+            "minLength": 1,
+            "maxLength": 500
+          }
+        }
+      },
+      "AdminAuditEntry": {
+        "type": "object",
+        "required": [
+          "id",
+          "admin_id",
+          "action",
+          "created_at"
+        ],
+        "properties": {
+          "id": {
+            "type": "integer"
+          },
+          "admin_id": {
+            "type": "string",
+            "format": "uuid"
+          },
+          "action": {
+            "type": "string",
+            "description": "`credits.grant`, `credits.take`, `user.suspend`, `user.restore`, ..."
+          },
+          "target_user_id": {
+            "type": "string",
+            "format": "uuid"
+          },
+          "reason": {
+            "type": "string"
+          },
+          "before": {
+            "type": "string",
+            "description": "the user before (JSON text)"
+          },
+          "after": {
+            "type": "string",
+            "description": "the user after (JSON text)"
+          },
+          "created_at": {
+            "type": "string",
+            "format": "date-time"
+          }
+        }
+      },
+      "AdminAuditList": {
+        "type": "object",
+        "required": [
+          "items",
+          "next_cursor"
+        ],
+        "properties": {
+          "items": {
+            "type": "array",
+            "items": {
+              "$ref": "#/components/schemas/AdminAuditEntry"
+            }
+          },
+          "next_cursor": {
+            "type": [
+              "string",
+              "null"
+            ],
+            "description": "null on the last page"
+          }
+        }
+      },
+      "OwnWebhookFields": {
+        "type": "object",
+        "description": "A job's own completion webhook, besides the registered endpoints.",
+        "properties": {
+          "webhook_url": {
+            "type": "string",
+            "maxLength": 2048,
+            "description": "an http(s) URL on a public address; this job's events go there, signed per Standard Webhooks with `GET /api/v1/webhooks/default/secret` (not part of what `Idempotency-Key` compares)"
+          },
+          "webhook_events": {
+            "type": "array",
+            "minItems": 1,
+            "description": "all three when left out; needs `webhook_url`",
+            "items": {
+              "$ref": "#/components/schemas/WebhookEventName"
+            }
+          }
+        }
+      },
+      "AccountDeletion": {
+        "type": "object",
+        "description": "`password`, or `confirm_email` for an account with a social login",
+        "properties": {
+          "password": {
+            "type": "string"
+          },
+          "confirm_email": {
+            "type": "string"
+          }
+        }
       }
     }
   }
@@ -3574,6 +6060,6 @@ enum APIDocument {
 
     /// `docs/api.html`, byte for byte.
     static let html = ##"""
-<!doctype html><html lang=en><head><meta charset=utf-8><meta name=viewport content="width=device-width, initial-scale=1"><title>Pingvas Studio API 1.0.0</title><style>body{font:15px/1.5 system-ui,sans-serif;margin:0;color:#1d2330;display:flex}nav{width:300px;flex:none;height:100vh;overflow:auto;position:sticky;top:0;background:#f4f5f8;padding:12px;box-sizing:border-box;font-size:13px}nav a{display:block;color:#1d2330;text-decoration:none;padding:1px 0}nav h3{margin:12px 0 2px;text-transform:uppercase;font-size:11px;color:#667}main{padding:20px 36px;max-width:1000px}code{background:#eef0f4;padding:0 3px;border-radius:3px;font-size:90%}table{border-collapse:collapse;width:100%;margin:6px 0}td,th{border:1px solid #dde;padding:4px 6px;text-align:left;vertical-align:top}th{background:#f4f5f8;font-weight:600}.op{border-top:2px solid #dde;margin-top:28px;padding-top:8px}.m{display:inline-block;min-width:56px;text-align:center;color:#fff;border-radius:3px;font-weight:700;font-size:12px;padding:1px 4px;margin-right:6px}.get{background:#2b7bb9}.post{background:#3a9c4e}.patch{background:#b8860b}.put{background:#8a55b5}.delete{background:#c0392b}.req{color:#c0392b;font-size:11px;margin-left:4px}.fmt{color:#667;font-size:90%}h2{margin-top:40px}.path{font-family:monospace;font-size:16px}</style></head><body><nav><strong>Pingvas Studio API</strong><br><span class=fmt>version 1.0.0 · OpenAPI 3.1.0</span><br><a href="openapi.json">openapi.json</a><h3>auth</h3><a href="#op-signup"><span class="m post">POST</span>/api/v1/auth/signup</a><a href="#op-login"><span class="m post">POST</span>/api/v1/auth/login</a><a href="#op-refresh"><span class="m post">POST</span>/api/v1/auth/refresh</a><a href="#op-logout"><span class="m post">POST</span>/api/v1/auth/logout</a><h3>me</h3><a href="#op-getMe"><span class="m get">GET</span>/api/v1/me</a><a href="#op-getCredits"><span class="m get">GET</span>/api/v1/me/credits</a><h3>models</h3><a href="#op-listModels"><span class="m get">GET</span>/api/v1/models</a><h3>generations</h3><a href="#op-listGenerations"><span class="m get">GET</span>/api/v1/generations</a><a href="#op-createGeneration"><span class="m post">POST</span>/api/v1/generations</a><a href="#op-getGeneration"><span class="m get">GET</span>/api/v1/generations/{id}</a><a href="#op-cancelGeneration"><span class="m post">POST</span>/api/v1/generations/{id}/cancel</a><a href="#op-streamGenerationEvents"><span class="m get">GET</span>/api/v1/generations/{id}/events</a><h3>images</h3><a href="#op-listImages"><span class="m get">GET</span>/api/v1/images</a><a href="#op-getImage"><span class="m get">GET</span>/api/v1/images/{id}</a><a href="#op-updateImage"><span class="m patch">PATCH</span>/api/v1/images/{id}</a><a href="#op-deleteImage"><span class="m delete">DELETE</span>/api/v1/images/{id}</a><a href="#op-getImageContent"><span class="m get">GET</span>/api/v1/images/{id}/content</a><a href="#op-explore"><span class="m get">GET</span>/api/v1/explore</a><h3>billing</h3><a href="#op-getSubscription"><span class="m get">GET</span>/api/v1/billing/subscription</a><a href="#op-createCheckout"><span class="m post">POST</span>/api/v1/billing/checkout</a><a href="#op-listDeliveries"><span class="m get">GET</span>/api/v1/billing/admin/deliveries</a><a href="#op-replayDelivery"><span class="m post">POST</span>/api/v1/billing/admin/deliveries/{id}/replay</a><h3>admin</h3><a href="#op-listDeadJobs"><span class="m get">GET</span>/api/v1/admin/jobs/dead</a><a href="#op-requeueDeadJob"><span class="m post">POST</span>/api/v1/admin/jobs/{id}/requeue</a><h3>webhooks</h3><a href="#op-listWebhooks"><span class="m get">GET</span>/api/v1/webhooks</a><a href="#op-createWebhook"><span class="m post">POST</span>/api/v1/webhooks</a><a href="#op-getWebhook"><span class="m get">GET</span>/api/v1/webhooks/{id}</a><a href="#op-deleteWebhook"><span class="m delete">DELETE</span>/api/v1/webhooks/{id}</a><a href="#op-rotateWebhookSecret"><span class="m post">POST</span>/api/v1/webhooks/{id}/rotate-secret</a><a href="#op-receiveLemonSqueezyWebhook"><span class="m post">POST</span>/webhooks/lemonsqueezy</a><h3>meta</h3><a href="#op-getOpenAPIDocument"><span class="m get">GET</span>/api/v1/openapi.json</a><a href="#op-getAPIReference"><span class="m get">GET</span>/api/v1/docs</a><h3>schemas</h3><a href="#schema-Problem">Problem</a><a href="#schema-ValidationProblem">ValidationProblem</a><a href="#schema-SignupRequest">SignupRequest</a><a href="#schema-LoginRequest">LoginRequest</a><a href="#schema-RefreshRequest">RefreshRequest</a><a href="#schema-TokenPair">TokenPair</a><a href="#schema-Plan">Plan</a><a href="#schema-Me">Me</a><a href="#schema-CreditEntry">CreditEntry</a><a href="#schema-CreditsPage">CreditsPage</a><a href="#schema-ModelList">ModelList</a><a href="#schema-Model">Model</a><a href="#schema-ModelLimits">ModelLimits</a><a href="#schema-Addon">Addon</a><a href="#schema-GenerationRequest">GenerationRequest</a><a href="#schema-JobStatus">JobStatus</a><a href="#schema-JobError">JobError</a><a href="#schema-AcceptedGeneration">AcceptedGeneration</a><a href="#schema-Generation">Generation</a><a href="#schema-GenerationProgress">GenerationProgress</a><a href="#schema-GenerationPage">GenerationPage</a><a href="#schema-DeadJobList">DeadJobList</a><a href="#schema-RequeuedJob">RequeuedJob</a><a href="#schema-Visibility">Visibility</a><a href="#schema-Image">Image</a><a href="#schema-ImagePage">ImagePage</a><a href="#schema-ImageChanges">ImageChanges</a><a href="#schema-SubscriptionState">SubscriptionState</a><a href="#schema-CheckoutRequest">CheckoutRequest</a><a href="#schema-Checkout">Checkout</a><a href="#schema-DeliveryStatus">DeliveryStatus</a><a href="#schema-Delivery">Delivery</a><a href="#schema-DeliveryPage">DeliveryPage</a><a href="#schema-DeliveryReplay">DeliveryReplay</a><a href="#schema-WebhookEventName">WebhookEventName</a><a href="#schema-WebhookRegistration">WebhookRegistration</a><a href="#schema-WebhookEndpoint">WebhookEndpoint</a><a href="#schema-WebhookEndpointWithSecret">WebhookEndpointWithSecret</a><a href="#schema-WebhookEndpointList">WebhookEndpointList</a><a href="#schema-WebhookEndpointDetail">WebhookEndpointDetail</a><a href="#schema-WebhookDelivery">WebhookDelivery</a><a href="#schema-WebhookPayload">WebhookPayload</a><a href="#schema-WebhookReceipt">WebhookReceipt</a></nav><main><h1>Pingvas Studio API</h1><p>Every error is RFC 9457 <code>application/problem+json</code> with a stable <code>type</code> (<code>https://pingvas.studio/problems/&lt;slug&gt;</code>; clients switch on it, never on <code>title</code> or <code>detail</code>) and the <code>request_id</code> that the <code>X-Request-Id</code> response header also carries.</p><p>Authentication: <code>Authorization: Bearer &lt;token&gt;</code> with an access token from <code>/api/v1/auth/*</code> (a JWT, 15 minutes) or an API key (<code>pvk_...</code>, sent the same way). Someone else&#x27;s resource answers 404, never 403. Lists are newest first and cursor-paged: pass <code>next_cursor</code> back as <code>cursor</code>; <code>null</code> (or no <code>next_cursor</code>) means the last page.</p><p>Rate limits: per client address and per user (by plan); over the limit the answer is 429 <code>rate-limited</code> with <code>Retry-After</code> (seconds). A dependency that is down is 503 with <code>Retry-After</code>.</p><h2>Authentication</h2><table><tr><th>scheme</th><th>how</th><th>about</th></tr><tr><td><code>bearerAuth</code></td><td>http bearer (JWT)</td><td><p>An access token from <code>/api/v1/auth/signup</code>, <code>/login</code> or <code>/refresh</code> (HS256, 15 minutes; carries the user id, roles and plan).</p></td></tr><tr><td><code>apiKey</code></td><td>http bearer (pvk_ API key)</td><td><p>An API key (<code>pvk_...</code>), sent like an access token: <code>Authorization: Bearer pvk_...</code>. Acts for the user who created it.</p></td></tr></table><h2>auth</h2><p>accounts and token pairs</p><section class=op id="op-signup"><h3><span class="m post">POST</span><span class=path>/api/v1/auth/signup</span></h3><p><strong>Create an account</strong></p><p>Creates the user with the signup credit grant and answers a token pair. The email is normalised (trimmed, lower-cased).</p><p>Authentication: none</p><h4>Request body <code>application/json</code></h4><p><a href="#schema-SignupRequest">SignupRequest</a></p><h4>Responses</h4><table><tr><th>status</th><th>about</th><th>body</th></tr><tr><td>201</td><td><p>the account exists; a new token pair</p></td><td><code>application/json</code> <a href="#schema-TokenPair">TokenPair</a></td></tr><tr><td>400</td><td><p><code>invalid-body</code>: not JSON of the expected shape (wrong type of a field, not JSON at all)</p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>409</td><td><p><code>email-taken</code>: an account with this email exists</p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>413</td><td><p><code>payload-too-large</code>: the body exceeds the gateway&#x27;s limit</p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>422</td><td><p><code>validation-failed</code>: <code>errors</code> names each offending field</p></td><td><code>application/problem+json</code> <a href="#schema-ValidationProblem">ValidationProblem</a></td></tr><tr><td>429</td><td><p><code>rate-limited</code></p><p>Headers: <code>Retry-After</code></p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>502</td><td><p><code>upstream-unavailable</code>: the service behind the gateway is unreachable or failed</p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>503</td><td><p><code>dependency-unavailable</code> (PostgreSQL or Redis is down; <code>dependency</code> names it) or <code>upstream-unavailable</code>; retry after <code>Retry-After</code></p><p>Headers: <code>Retry-After</code></p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr></table></section><section class=op id="op-login"><h3><span class="m post">POST</span><span class=path>/api/v1/auth/login</span></h3><p><strong>Sign in with email and password</strong></p><p>Authentication: none</p><h4>Request body <code>application/json</code></h4><p><a href="#schema-LoginRequest">LoginRequest</a></p><h4>Responses</h4><table><tr><th>status</th><th>about</th><th>body</th></tr><tr><td>200</td><td><p>a new token pair (a new refresh-token family)</p></td><td><code>application/json</code> <a href="#schema-TokenPair">TokenPair</a></td></tr><tr><td>400</td><td><p><code>invalid-body</code>: not JSON of the expected shape (wrong type of a field, not JSON at all)</p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>401</td><td><p><code>invalid-credentials</code>: unknown email or wrong password (one answer for both)</p><p>Headers: <code>WWW-Authenticate</code></p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>413</td><td><p><code>payload-too-large</code>: the body exceeds the gateway&#x27;s limit</p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>422</td><td><p><code>validation-failed</code>: <code>errors</code> names each offending field</p></td><td><code>application/problem+json</code> <a href="#schema-ValidationProblem">ValidationProblem</a></td></tr><tr><td>429</td><td><p><code>rate-limited</code></p><p>Headers: <code>Retry-After</code></p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>502</td><td><p><code>upstream-unavailable</code>: the service behind the gateway is unreachable or failed</p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>503</td><td><p><code>dependency-unavailable</code> (PostgreSQL or Redis is down; <code>dependency</code> names it) or <code>upstream-unavailable</code>; retry after <code>Retry-After</code></p><p>Headers: <code>Retry-After</code></p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr></table></section><section class=op id="op-refresh"><h3><span class="m post">POST</span><span class=path>/api/v1/auth/refresh</span></h3><p><strong>Exchange a refresh token for a new pair</strong></p><p>Rotation - the presented token is spent; presenting a spent token again revokes its whole family.</p><p>Authentication: none</p><h4>Request body <code>application/json</code></h4><p><a href="#schema-RefreshRequest">RefreshRequest</a></p><h4>Responses</h4><table><tr><th>status</th><th>about</th><th>body</th></tr><tr><td>200</td><td><p>a new pair</p></td><td><code>application/json</code> <a href="#schema-TokenPair">TokenPair</a></td></tr><tr><td>400</td><td><p><code>invalid-body</code>: not JSON of the expected shape (wrong type of a field, not JSON at all)</p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>401</td><td><p><code>invalid-token</code>: the refresh token is invalid, expired, spent or revoked</p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>413</td><td><p><code>payload-too-large</code>: the body exceeds the gateway&#x27;s limit</p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>422</td><td><p><code>validation-failed</code>: <code>errors</code> names each offending field</p></td><td><code>application/problem+json</code> <a href="#schema-ValidationProblem">ValidationProblem</a></td></tr><tr><td>429</td><td><p><code>rate-limited</code></p><p>Headers: <code>Retry-After</code></p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>502</td><td><p><code>upstream-unavailable</code>: the service behind the gateway is unreachable or failed</p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>503</td><td><p><code>dependency-unavailable</code> (PostgreSQL or Redis is down; <code>dependency</code> names it) or <code>upstream-unavailable</code>; retry after <code>Retry-After</code></p><p>Headers: <code>Retry-After</code></p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr></table></section><section class=op id="op-logout"><h3><span class="m post">POST</span><span class=path>/api/v1/auth/logout</span></h3><p><strong>Revoke a refresh token&#x27;s family</strong></p><p>Idempotent; an unknown token also answers 204.</p><p>Authentication: none</p><h4>Request body <code>application/json</code></h4><p><a href="#schema-RefreshRequest">RefreshRequest</a></p><h4>Responses</h4><table><tr><th>status</th><th>about</th><th>body</th></tr><tr><td>204</td><td><p>signed out</p></td><td></td></tr><tr><td>400</td><td><p><code>invalid-body</code>: not JSON of the expected shape (wrong type of a field, not JSON at all)</p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>401</td><td><p><code>invalid-token</code>: the token is longer than any this API issues</p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>413</td><td><p><code>payload-too-large</code>: the body exceeds the gateway&#x27;s limit</p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>422</td><td><p><code>validation-failed</code>: <code>errors</code> names each offending field</p></td><td><code>application/problem+json</code> <a href="#schema-ValidationProblem">ValidationProblem</a></td></tr><tr><td>429</td><td><p><code>rate-limited</code></p><p>Headers: <code>Retry-After</code></p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>502</td><td><p><code>upstream-unavailable</code>: the service behind the gateway is unreachable or failed</p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>503</td><td><p><code>dependency-unavailable</code> (PostgreSQL or Redis is down; <code>dependency</code> names it) or <code>upstream-unavailable</code>; retry after <code>Retry-After</code></p><p>Headers: <code>Retry-After</code></p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr></table></section><h2>me</h2><p>the signed-in user and their credits</p><section class=op id="op-getMe"><h3><span class="m get">GET</span><span class=path>/api/v1/me</span></h3><p><strong>The signed-in user</strong></p><p>Authentication: bearerAuth or apiKey</p><h4>Responses</h4><table><tr><th>status</th><th>about</th><th>body</th></tr><tr><td>200</td><td><p>the user, their plan and credits</p></td><td><code>application/json</code> <a href="#schema-Me">Me</a></td></tr><tr><td>401</td><td><p><code>unauthorized</code> (no or malformed <code>Authorization</code>) or <code>invalid-token</code> (bad or expired token)</p><p>Headers: <code>WWW-Authenticate</code></p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>404</td><td><p><code>not-found</code> (also for someone else&#x27;s resource)</p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>429</td><td><p><code>rate-limited</code></p><p>Headers: <code>Retry-After</code></p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>502</td><td><p><code>upstream-unavailable</code>: the service behind the gateway is unreachable or failed</p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>503</td><td><p><code>dependency-unavailable</code> (PostgreSQL or Redis is down; <code>dependency</code> names it) or <code>upstream-unavailable</code>; retry after <code>Retry-After</code></p><p>Headers: <code>Retry-After</code></p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr></table></section><section class=op id="op-getCredits"><h3><span class="m get">GET</span><span class=path>/api/v1/me/credits</span></h3><p><strong>Balance, debt and the credit ledger</strong></p><p>Authentication: bearerAuth or apiKey</p><h4>Parameters</h4><table><tr><th>name</th><th>in</th><th>type</th><th>about</th></tr><tr><td><code>cursor</code></td><td>query</td><td>string</td><td><p><code>next_cursor</code> of the previous page</p></td></tr><tr><td><code>limit</code></td><td>query</td><td>integer <span class=fmt>[minimum 1; maximum 100; default 50]</span></td><td><p>entries per page</p></td></tr></table><h4>Responses</h4><table><tr><th>status</th><th>about</th><th>body</th></tr><tr><td>200</td><td><p>a page of ledger entries, newest first</p></td><td><code>application/json</code> <a href="#schema-CreditsPage">CreditsPage</a></td></tr><tr><td>401</td><td><p><code>unauthorized</code> (no or malformed <code>Authorization</code>) or <code>invalid-token</code> (bad or expired token)</p><p>Headers: <code>WWW-Authenticate</code></p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>404</td><td><p><code>not-found</code> (also for someone else&#x27;s resource)</p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>422</td><td><p><code>validation-failed</code>: <code>errors</code> names each offending field</p></td><td><code>application/problem+json</code> <a href="#schema-ValidationProblem">ValidationProblem</a></td></tr><tr><td>429</td><td><p><code>rate-limited</code></p><p>Headers: <code>Retry-After</code></p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>502</td><td><p><code>upstream-unavailable</code>: the service behind the gateway is unreachable or failed</p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>503</td><td><p><code>dependency-unavailable</code> (PostgreSQL or Redis is down; <code>dependency</code> names it) or <code>upstream-unavailable</code>; retry after <code>Retry-After</code></p><p>Headers: <code>Retry-After</code></p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr></table></section><h2>models</h2><p>the model catalog with live availability</p><section class=op id="op-listModels"><h3><span class="m get">GET</span><span class=path>/api/v1/models</span></h3><p><strong>The model catalog with live availability</strong></p><p>A token is optional; a bad one is refused.</p><p>Authentication: optional (bearerAuth, apiKey)</p><h4>Responses</h4><table><tr><th>status</th><th>about</th><th>body</th></tr><tr><td>200</td><td><p>every model in the catalog</p></td><td><code>application/json</code> <a href="#schema-ModelList">ModelList</a></td></tr><tr><td>401</td><td><p><code>unauthorized</code> (no or malformed <code>Authorization</code>) or <code>invalid-token</code> (bad or expired token)</p><p>Headers: <code>WWW-Authenticate</code></p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>429</td><td><p><code>rate-limited</code></p><p>Headers: <code>Retry-After</code></p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>502</td><td><p><code>upstream-unavailable</code>: the service behind the gateway is unreachable or failed</p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>503</td><td><p><code>dependency-unavailable</code> (PostgreSQL or Redis is down; <code>dependency</code> names it) or <code>upstream-unavailable</code>; retry after <code>Retry-After</code></p><p>Headers: <code>Retry-After</code></p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr></table></section><h2>generations</h2><p>image jobs, their progress and their event stream</p><section class=op id="op-listGenerations"><h3><span class="m get">GET</span><span class=path>/api/v1/generations</span></h3><p><strong>The caller&#x27;s jobs, newest first</strong></p><p>Authentication: bearerAuth or apiKey</p><h4>Parameters</h4><table><tr><th>name</th><th>in</th><th>type</th><th>about</th></tr><tr><td><code>cursor</code></td><td>query</td><td>string</td><td><p><code>next_cursor</code> of the previous page</p></td></tr><tr><td><code>limit</code></td><td>query</td><td>integer <span class=fmt>[minimum 1; maximum 100; default 20]</span></td><td><p>items per page</p></td></tr></table><h4>Responses</h4><table><tr><th>status</th><th>about</th><th>body</th></tr><tr><td>200</td><td><p>a page of jobs</p></td><td><code>application/json</code> <a href="#schema-GenerationPage">GenerationPage</a></td></tr><tr><td>400</td><td><p><code>invalid-query</code> (bad <code>limit</code>) or <code>invalid-cursor</code></p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>401</td><td><p><code>unauthorized</code> (no or malformed <code>Authorization</code>) or <code>invalid-token</code> (bad or expired token)</p><p>Headers: <code>WWW-Authenticate</code></p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>429</td><td><p><code>rate-limited</code></p><p>Headers: <code>Retry-After</code></p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>502</td><td><p><code>upstream-unavailable</code>: the service behind the gateway is unreachable or failed</p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>503</td><td><p><code>dependency-unavailable</code> (PostgreSQL or Redis is down; <code>dependency</code> names it) or <code>upstream-unavailable</code>; retry after <code>Retry-After</code></p><p>Headers: <code>Retry-After</code></p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr></table></section><section class=op id="op-createGeneration"><h3><span class="m post">POST</span><span class=path>/api/v1/generations</span></h3><p><strong>Submit an image job</strong></p><p>Validates and prices the request (the model&#x27;s limits: <code>GET /api/v1/models</code>), holds the cost from the balance and queues the job. The same <code>Idempotency-Key</code> with the same body answers the first answer again (same job); with another body it is 422 <code>idempotency-key-reused</code>.</p><p>Authentication: bearerAuth or apiKey</p><h4>Parameters</h4><table><tr><th>name</th><th>in</th><th>type</th><th>about</th></tr><tr><td><code>Idempotency-Key</code></td><td>header</td><td>string <span class=fmt>[minLength 1; maxLength 255; pattern &quot;^[!-~]+$&quot;]</span></td><td><p>makes a retried submission answer the first answer (1 to 255 visible ASCII characters); kept 24 hours</p></td></tr></table><h4>Request body <code>application/json</code></h4><p><a href="#schema-GenerationRequest">GenerationRequest</a></p><h4>Responses</h4><table><tr><th>status</th><th>about</th><th>body</th></tr><tr><td>202</td><td><p>accepted and queued; the estimate is as of the submission</p><p>Headers: <code>Location</code></p></td><td><code>application/json</code> <a href="#schema-AcceptedGeneration">AcceptedGeneration</a></td></tr><tr><td>400</td><td><p><code>invalid-body</code>: not JSON of the expected shape (wrong type of a field, not JSON at all)</p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>401</td><td><p><code>unauthorized</code> (no or malformed <code>Authorization</code>) or <code>invalid-token</code> (bad or expired token)</p><p>Headers: <code>WWW-Authenticate</code></p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>402</td><td><p><code>insufficient-credits</code> (with <code>balance</code>, <code>required</code>) or <code>credits-debt</code> (with <code>debt</code>, <code>balance</code>)</p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>413</td><td><p><code>payload-too-large</code>: the body exceeds the gateway&#x27;s limit</p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>422</td><td><p><code>validation-failed</code> (field errors in <code>errors</code>), <code>unknown-model</code>, <code>idempotency-key-reused</code></p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>429</td><td><p><code>too-many-jobs</code> (with <code>limit</code>: queued jobs allowed by the plan) or <code>rate-limited</code> (with <code>Retry-After</code>)</p><p>Headers: <code>Retry-After</code></p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>502</td><td><p><code>upstream-unavailable</code>: the service behind the gateway is unreachable or failed</p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>503</td><td><p><code>dependency-unavailable</code> (PostgreSQL or Redis is down; <code>dependency</code> names it) or <code>upstream-unavailable</code>; retry after <code>Retry-After</code></p><p>Headers: <code>Retry-After</code></p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>504</td><td><p><code>upstream-timeout</code>: the service behind the gateway did not answer in time</p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr></table></section><section class=op id="op-getGeneration"><h3><span class="m get">GET</span><span class=path>/api/v1/generations/{id}</span></h3><p><strong>One job</strong></p><p>While queued, <code>queue_position</code> and <code>estimated_start_at</code>; until finished, <code>estimated_finish_at</code>. Live step progress travels on the event stream only.</p><p>Authentication: bearerAuth or apiKey</p><h4>Parameters</h4><table><tr><th>name</th><th>in</th><th>type</th><th>about</th></tr><tr><td><code>id</code><span class=req>required</span></td><td>path</td><td>string <span class=fmt>(uuid)</span></td><td><p>a generation id (unknown or someone else&#x27;s answers 404)</p></td></tr></table><h4>Responses</h4><table><tr><th>status</th><th>about</th><th>body</th></tr><tr><td>200</td><td><p>the job</p></td><td><code>application/json</code> <a href="#schema-Generation">Generation</a></td></tr><tr><td>401</td><td><p><code>unauthorized</code> (no or malformed <code>Authorization</code>) or <code>invalid-token</code> (bad or expired token)</p><p>Headers: <code>WWW-Authenticate</code></p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>404</td><td><p><code>not-found</code> (also for someone else&#x27;s resource)</p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>429</td><td><p><code>rate-limited</code></p><p>Headers: <code>Retry-After</code></p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>502</td><td><p><code>upstream-unavailable</code>: the service behind the gateway is unreachable or failed</p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>503</td><td><p><code>dependency-unavailable</code> (PostgreSQL or Redis is down; <code>dependency</code> names it) or <code>upstream-unavailable</code>; retry after <code>Retry-After</code></p><p>Headers: <code>Retry-After</code></p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr></table></section><section class=op id="op-cancelGeneration"><h3><span class="m post">POST</span><span class=path>/api/v1/generations/{id}/cancel</span></h3><p><strong>Cancel a job</strong></p><p>200 when it was still queued (credits back at once); 202 while it runs (it stops at the next sampling step).</p><p>Authentication: bearerAuth or apiKey</p><h4>Parameters</h4><table><tr><th>name</th><th>in</th><th>type</th><th>about</th></tr><tr><td><code>id</code><span class=req>required</span></td><td>path</td><td>string <span class=fmt>(uuid)</span></td><td><p>a generation id (unknown or someone else&#x27;s answers 404)</p></td></tr></table><h4>Responses</h4><table><tr><th>status</th><th>about</th><th>body</th></tr><tr><td>200</td><td><p>canceled while queued</p></td><td><code>application/json</code> <a href="#schema-Generation">Generation</a></td></tr><tr><td>202</td><td><p>running; the worker stops it at the next step</p></td><td><code>application/json</code> <a href="#schema-Generation">Generation</a></td></tr><tr><td>401</td><td><p><code>unauthorized</code> (no or malformed <code>Authorization</code>) or <code>invalid-token</code> (bad or expired token)</p><p>Headers: <code>WWW-Authenticate</code></p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>404</td><td><p><code>not-found</code> (also for someone else&#x27;s resource)</p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>409</td><td><p><code>job-finished</code>: the job already succeeded, failed or was canceled</p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>413</td><td><p><code>payload-too-large</code>: the body exceeds the gateway&#x27;s limit</p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>429</td><td><p><code>rate-limited</code></p><p>Headers: <code>Retry-After</code></p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>502</td><td><p><code>upstream-unavailable</code>: the service behind the gateway is unreachable or failed</p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>503</td><td><p><code>dependency-unavailable</code> (PostgreSQL or Redis is down; <code>dependency</code> names it) or <code>upstream-unavailable</code>; retry after <code>Retry-After</code></p><p>Headers: <code>Retry-After</code></p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr></table></section><section class=op id="op-streamGenerationEvents"><h3><span class="m get">GET</span><span class=path>/api/v1/generations/{id}/events</span></h3><p><strong>The job&#x27;s events as server-sent events</strong></p><p>Events: <code>queued</code>, <code>started</code>, <code>progress</code>, then one of <code>succeeded</code>, <code>failed</code>, <code>canceled</code>, after which the stream ends. <code>queued</code>, <code>started</code> and the terminal event carry the job (like <code>GET /api/v1/generations/{id}</code>) as <code>data</code>; <code>progress</code> carries <code>GenerationProgress</code>. Every event but the id-less <code>queued</code> updates (position or ETA changed) has an <code>id</code>; reconnect with <code>Last-Event-ID</code> to get only what followed. Comment lines (<code>:</code>) keep the connection alive.</p><p>Authentication: bearerAuth or apiKey</p><h4>Parameters</h4><table><tr><th>name</th><th>in</th><th>type</th><th>about</th></tr><tr><td><code>id</code><span class=req>required</span></td><td>path</td><td>string <span class=fmt>(uuid)</span></td><td><p>a generation id (unknown or someone else&#x27;s answers 404)</p></td></tr><tr><td><code>Last-Event-ID</code></td><td>header</td><td>string</td><td><p>the <code>id</code> of the last event received; events up to it are not sent again</p></td></tr></table><h4>Responses</h4><table><tr><th>status</th><th>about</th><th>body</th></tr><tr><td>200</td><td><p>the event stream</p></td><td><code>text/event-stream</code> string</td></tr><tr><td>401</td><td><p><code>unauthorized</code> (no or malformed <code>Authorization</code>) or <code>invalid-token</code> (bad or expired token)</p><p>Headers: <code>WWW-Authenticate</code></p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>404</td><td><p><code>not-found</code> (also for someone else&#x27;s resource)</p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>429</td><td><p><code>rate-limited</code></p><p>Headers: <code>Retry-After</code></p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>502</td><td><p><code>upstream-unavailable</code>: the service behind the gateway is unreachable or failed</p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>503</td><td><p><code>dependency-unavailable</code> (PostgreSQL or Redis is down; <code>dependency</code> names it) or <code>upstream-unavailable</code>; retry after <code>Retry-After</code></p><p>Headers: <code>Retry-After</code></p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr></table></section><h2>images</h2><p>the gallery and the public feed</p><section class=op id="op-listImages"><h3><span class="m get">GET</span><span class=path>/api/v1/images</span></h3><p><strong>The caller&#x27;s images, newest first</strong></p><p>Authentication: bearerAuth or apiKey</p><h4>Parameters</h4><table><tr><th>name</th><th>in</th><th>type</th><th>about</th></tr><tr><td><code>q</code></td><td>query</td><td>string <span class=fmt>[maxLength 200]</span></td><td><p>full-text search on prompt and title</p></td></tr><tr><td><code>cursor</code></td><td>query</td><td>string</td><td><p><code>next_cursor</code> of the previous page</p></td></tr><tr><td><code>limit</code></td><td>query</td><td>integer <span class=fmt>[minimum 1; maximum 100; default 20]</span></td><td><p>items per page</p></td></tr></table><h4>Responses</h4><table><tr><th>status</th><th>about</th><th>body</th></tr><tr><td>200</td><td><p>a page of images</p></td><td><code>application/json</code> <a href="#schema-ImagePage">ImagePage</a></td></tr><tr><td>400</td><td><p><code>invalid-cursor</code></p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>401</td><td><p><code>unauthorized</code> (no or malformed <code>Authorization</code>) or <code>invalid-token</code> (bad or expired token)</p><p>Headers: <code>WWW-Authenticate</code></p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>422</td><td><p><code>validation-failed</code>: <code>errors</code> names each offending field</p></td><td><code>application/problem+json</code> <a href="#schema-ValidationProblem">ValidationProblem</a></td></tr><tr><td>429</td><td><p><code>rate-limited</code></p><p>Headers: <code>Retry-After</code></p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>502</td><td><p><code>upstream-unavailable</code>: the service behind the gateway is unreachable or failed</p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>503</td><td><p><code>dependency-unavailable</code> (PostgreSQL or Redis is down; <code>dependency</code> names it) or <code>upstream-unavailable</code>; retry after <code>Retry-After</code></p><p>Headers: <code>Retry-After</code></p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr></table></section><section class=op id="op-getImage"><h3><span class="m get">GET</span><span class=path>/api/v1/images/{id}</span></h3><p><strong>An image&#x27;s metadata</strong></p><p>For the owner, or anyone when the image is <code>public</code> or <code>unlisted</code>; otherwise 404.</p><p>Authentication: optional (bearerAuth, apiKey)</p><h4>Parameters</h4><table><tr><th>name</th><th>in</th><th>type</th><th>about</th></tr><tr><td><code>id</code><span class=req>required</span></td><td>path</td><td>string <span class=fmt>(uuid)</span></td><td><p>an image id (unknown or not visible to the caller answers 404)</p></td></tr></table><h4>Responses</h4><table><tr><th>status</th><th>about</th><th>body</th></tr><tr><td>200</td><td><p>the image</p></td><td><code>application/json</code> <a href="#schema-Image">Image</a></td></tr><tr><td>401</td><td><p><code>unauthorized</code> (no or malformed <code>Authorization</code>) or <code>invalid-token</code> (bad or expired token)</p><p>Headers: <code>WWW-Authenticate</code></p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>404</td><td><p><code>not-found</code> (also for someone else&#x27;s resource)</p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>429</td><td><p><code>rate-limited</code></p><p>Headers: <code>Retry-After</code></p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>502</td><td><p><code>upstream-unavailable</code>: the service behind the gateway is unreachable or failed</p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>503</td><td><p><code>dependency-unavailable</code> (PostgreSQL or Redis is down; <code>dependency</code> names it) or <code>upstream-unavailable</code>; retry after <code>Retry-After</code></p><p>Headers: <code>Retry-After</code></p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr></table></section><section class=op id="op-updateImage"><h3><span class="m patch">PATCH</span><span class=path>/api/v1/images/{id}</span></h3><p><strong>Change visibility, title or tags</strong></p><p>Fields left out stay as they are; <code>title</code> may be <code>null</code> to remove it.</p><p>Authentication: bearerAuth or apiKey</p><h4>Parameters</h4><table><tr><th>name</th><th>in</th><th>type</th><th>about</th></tr><tr><td><code>id</code><span class=req>required</span></td><td>path</td><td>string <span class=fmt>(uuid)</span></td><td><p>an image id (unknown or not visible to the caller answers 404)</p></td></tr></table><h4>Request body <code>application/json</code></h4><p><a href="#schema-ImageChanges">ImageChanges</a></p><h4>Responses</h4><table><tr><th>status</th><th>about</th><th>body</th></tr><tr><td>200</td><td><p>the image as it is now</p></td><td><code>application/json</code> <a href="#schema-Image">Image</a></td></tr><tr><td>400</td><td><p><code>invalid-body</code>: not JSON of the expected shape (wrong type of a field, not JSON at all)</p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>401</td><td><p><code>unauthorized</code> (no or malformed <code>Authorization</code>) or <code>invalid-token</code> (bad or expired token)</p><p>Headers: <code>WWW-Authenticate</code></p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>404</td><td><p><code>not-found</code> (also for someone else&#x27;s resource)</p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>413</td><td><p><code>payload-too-large</code>: the body exceeds the gateway&#x27;s limit</p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>422</td><td><p><code>validation-failed</code>: <code>errors</code> names each offending field</p></td><td><code>application/problem+json</code> <a href="#schema-ValidationProblem">ValidationProblem</a></td></tr><tr><td>429</td><td><p><code>rate-limited</code></p><p>Headers: <code>Retry-After</code></p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>502</td><td><p><code>upstream-unavailable</code>: the service behind the gateway is unreachable or failed</p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>503</td><td><p><code>dependency-unavailable</code> (PostgreSQL or Redis is down; <code>dependency</code> names it) or <code>upstream-unavailable</code>; retry after <code>Retry-After</code></p><p>Headers: <code>Retry-After</code></p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr></table></section><section class=op id="op-deleteImage"><h3><span class="m delete">DELETE</span><span class=path>/api/v1/images/{id}</span></h3><p><strong>Delete an image and its file</strong></p><p>Authentication: bearerAuth or apiKey</p><h4>Parameters</h4><table><tr><th>name</th><th>in</th><th>type</th><th>about</th></tr><tr><td><code>id</code><span class=req>required</span></td><td>path</td><td>string <span class=fmt>(uuid)</span></td><td><p>an image id (unknown or not visible to the caller answers 404)</p></td></tr></table><h4>Responses</h4><table><tr><th>status</th><th>about</th><th>body</th></tr><tr><td>204</td><td><p>deleted</p></td><td></td></tr><tr><td>401</td><td><p><code>unauthorized</code> (no or malformed <code>Authorization</code>) or <code>invalid-token</code> (bad or expired token)</p><p>Headers: <code>WWW-Authenticate</code></p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>404</td><td><p><code>not-found</code> (also for someone else&#x27;s resource)</p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>429</td><td><p><code>rate-limited</code></p><p>Headers: <code>Retry-After</code></p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>502</td><td><p><code>upstream-unavailable</code>: the service behind the gateway is unreachable or failed</p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>503</td><td><p><code>dependency-unavailable</code> (PostgreSQL or Redis is down; <code>dependency</code> names it) or <code>upstream-unavailable</code>; retry after <code>Retry-After</code></p><p>Headers: <code>Retry-After</code></p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr></table></section><section class=op id="op-getImageContent"><h3><span class="m get">GET</span><span class=path>/api/v1/images/{id}/content</span></h3><p><strong>The image&#x27;s PNG bytes</strong></p><p>Visible to the same callers as the metadata. <code>Cache-Control: public, max-age=86400, immutable</code> for public images, <code>private, max-age=3600</code> otherwise.</p><p>Authentication: optional (bearerAuth, apiKey)</p><h4>Parameters</h4><table><tr><th>name</th><th>in</th><th>type</th><th>about</th></tr><tr><td><code>id</code><span class=req>required</span></td><td>path</td><td>string <span class=fmt>(uuid)</span></td><td><p>an image id (unknown or not visible to the caller answers 404)</p></td></tr></table><h4>Responses</h4><table><tr><th>status</th><th>about</th><th>body</th></tr><tr><td>200</td><td><p>the PNG</p><p>Headers: <code>Cache-Control</code></p></td><td><code>image/png</code> string</td></tr><tr><td>401</td><td><p><code>unauthorized</code> (no or malformed <code>Authorization</code>) or <code>invalid-token</code> (bad or expired token)</p><p>Headers: <code>WWW-Authenticate</code></p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>404</td><td><p><code>not-found</code>, or <code>content-missing</code> when the record exists but its file is gone</p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>429</td><td><p><code>rate-limited</code></p><p>Headers: <code>Retry-After</code></p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>502</td><td><p><code>upstream-unavailable</code>: the service behind the gateway is unreachable or failed</p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>503</td><td><p><code>dependency-unavailable</code> (PostgreSQL or Redis is down; <code>dependency</code> names it) or <code>upstream-unavailable</code>; retry after <code>Retry-After</code></p><p>Headers: <code>Retry-After</code></p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr></table></section><section class=op id="op-explore"><h3><span class="m get">GET</span><span class=path>/api/v1/explore</span></h3><p><strong>Public images, newest first</strong></p><p>Authentication: optional (bearerAuth, apiKey)</p><h4>Parameters</h4><table><tr><th>name</th><th>in</th><th>type</th><th>about</th></tr><tr><td><code>cursor</code></td><td>query</td><td>string</td><td><p><code>next_cursor</code> of the previous page</p></td></tr><tr><td><code>limit</code></td><td>query</td><td>integer <span class=fmt>[minimum 1; maximum 100; default 20]</span></td><td><p>items per page</p></td></tr></table><h4>Responses</h4><table><tr><th>status</th><th>about</th><th>body</th></tr><tr><td>200</td><td><p>a page of public images</p></td><td><code>application/json</code> <a href="#schema-ImagePage">ImagePage</a></td></tr><tr><td>400</td><td><p><code>invalid-cursor</code></p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>401</td><td><p><code>unauthorized</code> (no or malformed <code>Authorization</code>) or <code>invalid-token</code> (bad or expired token)</p><p>Headers: <code>WWW-Authenticate</code></p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>422</td><td><p><code>validation-failed</code>: <code>errors</code> names each offending field</p></td><td><code>application/problem+json</code> <a href="#schema-ValidationProblem">ValidationProblem</a></td></tr><tr><td>429</td><td><p><code>rate-limited</code></p><p>Headers: <code>Retry-After</code></p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>502</td><td><p><code>upstream-unavailable</code>: the service behind the gateway is unreachable or failed</p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>503</td><td><p><code>dependency-unavailable</code> (PostgreSQL or Redis is down; <code>dependency</code> names it) or <code>upstream-unavailable</code>; retry after <code>Retry-After</code></p><p>Headers: <code>Retry-After</code></p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr></table></section><h2>billing</h2><p>subscription, checkout, and (admins) Lemon Squeezy deliveries</p><section class=op id="op-getSubscription"><h3><span class="m get">GET</span><span class=path>/api/v1/billing/subscription</span></h3><p><strong>The plan in effect and the subscription that gives it</strong></p><p>Authentication: bearerAuth or apiKey</p><h4>Responses</h4><table><tr><th>status</th><th>about</th><th>body</th></tr><tr><td>200</td><td><p>the effective plan</p></td><td><code>application/json</code> <a href="#schema-SubscriptionState">SubscriptionState</a></td></tr><tr><td>401</td><td><p><code>unauthorized</code> (no or malformed <code>Authorization</code>) or <code>invalid-token</code> (bad or expired token)</p><p>Headers: <code>WWW-Authenticate</code></p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>429</td><td><p><code>rate-limited</code></p><p>Headers: <code>Retry-After</code></p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>502</td><td><p><code>upstream-unavailable</code>: the service behind the gateway is unreachable or failed</p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>503</td><td><p><code>dependency-unavailable</code> (PostgreSQL or Redis is down; <code>dependency</code> names it) or <code>upstream-unavailable</code>; retry after <code>Retry-After</code></p><p>Headers: <code>Retry-After</code></p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr></table></section><section class=op id="op-createCheckout"><h3><span class="m post">POST</span><span class=path>/api/v1/billing/checkout</span></h3><p><strong>A Lemon Squeezy checkout for the caller</strong></p><p>Authentication: bearerAuth or apiKey</p><h4>Request body <code>application/json</code></h4><p><a href="#schema-CheckoutRequest">CheckoutRequest</a></p><h4>Responses</h4><table><tr><th>status</th><th>about</th><th>body</th></tr><tr><td>201</td><td><p>open <code>checkout_url</code> in a browser</p></td><td><code>application/json</code> <a href="#schema-Checkout">Checkout</a></td></tr><tr><td>400</td><td><p><code>invalid-body</code>: not JSON of the expected shape (wrong type of a field, not JSON at all)</p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>401</td><td><p><code>unauthorized</code> (no or malformed <code>Authorization</code>) or <code>invalid-token</code> (bad or expired token)</p><p>Headers: <code>WWW-Authenticate</code></p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>413</td><td><p><code>payload-too-large</code>: the body exceeds the gateway&#x27;s limit</p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>422</td><td><p><code>validation-failed</code>: <code>errors</code> names each offending field</p></td><td><code>application/problem+json</code> <a href="#schema-ValidationProblem">ValidationProblem</a></td></tr><tr><td>429</td><td><p><code>rate-limited</code></p><p>Headers: <code>Retry-After</code></p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>502</td><td><p><code>payment-provider-unavailable</code> (Lemon Squeezy failed) or <code>upstream-unavailable</code></p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>503</td><td><p><code>payment-provider-unavailable</code>: checkout is not configured on this deployment; or <code>dependency-unavailable</code></p><p>Headers: <code>Retry-After</code></p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr></table></section><section class=op id="op-listDeliveries"><h3><span class="m get">GET</span><span class=path>/api/v1/billing/admin/deliveries</span></h3><p><strong>Stored Lemon Squeezy deliveries (role admin)</strong></p><p>Processing state only, never bodies or signatures.</p><p>Authentication: bearerAuth or apiKey</p><h4>Parameters</h4><table><tr><th>name</th><th>in</th><th>type</th><th>about</th></tr><tr><td><code>status</code></td><td>query</td><td><a href="#schema-DeliveryStatus">DeliveryStatus</a></td><td></td></tr><tr><td><code>cursor</code></td><td>query</td><td>string</td><td><p><code>next_cursor</code> of the previous page</p></td></tr><tr><td><code>limit</code></td><td>query</td><td>integer <span class=fmt>[minimum 1; maximum 200; default 50]</span></td><td></td></tr></table><h4>Responses</h4><table><tr><th>status</th><th>about</th><th>body</th></tr><tr><td>200</td><td><p>a page of deliveries, newest first</p></td><td><code>application/json</code> <a href="#schema-DeliveryPage">DeliveryPage</a></td></tr><tr><td>400</td><td><p><code>invalid-query</code> or <code>invalid-cursor</code></p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>401</td><td><p><code>unauthorized</code> (no or malformed <code>Authorization</code>) or <code>invalid-token</code> (bad or expired token)</p><p>Headers: <code>WWW-Authenticate</code></p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>403</td><td><p><code>forbidden</code>: the route needs a role the caller lacks</p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>429</td><td><p><code>rate-limited</code></p><p>Headers: <code>Retry-After</code></p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>502</td><td><p><code>upstream-unavailable</code>: the service behind the gateway is unreachable or failed</p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>503</td><td><p><code>dependency-unavailable</code> (PostgreSQL or Redis is down; <code>dependency</code> names it) or <code>upstream-unavailable</code>; retry after <code>Retry-After</code></p><p>Headers: <code>Retry-After</code></p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr></table></section><section class=op id="op-replayDelivery"><h3><span class="m post">POST</span><span class=path>/api/v1/billing/admin/deliveries/{id}/replay</span></h3><p><strong>Process a stored delivery again (role admin)</strong></p><p>Authentication: bearerAuth or apiKey</p><h4>Parameters</h4><table><tr><th>name</th><th>in</th><th>type</th><th>about</th></tr><tr><td><code>id</code><span class=req>required</span></td><td>path</td><td>string <span class=fmt>(uuid)</span></td><td></td></tr></table><h4>Responses</h4><table><tr><th>status</th><th>about</th><th>body</th></tr><tr><td>202</td><td><p>back to <code>pending</code>; the processor applies it (idempotently)</p></td><td><code>application/json</code> <a href="#schema-DeliveryReplay">DeliveryReplay</a></td></tr><tr><td>401</td><td><p><code>unauthorized</code> (no or malformed <code>Authorization</code>) or <code>invalid-token</code> (bad or expired token)</p><p>Headers: <code>WWW-Authenticate</code></p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>403</td><td><p><code>forbidden</code>: the route needs a role the caller lacks</p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>404</td><td><p><code>not-found</code> (also for someone else&#x27;s resource)</p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>409</td><td><p><code>delivery-pending</code> or <code>test-mode-not-accepted</code></p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>413</td><td><p><code>payload-too-large</code>: the body exceeds the gateway&#x27;s limit</p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>429</td><td><p><code>rate-limited</code></p><p>Headers: <code>Retry-After</code></p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>502</td><td><p><code>upstream-unavailable</code>: the service behind the gateway is unreachable or failed</p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>503</td><td><p><code>dependency-unavailable</code> (PostgreSQL or Redis is down; <code>dependency</code> names it) or <code>upstream-unavailable</code>; retry after <code>Retry-After</code></p><p>Headers: <code>Retry-After</code></p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr></table></section><h2>admin</h2><p>operator routes (role <code>admin</code>)</p><section class=op id="op-listDeadJobs"><h3><span class="m get">GET</span><span class=path>/api/v1/admin/jobs/dead</span></h3><p><strong>Jobs every worker died on (role admin)</strong></p><p>Authentication: bearerAuth or apiKey</p><h4>Responses</h4><table><tr><th>status</th><th>about</th><th>body</th></tr><tr><td>200</td><td><p>the dead list of every pool, newest first</p></td><td><code>application/json</code> <a href="#schema-DeadJobList">DeadJobList</a></td></tr><tr><td>401</td><td><p><code>unauthorized</code> (no or malformed <code>Authorization</code>) or <code>invalid-token</code> (bad or expired token)</p><p>Headers: <code>WWW-Authenticate</code></p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>403</td><td><p><code>forbidden</code>: the route needs a role the caller lacks</p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>429</td><td><p><code>rate-limited</code></p><p>Headers: <code>Retry-After</code></p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>502</td><td><p><code>upstream-unavailable</code>: the service behind the gateway is unreachable or failed</p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>503</td><td><p><code>dependency-unavailable</code> (PostgreSQL or Redis is down; <code>dependency</code> names it) or <code>upstream-unavailable</code>; retry after <code>Retry-After</code></p><p>Headers: <code>Retry-After</code></p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr></table></section><section class=op id="op-requeueDeadJob"><h3><span class="m post">POST</span><span class=path>/api/v1/admin/jobs/{id}/requeue</span></h3><p><strong>Submit a dead job again for its owner (role admin)</strong></p><p>A new generation (new id, new hold), once per dead job.</p><p>Authentication: bearerAuth or apiKey</p><h4>Parameters</h4><table><tr><th>name</th><th>in</th><th>type</th><th>about</th></tr><tr><td><code>id</code><span class=req>required</span></td><td>path</td><td>string <span class=fmt>(uuid)</span></td><td><p>a generation id (unknown or someone else&#x27;s answers 404)</p></td></tr></table><h4>Responses</h4><table><tr><th>status</th><th>about</th><th>body</th></tr><tr><td>202</td><td><p>the new job</p></td><td><code>application/json</code> <a href="#schema-RequeuedJob">RequeuedJob</a></td></tr><tr><td>401</td><td><p><code>unauthorized</code> (no or malformed <code>Authorization</code>) or <code>invalid-token</code> (bad or expired token)</p><p>Headers: <code>WWW-Authenticate</code></p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>402</td><td><p><code>insufficient-credits</code> or <code>credits-debt</code>: the owner cannot pay for it</p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>403</td><td><p><code>forbidden</code>: the route needs a role the caller lacks</p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>404</td><td><p><code>not-found</code> (also for someone else&#x27;s resource)</p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>409</td><td><p><code>not-requeueable</code>: only a job that failed <code>worker_lost</code> can be requeued</p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>413</td><td><p><code>payload-too-large</code>: the body exceeds the gateway&#x27;s limit</p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>422</td><td><p><code>validation-failed</code>: <code>errors</code> names each offending field</p></td><td><code>application/problem+json</code> <a href="#schema-ValidationProblem">ValidationProblem</a></td></tr><tr><td>429</td><td><p><code>rate-limited</code></p><p>Headers: <code>Retry-After</code></p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>502</td><td><p><code>upstream-unavailable</code>: the service behind the gateway is unreachable or failed</p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>503</td><td><p><code>dependency-unavailable</code> (PostgreSQL or Redis is down; <code>dependency</code> names it) or <code>upstream-unavailable</code>; retry after <code>Retry-After</code></p><p>Headers: <code>Retry-After</code></p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr></table></section><h2>webhooks</h2><p>completion webhooks (users&#x27; endpoints and what they receive) and inbound provider webhooks</p><section class=op id="op-listWebhooks"><h3><span class="m get">GET</span><span class=path>/api/v1/webhooks</span></h3><p><strong>The caller&#x27;s webhook endpoints, newest first</strong></p><p>Authentication: bearerAuth or apiKey</p><h4>Responses</h4><table><tr><th>status</th><th>about</th><th>body</th></tr><tr><td>200</td><td><p>the endpoints (without secrets)</p></td><td><code>application/json</code> <a href="#schema-WebhookEndpointList">WebhookEndpointList</a></td></tr><tr><td>401</td><td><p><code>unauthorized</code> (no or malformed <code>Authorization</code>) or <code>invalid-token</code> (bad or expired token)</p><p>Headers: <code>WWW-Authenticate</code></p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>429</td><td><p><code>rate-limited</code></p><p>Headers: <code>Retry-After</code></p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>502</td><td><p><code>upstream-unavailable</code>: the service behind the gateway is unreachable or failed</p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>503</td><td><p><code>dependency-unavailable</code> (PostgreSQL or Redis is down; <code>dependency</code> names it) or <code>upstream-unavailable</code>; retry after <code>Retry-After</code></p><p>Headers: <code>Retry-After</code></p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr></table></section><section class=op id="op-createWebhook"><h3><span class="m post">POST</span><span class=path>/api/v1/webhooks</span></h3><p><strong>Register a completion webhook</strong></p><p>Events are sent to <code>url</code> when the caller&#x27;s generations end, signed per Standard Webhooks (see the <code>webhooks</code> section). The answer holds the signing <code>secret</code>, shown only here and on rotation. URLs whose host resolves to loopback, private, link-local (metadata) or other non-public addresses are refused; redirects are never followed.</p><p>Authentication: bearerAuth or apiKey</p><h4>Request body <code>application/json</code></h4><p><a href="#schema-WebhookRegistration">WebhookRegistration</a></p><h4>Responses</h4><table><tr><th>status</th><th>about</th><th>body</th></tr><tr><td>201</td><td><p>registered; keep the secret</p><p>Headers: <code>Location</code></p></td><td><code>application/json</code> <a href="#schema-WebhookEndpointWithSecret">WebhookEndpointWithSecret</a></td></tr><tr><td>400</td><td><p><code>invalid-body</code>: not JSON of the expected shape (wrong type of a field, not JSON at all)</p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>401</td><td><p><code>unauthorized</code> (no or malformed <code>Authorization</code>) or <code>invalid-token</code> (bad or expired token)</p><p>Headers: <code>WWW-Authenticate</code></p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>409</td><td><p><code>too-many-webhooks</code>: at most 10 endpoints per user</p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>413</td><td><p><code>payload-too-large</code>: the body exceeds the gateway&#x27;s limit</p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>422</td><td><p><code>validation-failed</code>: <code>errors</code> names each offending field</p></td><td><code>application/problem+json</code> <a href="#schema-ValidationProblem">ValidationProblem</a></td></tr><tr><td>429</td><td><p><code>rate-limited</code></p><p>Headers: <code>Retry-After</code></p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>502</td><td><p><code>upstream-unavailable</code>: the service behind the gateway is unreachable or failed</p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>503</td><td><p><code>dependency-unavailable</code> (PostgreSQL or Redis is down; <code>dependency</code> names it) or <code>upstream-unavailable</code>; retry after <code>Retry-After</code></p><p>Headers: <code>Retry-After</code></p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr></table></section><section class=op id="op-getWebhook"><h3><span class="m get">GET</span><span class=path>/api/v1/webhooks/{id}</span></h3><p><strong>One endpoint and its recent deliveries</strong></p><p>Authentication: bearerAuth or apiKey</p><h4>Parameters</h4><table><tr><th>name</th><th>in</th><th>type</th><th>about</th></tr><tr><td><code>id</code><span class=req>required</span></td><td>path</td><td>string <span class=fmt>(uuid)</span></td><td><p>a webhook endpoint id (unknown or someone else&#x27;s answers 404)</p></td></tr></table><h4>Responses</h4><table><tr><th>status</th><th>about</th><th>body</th></tr><tr><td>200</td><td><p>the endpoint with its 20 most recent deliveries</p></td><td><code>application/json</code> <a href="#schema-WebhookEndpointDetail">WebhookEndpointDetail</a></td></tr><tr><td>401</td><td><p><code>unauthorized</code> (no or malformed <code>Authorization</code>) or <code>invalid-token</code> (bad or expired token)</p><p>Headers: <code>WWW-Authenticate</code></p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>404</td><td><p><code>not-found</code> (also for someone else&#x27;s resource)</p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>429</td><td><p><code>rate-limited</code></p><p>Headers: <code>Retry-After</code></p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>502</td><td><p><code>upstream-unavailable</code>: the service behind the gateway is unreachable or failed</p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>503</td><td><p><code>dependency-unavailable</code> (PostgreSQL or Redis is down; <code>dependency</code> names it) or <code>upstream-unavailable</code>; retry after <code>Retry-After</code></p><p>Headers: <code>Retry-After</code></p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr></table></section><section class=op id="op-deleteWebhook"><h3><span class="m delete">DELETE</span><span class=path>/api/v1/webhooks/{id}</span></h3><p><strong>Delete an endpoint and its deliveries</strong></p><p>Authentication: bearerAuth or apiKey</p><h4>Parameters</h4><table><tr><th>name</th><th>in</th><th>type</th><th>about</th></tr><tr><td><code>id</code><span class=req>required</span></td><td>path</td><td>string <span class=fmt>(uuid)</span></td><td><p>a webhook endpoint id (unknown or someone else&#x27;s answers 404)</p></td></tr></table><h4>Responses</h4><table><tr><th>status</th><th>about</th><th>body</th></tr><tr><td>204</td><td><p>deleted; nothing more is sent to it</p></td><td></td></tr><tr><td>401</td><td><p><code>unauthorized</code> (no or malformed <code>Authorization</code>) or <code>invalid-token</code> (bad or expired token)</p><p>Headers: <code>WWW-Authenticate</code></p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>404</td><td><p><code>not-found</code> (also for someone else&#x27;s resource)</p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>429</td><td><p><code>rate-limited</code></p><p>Headers: <code>Retry-After</code></p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>502</td><td><p><code>upstream-unavailable</code>: the service behind the gateway is unreachable or failed</p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>503</td><td><p><code>dependency-unavailable</code> (PostgreSQL or Redis is down; <code>dependency</code> names it) or <code>upstream-unavailable</code>; retry after <code>Retry-After</code></p><p>Headers: <code>Retry-After</code></p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr></table></section><section class=op id="op-rotateWebhookSecret"><h3><span class="m post">POST</span><span class=path>/api/v1/webhooks/{id}/rotate-secret</span></h3><p><strong>Replace the signing secret</strong></p><p>Deliveries from now on are signed with the new secret, which this answer shows once.</p><p>Authentication: bearerAuth or apiKey</p><h4>Parameters</h4><table><tr><th>name</th><th>in</th><th>type</th><th>about</th></tr><tr><td><code>id</code><span class=req>required</span></td><td>path</td><td>string <span class=fmt>(uuid)</span></td><td><p>a webhook endpoint id (unknown or someone else&#x27;s answers 404)</p></td></tr></table><h4>Responses</h4><table><tr><th>status</th><th>about</th><th>body</th></tr><tr><td>200</td><td><p>the endpoint with its new secret</p></td><td><code>application/json</code> <a href="#schema-WebhookEndpointWithSecret">WebhookEndpointWithSecret</a></td></tr><tr><td>401</td><td><p><code>unauthorized</code> (no or malformed <code>Authorization</code>) or <code>invalid-token</code> (bad or expired token)</p><p>Headers: <code>WWW-Authenticate</code></p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>404</td><td><p><code>not-found</code> (also for someone else&#x27;s resource)</p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>413</td><td><p><code>payload-too-large</code>: the body exceeds the gateway&#x27;s limit</p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>429</td><td><p><code>rate-limited</code></p><p>Headers: <code>Retry-After</code></p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>502</td><td><p><code>upstream-unavailable</code>: the service behind the gateway is unreachable or failed</p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>503</td><td><p><code>dependency-unavailable</code> (PostgreSQL or Redis is down; <code>dependency</code> names it) or <code>upstream-unavailable</code>; retry after <code>Retry-After</code></p><p>Headers: <code>Retry-After</code></p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr></table></section><section class=op id="op-receiveLemonSqueezyWebhook"><h3><span class="m post">POST</span><span class=path>/webhooks/lemonsqueezy</span></h3><p><strong>Lemon Squeezy deliveries (inbound)</strong></p><p><code>X-Signature</code> is the hex HMAC-SHA256 of the raw body with the store&#x27;s signing secret; it is checked before anything else. Each delivery is stored once (by the body&#x27;s SHA-256) and answered at once; a verified body that can never be applied is kept as <code>dead</code> and still 200.</p><p>Authentication: none</p><h4>Parameters</h4><table><tr><th>name</th><th>in</th><th>type</th><th>about</th></tr><tr><td><code>X-Signature</code><span class=req>required</span></td><td>header</td><td>string <span class=fmt>[pattern &quot;^[0-9a-f]{64}$&quot;]</span></td><td></td></tr><tr><td><code>X-Event-Name</code></td><td>header</td><td>string</td><td></td></tr></table><h4>Request body <code>application/json</code></h4><table><tr><th>field</th><th>type</th><th>about</th></tr><tr><td><code>meta</code></td><td>object</td><td><table><tr><th>field</th><th>type</th><th>about</th></tr><tr><td><code>event_name</code></td><td>string</td><td></td></tr><tr><td><code>test_mode</code></td><td>boolean</td><td></td></tr></table></td></tr><tr><td><code>data</code></td><td>object</td><td></td></tr></table><h4>Responses</h4><table><tr><th>status</th><th>about</th><th>body</th></tr><tr><td>200</td><td><p>stored (or a duplicate of one stored before)</p></td><td><code>application/json</code> <a href="#schema-WebhookReceipt">WebhookReceipt</a></td></tr><tr><td>400</td><td><p><code>invalid-body</code>: not JSON of the expected shape (wrong type of a field, not JSON at all)</p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>401</td><td><p><code>invalid-signature</code></p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>413</td><td><p><code>payload-too-large</code>: the body exceeds the gateway&#x27;s limit</p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>429</td><td><p><code>rate-limited</code></p><p>Headers: <code>Retry-After</code></p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>502</td><td><p><code>upstream-unavailable</code>: the service behind the gateway is unreachable or failed</p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>503</td><td><p><code>dependency-unavailable</code> (PostgreSQL or Redis is down; <code>dependency</code> names it) or <code>upstream-unavailable</code>; retry after <code>Retry-After</code></p><p>Headers: <code>Retry-After</code></p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr></table></section><h2>meta</h2><p>this document and its reference page</p><section class=op id="op-getOpenAPIDocument"><h3><span class="m get">GET</span><span class=path>/api/v1/openapi.json</span></h3><p><strong>This document</strong></p><p>Authentication: none</p><h4>Responses</h4><table><tr><th>status</th><th>about</th><th>body</th></tr><tr><td>200</td><td><p>the OpenAPI 3.1 document</p></td><td><code>application/json</code> object</td></tr></table></section><section class=op id="op-getAPIReference"><h3><span class="m get">GET</span><span class=path>/api/v1/docs</span></h3><p><strong>The API reference page</strong></p><p>A static HTML page rendered from this document (no scripts, nothing loaded from elsewhere).</p><p>Authentication: none</p><h4>Responses</h4><table><tr><th>status</th><th>about</th><th>body</th></tr><tr><td>200</td><td><p>the reference page</p></td><td><code>text/html</code> string</td></tr></table></section><h2>Outgoing webhooks</h2><p>Requests this API sends to endpoints you register.</p><section class=op id="op-generationFinishedWebhook"><h3><span class="m post">POST</span><span class=path>(your endpoint): generationFinished</span></h3><p><strong>What a registered endpoint receives when a generation ends</strong></p><p>One delivery per endpoint and generation, for the events the endpoint registered (<code>generation.succeeded</code>, <code>generation.failed</code>, <code>generation.canceled</code>). Signed per Standard Webhooks: <code>webhook-signature</code> is <code>v1,</code> and the base64 HMAC-SHA256 of <code>&lt;webhook-id&gt;.&lt;webhook-timestamp&gt;.&lt;body&gt;</code>, keyed with the base64 part of the endpoint&#x27;s <code>whsec_</code> secret. Any 2xx acknowledges it and it is never sent again; otherwise it is retried with the same <code>webhook-id</code> and body after 5 s, then 4 times longer each time, 9 attempts over about 30 hours. The endpoint&#x27;s recent deliveries are at <code>GET /api/v1/webhooks/{id}</code>.</p><p>Authentication: none</p><h4>Parameters</h4><table><tr><th>name</th><th>in</th><th>type</th><th>about</th></tr><tr><td><code>webhook-id</code><span class=req>required</span></td><td>header</td><td>string</td><td><p>the delivery&#x27;s id, the same on every attempt</p></td></tr><tr><td><code>webhook-timestamp</code><span class=req>required</span></td><td>header</td><td>string</td><td><p>seconds since 1970 when this attempt was signed</p></td></tr><tr><td><code>webhook-signature</code><span class=req>required</span></td><td>header</td><td>string</td><td><p><code>v1,&lt;base64&gt;</code></p></td></tr></table><h4>Request body <code>application/json</code></h4><p><a href="#schema-WebhookPayload">WebhookPayload</a></p><h4>Responses</h4><table><tr><th>status</th><th>about</th><th>body</th></tr><tr><td>2XX</td><td><p>acknowledged</p></td><td></td></tr></table></section><h2>Schemas</h2><section class=op id="schema-Problem"><h3>Problem</h3><p>RFC 9457 problem details; extension members (<code>errors</code>, <code>balance</code>, <code>limit</code>, <code>dependency</code>, ...) depend on the type.</p><table><tr><th>field</th><th>type</th><th>about</th></tr><tr><td><code>type</code><span class=req>required</span></td><td>string <span class=fmt>(uri)</span></td><td><p><code>https://pingvas.studio/problems/&lt;slug&gt;</code>, stable</p></td></tr><tr><td><code>title</code><span class=req>required</span></td><td>string</td><td></td></tr><tr><td><code>status</code><span class=req>required</span></td><td>integer <span class=fmt>[minimum 400; maximum 599]</span></td><td></td></tr><tr><td><code>detail</code></td><td>string</td><td></td></tr><tr><td><code>instance</code></td><td>string</td><td><p>the request path</p></td></tr><tr><td><code>request_id</code></td><td>string</td><td><p>the request&#x27;s id (also the <code>X-Request-Id</code> response header)</p></td></tr></table></section><section class=op id="schema-ValidationProblem"><h3>ValidationProblem</h3><p><a href="#schema-Problem">Problem</a></p><table><tr><th>field</th><th>type</th><th>about</th></tr><tr><td><code>errors</code></td><td>object</td><td><p>one message per offending field</p></td></tr></table></section><section class=op id="schema-SignupRequest"><h3>SignupRequest</h3><table><tr><th>field</th><th>type</th><th>about</th></tr><tr><td><code>email</code><span class=req>required</span></td><td>string <span class=fmt>(email)</span> <span class=fmt>[maxLength 254]</span></td><td></td></tr><tr><td><code>password</code><span class=req>required</span></td><td>string <span class=fmt>[minLength 8; maxLength 128]</span></td><td></td></tr><tr><td><code>display_name</code><span class=req>required</span></td><td>string <span class=fmt>[minLength 1; maxLength 64]</span></td><td></td></tr></table></section><section class=op id="schema-LoginRequest"><h3>LoginRequest</h3><table><tr><th>field</th><th>type</th><th>about</th></tr><tr><td><code>email</code><span class=req>required</span></td><td>string</td><td></td></tr><tr><td><code>password</code><span class=req>required</span></td><td>string</td><td></td></tr></table></section><section class=op id="schema-RefreshRequest"><h3>RefreshRequest</h3><table><tr><th>field</th><th>type</th><th>about</th></tr><tr><td><code>refresh_token</code><span class=req>required</span></td><td>string</td><td></td></tr></table></section><section class=op id="schema-TokenPair"><h3>TokenPair</h3><table><tr><th>field</th><th>type</th><th>about</th></tr><tr><td><code>access_token</code><span class=req>required</span></td><td>string</td><td><p>a JWT for <code>Authorization: Bearer</code></p></td></tr><tr><td><code>refresh_token</code><span class=req>required</span></td><td>string</td><td><p>single use; exchange at <code>/api/v1/auth/refresh</code></p></td></tr><tr><td><code>token_type</code><span class=req>required</span></td><td>string: <code>Bearer</code></td><td></td></tr><tr><td><code>expires_in</code><span class=req>required</span></td><td>integer</td><td><p>seconds the access token is valid</p></td></tr><tr><td><code>user</code><span class=req>required</span></td><td>object</td><td><table><tr><th>field</th><th>type</th><th>about</th></tr><tr><td><code>id</code><span class=req>required</span></td><td>string <span class=fmt>(uuid)</span></td><td></td></tr><tr><td><code>email</code><span class=req>required</span></td><td>string</td><td></td></tr><tr><td><code>display_name</code><span class=req>required</span></td><td>string</td><td></td></tr></table></td></tr></table></section><section class=op id="schema-Plan"><h3>Plan</h3><p>string: <code>free</code>, <code>basic</code>, <code>pro</code>, <code>studio</code></p></section><section class=op id="schema-Me"><h3>Me</h3><table><tr><th>field</th><th>type</th><th>about</th></tr><tr><td><code>id</code><span class=req>required</span></td><td>string <span class=fmt>(uuid)</span></td><td></td></tr><tr><td><code>email</code><span class=req>required</span></td><td>string</td><td></td></tr><tr><td><code>display_name</code><span class=req>required</span></td><td>string</td><td></td></tr><tr><td><code>roles</code><span class=req>required</span></td><td>array of string</td><td></td></tr><tr><td><code>plan</code><span class=req>required</span></td><td><a href="#schema-Plan">Plan</a></td><td></td></tr><tr><td><code>credits</code><span class=req>required</span></td><td>integer</td><td><p>the balance</p></td></tr><tr><td><code>credit_debt</code><span class=req>required</span></td><td>integer</td><td><p>credits a refund took back beyond the balance; new jobs are refused while above zero</p></td></tr></table></section><section class=op id="schema-CreditEntry"><h3>CreditEntry</h3><table><tr><th>field</th><th>type</th><th>about</th></tr><tr><td><code>id</code><span class=req>required</span></td><td>string</td><td></td></tr><tr><td><code>amount</code><span class=req>required</span></td><td>integer</td><td><p>the change of the balance minus the change of debt</p></td></tr><tr><td><code>debt_change</code><span class=req>required</span></td><td>integer</td><td></td></tr><tr><td><code>kind</code><span class=req>required</span></td><td>string</td><td><p><code>grant</code>, <code>hold</code>, <code>capture</code>, <code>release</code>, <code>debit</code>, ...</p></td></tr><tr><td><code>reason</code><span class=req>required</span></td><td>string | null</td><td></td></tr><tr><td><code>reference</code><span class=req>required</span></td><td>string | null</td><td></td></tr><tr><td><code>job_id</code><span class=req>required</span></td><td>string | null</td><td></td></tr><tr><td><code>created_at</code><span class=req>required</span></td><td>string <span class=fmt>(date-time)</span></td><td></td></tr></table></section><section class=op id="schema-CreditsPage"><h3>CreditsPage</h3><table><tr><th>field</th><th>type</th><th>about</th></tr><tr><td><code>balance</code><span class=req>required</span></td><td>integer</td><td></td></tr><tr><td><code>debt</code><span class=req>required</span></td><td>integer</td><td></td></tr><tr><td><code>entries</code><span class=req>required</span></td><td>array of <a href="#schema-CreditEntry">CreditEntry</a></td><td></td></tr><tr><td><code>next_cursor</code><span class=req>required</span></td><td>string | null</td><td></td></tr></table></section><section class=op id="schema-ModelList"><h3>ModelList</h3><table><tr><th>field</th><th>type</th><th>about</th></tr><tr><td><code>items</code><span class=req>required</span></td><td>array of <a href="#schema-Model">Model</a></td><td></td></tr></table></section><section class=op id="schema-Model"><h3>Model</h3><table><tr><th>field</th><th>type</th><th>about</th></tr><tr><td><code>id</code><span class=req>required</span></td><td>string</td><td></td></tr><tr><td><code>name</code><span class=req>required</span></td><td>string</td><td></td></tr><tr><td><code>family</code><span class=req>required</span></td><td>string: <code>preview</code>, <code>sd15</code>, <code>sdxl</code>, <code>flux</code></td><td></td></tr><tr><td><code>engine</code><span class=req>required</span></td><td>string: <code>preview</code>, <code>sdcpp</code></td><td></td></tr><tr><td><code>limits</code><span class=req>required</span></td><td><a href="#schema-ModelLimits">ModelLimits</a></td><td></td></tr><tr><td><code>cost</code><span class=req>required</span></td><td>object</td><td><table><tr><th>field</th><th>type</th><th>about</th></tr><tr><td><code>base</code><span class=req>required</span></td><td>integer</td><td></td></tr><tr><td><code>per_megapixel_step_milli</code><span class=req>required</span></td><td>integer</td><td></td></tr><tr><td><code>per_lora</code><span class=req>required</span></td><td>integer</td><td></td></tr><tr><td><code>controlnet</code><span class=req>required</span></td><td>integer</td><td></td></tr><tr><td><code>at_defaults</code><span class=req>required</span></td><td>integer</td><td><p>one image at the model&#x27;s defaults</p></td></tr></table></td></tr><tr><td><code>loras</code><span class=req>required</span></td><td>array of <a href="#schema-Addon">Addon</a></td><td></td></tr><tr><td><code>controlnets</code><span class=req>required</span></td><td>array of <a href="#schema-Addon">Addon</a></td><td></td></tr><tr><td><code>availability</code><span class=req>required</span></td><td>object</td><td><table><tr><th>field</th><th>type</th><th>about</th></tr><tr><td><code>status</code><span class=req>required</span></td><td>string: <code>available</code>, <code>cold</code>, <code>offline</code></td><td><p><code>available</code>: a live worker has it loaded; <code>cold</code>: a worker must load it first; <code>offline</code>: no live worker serves its pool</p></td></tr><tr><td><code>workers</code><span class=req>required</span></td><td>integer</td><td></td></tr><tr><td><code>warm_workers</code><span class=req>required</span></td><td>integer</td><td></td></tr><tr><td><code>queue</code></td><td>object</td><td><p>absent when the queue cannot be read</p><p>absent when the queue cannot be read</p><table><tr><th>field</th><th>type</th><th>about</th></tr><tr><td><code>waiting</code><span class=req>required</span></td><td>integer</td><td></td></tr><tr><td><code>running</code><span class=req>required</span></td><td>integer</td><td></td></tr><tr><td><code>wait_seconds</code><span class=req>required</span></td><td>number</td><td><p>how long a job submitted now would wait to start</p></td></tr></table></td></tr></table></td></tr></table></section><section class=op id="schema-ModelLimits"><h3>ModelLimits</h3><table><tr><th>field</th><th>type</th><th>about</th></tr><tr><td><code>min_width</code><span class=req>required</span></td><td>integer</td><td></td></tr><tr><td><code>max_width</code><span class=req>required</span></td><td>integer</td><td></td></tr><tr><td><code>min_height</code><span class=req>required</span></td><td>integer</td><td></td></tr><tr><td><code>max_height</code><span class=req>required</span></td><td>integer</td><td></td></tr><tr><td><code>multiple_of</code><span class=req>required</span></td><td>integer</td><td></td></tr><tr><td><code>max_steps</code><span class=req>required</span></td><td>integer</td><td></td></tr><tr><td><code>max_batch</code><span class=req>required</span></td><td>integer</td><td></td></tr><tr><td><code>min_cfg_scale</code><span class=req>required</span></td><td>number</td><td></td></tr><tr><td><code>max_cfg_scale</code><span class=req>required</span></td><td>number</td><td></td></tr><tr><td><code>samplers</code><span class=req>required</span></td><td>array of string</td><td></td></tr><tr><td><code>defaults</code><span class=req>required</span></td><td>object</td><td><table><tr><th>field</th><th>type</th><th>about</th></tr><tr><td><code>width</code><span class=req>required</span></td><td>integer</td><td></td></tr><tr><td><code>height</code><span class=req>required</span></td><td>integer</td><td></td></tr><tr><td><code>steps</code><span class=req>required</span></td><td>integer</td><td></td></tr><tr><td><code>cfg_scale</code><span class=req>required</span></td><td>number</td><td></td></tr><tr><td><code>sampler</code><span class=req>required</span></td><td>string</td><td></td></tr></table></td></tr></table></section><section class=op id="schema-Addon"><h3>Addon</h3><table><tr><th>field</th><th>type</th><th>about</th></tr><tr><td><code>name</code><span class=req>required</span></td><td>string</td><td></td></tr><tr><td><code>display_name</code><span class=req>required</span></td><td>string</td><td></td></tr></table></section><section class=op id="schema-GenerationRequest"><h3>GenerationRequest</h3><p>Limits (sizes, steps, batch, cfg scale, samplers, LoRAs) are the model&#x27;s, from <code>GET /api/v1/models</code>.</p><table><tr><th>field</th><th>type</th><th>about</th></tr><tr><td><code>model</code><span class=req>required</span></td><td>string</td><td></td></tr><tr><td><code>prompt</code><span class=req>required</span></td><td>string</td><td></td></tr><tr><td><code>negative_prompt</code></td><td>string | null</td><td></td></tr><tr><td><code>width</code><span class=req>required</span></td><td>integer</td><td><p>a multiple of the model&#x27;s <code>multiple_of</code></p></td></tr><tr><td><code>height</code><span class=req>required</span></td><td>integer</td><td></td></tr><tr><td><code>steps</code><span class=req>required</span></td><td>integer</td><td></td></tr><tr><td><code>cfg_scale</code><span class=req>required</span></td><td>number</td><td></td></tr><tr><td><code>seed</code></td><td>integer | null</td><td><p>absent or null picks one; image i of a batch uses seed + i</p></td></tr><tr><td><code>sampler</code></td><td>string | null</td><td></td></tr><tr><td><code>scheduler</code></td><td>string | null</td><td></td></tr><tr><td><code>batch_size</code></td><td>integer <span class=fmt>[default 1]</span></td><td></td></tr><tr><td><code>loras</code></td><td>array of object <span class=fmt>[default []]</span></td><td><table><tr><th>field</th><th>type</th><th>about</th></tr><tr><td><code>name</code><span class=req>required</span></td><td>string</td><td></td></tr><tr><td><code>weight</code><span class=req>required</span></td><td>number</td><td></td></tr></table></td></tr><tr><td><code>controlnet</code></td><td>object</td><td><table><tr><th>field</th><th>type</th><th>about</th></tr><tr><td><code>model</code><span class=req>required</span></td><td>string</td><td></td></tr><tr><td><code>image</code><span class=req>required</span></td><td>string</td><td><p>a PNG</p></td></tr><tr><td><code>strength</code><span class=req>required</span></td><td>number</td><td></td></tr></table></td></tr></table></section><section class=op id="schema-JobStatus"><h3>JobStatus</h3><p>string: <code>queued</code>, <code>running</code>, <code>succeeded</code>, <code>failed</code>, <code>canceled</code></p></section><section class=op id="schema-JobError"><h3>JobError</h3><table><tr><th>field</th><th>type</th><th>about</th></tr><tr><td><code>code</code><span class=req>required</span></td><td>string</td><td><p>stable: <code>model_not_found</code>, <code>invalid_model</code>, <code>invalid_request</code>, <code>out_of_memory</code>, <code>engine_error</code>, <code>canceled</code>, <code>worker_lost</code>, <code>expired</code>, <code>timeout</code>, ...</p></td></tr><tr><td><code>message</code><span class=req>required</span></td><td>string</td><td></td></tr></table></section><section class=op id="schema-AcceptedGeneration"><h3>AcceptedGeneration</h3><table><tr><th>field</th><th>type</th><th>about</th></tr><tr><td><code>id</code><span class=req>required</span></td><td>string <span class=fmt>(uuid)</span></td><td></td></tr><tr><td><code>status</code><span class=req>required</span></td><td><a href="#schema-JobStatus">JobStatus</a></td><td></td></tr><tr><td><code>queue_position</code><span class=req>required</span></td><td>integer | null</td><td><p>jobs the dispatcher starts before this one</p></td></tr><tr><td><code>estimated_start_at</code><span class=req>required</span></td><td>string | null <span class=fmt>(date-time)</span></td><td></td></tr><tr><td><code>estimated_finish_at</code><span class=req>required</span></td><td>string | null <span class=fmt>(date-time)</span></td><td></td></tr><tr><td><code>cost</code><span class=req>required</span></td><td>integer</td><td><p>credits held now, captured on success, given back otherwise</p></td></tr></table></section><section class=op id="schema-Generation"><h3>Generation</h3><table><tr><th>field</th><th>type</th><th>about</th></tr><tr><td><code>id</code><span class=req>required</span></td><td>string <span class=fmt>(uuid)</span></td><td></td></tr><tr><td><code>status</code><span class=req>required</span></td><td><a href="#schema-JobStatus">JobStatus</a></td><td></td></tr><tr><td><code>model</code><span class=req>required</span></td><td>string</td><td></td></tr><tr><td><code>prompt</code><span class=req>required</span></td><td>string</td><td></td></tr><tr><td><code>queue_position</code><span class=req>required</span></td><td>integer | null</td><td></td></tr><tr><td><code>estimated_start_at</code><span class=req>required</span></td><td>string | null <span class=fmt>(date-time)</span></td><td></td></tr><tr><td><code>estimated_finish_at</code><span class=req>required</span></td><td>string | null <span class=fmt>(date-time)</span></td><td></td></tr><tr><td><code>cost</code><span class=req>required</span></td><td>integer</td><td></td></tr><tr><td><code>attempt</code><span class=req>required</span></td><td>integer</td><td></td></tr><tr><td><code>retries</code><span class=req>required</span></td><td>integer</td><td></td></tr><tr><td><code>last_error</code><span class=req>required</span></td><td>null | <a href="#schema-JobError">JobError</a></td><td></td></tr><tr><td><code>progress</code><span class=req>required</span></td><td>object</td><td><table><tr><th>field</th><th>type</th><th>about</th></tr><tr><td><code>step</code><span class=req>required</span></td><td>integer | null</td><td><p>null while running (live steps are on the event stream)</p></td></tr><tr><td><code>total</code><span class=req>required</span></td><td>integer</td><td></td></tr></table></td></tr><tr><td><code>images</code><span class=req>required</span></td><td>array of object</td><td><table><tr><th>field</th><th>type</th><th>about</th></tr><tr><td><code>id</code><span class=req>required</span></td><td>string <span class=fmt>(uuid)</span></td><td></td></tr><tr><td><code>url</code><span class=req>required</span></td><td>string</td><td><p><code>/api/v1/images/{id}/content</code></p></td></tr></table></td></tr><tr><td><code>error</code><span class=req>required</span></td><td>null | <a href="#schema-JobError">JobError</a></td><td></td></tr><tr><td><code>created_at</code><span class=req>required</span></td><td>string <span class=fmt>(date-time)</span></td><td></td></tr><tr><td><code>started_at</code><span class=req>required</span></td><td>string | null <span class=fmt>(date-time)</span></td><td></td></tr><tr><td><code>finished_at</code><span class=req>required</span></td><td>string | null <span class=fmt>(date-time)</span></td><td></td></tr></table></section><section class=op id="schema-GenerationProgress"><h3>GenerationProgress</h3><p><code>data</code> of a <code>progress</code> event</p><table><tr><th>field</th><th>type</th><th>about</th></tr><tr><td><code>id</code><span class=req>required</span></td><td>string <span class=fmt>(uuid)</span></td><td></td></tr><tr><td><code>attempt</code><span class=req>required</span></td><td>integer</td><td></td></tr><tr><td><code>step</code><span class=req>required</span></td><td>integer</td><td></td></tr><tr><td><code>total</code><span class=req>required</span></td><td>integer</td><td></td></tr><tr><td><code>image_index</code></td><td>integer</td><td></td></tr><tr><td><code>preview</code></td><td>string</td><td><p>a small preview image (base64), when the engine makes one</p></td></tr></table></section><section class=op id="schema-GenerationPage"><h3>GenerationPage</h3><table><tr><th>field</th><th>type</th><th>about</th></tr><tr><td><code>items</code><span class=req>required</span></td><td>array of <a href="#schema-Generation">Generation</a></td><td></td></tr><tr><td><code>next_cursor</code><span class=req>required</span></td><td>string | null</td><td></td></tr></table></section><section class=op id="schema-DeadJobList"><h3>DeadJobList</h3><table><tr><th>field</th><th>type</th><th>about</th></tr><tr><td><code>items</code><span class=req>required</span></td><td>array of object</td><td><table><tr><th>field</th><th>type</th><th>about</th></tr><tr><td><code>id</code><span class=req>required</span></td><td>string <span class=fmt>(uuid)</span></td><td></td></tr><tr><td><code>pool</code><span class=req>required</span></td><td>string</td><td></td></tr><tr><td><code>user_id</code><span class=req>required</span></td><td>string <span class=fmt>(uuid)</span></td><td></td></tr><tr><td><code>model</code><span class=req>required</span></td><td>string</td><td></td></tr><tr><td><code>deliveries</code><span class=req>required</span></td><td>integer</td><td></td></tr><tr><td><code>died_at</code></td><td>string <span class=fmt>(date-time)</span></td><td></td></tr><tr><td><code>status</code></td><td><a href="#schema-JobStatus">JobStatus</a></td><td></td></tr><tr><td><code>error</code></td><td><a href="#schema-JobError">JobError</a></td><td></td></tr></table></td></tr></table></section><section class=op id="schema-RequeuedJob"><h3>RequeuedJob</h3><table><tr><th>field</th><th>type</th><th>about</th></tr><tr><td><code>id</code><span class=req>required</span></td><td>string <span class=fmt>(uuid)</span></td><td></td></tr><tr><td><code>status</code><span class=req>required</span></td><td><a href="#schema-JobStatus">JobStatus</a></td><td></td></tr><tr><td><code>requeued_from</code><span class=req>required</span></td><td>string <span class=fmt>(uuid)</span></td><td></td></tr></table></section><section class=op id="schema-Visibility"><h3>Visibility</h3><p>string: <code>private</code>, <code>unlisted</code>, <code>public</code></p></section><section class=op id="schema-Image"><h3>Image</h3><table><tr><th>field</th><th>type</th><th>about</th></tr><tr><td><code>id</code><span class=req>required</span></td><td>string <span class=fmt>(uuid)</span></td><td></td></tr><tr><td><code>generation_id</code><span class=req>required</span></td><td>string <span class=fmt>(uuid)</span></td><td></td></tr><tr><td><code>width</code><span class=req>required</span></td><td>integer</td><td></td></tr><tr><td><code>height</code><span class=req>required</span></td><td>integer</td><td></td></tr><tr><td><code>seed</code><span class=req>required</span></td><td>integer</td><td></td></tr><tr><td><code>prompt</code><span class=req>required</span></td><td>string</td><td></td></tr><tr><td><code>negative_prompt</code></td><td>string</td><td><p>absent when the job had none</p></td></tr><tr><td><code>model</code><span class=req>required</span></td><td>string</td><td></td></tr><tr><td><code>engine</code><span class=req>required</span></td><td>string</td><td><p><code>preview</code> marks procedural stand-in images</p></td></tr><tr><td><code>visibility</code><span class=req>required</span></td><td><a href="#schema-Visibility">Visibility</a></td><td></td></tr><tr><td><code>title</code></td><td>string</td><td><p>absent when not set</p></td></tr><tr><td><code>tags</code><span class=req>required</span></td><td>array of string</td><td></td></tr><tr><td><code>created_at</code><span class=req>required</span></td><td>string <span class=fmt>(date-time)</span></td><td></td></tr><tr><td><code>url</code><span class=req>required</span></td><td>string</td><td><p>the PNG, <code>/api/v1/images/{id}/content</code></p></td></tr></table></section><section class=op id="schema-ImagePage"><h3>ImagePage</h3><table><tr><th>field</th><th>type</th><th>about</th></tr><tr><td><code>items</code><span class=req>required</span></td><td>array of <a href="#schema-Image">Image</a></td><td></td></tr><tr><td><code>next_cursor</code></td><td>string</td><td><p>absent on the last page</p></td></tr></table></section><section class=op id="schema-ImageChanges"><h3>ImageChanges</h3><table><tr><th>field</th><th>type</th><th>about</th></tr><tr><td><code>visibility</code></td><td><a href="#schema-Visibility">Visibility</a></td><td></td></tr><tr><td><code>title</code></td><td>string | null <span class=fmt>[maxLength 200]</span></td><td></td></tr><tr><td><code>tags</code></td><td>array of string <span class=fmt>[minLength 1; maxLength 40]</span> <span class=fmt>[maxItems 20]</span></td><td></td></tr></table></section><section class=op id="schema-SubscriptionState"><h3>SubscriptionState</h3><table><tr><th>field</th><th>type</th><th>about</th></tr><tr><td><code>plan</code><span class=req>required</span></td><td><a href="#schema-Plan">Plan</a></td><td></td></tr><tr><td><code>subscription</code></td><td>object</td><td><p>the subscription that gives the plan, else the most recently updated one; absent without any</p><p>the subscription that gives the plan, else the most recently updated one; absent without any</p><table><tr><th>field</th><th>type</th><th>about</th></tr><tr><td><code>id</code><span class=req>required</span></td><td>string</td><td></td></tr><tr><td><code>status</code><span class=req>required</span></td><td>string</td><td><p>Lemon Squeezy&#x27;s: <code>active</code>, <code>on_trial</code>, <code>past_due</code>, <code>cancelled</code>, <code>expired</code>, ...</p></td></tr><tr><td><code>plan</code><span class=req>required</span></td><td><a href="#schema-Plan">Plan</a></td><td></td></tr><tr><td><code>variant_id</code><span class=req>required</span></td><td>integer</td><td></td></tr><tr><td><code>renews_at</code></td><td>string <span class=fmt>(date-time)</span></td><td></td></tr><tr><td><code>ends_at</code></td><td>string <span class=fmt>(date-time)</span></td><td></td></tr><tr><td><code>trial_ends_at</code></td><td>string <span class=fmt>(date-time)</span></td><td></td></tr><tr><td><code>updated_at</code><span class=req>required</span></td><td>string <span class=fmt>(date-time)</span></td><td></td></tr></table></td></tr></table></section><section class=op id="schema-CheckoutRequest"><h3>CheckoutRequest</h3><table><tr><th>field</th><th>type</th><th>about</th></tr><tr><td><code>variant</code><span class=req>required</span></td><td>string | integer</td><td><p>a Lemon Squeezy variant id on sale here</p></td></tr></table></section><section class=op id="schema-Checkout"><h3>Checkout</h3><table><tr><th>field</th><th>type</th><th>about</th></tr><tr><td><code>checkout_url</code><span class=req>required</span></td><td>string <span class=fmt>(uri)</span></td><td></td></tr></table></section><section class=op id="schema-DeliveryStatus"><h3>DeliveryStatus</h3><p>string: <code>pending</code>, <code>processed</code>, <code>failed</code>, <code>ignored</code>, <code>dead</code></p></section><section class=op id="schema-Delivery"><h3>Delivery</h3><table><tr><th>field</th><th>type</th><th>about</th></tr><tr><td><code>id</code><span class=req>required</span></td><td>string <span class=fmt>(uuid)</span></td><td></td></tr><tr><td><code>event_name</code><span class=req>required</span></td><td>string</td><td></td></tr><tr><td><code>status</code><span class=req>required</span></td><td><a href="#schema-DeliveryStatus">DeliveryStatus</a></td><td></td></tr><tr><td><code>test_mode</code><span class=req>required</span></td><td>boolean</td><td></td></tr><tr><td><code>attempts</code><span class=req>required</span></td><td>integer</td><td></td></tr><tr><td><code>last_error</code><span class=req>required</span></td><td>string | null</td><td></td></tr><tr><td><code>received_at</code><span class=req>required</span></td><td>string <span class=fmt>(date-time)</span></td><td></td></tr><tr><td><code>next_attempt_at</code><span class=req>required</span></td><td>string <span class=fmt>(date-time)</span></td><td></td></tr><tr><td><code>processed_at</code><span class=req>required</span></td><td>string | null <span class=fmt>(date-time)</span></td><td></td></tr></table></section><section class=op id="schema-DeliveryPage"><h3>DeliveryPage</h3><table><tr><th>field</th><th>type</th><th>about</th></tr><tr><td><code>items</code><span class=req>required</span></td><td>array of <a href="#schema-Delivery">Delivery</a></td><td></td></tr><tr><td><code>next_cursor</code><span class=req>required</span></td><td>string | null</td><td></td></tr></table></section><section class=op id="schema-DeliveryReplay"><h3>DeliveryReplay</h3><table><tr><th>field</th><th>type</th><th>about</th></tr><tr><td><code>id</code><span class=req>required</span></td><td>string <span class=fmt>(uuid)</span></td><td></td></tr><tr><td><code>status</code><span class=req>required</span></td><td><a href="#schema-DeliveryStatus">DeliveryStatus</a></td><td></td></tr></table></section><section class=op id="schema-WebhookEventName"><h3>WebhookEventName</h3><p>string: <code>generation.succeeded</code>, <code>generation.failed</code>, <code>generation.canceled</code></p></section><section class=op id="schema-WebhookRegistration"><h3>WebhookRegistration</h3><table><tr><th>field</th><th>type</th><th>about</th></tr><tr><td><code>url</code><span class=req>required</span></td><td>string <span class=fmt>(uri)</span> <span class=fmt>[maxLength 2048]</span></td><td><p>an http(s) URL on a public address</p></td></tr><tr><td><code>events</code></td><td>array of <a href="#schema-WebhookEventName">WebhookEventName</a></td><td><p>all three when left out</p></td></tr></table></section><section class=op id="schema-WebhookEndpoint"><h3>WebhookEndpoint</h3><table><tr><th>field</th><th>type</th><th>about</th></tr><tr><td><code>id</code><span class=req>required</span></td><td>string <span class=fmt>(uuid)</span></td><td></td></tr><tr><td><code>url</code><span class=req>required</span></td><td>string</td><td></td></tr><tr><td><code>events</code><span class=req>required</span></td><td>array of <a href="#schema-WebhookEventName">WebhookEventName</a></td><td></td></tr><tr><td><code>created_at</code><span class=req>required</span></td><td>string <span class=fmt>(date-time)</span></td><td></td></tr></table></section><section class=op id="schema-WebhookEndpointWithSecret"><h3>WebhookEndpointWithSecret</h3><p><a href="#schema-WebhookEndpoint">WebhookEndpoint</a></p><table><tr><th>field</th><th>type</th><th>about</th></tr><tr><td><code>secret</code><span class=req>required</span></td><td>string <span class=fmt>[pattern &quot;^whsec_&quot;]</span></td><td><p>signs deliveries (Standard Webhooks); shown only when created or rotated</p></td></tr></table></section><section class=op id="schema-WebhookEndpointList"><h3>WebhookEndpointList</h3><table><tr><th>field</th><th>type</th><th>about</th></tr><tr><td><code>items</code><span class=req>required</span></td><td>array of <a href="#schema-WebhookEndpoint">WebhookEndpoint</a></td><td></td></tr></table></section><section class=op id="schema-WebhookEndpointDetail"><h3>WebhookEndpointDetail</h3><p><a href="#schema-WebhookEndpoint">WebhookEndpoint</a></p><table><tr><th>field</th><th>type</th><th>about</th></tr><tr><td><code>deliveries</code><span class=req>required</span></td><td>array of <a href="#schema-WebhookDelivery">WebhookDelivery</a></td><td></td></tr></table></section><section class=op id="schema-WebhookDelivery"><h3>WebhookDelivery</h3><table><tr><th>field</th><th>type</th><th>about</th></tr><tr><td><code>id</code><span class=req>required</span></td><td>string <span class=fmt>(uuid)</span></td><td><p>the <code>webhook-id</code> of every attempt</p></td></tr><tr><td><code>generation_id</code><span class=req>required</span></td><td>string <span class=fmt>(uuid)</span></td><td></td></tr><tr><td><code>event</code><span class=req>required</span></td><td><a href="#schema-WebhookEventName">WebhookEventName</a></td><td></td></tr><tr><td><code>status</code><span class=req>required</span></td><td>string: <code>pending</code>, <code>delivered</code>, <code>failed</code></td><td></td></tr><tr><td><code>attempts</code><span class=req>required</span></td><td>integer</td><td></td></tr><tr><td><code>last_status_code</code><span class=req>required</span></td><td>integer | null</td><td><p>the receiver&#x27;s status at the last attempt</p></td></tr><tr><td><code>last_error</code><span class=req>required</span></td><td>string | null</td><td></td></tr><tr><td><code>created_at</code><span class=req>required</span></td><td>string <span class=fmt>(date-time)</span></td><td></td></tr><tr><td><code>next_attempt_at</code><span class=req>required</span></td><td>string | null <span class=fmt>(date-time)</span></td><td><p>while pending</p></td></tr><tr><td><code>delivered_at</code><span class=req>required</span></td><td>string | null <span class=fmt>(date-time)</span></td><td></td></tr></table></section><section class=op id="schema-WebhookPayload"><h3>WebhookPayload</h3><table><tr><th>field</th><th>type</th><th>about</th></tr><tr><td><code>type</code><span class=req>required</span></td><td><a href="#schema-WebhookEventName">WebhookEventName</a></td><td></td></tr><tr><td><code>timestamp</code><span class=req>required</span></td><td>string <span class=fmt>(date-time)</span></td><td></td></tr><tr><td><code>data</code><span class=req>required</span></td><td><a href="#schema-Generation">Generation</a></td><td></td></tr></table></section><section class=op id="schema-WebhookReceipt"><h3>WebhookReceipt</h3><table><tr><th>field</th><th>type</th><th>about</th></tr><tr><td><code>received</code><span class=req>required</span></td><td>boolean</td><td></td></tr><tr><td><code>duplicate</code><span class=req>required</span></td><td>boolean</td><td></td></tr></table></section></main></body></html>
+<!doctype html><html lang=en><head><meta charset=utf-8><meta name=viewport content="width=device-width, initial-scale=1"><title>Pingvas Studio API 1.0.0</title><style>body{font:15px/1.5 system-ui,sans-serif;margin:0;color:#1d2330;display:flex}nav{width:300px;flex:none;height:100vh;overflow:auto;position:sticky;top:0;background:#f4f5f8;padding:12px;box-sizing:border-box;font-size:13px}nav a{display:block;color:#1d2330;text-decoration:none;padding:1px 0}nav h3{margin:12px 0 2px;text-transform:uppercase;font-size:11px;color:#667}main{padding:20px 36px;max-width:1000px}code{background:#eef0f4;padding:0 3px;border-radius:3px;font-size:90%}table{border-collapse:collapse;width:100%;margin:6px 0}td,th{border:1px solid #dde;padding:4px 6px;text-align:left;vertical-align:top}th{background:#f4f5f8;font-weight:600}.op{border-top:2px solid #dde;margin-top:28px;padding-top:8px}.m{display:inline-block;min-width:56px;text-align:center;color:#fff;border-radius:3px;font-weight:700;font-size:12px;padding:1px 4px;margin-right:6px}.get{background:#2b7bb9}.post{background:#3a9c4e}.patch{background:#b8860b}.put{background:#8a55b5}.delete{background:#c0392b}.req{color:#c0392b;font-size:11px;margin-left:4px}.fmt{color:#667;font-size:90%}h2{margin-top:40px}.path{font-family:monospace;font-size:16px}</style></head><body><nav><strong>Pingvas Studio API</strong><br><span class=fmt>version 1.0.0 · OpenAPI 3.1.0</span><br><a href="openapi.json">openapi.json</a><h3>auth</h3><a href="#op-signup"><span class="m post">POST</span>/api/v1/auth/signup</a><a href="#op-login"><span class="m post">POST</span>/api/v1/auth/login</a><a href="#op-refresh"><span class="m post">POST</span>/api/v1/auth/refresh</a><a href="#op-logout"><span class="m post">POST</span>/api/v1/auth/logout</a><a href="#op-startOAuthLogin"><span class="m get">GET</span>/api/v1/auth/oauth/{provider}/start</a><a href="#op-finishOAuthLogin"><span class="m get">GET</span>/api/v1/auth/oauth/{provider}/callback</a><h3>me</h3><a href="#op-getMe"><span class="m get">GET</span>/api/v1/me</a><a href="#op-deleteAccount"><span class="m delete">DELETE</span>/api/v1/me</a><a href="#op-getCredits"><span class="m get">GET</span>/api/v1/me/credits</a><a href="#op-changePassword"><span class="m post">POST</span>/api/v1/me/password</a><h3>api-keys</h3><a href="#op-listAPIKeys"><span class="m get">GET</span>/api/v1/api-keys</a><a href="#op-createAPIKey"><span class="m post">POST</span>/api/v1/api-keys</a><a href="#op-revokeAPIKey"><span class="m delete">DELETE</span>/api/v1/api-keys/{id}</a><h3>models</h3><a href="#op-listModels"><span class="m get">GET</span>/api/v1/models</a><h3>generations</h3><a href="#op-listGenerations"><span class="m get">GET</span>/api/v1/generations</a><a href="#op-createGeneration"><span class="m post">POST</span>/api/v1/generations</a><a href="#op-getGeneration"><span class="m get">GET</span>/api/v1/generations/{id}</a><a href="#op-cancelGeneration"><span class="m post">POST</span>/api/v1/generations/{id}/cancel</a><a href="#op-streamGenerationEvents"><span class="m get">GET</span>/api/v1/generations/{id}/events</a><h3>images</h3><a href="#op-listImages"><span class="m get">GET</span>/api/v1/images</a><a href="#op-getImage"><span class="m get">GET</span>/api/v1/images/{id}</a><a href="#op-updateImage"><span class="m patch">PATCH</span>/api/v1/images/{id}</a><a href="#op-deleteImage"><span class="m delete">DELETE</span>/api/v1/images/{id}</a><a href="#op-getImageContent"><span class="m get">GET</span>/api/v1/images/{id}/content</a><a href="#op-getImageThumbnail"><span class="m get">GET</span>/api/v1/images/{id}/thumbnail</a><a href="#op-remixImage"><span class="m post">POST</span>/api/v1/images/{id}/remix</a><a href="#op-reportImage"><span class="m post">POST</span>/api/v1/images/{id}/reports</a><a href="#op-explore"><span class="m get">GET</span>/api/v1/explore</a><h3>billing</h3><a href="#op-getSubscription"><span class="m get">GET</span>/api/v1/billing/subscription</a><a href="#op-createCheckout"><span class="m post">POST</span>/api/v1/billing/checkout</a><a href="#op-listDeliveries"><span class="m get">GET</span>/api/v1/billing/admin/deliveries</a><a href="#op-replayDelivery"><span class="m post">POST</span>/api/v1/billing/admin/deliveries/{id}/replay</a><h3>admin</h3><a href="#op-findUsers"><span class="m get">GET</span>/api/v1/admin/users</a><a href="#op-getUserAsAdmin"><span class="m get">GET</span>/api/v1/admin/users/{id}</a><a href="#op-adjustUserCredits"><span class="m post">POST</span>/api/v1/admin/users/{id}/credits</a><a href="#op-suspendUser"><span class="m post">POST</span>/api/v1/admin/users/{id}/suspend</a><a href="#op-restoreUser"><span class="m post">POST</span>/api/v1/admin/users/{id}/restore</a><a href="#op-listAdminAudit"><span class="m get">GET</span>/api/v1/admin/audit</a><a href="#op-listUserJobsAsAdmin"><span class="m get">GET</span>/api/v1/admin/jobs</a><a href="#op-listDeadJobs"><span class="m get">GET</span>/api/v1/admin/jobs/dead</a><a href="#op-requeueDeadJob"><span class="m post">POST</span>/api/v1/admin/jobs/{id}/requeue</a><a href="#op-listUserImagesAsAdmin"><span class="m get">GET</span>/api/v1/admin/images</a><a href="#op-listImageReports"><span class="m get">GET</span>/api/v1/admin/images/reports</a><a href="#op-listModerationActions"><span class="m get">GET</span>/api/v1/admin/images/actions</a><a href="#op-hideImage"><span class="m post">POST</span>/api/v1/admin/images/{id}/hide</a><a href="#op-restoreImage"><span class="m post">POST</span>/api/v1/admin/images/{id}/restore</a><h3>webhooks</h3><a href="#op-listWebhooks"><span class="m get">GET</span>/api/v1/webhooks</a><a href="#op-createWebhook"><span class="m post">POST</span>/api/v1/webhooks</a><a href="#op-getWebhook"><span class="m get">GET</span>/api/v1/webhooks/{id}</a><a href="#op-deleteWebhook"><span class="m delete">DELETE</span>/api/v1/webhooks/{id}</a><a href="#op-enableWebhook"><span class="m post">POST</span>/api/v1/webhooks/{id}/enable</a><a href="#op-getWebhookSigningSecret"><span class="m get">GET</span>/api/v1/webhooks/default/secret</a><a href="#op-rotateWebhookSecret"><span class="m post">POST</span>/api/v1/webhooks/{id}/rotate-secret</a><a href="#op-receiveLemonSqueezyWebhook"><span class="m post">POST</span>/webhooks/lemonsqueezy</a><h3>meta</h3><a href="#op-getOpenAPIDocument"><span class="m get">GET</span>/api/v1/openapi.json</a><a href="#op-getAPIReference"><span class="m get">GET</span>/api/v1/docs</a><h3>schemas</h3><a href="#schema-Problem">Problem</a><a href="#schema-ValidationProblem">ValidationProblem</a><a href="#schema-SignupRequest">SignupRequest</a><a href="#schema-LoginRequest">LoginRequest</a><a href="#schema-RefreshRequest">RefreshRequest</a><a href="#schema-TokenPair">TokenPair</a><a href="#schema-Plan">Plan</a><a href="#schema-Me">Me</a><a href="#schema-CreditEntry">CreditEntry</a><a href="#schema-CreditsPage">CreditsPage</a><a href="#schema-ModelList">ModelList</a><a href="#schema-Model">Model</a><a href="#schema-ModelLimits">ModelLimits</a><a href="#schema-Addon">Addon</a><a href="#schema-GenerationRequest">GenerationRequest</a><a href="#schema-JobStatus">JobStatus</a><a href="#schema-JobError">JobError</a><a href="#schema-AcceptedGeneration">AcceptedGeneration</a><a href="#schema-Generation">Generation</a><a href="#schema-GenerationProgress">GenerationProgress</a><a href="#schema-GenerationPage">GenerationPage</a><a href="#schema-DeadJobList">DeadJobList</a><a href="#schema-RequeuedJob">RequeuedJob</a><a href="#schema-Visibility">Visibility</a><a href="#schema-Image">Image</a><a href="#schema-ImagePage">ImagePage</a><a href="#schema-ImageChanges">ImageChanges</a><a href="#schema-SubscriptionState">SubscriptionState</a><a href="#schema-CheckoutRequest">CheckoutRequest</a><a href="#schema-Checkout">Checkout</a><a href="#schema-DeliveryStatus">DeliveryStatus</a><a href="#schema-Delivery">Delivery</a><a href="#schema-DeliveryPage">DeliveryPage</a><a href="#schema-DeliveryReplay">DeliveryReplay</a><a href="#schema-WebhookEventName">WebhookEventName</a><a href="#schema-WebhookRegistration">WebhookRegistration</a><a href="#schema-WebhookEndpoint">WebhookEndpoint</a><a href="#schema-WebhookEndpointWithSecret">WebhookEndpointWithSecret</a><a href="#schema-WebhookEndpointList">WebhookEndpointList</a><a href="#schema-WebhookEndpointDetail">WebhookEndpointDetail</a><a href="#schema-WebhookDelivery">WebhookDelivery</a><a href="#schema-WebhookPayload">WebhookPayload</a><a href="#schema-WebhookReceipt">WebhookReceipt</a><a href="#schema-ImageRecipe">ImageRecipe</a><a href="#schema-RemixChanges">RemixChanges</a><a href="#schema-ModerationReason">ModerationReason</a><a href="#schema-OptionalModerationReason">OptionalModerationReason</a><a href="#schema-ImageReport">ImageReport</a><a href="#schema-ImageReportPage">ImageReportPage</a><a href="#schema-ModerationAction">ModerationAction</a><a href="#schema-ModerationActionPage">ModerationActionPage</a><a href="#schema-PasswordChange">PasswordChange</a><a href="#schema-APIKeyScope">APIKeyScope</a><a href="#schema-APIKeyRequest">APIKeyRequest</a><a href="#schema-APIKey">APIKey</a><a href="#schema-APIKeyWithSecret">APIKeyWithSecret</a><a href="#schema-APIKeyList">APIKeyList</a><a href="#schema-AdminUser">AdminUser</a><a href="#schema-AdminUserList">AdminUserList</a><a href="#schema-AdminUserDetail">AdminUserDetail</a><a href="#schema-CreditAdjustment">CreditAdjustment</a><a href="#schema-AdminReason">AdminReason</a><a href="#schema-AdminAuditEntry">AdminAuditEntry</a><a href="#schema-AdminAuditList">AdminAuditList</a><a href="#schema-OwnWebhookFields">OwnWebhookFields</a><a href="#schema-AccountDeletion">AccountDeletion</a></nav><main><h1>Pingvas Studio API</h1><p>Every error is RFC 9457 <code>application/problem+json</code> with a stable <code>type</code> (<code>https://pingvas.studio/problems/&lt;slug&gt;</code>; clients switch on it, never on <code>title</code> or <code>detail</code>) and the <code>request_id</code> that the <code>X-Request-Id</code> response header also carries.</p><p>Authentication: <code>Authorization: Bearer &lt;token&gt;</code> with an access token from <code>/api/v1/auth/*</code> (a JWT, 15 minutes) or an API key (<code>pvk_...</code>, sent the same way). Someone else&#x27;s resource answers 404, never 403. Lists are newest first and cursor-paged the same way (<code>?cursor=&amp;limit=</code>): pass <code>next_cursor</code> back as <code>cursor</code>; <code>null</code> means the last page. Short lists that are never paged (API keys, webhook endpoints) carry <code>items</code> only. Job and image reads carry an <code>ETag</code>; send it as <code>If-None-Match</code> to get 304 while nothing changed.</p><p>Rate limits: per client address and per user (by plan); over the limit the answer is 429 <code>rate-limited</code> with <code>Retry-After</code> (seconds). A dependency that is down is 503 with <code>Retry-After</code>.</p><h2>Authentication</h2><table><tr><th>scheme</th><th>how</th><th>about</th></tr><tr><td><code>bearerAuth</code></td><td>http bearer (JWT)</td><td><p>An access token from <code>/api/v1/auth/signup</code>, <code>/login</code> or <code>/refresh</code> (HS256, 15 minutes; carries the user id, roles and plan).</p></td></tr><tr><td><code>apiKey</code></td><td>http bearer (pvk_ API key)</td><td><p>An API key (<code>pvk_...</code>), sent like an access token: <code>Authorization: Bearer pvk_...</code>. Acts for the user who created it.</p></td></tr></table><h2>auth</h2><p>accounts and token pairs</p><section class=op id="op-signup"><h3><span class="m post">POST</span><span class=path>/api/v1/auth/signup</span></h3><p><strong>Create an account</strong></p><p>Creates the user with the signup credit grant and answers a token pair. The email is normalised (trimmed, lower-cased).</p><p>Authentication: none</p><h4>Request body <code>application/json</code></h4><p><a href="#schema-SignupRequest">SignupRequest</a></p><h4>Responses</h4><table><tr><th>status</th><th>about</th><th>body</th></tr><tr><td>201</td><td><p>the account exists; a new token pair</p></td><td><code>application/json</code> <a href="#schema-TokenPair">TokenPair</a></td></tr><tr><td>400</td><td><p><code>invalid-body</code>: not JSON of the expected shape (wrong type of a field, not JSON at all)</p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>409</td><td><p><code>email-taken</code>: an account with this email exists</p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>413</td><td><p><code>payload-too-large</code>: the body exceeds the gateway&#x27;s limit</p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>422</td><td><p><code>validation-failed</code>: <code>errors</code> names each offending field</p></td><td><code>application/problem+json</code> <a href="#schema-ValidationProblem">ValidationProblem</a></td></tr><tr><td>429</td><td><p><code>rate-limited</code></p><p>Headers: <code>Retry-After</code></p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>502</td><td><p><code>upstream-unavailable</code>: the service behind the gateway is unreachable or failed</p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>503</td><td><p><code>dependency-unavailable</code> (PostgreSQL or Redis is down; <code>dependency</code> names it) or <code>upstream-unavailable</code>; retry after <code>Retry-After</code></p><p>Headers: <code>Retry-After</code></p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr></table></section><section class=op id="op-login"><h3><span class="m post">POST</span><span class=path>/api/v1/auth/login</span></h3><p><strong>Sign in with email and password</strong></p><p>Authentication: none</p><h4>Request body <code>application/json</code></h4><p><a href="#schema-LoginRequest">LoginRequest</a></p><h4>Responses</h4><table><tr><th>status</th><th>about</th><th>body</th></tr><tr><td>200</td><td><p>a new token pair (a new refresh-token family)</p></td><td><code>application/json</code> <a href="#schema-TokenPair">TokenPair</a></td></tr><tr><td>400</td><td><p><code>invalid-body</code>: not JSON of the expected shape (wrong type of a field, not JSON at all)</p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>401</td><td><p><code>invalid-credentials</code>: unknown email or wrong password (one answer for both)</p><p>Headers: <code>WWW-Authenticate</code></p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>413</td><td><p><code>payload-too-large</code>: the body exceeds the gateway&#x27;s limit</p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>422</td><td><p><code>validation-failed</code>: <code>errors</code> names each offending field</p></td><td><code>application/problem+json</code> <a href="#schema-ValidationProblem">ValidationProblem</a></td></tr><tr><td>429</td><td><p><code>rate-limited</code></p><p>Headers: <code>Retry-After</code></p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>502</td><td><p><code>upstream-unavailable</code>: the service behind the gateway is unreachable or failed</p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>503</td><td><p><code>dependency-unavailable</code> (PostgreSQL or Redis is down; <code>dependency</code> names it) or <code>upstream-unavailable</code>; retry after <code>Retry-After</code></p><p>Headers: <code>Retry-After</code></p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr></table></section><section class=op id="op-refresh"><h3><span class="m post">POST</span><span class=path>/api/v1/auth/refresh</span></h3><p><strong>Exchange a refresh token for a new pair</strong></p><p>Rotation - the presented token is spent; presenting a spent token again revokes its whole family.</p><p>Authentication: none</p><h4>Request body <code>application/json</code></h4><p><a href="#schema-RefreshRequest">RefreshRequest</a></p><h4>Responses</h4><table><tr><th>status</th><th>about</th><th>body</th></tr><tr><td>200</td><td><p>a new pair</p></td><td><code>application/json</code> <a href="#schema-TokenPair">TokenPair</a></td></tr><tr><td>400</td><td><p><code>invalid-body</code>: not JSON of the expected shape (wrong type of a field, not JSON at all)</p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>401</td><td><p><code>invalid-token</code>: the refresh token is invalid, expired, spent or revoked</p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>413</td><td><p><code>payload-too-large</code>: the body exceeds the gateway&#x27;s limit</p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>422</td><td><p><code>validation-failed</code>: <code>errors</code> names each offending field</p></td><td><code>application/problem+json</code> <a href="#schema-ValidationProblem">ValidationProblem</a></td></tr><tr><td>429</td><td><p><code>rate-limited</code></p><p>Headers: <code>Retry-After</code></p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>502</td><td><p><code>upstream-unavailable</code>: the service behind the gateway is unreachable or failed</p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>503</td><td><p><code>dependency-unavailable</code> (PostgreSQL or Redis is down; <code>dependency</code> names it) or <code>upstream-unavailable</code>; retry after <code>Retry-After</code></p><p>Headers: <code>Retry-After</code></p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr></table></section><section class=op id="op-logout"><h3><span class="m post">POST</span><span class=path>/api/v1/auth/logout</span></h3><p><strong>Revoke a refresh token&#x27;s family</strong></p><p>Idempotent; an unknown token also answers 204.</p><p>Authentication: none</p><h4>Request body <code>application/json</code></h4><p><a href="#schema-RefreshRequest">RefreshRequest</a></p><h4>Responses</h4><table><tr><th>status</th><th>about</th><th>body</th></tr><tr><td>204</td><td><p>signed out</p></td><td></td></tr><tr><td>400</td><td><p><code>invalid-body</code>: not JSON of the expected shape (wrong type of a field, not JSON at all)</p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>401</td><td><p><code>invalid-token</code>: the token is longer than any this API issues</p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>413</td><td><p><code>payload-too-large</code>: the body exceeds the gateway&#x27;s limit</p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>422</td><td><p><code>validation-failed</code>: <code>errors</code> names each offending field</p></td><td><code>application/problem+json</code> <a href="#schema-ValidationProblem">ValidationProblem</a></td></tr><tr><td>429</td><td><p><code>rate-limited</code></p><p>Headers: <code>Retry-After</code></p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>502</td><td><p><code>upstream-unavailable</code>: the service behind the gateway is unreachable or failed</p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>503</td><td><p><code>dependency-unavailable</code> (PostgreSQL or Redis is down; <code>dependency</code> names it) or <code>upstream-unavailable</code>; retry after <code>Retry-After</code></p><p>Headers: <code>Retry-After</code></p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr></table></section><section class=op id="op-startOAuthLogin"><h3><span class="m get">GET</span><span class=path>/api/v1/auth/oauth/{provider}/start</span></h3><p><strong>Start a sign-in with Google or Discord</strong></p><p>Redirects the browser to the provider&#x27;s consent page (authorization code flow with PKCE S256, <code>state</code>, and for Google an OpenID Connect <code>nonce</code>). The pending sign-in is kept 10 minutes and works once. The provider sends the browser back to <code>.../callback</code>.</p><p>Authentication: none</p><h4>Parameters</h4><table><tr><th>name</th><th>in</th><th>type</th><th>about</th></tr><tr><td><code>provider</code><span class=req>required</span></td><td>path</td><td>string: <code>google</code>, <code>discord</code></td><td><p>the sign-in provider</p></td></tr></table><h4>Responses</h4><table><tr><th>status</th><th>about</th><th>body</th></tr><tr><td>302</td><td><p>to the provider</p><p>Headers: <code>Location</code>, <code>Cache-Control</code></p></td><td></td></tr><tr><td>404</td><td><p><code>not-found</code> (no such provider) or <code>oauth-provider-unavailable</code> (not configured on this deployment)</p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>429</td><td><p><code>rate-limited</code></p><p>Headers: <code>Retry-After</code></p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>502</td><td><p><code>oauth-provider-unavailable</code>: the provider&#x27;s discovery document could not be read; or <code>upstream-unavailable</code></p><p>Headers: <code>Retry-After</code></p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>503</td><td><p><code>dependency-unavailable</code> (PostgreSQL or Redis is down; <code>dependency</code> names it) or <code>upstream-unavailable</code>; retry after <code>Retry-After</code></p><p>Headers: <code>Retry-After</code></p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr></table></section><section class=op id="op-finishOAuthLogin"><h3><span class="m get">GET</span><span class=path>/api/v1/auth/oauth/{provider}/callback</span></h3><p><strong>Finish a sign-in with Google or Discord</strong></p><p>Where the provider sends the browser back. The code is exchanged with the PKCE verifier; Google&#x27;s ID token is verified (signature against the provider&#x27;s keys, issuer, audience, expiry, nonce), Discord is asked who the user is. A provider account linked before signs in as its user; otherwise an account with the same email is linked, or a new one created, only when the provider says the email is verified. The answer is the token pair of a login.</p><p>Authentication: none</p><h4>Parameters</h4><table><tr><th>name</th><th>in</th><th>type</th><th>about</th></tr><tr><td><code>provider</code><span class=req>required</span></td><td>path</td><td>string: <code>google</code>, <code>discord</code></td><td><p>the sign-in provider</p></td></tr><tr><td><code>code</code></td><td>query</td><td>string</td><td><p>the provider&#x27;s authorization code</p></td></tr><tr><td><code>state</code></td><td>query</td><td>string</td><td><p>the <code>state</code> of the redirect from <code>.../start</code></p></td></tr><tr><td><code>error</code></td><td>query</td><td>string</td><td><p>set by the provider when the user declined</p></td></tr></table><h4>Responses</h4><table><tr><th>status</th><th>about</th><th>body</th></tr><tr><td>200</td><td><p>signed in; a new token pair</p><p>Headers: <code>Cache-Control</code></p></td><td><code>application/json</code> <a href="#schema-TokenPair">TokenPair</a></td></tr><tr><td>400</td><td><p><code>invalid-oauth-state</code>: the state is unknown, used, expired or another provider&#x27;s (nothing is created)</p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>401</td><td><p><code>oauth-failed</code>: declined at the provider, the code was refused, or the ID token is invalid</p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>403</td><td><p><code>oauth-email-unverified</code> (the provider does not confirm the email; nothing is created or linked) or <code>account-suspended</code></p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>404</td><td><p><code>not-found</code> (no such provider) or <code>oauth-provider-unavailable</code> (not configured)</p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>429</td><td><p><code>rate-limited</code></p><p>Headers: <code>Retry-After</code></p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>502</td><td><p><code>oauth-provider-unavailable</code>: the provider could not be reached; or <code>upstream-unavailable</code></p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>503</td><td><p><code>dependency-unavailable</code> (PostgreSQL or Redis is down; <code>dependency</code> names it) or <code>upstream-unavailable</code>; retry after <code>Retry-After</code></p><p>Headers: <code>Retry-After</code></p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr></table></section><h2>me</h2><p>the signed-in user and their credits</p><section class=op id="op-getMe"><h3><span class="m get">GET</span><span class=path>/api/v1/me</span></h3><p><strong>The signed-in user</strong></p><p>Authentication: bearerAuth or apiKey</p><h4>Responses</h4><table><tr><th>status</th><th>about</th><th>body</th></tr><tr><td>200</td><td><p>the user, their plan and credits</p></td><td><code>application/json</code> <a href="#schema-Me">Me</a></td></tr><tr><td>401</td><td><p><code>unauthorized</code> (no or malformed <code>Authorization</code>) or <code>invalid-token</code> (bad or expired token)</p><p>Headers: <code>WWW-Authenticate</code></p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>403</td><td><p><code>account-suspended</code> (also a deleted account&#x27;s tokens, from its deletion on)</p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>404</td><td><p><code>not-found</code> (also for someone else&#x27;s resource)</p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>429</td><td><p><code>rate-limited</code></p><p>Headers: <code>Retry-After</code></p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>502</td><td><p><code>upstream-unavailable</code>: the service behind the gateway is unreachable or failed</p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>503</td><td><p><code>dependency-unavailable</code> (PostgreSQL or Redis is down; <code>dependency</code> names it) or <code>upstream-unavailable</code>; retry after <code>Retry-After</code></p><p>Headers: <code>Retry-After</code></p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr></table></section><section class=op id="op-deleteAccount"><h3><span class="m delete">DELETE</span><span class=path>/api/v1/me</span></h3><p><strong>Delete the account</strong></p><p>Confirmed with the password (or, for an account with a social login, its email as <code>confirm_email</code>). At once: the account is anonymised (email, name) and locked, its access tokens are refused from the next request, its refresh tokens and API keys revoked and its social logins unlinked. Its credit ledger is kept, with its sums, under the anonymous account. Its images and their files, and its webhook endpoints, are deleted shortly after. Jobs already accepted finish and settle their credits as usual. Not with an API key.</p><p>Authentication: bearerAuth</p><h4>Request body <code>application/json</code></h4><p><a href="#schema-AccountDeletion">AccountDeletion</a></p><h4>Responses</h4><table><tr><th>status</th><th>about</th><th>body</th></tr><tr><td>204</td><td><p>deleted</p></td><td></td></tr><tr><td>400</td><td><p><code>invalid-body</code>: not JSON of the expected shape (wrong type of a field, not JSON at all)</p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>401</td><td><p><code>unauthorized</code> (no or malformed <code>Authorization</code>) or <code>invalid-token</code> (bad or expired token)</p><p>Headers: <code>WWW-Authenticate</code></p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>403</td><td><p><code>invalid-credentials</code> (the password or email does not confirm the account), <code>insufficient-scope</code> (an API key) or <code>account-suspended</code></p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>404</td><td><p><code>not-found</code> (also for someone else&#x27;s resource)</p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>413</td><td><p><code>payload-too-large</code>: the body exceeds the gateway&#x27;s limit</p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>422</td><td><p><code>validation-failed</code>: <code>errors</code> names each offending field</p></td><td><code>application/problem+json</code> <a href="#schema-ValidationProblem">ValidationProblem</a></td></tr><tr><td>429</td><td><p><code>rate-limited</code></p><p>Headers: <code>Retry-After</code></p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>502</td><td><p><code>upstream-unavailable</code>: the service behind the gateway is unreachable or failed</p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>503</td><td><p><code>busy</code> (too many password hashes at once) or <code>dependency-unavailable</code>; retry after <code>Retry-After</code></p><p>Headers: <code>Retry-After</code></p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr></table></section><section class=op id="op-getCredits"><h3><span class="m get">GET</span><span class=path>/api/v1/me/credits</span></h3><p><strong>Balance, debt and the credit ledger</strong></p><p>Authentication: bearerAuth or apiKey</p><h4>Parameters</h4><table><tr><th>name</th><th>in</th><th>type</th><th>about</th></tr><tr><td><code>cursor</code></td><td>query</td><td>string</td><td><p><code>next_cursor</code> of the previous page</p></td></tr><tr><td><code>limit</code></td><td>query</td><td>integer <span class=fmt>[minimum 1; maximum 100; default 50]</span></td><td><p>entries per page</p></td></tr></table><h4>Responses</h4><table><tr><th>status</th><th>about</th><th>body</th></tr><tr><td>200</td><td><p>a page of ledger entries, newest first</p></td><td><code>application/json</code> <a href="#schema-CreditsPage">CreditsPage</a></td></tr><tr><td>401</td><td><p><code>unauthorized</code> (no or malformed <code>Authorization</code>) or <code>invalid-token</code> (bad or expired token)</p><p>Headers: <code>WWW-Authenticate</code></p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>404</td><td><p><code>not-found</code> (also for someone else&#x27;s resource)</p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>422</td><td><p><code>validation-failed</code>: <code>errors</code> names each offending field</p></td><td><code>application/problem+json</code> <a href="#schema-ValidationProblem">ValidationProblem</a></td></tr><tr><td>429</td><td><p><code>rate-limited</code></p><p>Headers: <code>Retry-After</code></p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>502</td><td><p><code>upstream-unavailable</code>: the service behind the gateway is unreachable or failed</p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>503</td><td><p><code>dependency-unavailable</code> (PostgreSQL or Redis is down; <code>dependency</code> names it) or <code>upstream-unavailable</code>; retry after <code>Retry-After</code></p><p>Headers: <code>Retry-After</code></p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr></table></section><section class=op id="op-changePassword"><h3><span class="m post">POST</span><span class=path>/api/v1/me/password</span></h3><p><strong>Change the password</strong></p><p>Every refresh token of the account is revoked, so other sessions end at their next refresh. Not with an API key.</p><p>Authentication: bearerAuth</p><h4>Request body <code>application/json</code></h4><p><a href="#schema-PasswordChange">PasswordChange</a></p><h4>Responses</h4><table><tr><th>status</th><th>about</th><th>body</th></tr><tr><td>204</td><td><p>changed; every refresh token of the account is revoked</p></td><td></td></tr><tr><td>400</td><td><p><code>invalid-body</code>: not JSON of the expected shape (wrong type of a field, not JSON at all)</p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>401</td><td><p><code>unauthorized</code> (no or malformed <code>Authorization</code>) or <code>invalid-token</code> (bad or expired token)</p><p>Headers: <code>WWW-Authenticate</code></p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>403</td><td><p><code>invalid-credentials</code> (the current password is wrong), <code>insufficient-scope</code> (an API key) or <code>account-suspended</code></p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>404</td><td><p><code>not-found</code> (also for someone else&#x27;s resource)</p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>413</td><td><p><code>payload-too-large</code>: the body exceeds the gateway&#x27;s limit</p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>422</td><td><p><code>validation-failed</code>: <code>errors</code> names each offending field</p></td><td><code>application/problem+json</code> <a href="#schema-ValidationProblem">ValidationProblem</a></td></tr><tr><td>429</td><td><p><code>rate-limited</code></p><p>Headers: <code>Retry-After</code></p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>502</td><td><p><code>upstream-unavailable</code>: the service behind the gateway is unreachable or failed</p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>503</td><td><p><code>busy</code> (too many password hashes at once) or <code>dependency-unavailable</code>; retry after <code>Retry-After</code></p><p>Headers: <code>Retry-After</code></p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr></table></section><h2>api-keys</h2><p>keys that act for their owner within scopes (<code>Authorization: Bearer pvk_...</code>)</p><section class=op id="op-listAPIKeys"><h3><span class="m get">GET</span><span class=path>/api/v1/api-keys</span></h3><p><strong>The caller&#x27;s live API keys</strong></p><p>Never the secret; <code>prefix</code> tells them apart. Not with an API key.</p><p>Authentication: bearerAuth</p><h4>Responses</h4><table><tr><th>status</th><th>about</th><th>body</th></tr><tr><td>200</td><td><p>every live key, newest first</p></td><td><code>application/json</code> <a href="#schema-APIKeyList">APIKeyList</a></td></tr><tr><td>401</td><td><p><code>unauthorized</code> (no or malformed <code>Authorization</code>) or <code>invalid-token</code> (bad or expired token)</p><p>Headers: <code>WWW-Authenticate</code></p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>403</td><td><p><code>insufficient-scope</code>: an API key may not do this (sign in instead), or <code>account-suspended</code></p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>429</td><td><p><code>rate-limited</code></p><p>Headers: <code>Retry-After</code></p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>502</td><td><p><code>upstream-unavailable</code>: the service behind the gateway is unreachable or failed</p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>503</td><td><p><code>dependency-unavailable</code> (PostgreSQL or Redis is down; <code>dependency</code> names it) or <code>upstream-unavailable</code>; retry after <code>Retry-After</code></p><p>Headers: <code>Retry-After</code></p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr></table></section><section class=op id="op-createAPIKey"><h3><span class="m post">POST</span><span class=path>/api/v1/api-keys</span></h3><p><strong>Create an API key</strong></p><p>The answer holds the key itself (<code>pvk_...</code>), shown only here; it is stored hashed. Use it as <code>Authorization: Bearer pvk_...</code>: it acts for the caller within its scopes (<code>read</code>: GET routes; <code>generate</code>: submitting and canceling generations). At most 25 live keys. Not with an API key.</p><p>Authentication: bearerAuth</p><h4>Request body <code>application/json</code></h4><p><a href="#schema-APIKeyRequest">APIKeyRequest</a></p><h4>Responses</h4><table><tr><th>status</th><th>about</th><th>body</th></tr><tr><td>201</td><td><p>created; keep the key</p><p>Headers: <code>Cache-Control</code></p></td><td><code>application/json</code> <a href="#schema-APIKeyWithSecret">APIKeyWithSecret</a></td></tr><tr><td>400</td><td><p><code>invalid-body</code>: not JSON of the expected shape (wrong type of a field, not JSON at all)</p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>401</td><td><p><code>unauthorized</code> (no or malformed <code>Authorization</code>) or <code>invalid-token</code> (bad or expired token)</p><p>Headers: <code>WWW-Authenticate</code></p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>403</td><td><p><code>insufficient-scope</code>: an API key may not do this (sign in instead), or <code>account-suspended</code></p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>409</td><td><p><code>too-many-api-keys</code>: 25 live keys already</p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>413</td><td><p><code>payload-too-large</code>: the body exceeds the gateway&#x27;s limit</p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>422</td><td><p><code>validation-failed</code>: <code>errors</code> names each offending field</p></td><td><code>application/problem+json</code> <a href="#schema-ValidationProblem">ValidationProblem</a></td></tr><tr><td>429</td><td><p><code>rate-limited</code></p><p>Headers: <code>Retry-After</code></p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>502</td><td><p><code>upstream-unavailable</code>: the service behind the gateway is unreachable or failed</p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>503</td><td><p><code>dependency-unavailable</code> (PostgreSQL or Redis is down; <code>dependency</code> names it) or <code>upstream-unavailable</code>; retry after <code>Retry-After</code></p><p>Headers: <code>Retry-After</code></p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr></table></section><section class=op id="op-revokeAPIKey"><h3><span class="m delete">DELETE</span><span class=path>/api/v1/api-keys/{id}</span></h3><p><strong>Revoke an API key</strong></p><p>The key is refused everywhere within a second. Not with an API key.</p><p>Authentication: bearerAuth</p><h4>Parameters</h4><table><tr><th>name</th><th>in</th><th>type</th><th>about</th></tr><tr><td><code>id</code><span class=req>required</span></td><td>path</td><td>string <span class=fmt>(uuid)</span></td><td><p>an API key id (unknown or someone else&#x27;s answers 404)</p></td></tr></table><h4>Responses</h4><table><tr><th>status</th><th>about</th><th>body</th></tr><tr><td>204</td><td><p>revoked</p></td><td></td></tr><tr><td>401</td><td><p><code>unauthorized</code> (no or malformed <code>Authorization</code>) or <code>invalid-token</code> (bad or expired token)</p><p>Headers: <code>WWW-Authenticate</code></p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>403</td><td><p><code>insufficient-scope</code>: an API key may not do this (sign in instead), or <code>account-suspended</code></p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>404</td><td><p><code>not-found</code> (also for someone else&#x27;s resource)</p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>429</td><td><p><code>rate-limited</code></p><p>Headers: <code>Retry-After</code></p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>502</td><td><p><code>upstream-unavailable</code>: the service behind the gateway is unreachable or failed</p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>503</td><td><p><code>dependency-unavailable</code> (PostgreSQL or Redis is down; <code>dependency</code> names it) or <code>upstream-unavailable</code>; retry after <code>Retry-After</code></p><p>Headers: <code>Retry-After</code></p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr></table></section><h2>models</h2><p>the model catalog with live availability</p><section class=op id="op-listModels"><h3><span class="m get">GET</span><span class=path>/api/v1/models</span></h3><p><strong>The model catalog with live availability</strong></p><p>A token is optional; a bad one is refused.</p><p>Authentication: optional (bearerAuth, apiKey)</p><h4>Responses</h4><table><tr><th>status</th><th>about</th><th>body</th></tr><tr><td>200</td><td><p>every model in the catalog</p></td><td><code>application/json</code> <a href="#schema-ModelList">ModelList</a></td></tr><tr><td>401</td><td><p><code>unauthorized</code> (no or malformed <code>Authorization</code>) or <code>invalid-token</code> (bad or expired token)</p><p>Headers: <code>WWW-Authenticate</code></p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>429</td><td><p><code>rate-limited</code></p><p>Headers: <code>Retry-After</code></p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>502</td><td><p><code>upstream-unavailable</code>: the service behind the gateway is unreachable or failed</p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>503</td><td><p><code>dependency-unavailable</code> (PostgreSQL or Redis is down; <code>dependency</code> names it) or <code>upstream-unavailable</code>; retry after <code>Retry-After</code></p><p>Headers: <code>Retry-After</code></p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr></table></section><h2>generations</h2><p>image jobs, their progress and their event stream</p><section class=op id="op-listGenerations"><h3><span class="m get">GET</span><span class=path>/api/v1/generations</span></h3><p><strong>The caller&#x27;s jobs, newest first</strong></p><p>Authentication: bearerAuth or apiKey</p><h4>Parameters</h4><table><tr><th>name</th><th>in</th><th>type</th><th>about</th></tr><tr><td><code>cursor</code></td><td>query</td><td>string</td><td><p><code>next_cursor</code> of the previous page</p></td></tr><tr><td><code>limit</code></td><td>query</td><td>integer <span class=fmt>[minimum 1; maximum 100; default 20]</span></td><td><p>items per page</p></td></tr></table><h4>Responses</h4><table><tr><th>status</th><th>about</th><th>body</th></tr><tr><td>200</td><td><p>a page of jobs</p></td><td><code>application/json</code> <a href="#schema-GenerationPage">GenerationPage</a></td></tr><tr><td>400</td><td><p><code>invalid-query</code> (bad <code>limit</code>) or <code>invalid-cursor</code></p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>401</td><td><p><code>unauthorized</code> (no or malformed <code>Authorization</code>) or <code>invalid-token</code> (bad or expired token)</p><p>Headers: <code>WWW-Authenticate</code></p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>429</td><td><p><code>rate-limited</code></p><p>Headers: <code>Retry-After</code></p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>502</td><td><p><code>upstream-unavailable</code>: the service behind the gateway is unreachable or failed</p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>503</td><td><p><code>dependency-unavailable</code> (PostgreSQL or Redis is down; <code>dependency</code> names it) or <code>upstream-unavailable</code>; retry after <code>Retry-After</code></p><p>Headers: <code>Retry-After</code></p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr></table></section><section class=op id="op-createGeneration"><h3><span class="m post">POST</span><span class=path>/api/v1/generations</span></h3><p><strong>Submit an image job</strong></p><p>Validates and prices the request (the model&#x27;s limits: <code>GET /api/v1/models</code>), holds the cost from the balance and queues the job. The same <code>Idempotency-Key</code> with the same body answers the first answer again (same job); with another body it is 422 <code>idempotency-key-reused</code>.</p><p>Authentication: bearerAuth or apiKey</p><h4>Parameters</h4><table><tr><th>name</th><th>in</th><th>type</th><th>about</th></tr><tr><td><code>Idempotency-Key</code></td><td>header</td><td>string <span class=fmt>[minLength 1; maxLength 255; pattern &quot;^[!-~]+$&quot;]</span></td><td><p>makes a retried submission answer the first answer (1 to 255 visible ASCII characters); kept 24 hours</p></td></tr></table><h4>Request body <code>application/json</code></h4><p><a href="#schema-GenerationRequest">GenerationRequest</a></p><p><a href="#schema-OwnWebhookFields">OwnWebhookFields</a></p><h4>Responses</h4><table><tr><th>status</th><th>about</th><th>body</th></tr><tr><td>202</td><td><p>accepted and queued; the estimate is as of the submission</p><p>Headers: <code>Location</code></p></td><td><code>application/json</code> <a href="#schema-AcceptedGeneration">AcceptedGeneration</a></td></tr><tr><td>400</td><td><p><code>invalid-body</code>: not JSON of the expected shape (wrong type of a field, not JSON at all)</p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>401</td><td><p><code>unauthorized</code> (no or malformed <code>Authorization</code>) or <code>invalid-token</code> (bad or expired token)</p><p>Headers: <code>WWW-Authenticate</code></p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>402</td><td><p><code>insufficient-credits</code> (with <code>balance</code>, <code>required</code>) or <code>credits-debt</code> (with <code>debt</code>, <code>balance</code>)</p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>413</td><td><p><code>payload-too-large</code>: the body exceeds the gateway&#x27;s limit</p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>422</td><td><p><code>validation-failed</code> (field errors in <code>errors</code>), <code>unknown-model</code>, <code>idempotency-key-reused</code></p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>429</td><td><p><code>too-many-jobs</code> (with <code>limit</code>: queued jobs allowed by the plan) or <code>rate-limited</code> (with <code>Retry-After</code>)</p><p>Headers: <code>Retry-After</code></p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>502</td><td><p><code>upstream-unavailable</code>: the service behind the gateway is unreachable or failed</p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>503</td><td><p><code>dependency-unavailable</code> (PostgreSQL or Redis is down; <code>dependency</code> names it) or <code>upstream-unavailable</code>; retry after <code>Retry-After</code></p><p>Headers: <code>Retry-After</code></p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>504</td><td><p><code>upstream-timeout</code>: the service behind the gateway did not answer in time</p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr></table></section><section class=op id="op-getGeneration"><h3><span class="m get">GET</span><span class=path>/api/v1/generations/{id}</span></h3><p><strong>One job</strong></p><p>While queued, <code>queue_position</code> and <code>estimated_start_at</code>; until finished, <code>estimated_finish_at</code>. Live step progress travels on the event stream only.</p><p>Authentication: bearerAuth or apiKey</p><h4>Parameters</h4><table><tr><th>name</th><th>in</th><th>type</th><th>about</th></tr><tr><td><code>id</code><span class=req>required</span></td><td>path</td><td>string <span class=fmt>(uuid)</span></td><td><p>a generation id (unknown or someone else&#x27;s answers 404)</p></td></tr><tr><td><code>If-None-Match</code></td><td>header</td><td>string</td><td><p>an <code>ETag</code> from an earlier answer (or <code>*</code>): 304 without a body while it still matches</p></td></tr></table><h4>Responses</h4><table><tr><th>status</th><th>about</th><th>body</th></tr><tr><td>200</td><td><p>the job</p><p>Headers: <code>ETag</code></p></td><td><code>application/json</code> <a href="#schema-Generation">Generation</a></td></tr><tr><td>304</td><td><p><code>If-None-Match</code> names the job&#x27;s current <code>ETag</code>: unchanged</p><p>Headers: <code>ETag</code></p></td><td></td></tr><tr><td>401</td><td><p><code>unauthorized</code> (no or malformed <code>Authorization</code>) or <code>invalid-token</code> (bad or expired token)</p><p>Headers: <code>WWW-Authenticate</code></p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>404</td><td><p><code>not-found</code> (also for someone else&#x27;s resource)</p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>429</td><td><p><code>rate-limited</code></p><p>Headers: <code>Retry-After</code></p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>502</td><td><p><code>upstream-unavailable</code>: the service behind the gateway is unreachable or failed</p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>503</td><td><p><code>dependency-unavailable</code> (PostgreSQL or Redis is down; <code>dependency</code> names it) or <code>upstream-unavailable</code>; retry after <code>Retry-After</code></p><p>Headers: <code>Retry-After</code></p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr></table></section><section class=op id="op-cancelGeneration"><h3><span class="m post">POST</span><span class=path>/api/v1/generations/{id}/cancel</span></h3><p><strong>Cancel a job</strong></p><p>200 when it was still queued (credits back at once); 202 while it runs (it stops at the next sampling step).</p><p>Authentication: bearerAuth or apiKey</p><h4>Parameters</h4><table><tr><th>name</th><th>in</th><th>type</th><th>about</th></tr><tr><td><code>id</code><span class=req>required</span></td><td>path</td><td>string <span class=fmt>(uuid)</span></td><td><p>a generation id (unknown or someone else&#x27;s answers 404)</p></td></tr></table><h4>Responses</h4><table><tr><th>status</th><th>about</th><th>body</th></tr><tr><td>200</td><td><p>canceled while queued</p></td><td><code>application/json</code> <a href="#schema-Generation">Generation</a></td></tr><tr><td>202</td><td><p>running; the worker stops it at the next step</p></td><td><code>application/json</code> <a href="#schema-Generation">Generation</a></td></tr><tr><td>401</td><td><p><code>unauthorized</code> (no or malformed <code>Authorization</code>) or <code>invalid-token</code> (bad or expired token)</p><p>Headers: <code>WWW-Authenticate</code></p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>404</td><td><p><code>not-found</code> (also for someone else&#x27;s resource)</p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>409</td><td><p><code>job-finished</code>: the job already succeeded, failed or was canceled</p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>413</td><td><p><code>payload-too-large</code>: the body exceeds the gateway&#x27;s limit</p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>429</td><td><p><code>rate-limited</code></p><p>Headers: <code>Retry-After</code></p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>502</td><td><p><code>upstream-unavailable</code>: the service behind the gateway is unreachable or failed</p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>503</td><td><p><code>dependency-unavailable</code> (PostgreSQL or Redis is down; <code>dependency</code> names it) or <code>upstream-unavailable</code>; retry after <code>Retry-After</code></p><p>Headers: <code>Retry-After</code></p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr></table></section><section class=op id="op-streamGenerationEvents"><h3><span class="m get">GET</span><span class=path>/api/v1/generations/{id}/events</span></h3><p><strong>The job&#x27;s events as server-sent events</strong></p><p>Events: <code>queued</code>, <code>started</code>, <code>progress</code>, then one of <code>succeeded</code>, <code>failed</code>, <code>canceled</code>, after which the stream ends. <code>queued</code>, <code>started</code> and the terminal event carry the job (like <code>GET /api/v1/generations/{id}</code>) as <code>data</code>; <code>progress</code> carries <code>GenerationProgress</code>. Every event but the id-less <code>queued</code> updates (position or ETA changed) has an <code>id</code>; reconnect with <code>Last-Event-ID</code> to get only what followed. Comment lines (<code>:</code>) keep the connection alive.</p><p>Authentication: bearerAuth or apiKey</p><h4>Parameters</h4><table><tr><th>name</th><th>in</th><th>type</th><th>about</th></tr><tr><td><code>id</code><span class=req>required</span></td><td>path</td><td>string <span class=fmt>(uuid)</span></td><td><p>a generation id (unknown or someone else&#x27;s answers 404)</p></td></tr><tr><td><code>Last-Event-ID</code></td><td>header</td><td>string</td><td><p>the <code>id</code> of the last event received; events up to it are not sent again</p></td></tr></table><h4>Responses</h4><table><tr><th>status</th><th>about</th><th>body</th></tr><tr><td>200</td><td><p>the event stream</p></td><td><code>text/event-stream</code> string</td></tr><tr><td>401</td><td><p><code>unauthorized</code> (no or malformed <code>Authorization</code>) or <code>invalid-token</code> (bad or expired token)</p><p>Headers: <code>WWW-Authenticate</code></p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>404</td><td><p><code>not-found</code> (also for someone else&#x27;s resource)</p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>429</td><td><p><code>rate-limited</code></p><p>Headers: <code>Retry-After</code></p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>502</td><td><p><code>upstream-unavailable</code>: the service behind the gateway is unreachable or failed</p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>503</td><td><p><code>dependency-unavailable</code> (PostgreSQL or Redis is down; <code>dependency</code> names it) or <code>upstream-unavailable</code>; retry after <code>Retry-After</code></p><p>Headers: <code>Retry-After</code></p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr></table></section><h2>images</h2><p>the gallery and the public feed</p><section class=op id="op-listImages"><h3><span class="m get">GET</span><span class=path>/api/v1/images</span></h3><p><strong>The caller&#x27;s images, newest first</strong></p><p>Authentication: bearerAuth or apiKey</p><h4>Parameters</h4><table><tr><th>name</th><th>in</th><th>type</th><th>about</th></tr><tr><td><code>q</code></td><td>query</td><td>string <span class=fmt>[maxLength 200]</span></td><td><p>full-text search on prompt and title</p></td></tr><tr><td><code>cursor</code></td><td>query</td><td>string</td><td><p><code>next_cursor</code> of the previous page</p></td></tr><tr><td><code>limit</code></td><td>query</td><td>integer <span class=fmt>[minimum 1; maximum 100; default 20]</span></td><td><p>items per page</p></td></tr></table><h4>Responses</h4><table><tr><th>status</th><th>about</th><th>body</th></tr><tr><td>200</td><td><p>a page of images</p></td><td><code>application/json</code> <a href="#schema-ImagePage">ImagePage</a></td></tr><tr><td>400</td><td><p><code>invalid-cursor</code></p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>401</td><td><p><code>unauthorized</code> (no or malformed <code>Authorization</code>) or <code>invalid-token</code> (bad or expired token)</p><p>Headers: <code>WWW-Authenticate</code></p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>422</td><td><p><code>validation-failed</code>: <code>errors</code> names each offending field</p></td><td><code>application/problem+json</code> <a href="#schema-ValidationProblem">ValidationProblem</a></td></tr><tr><td>429</td><td><p><code>rate-limited</code></p><p>Headers: <code>Retry-After</code></p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>502</td><td><p><code>upstream-unavailable</code>: the service behind the gateway is unreachable or failed</p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>503</td><td><p><code>dependency-unavailable</code> (PostgreSQL or Redis is down; <code>dependency</code> names it) or <code>upstream-unavailable</code>; retry after <code>Retry-After</code></p><p>Headers: <code>Retry-After</code></p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr></table></section><section class=op id="op-getImage"><h3><span class="m get">GET</span><span class=path>/api/v1/images/{id}</span></h3><p><strong>An image&#x27;s metadata</strong></p><p>For the owner, or anyone when the image is <code>public</code> or <code>unlisted</code>; otherwise 404.</p><p>Authentication: optional (bearerAuth, apiKey)</p><h4>Parameters</h4><table><tr><th>name</th><th>in</th><th>type</th><th>about</th></tr><tr><td><code>id</code><span class=req>required</span></td><td>path</td><td>string <span class=fmt>(uuid)</span></td><td><p>an image id (unknown or not visible to the caller answers 404)</p></td></tr><tr><td><code>If-None-Match</code></td><td>header</td><td>string</td><td><p>an <code>ETag</code> from an earlier answer (or <code>*</code>): 304 without a body while it still matches</p></td></tr></table><h4>Responses</h4><table><tr><th>status</th><th>about</th><th>body</th></tr><tr><td>200</td><td><p>the image</p><p>Headers: <code>ETag</code></p></td><td><code>application/json</code> <a href="#schema-Image">Image</a></td></tr><tr><td>304</td><td><p><code>If-None-Match</code> names the image&#x27;s current <code>ETag</code>: unchanged</p><p>Headers: <code>ETag</code></p></td><td></td></tr><tr><td>401</td><td><p><code>unauthorized</code> (no or malformed <code>Authorization</code>) or <code>invalid-token</code> (bad or expired token)</p><p>Headers: <code>WWW-Authenticate</code></p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>404</td><td><p><code>not-found</code> (also for someone else&#x27;s resource)</p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>429</td><td><p><code>rate-limited</code></p><p>Headers: <code>Retry-After</code></p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>502</td><td><p><code>upstream-unavailable</code>: the service behind the gateway is unreachable or failed</p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>503</td><td><p><code>dependency-unavailable</code> (PostgreSQL or Redis is down; <code>dependency</code> names it) or <code>upstream-unavailable</code>; retry after <code>Retry-After</code></p><p>Headers: <code>Retry-After</code></p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr></table></section><section class=op id="op-updateImage"><h3><span class="m patch">PATCH</span><span class=path>/api/v1/images/{id}</span></h3><p><strong>Change visibility, title or tags</strong></p><p>Fields left out stay as they are; <code>title</code> may be <code>null</code> to remove it.</p><p>Authentication: bearerAuth or apiKey</p><h4>Parameters</h4><table><tr><th>name</th><th>in</th><th>type</th><th>about</th></tr><tr><td><code>id</code><span class=req>required</span></td><td>path</td><td>string <span class=fmt>(uuid)</span></td><td><p>an image id (unknown or not visible to the caller answers 404)</p></td></tr></table><h4>Request body <code>application/json</code></h4><p><a href="#schema-ImageChanges">ImageChanges</a></p><h4>Responses</h4><table><tr><th>status</th><th>about</th><th>body</th></tr><tr><td>200</td><td><p>the image as it is now</p></td><td><code>application/json</code> <a href="#schema-Image">Image</a></td></tr><tr><td>400</td><td><p><code>invalid-body</code>: not JSON of the expected shape (wrong type of a field, not JSON at all)</p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>401</td><td><p><code>unauthorized</code> (no or malformed <code>Authorization</code>) or <code>invalid-token</code> (bad or expired token)</p><p>Headers: <code>WWW-Authenticate</code></p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>404</td><td><p><code>not-found</code> (also for someone else&#x27;s resource)</p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>413</td><td><p><code>payload-too-large</code>: the body exceeds the gateway&#x27;s limit</p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>422</td><td><p><code>validation-failed</code>: <code>errors</code> names each offending field</p></td><td><code>application/problem+json</code> <a href="#schema-ValidationProblem">ValidationProblem</a></td></tr><tr><td>429</td><td><p><code>rate-limited</code></p><p>Headers: <code>Retry-After</code></p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>502</td><td><p><code>upstream-unavailable</code>: the service behind the gateway is unreachable or failed</p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>503</td><td><p><code>dependency-unavailable</code> (PostgreSQL or Redis is down; <code>dependency</code> names it) or <code>upstream-unavailable</code>; retry after <code>Retry-After</code></p><p>Headers: <code>Retry-After</code></p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr></table></section><section class=op id="op-deleteImage"><h3><span class="m delete">DELETE</span><span class=path>/api/v1/images/{id}</span></h3><p><strong>Delete an image and its file</strong></p><p>Authentication: bearerAuth or apiKey</p><h4>Parameters</h4><table><tr><th>name</th><th>in</th><th>type</th><th>about</th></tr><tr><td><code>id</code><span class=req>required</span></td><td>path</td><td>string <span class=fmt>(uuid)</span></td><td><p>an image id (unknown or not visible to the caller answers 404)</p></td></tr></table><h4>Responses</h4><table><tr><th>status</th><th>about</th><th>body</th></tr><tr><td>204</td><td><p>deleted</p></td><td></td></tr><tr><td>401</td><td><p><code>unauthorized</code> (no or malformed <code>Authorization</code>) or <code>invalid-token</code> (bad or expired token)</p><p>Headers: <code>WWW-Authenticate</code></p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>404</td><td><p><code>not-found</code> (also for someone else&#x27;s resource)</p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>429</td><td><p><code>rate-limited</code></p><p>Headers: <code>Retry-After</code></p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>502</td><td><p><code>upstream-unavailable</code>: the service behind the gateway is unreachable or failed</p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>503</td><td><p><code>dependency-unavailable</code> (PostgreSQL or Redis is down; <code>dependency</code> names it) or <code>upstream-unavailable</code>; retry after <code>Retry-After</code></p><p>Headers: <code>Retry-After</code></p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr></table></section><section class=op id="op-getImageContent"><h3><span class="m get">GET</span><span class=path>/api/v1/images/{id}/content</span></h3><p><strong>The image&#x27;s PNG bytes</strong></p><p>Visible to the same callers as the metadata. <code>Cache-Control: public, max-age=86400, immutable</code> for public images, <code>private, max-age=3600</code> otherwise.</p><p>Authentication: optional (bearerAuth, apiKey)</p><h4>Parameters</h4><table><tr><th>name</th><th>in</th><th>type</th><th>about</th></tr><tr><td><code>id</code><span class=req>required</span></td><td>path</td><td>string <span class=fmt>(uuid)</span></td><td><p>an image id (unknown or not visible to the caller answers 404)</p></td></tr></table><h4>Responses</h4><table><tr><th>status</th><th>about</th><th>body</th></tr><tr><td>200</td><td><p>the PNG</p><p>Headers: <code>Cache-Control</code></p></td><td><code>image/png</code> string</td></tr><tr><td>401</td><td><p><code>unauthorized</code> (no or malformed <code>Authorization</code>) or <code>invalid-token</code> (bad or expired token)</p><p>Headers: <code>WWW-Authenticate</code></p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>404</td><td><p><code>not-found</code>, or <code>content-missing</code> when the record exists but its file is gone</p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>429</td><td><p><code>rate-limited</code></p><p>Headers: <code>Retry-After</code></p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>502</td><td><p><code>upstream-unavailable</code>: the service behind the gateway is unreachable or failed</p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>503</td><td><p><code>dependency-unavailable</code> (PostgreSQL or Redis is down; <code>dependency</code> names it) or <code>upstream-unavailable</code>; retry after <code>Retry-After</code></p><p>Headers: <code>Retry-After</code></p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr></table></section><section class=op id="op-getImageThumbnail"><h3><span class="m get">GET</span><span class=path>/api/v1/images/{id}/thumbnail</span></h3><p><strong>The image&#x27;s thumbnail (at most 256 px on its longest side)</strong></p><p>Visible to the same callers as the metadata; served like <code>/content</code> (validators, ranges, or a redirect to object storage). Images from before thumbnails answer the full image.</p><p>Authentication: optional (bearerAuth, apiKey)</p><h4>Parameters</h4><table><tr><th>name</th><th>in</th><th>type</th><th>about</th></tr><tr><td><code>id</code><span class=req>required</span></td><td>path</td><td>string <span class=fmt>(uuid)</span></td><td><p>an image id (unknown or not visible to the caller answers 404)</p></td></tr></table><h4>Responses</h4><table><tr><th>status</th><th>about</th><th>body</th></tr><tr><td>200</td><td><p>the PNG</p><p>Headers: <code>Cache-Control</code>, <code>ETag</code></p></td><td><code>image/png</code> string</td></tr><tr><td>206</td><td><p>one byte range (<code>Range: bytes=...</code>)</p><p>Headers: <code>Content-Range</code></p></td><td><code>image/png</code> string</td></tr><tr><td>302</td><td><p>with object storage, to a presigned URL (or the CDN for public images)</p><p>Headers: <code>Location</code></p></td><td></td></tr><tr><td>304</td><td><p><code>If-None-Match</code> or <code>If-Modified-Since</code> matched</p></td><td></td></tr><tr><td>401</td><td><p><code>unauthorized</code> (no or malformed <code>Authorization</code>) or <code>invalid-token</code> (bad or expired token)</p><p>Headers: <code>WWW-Authenticate</code></p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>404</td><td><p><code>not-found</code>, or <code>content-missing</code> when the record exists but its file is gone</p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>416</td><td><p><code>range-not-satisfiable</code>: the range starts past the end</p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>429</td><td><p><code>rate-limited</code></p><p>Headers: <code>Retry-After</code></p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>502</td><td><p><code>upstream-unavailable</code>: the service behind the gateway is unreachable or failed</p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>503</td><td><p><code>dependency-unavailable</code> (PostgreSQL or Redis is down; <code>dependency</code> names it) or <code>upstream-unavailable</code>; retry after <code>Retry-After</code></p><p>Headers: <code>Retry-After</code></p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr></table></section><section class=op id="op-remixImage"><h3><span class="m post">POST</span><span class=path>/api/v1/images/{id}/remix</span></h3><p><strong>A new generation from an image&#x27;s recipe</strong></p><p>Submits the image&#x27;s recipe (its model, prompt, size, steps, ... and this image&#x27;s seed, as a batch of one) with the body&#x27;s fields laid over it, as the caller, exactly like <code>POST /api/v1/generations</code>: the same validation, pricing, idempotency (<code>Idempotency-Key</code>) and credits, and the same answer. A field set to <code>null</code> drops it from the recipe. A ControlNet recipe needs <code>controlnet.image</code> again (recipes keep no control image). Not with an API key.</p><p>Authentication: bearerAuth</p><h4>Parameters</h4><table><tr><th>name</th><th>in</th><th>type</th><th>about</th></tr><tr><td><code>id</code><span class=req>required</span></td><td>path</td><td>string <span class=fmt>(uuid)</span></td><td><p>an image id (unknown or not visible to the caller answers 404)</p></td></tr><tr><td><code>Idempotency-Key</code></td><td>header</td><td>string <span class=fmt>[minLength 1; maxLength 255; pattern &quot;^[!-~]+$&quot;]</span></td><td><p>makes a retried submission answer the first answer (1 to 255 visible ASCII characters); kept 24 hours</p></td></tr></table><h4>Request body <code>application/json</code></h4><p><a href="#schema-RemixChanges">RemixChanges</a></p><h4>Responses</h4><table><tr><th>status</th><th>about</th><th>body</th></tr><tr><td>202</td><td><p>accepted and queued, like <code>POST /api/v1/generations</code></p><p>Headers: <code>Location</code></p></td><td><code>application/json</code> <a href="#schema-AcceptedGeneration">AcceptedGeneration</a></td></tr><tr><td>400</td><td><p><code>invalid-body</code>: not JSON of the expected shape (wrong type of a field, not JSON at all)</p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>401</td><td><p><code>unauthorized</code> (no or malformed <code>Authorization</code>) or <code>invalid-token</code> (bad or expired token)</p><p>Headers: <code>WWW-Authenticate</code></p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>402</td><td><p><code>insufficient-credits</code> or <code>credits-debt</code></p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>403</td><td><p><code>insufficient-scope</code>: an API key may not do this (sign in instead), or <code>account-suspended</code></p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>404</td><td><p><code>not-found</code> (also for someone else&#x27;s resource)</p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>409</td><td><p><code>no-recipe</code>: the image was made before recipes were kept</p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>413</td><td><p><code>payload-too-large</code>: the body exceeds the gateway&#x27;s limit</p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>422</td><td><p><code>validation-failed</code> (an unknown field, or the recipe with the changes breaks the model&#x27;s limits), <code>unknown-model</code>, <code>idempotency-key-reused</code></p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>429</td><td><p><code>too-many-jobs</code> or <code>rate-limited</code> (with <code>Retry-After</code>)</p><p>Headers: <code>Retry-After</code></p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>502</td><td><p><code>upstream-unavailable</code>: the service behind the gateway is unreachable or failed</p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>503</td><td><p><code>dependency-unavailable</code> (PostgreSQL or Redis is down; <code>dependency</code> names it) or <code>upstream-unavailable</code>; retry after <code>Retry-After</code></p><p>Headers: <code>Retry-After</code></p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>504</td><td><p><code>upstream-timeout</code>: the service behind the gateway did not answer in time</p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr></table></section><section class=op id="op-reportImage"><h3><span class="m post">POST</span><span class=path>/api/v1/images/{id}/reports</span></h3><p><strong>Report a public or unlisted image to the moderators</strong></p><p>Once per user and image; not one&#x27;s own image. Not with an API key.</p><p>Authentication: bearerAuth</p><h4>Parameters</h4><table><tr><th>name</th><th>in</th><th>type</th><th>about</th></tr><tr><td><code>id</code><span class=req>required</span></td><td>path</td><td>string <span class=fmt>(uuid)</span></td><td><p>an image id (unknown or not visible to the caller answers 404)</p></td></tr></table><h4>Request body <code>application/json</code></h4><p><a href="#schema-ModerationReason">ModerationReason</a></p><h4>Responses</h4><table><tr><th>status</th><th>about</th><th>body</th></tr><tr><td>201</td><td><p>reported</p></td><td></td></tr><tr><td>400</td><td><p><code>invalid-body</code>: not JSON of the expected shape (wrong type of a field, not JSON at all)</p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>401</td><td><p><code>unauthorized</code> (no or malformed <code>Authorization</code>) or <code>invalid-token</code> (bad or expired token)</p><p>Headers: <code>WWW-Authenticate</code></p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>403</td><td><p><code>insufficient-scope</code>: an API key may not do this (sign in instead), or <code>account-suspended</code></p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>404</td><td><p><code>not-found</code> (also for someone else&#x27;s resource)</p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>409</td><td><p><code>already-reported</code></p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>413</td><td><p><code>payload-too-large</code>: the body exceeds the gateway&#x27;s limit</p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>422</td><td><p><code>validation-failed</code> (<code>reason</code> missing or too long) or <code>own-image</code></p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>429</td><td><p><code>rate-limited</code></p><p>Headers: <code>Retry-After</code></p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>502</td><td><p><code>upstream-unavailable</code>: the service behind the gateway is unreachable or failed</p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>503</td><td><p><code>dependency-unavailable</code> (PostgreSQL or Redis is down; <code>dependency</code> names it) or <code>upstream-unavailable</code>; retry after <code>Retry-After</code></p><p>Headers: <code>Retry-After</code></p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr></table></section><section class=op id="op-explore"><h3><span class="m get">GET</span><span class=path>/api/v1/explore</span></h3><p><strong>Public images, newest first</strong></p><p>Authentication: optional (bearerAuth, apiKey)</p><h4>Parameters</h4><table><tr><th>name</th><th>in</th><th>type</th><th>about</th></tr><tr><td><code>cursor</code></td><td>query</td><td>string</td><td><p><code>next_cursor</code> of the previous page</p></td></tr><tr><td><code>limit</code></td><td>query</td><td>integer <span class=fmt>[minimum 1; maximum 100; default 20]</span></td><td><p>items per page</p></td></tr></table><h4>Responses</h4><table><tr><th>status</th><th>about</th><th>body</th></tr><tr><td>200</td><td><p>a page of public images</p></td><td><code>application/json</code> <a href="#schema-ImagePage">ImagePage</a></td></tr><tr><td>400</td><td><p><code>invalid-cursor</code></p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>401</td><td><p><code>unauthorized</code> (no or malformed <code>Authorization</code>) or <code>invalid-token</code> (bad or expired token)</p><p>Headers: <code>WWW-Authenticate</code></p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>422</td><td><p><code>validation-failed</code>: <code>errors</code> names each offending field</p></td><td><code>application/problem+json</code> <a href="#schema-ValidationProblem">ValidationProblem</a></td></tr><tr><td>429</td><td><p><code>rate-limited</code></p><p>Headers: <code>Retry-After</code></p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>502</td><td><p><code>upstream-unavailable</code>: the service behind the gateway is unreachable or failed</p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>503</td><td><p><code>dependency-unavailable</code> (PostgreSQL or Redis is down; <code>dependency</code> names it) or <code>upstream-unavailable</code>; retry after <code>Retry-After</code></p><p>Headers: <code>Retry-After</code></p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr></table></section><h2>billing</h2><p>subscription, checkout, and (admins) Lemon Squeezy deliveries</p><section class=op id="op-getSubscription"><h3><span class="m get">GET</span><span class=path>/api/v1/billing/subscription</span></h3><p><strong>The plan in effect and the subscription that gives it</strong></p><p>Authentication: bearerAuth or apiKey</p><h4>Responses</h4><table><tr><th>status</th><th>about</th><th>body</th></tr><tr><td>200</td><td><p>the effective plan</p></td><td><code>application/json</code> <a href="#schema-SubscriptionState">SubscriptionState</a></td></tr><tr><td>401</td><td><p><code>unauthorized</code> (no or malformed <code>Authorization</code>) or <code>invalid-token</code> (bad or expired token)</p><p>Headers: <code>WWW-Authenticate</code></p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>429</td><td><p><code>rate-limited</code></p><p>Headers: <code>Retry-After</code></p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>502</td><td><p><code>upstream-unavailable</code>: the service behind the gateway is unreachable or failed</p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>503</td><td><p><code>dependency-unavailable</code> (PostgreSQL or Redis is down; <code>dependency</code> names it) or <code>upstream-unavailable</code>; retry after <code>Retry-After</code></p><p>Headers: <code>Retry-After</code></p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr></table></section><section class=op id="op-createCheckout"><h3><span class="m post">POST</span><span class=path>/api/v1/billing/checkout</span></h3><p><strong>A Lemon Squeezy checkout for the caller</strong></p><p>Authentication: bearerAuth or apiKey</p><h4>Request body <code>application/json</code></h4><p><a href="#schema-CheckoutRequest">CheckoutRequest</a></p><h4>Responses</h4><table><tr><th>status</th><th>about</th><th>body</th></tr><tr><td>201</td><td><p>open <code>checkout_url</code> in a browser</p></td><td><code>application/json</code> <a href="#schema-Checkout">Checkout</a></td></tr><tr><td>400</td><td><p><code>invalid-body</code>: not JSON of the expected shape (wrong type of a field, not JSON at all)</p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>401</td><td><p><code>unauthorized</code> (no or malformed <code>Authorization</code>) or <code>invalid-token</code> (bad or expired token)</p><p>Headers: <code>WWW-Authenticate</code></p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>413</td><td><p><code>payload-too-large</code>: the body exceeds the gateway&#x27;s limit</p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>422</td><td><p><code>validation-failed</code>: <code>errors</code> names each offending field</p></td><td><code>application/problem+json</code> <a href="#schema-ValidationProblem">ValidationProblem</a></td></tr><tr><td>429</td><td><p><code>rate-limited</code></p><p>Headers: <code>Retry-After</code></p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>502</td><td><p><code>payment-provider-unavailable</code> (Lemon Squeezy failed) or <code>upstream-unavailable</code></p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>503</td><td><p><code>payment-provider-unavailable</code>: checkout is not configured on this deployment; or <code>dependency-unavailable</code></p><p>Headers: <code>Retry-After</code></p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr></table></section><section class=op id="op-listDeliveries"><h3><span class="m get">GET</span><span class=path>/api/v1/billing/admin/deliveries</span></h3><p><strong>Stored Lemon Squeezy deliveries (role admin)</strong></p><p>Processing state only, never bodies or signatures.</p><p>Authentication: bearerAuth or apiKey</p><h4>Parameters</h4><table><tr><th>name</th><th>in</th><th>type</th><th>about</th></tr><tr><td><code>status</code></td><td>query</td><td><a href="#schema-DeliveryStatus">DeliveryStatus</a></td><td></td></tr><tr><td><code>cursor</code></td><td>query</td><td>string</td><td><p><code>next_cursor</code> of the previous page</p></td></tr><tr><td><code>limit</code></td><td>query</td><td>integer <span class=fmt>[minimum 1; maximum 200; default 50]</span></td><td></td></tr></table><h4>Responses</h4><table><tr><th>status</th><th>about</th><th>body</th></tr><tr><td>200</td><td><p>a page of deliveries, newest first</p></td><td><code>application/json</code> <a href="#schema-DeliveryPage">DeliveryPage</a></td></tr><tr><td>400</td><td><p><code>invalid-query</code> or <code>invalid-cursor</code></p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>401</td><td><p><code>unauthorized</code> (no or malformed <code>Authorization</code>) or <code>invalid-token</code> (bad or expired token)</p><p>Headers: <code>WWW-Authenticate</code></p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>403</td><td><p><code>forbidden</code>: the route needs a role the caller lacks</p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>429</td><td><p><code>rate-limited</code></p><p>Headers: <code>Retry-After</code></p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>502</td><td><p><code>upstream-unavailable</code>: the service behind the gateway is unreachable or failed</p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>503</td><td><p><code>dependency-unavailable</code> (PostgreSQL or Redis is down; <code>dependency</code> names it) or <code>upstream-unavailable</code>; retry after <code>Retry-After</code></p><p>Headers: <code>Retry-After</code></p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr></table></section><section class=op id="op-replayDelivery"><h3><span class="m post">POST</span><span class=path>/api/v1/billing/admin/deliveries/{id}/replay</span></h3><p><strong>Process a stored delivery again (role admin)</strong></p><p>Authentication: bearerAuth or apiKey</p><h4>Parameters</h4><table><tr><th>name</th><th>in</th><th>type</th><th>about</th></tr><tr><td><code>id</code><span class=req>required</span></td><td>path</td><td>string <span class=fmt>(uuid)</span></td><td></td></tr></table><h4>Responses</h4><table><tr><th>status</th><th>about</th><th>body</th></tr><tr><td>202</td><td><p>back to <code>pending</code>; the processor applies it (idempotently)</p></td><td><code>application/json</code> <a href="#schema-DeliveryReplay">DeliveryReplay</a></td></tr><tr><td>401</td><td><p><code>unauthorized</code> (no or malformed <code>Authorization</code>) or <code>invalid-token</code> (bad or expired token)</p><p>Headers: <code>WWW-Authenticate</code></p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>403</td><td><p><code>forbidden</code>: the route needs a role the caller lacks</p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>404</td><td><p><code>not-found</code> (also for someone else&#x27;s resource)</p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>409</td><td><p><code>delivery-pending</code> or <code>test-mode-not-accepted</code></p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>413</td><td><p><code>payload-too-large</code>: the body exceeds the gateway&#x27;s limit</p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>429</td><td><p><code>rate-limited</code></p><p>Headers: <code>Retry-After</code></p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>502</td><td><p><code>upstream-unavailable</code>: the service behind the gateway is unreachable or failed</p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>503</td><td><p><code>dependency-unavailable</code> (PostgreSQL or Redis is down; <code>dependency</code> names it) or <code>upstream-unavailable</code>; retry after <code>Retry-After</code></p><p>Headers: <code>Retry-After</code></p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr></table></section><h2>admin</h2><p>operator routes (role <code>admin</code>)</p><section class=op id="op-findUsers"><h3><span class="m get">GET</span><span class=path>/api/v1/admin/users</span></h3><p><strong>Find users (role admin)</strong></p><p>Authentication: bearerAuth or apiKey</p><h4>Parameters</h4><table><tr><th>name</th><th>in</th><th>type</th><th>about</th></tr><tr><td><code>q</code></td><td>query</td><td>string <span class=fmt>[maxLength 200]</span></td><td><p>part of the email or display name (any case); empty or absent lists the newest users</p></td></tr><tr><td><code>limit</code></td><td>query</td><td>integer <span class=fmt>[minimum 1; maximum 200; default 50]</span></td><td></td></tr></table><h4>Responses</h4><table><tr><th>status</th><th>about</th><th>body</th></tr><tr><td>200</td><td><p>matching users, newest first</p></td><td><code>application/json</code> <a href="#schema-AdminUserList">AdminUserList</a></td></tr><tr><td>400</td><td><p><code>invalid-query</code> (bad <code>limit</code>)</p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>401</td><td><p><code>unauthorized</code> (no or malformed <code>Authorization</code>) or <code>invalid-token</code> (bad or expired token)</p><p>Headers: <code>WWW-Authenticate</code></p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>403</td><td><p><code>forbidden</code>: the route needs a role the caller lacks</p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>422</td><td><p><code>validation-failed</code>: <code>errors</code> names each offending field</p></td><td><code>application/problem+json</code> <a href="#schema-ValidationProblem">ValidationProblem</a></td></tr><tr><td>429</td><td><p><code>rate-limited</code></p><p>Headers: <code>Retry-After</code></p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>502</td><td><p><code>upstream-unavailable</code>: the service behind the gateway is unreachable or failed</p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>503</td><td><p><code>dependency-unavailable</code> (PostgreSQL or Redis is down; <code>dependency</code> names it) or <code>upstream-unavailable</code>; retry after <code>Retry-After</code></p><p>Headers: <code>Retry-After</code></p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr></table></section><section class=op id="op-getUserAsAdmin"><h3><span class="m get">GET</span><span class=path>/api/v1/admin/users/{id}</span></h3><p><strong>One user with their newest ledger entries (role admin)</strong></p><p>Authentication: bearerAuth or apiKey</p><h4>Parameters</h4><table><tr><th>name</th><th>in</th><th>type</th><th>about</th></tr><tr><td><code>id</code><span class=req>required</span></td><td>path</td><td>string <span class=fmt>(uuid)</span></td><td><p>a user id</p></td></tr></table><h4>Responses</h4><table><tr><th>status</th><th>about</th><th>body</th></tr><tr><td>200</td><td><p>the user and their 100 newest ledger entries</p></td><td><code>application/json</code> <a href="#schema-AdminUserDetail">AdminUserDetail</a></td></tr><tr><td>401</td><td><p><code>unauthorized</code> (no or malformed <code>Authorization</code>) or <code>invalid-token</code> (bad or expired token)</p><p>Headers: <code>WWW-Authenticate</code></p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>403</td><td><p><code>forbidden</code>: the route needs a role the caller lacks</p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>404</td><td><p><code>not-found</code> (also for someone else&#x27;s resource)</p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>429</td><td><p><code>rate-limited</code></p><p>Headers: <code>Retry-After</code></p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>502</td><td><p><code>upstream-unavailable</code>: the service behind the gateway is unreachable or failed</p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>503</td><td><p><code>dependency-unavailable</code> (PostgreSQL or Redis is down; <code>dependency</code> names it) or <code>upstream-unavailable</code>; retry after <code>Retry-After</code></p><p>Headers: <code>Retry-After</code></p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr></table></section><section class=op id="op-adjustUserCredits"><h3><span class="m post">POST</span><span class=path>/api/v1/admin/users/{id}/credits</span></h3><p><strong>Grant or take credits (role admin)</strong></p><p>A positive <code>amount</code> is a grant; a negative one takes credits back (beyond the balance it becomes debt). Written to the audit log with the user before and after.</p><p>Authentication: bearerAuth or apiKey</p><h4>Parameters</h4><table><tr><th>name</th><th>in</th><th>type</th><th>about</th></tr><tr><td><code>id</code><span class=req>required</span></td><td>path</td><td>string <span class=fmt>(uuid)</span></td><td><p>a user id</p></td></tr></table><h4>Request body <code>application/json</code></h4><p><a href="#schema-CreditAdjustment">CreditAdjustment</a></p><h4>Responses</h4><table><tr><th>status</th><th>about</th><th>body</th></tr><tr><td>200</td><td><p>the user after the change</p></td><td><code>application/json</code> <a href="#schema-AdminUser">AdminUser</a></td></tr><tr><td>400</td><td><p><code>invalid-body</code>: not JSON of the expected shape (wrong type of a field, not JSON at all)</p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>401</td><td><p><code>unauthorized</code> (no or malformed <code>Authorization</code>) or <code>invalid-token</code> (bad or expired token)</p><p>Headers: <code>WWW-Authenticate</code></p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>403</td><td><p><code>forbidden</code>: the route needs a role the caller lacks</p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>404</td><td><p><code>not-found</code> (also for someone else&#x27;s resource)</p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>413</td><td><p><code>payload-too-large</code>: the body exceeds the gateway&#x27;s limit</p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>422</td><td><p><code>validation-failed</code>: <code>errors</code> names each offending field</p></td><td><code>application/problem+json</code> <a href="#schema-ValidationProblem">ValidationProblem</a></td></tr><tr><td>429</td><td><p><code>rate-limited</code></p><p>Headers: <code>Retry-After</code></p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>502</td><td><p><code>upstream-unavailable</code>: the service behind the gateway is unreachable or failed</p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>503</td><td><p><code>dependency-unavailable</code> (PostgreSQL or Redis is down; <code>dependency</code> names it) or <code>upstream-unavailable</code>; retry after <code>Retry-After</code></p><p>Headers: <code>Retry-After</code></p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr></table></section><section class=op id="op-suspendUser"><h3><span class="m post">POST</span><span class=path>/api/v1/admin/users/{id}/suspend</span></h3><p><strong>Suspend an account (role admin)</strong></p><p>From the user&#x27;s next request their access tokens and API keys are refused (403 <code>account-suspended</code>); login and refresh too. Audited.</p><p>Authentication: bearerAuth or apiKey</p><h4>Parameters</h4><table><tr><th>name</th><th>in</th><th>type</th><th>about</th></tr><tr><td><code>id</code><span class=req>required</span></td><td>path</td><td>string <span class=fmt>(uuid)</span></td><td><p>a user id</p></td></tr></table><h4>Request body <code>application/json</code></h4><p><a href="#schema-AdminReason">AdminReason</a></p><h4>Responses</h4><table><tr><th>status</th><th>about</th><th>body</th></tr><tr><td>200</td><td><p>the user, suspended</p></td><td><code>application/json</code> <a href="#schema-AdminUser">AdminUser</a></td></tr><tr><td>400</td><td><p><code>invalid-body</code>: not JSON of the expected shape (wrong type of a field, not JSON at all)</p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>401</td><td><p><code>unauthorized</code> (no or malformed <code>Authorization</code>) or <code>invalid-token</code> (bad or expired token)</p><p>Headers: <code>WWW-Authenticate</code></p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>403</td><td><p><code>forbidden</code>: the route needs a role the caller lacks</p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>404</td><td><p><code>not-found</code> (also for someone else&#x27;s resource)</p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>409</td><td><p><code>cannot-suspend-self</code></p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>413</td><td><p><code>payload-too-large</code>: the body exceeds the gateway&#x27;s limit</p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>422</td><td><p><code>validation-failed</code>: <code>errors</code> names each offending field</p></td><td><code>application/problem+json</code> <a href="#schema-ValidationProblem">ValidationProblem</a></td></tr><tr><td>429</td><td><p><code>rate-limited</code></p><p>Headers: <code>Retry-After</code></p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>502</td><td><p><code>upstream-unavailable</code>: the service behind the gateway is unreachable or failed</p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>503</td><td><p><code>dependency-unavailable</code> (PostgreSQL or Redis is down; <code>dependency</code> names it) or <code>upstream-unavailable</code>; retry after <code>Retry-After</code></p><p>Headers: <code>Retry-After</code></p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr></table></section><section class=op id="op-restoreUser"><h3><span class="m post">POST</span><span class=path>/api/v1/admin/users/{id}/restore</span></h3><p><strong>Lift a suspension (role admin)</strong></p><p>Audited. Restoring an account that is not suspended changes nothing (and is still audited); a deleted account cannot be restored.</p><p>Authentication: bearerAuth or apiKey</p><h4>Parameters</h4><table><tr><th>name</th><th>in</th><th>type</th><th>about</th></tr><tr><td><code>id</code><span class=req>required</span></td><td>path</td><td>string <span class=fmt>(uuid)</span></td><td><p>a user id</p></td></tr></table><h4>Request body <code>application/json</code></h4><p><a href="#schema-AdminReason">AdminReason</a></p><h4>Responses</h4><table><tr><th>status</th><th>about</th><th>body</th></tr><tr><td>200</td><td><p>the user, no longer suspended</p></td><td><code>application/json</code> <a href="#schema-AdminUser">AdminUser</a></td></tr><tr><td>400</td><td><p><code>invalid-body</code>: not JSON of the expected shape (wrong type of a field, not JSON at all)</p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>401</td><td><p><code>unauthorized</code> (no or malformed <code>Authorization</code>) or <code>invalid-token</code> (bad or expired token)</p><p>Headers: <code>WWW-Authenticate</code></p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>403</td><td><p><code>forbidden</code>: the route needs a role the caller lacks</p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>404</td><td><p><code>not-found</code> (also for someone else&#x27;s resource)</p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>409</td><td><p><code>account-deleted</code></p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>413</td><td><p><code>payload-too-large</code>: the body exceeds the gateway&#x27;s limit</p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>422</td><td><p><code>validation-failed</code>: <code>errors</code> names each offending field</p></td><td><code>application/problem+json</code> <a href="#schema-ValidationProblem">ValidationProblem</a></td></tr><tr><td>429</td><td><p><code>rate-limited</code></p><p>Headers: <code>Retry-After</code></p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>502</td><td><p><code>upstream-unavailable</code>: the service behind the gateway is unreachable or failed</p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>503</td><td><p><code>dependency-unavailable</code> (PostgreSQL or Redis is down; <code>dependency</code> names it) or <code>upstream-unavailable</code>; retry after <code>Retry-After</code></p><p>Headers: <code>Retry-After</code></p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr></table></section><section class=op id="op-listAdminAudit"><h3><span class="m get">GET</span><span class=path>/api/v1/admin/audit</span></h3><p><strong>The admin audit log (role admin)</strong></p><p>Authentication: bearerAuth or apiKey</p><h4>Parameters</h4><table><tr><th>name</th><th>in</th><th>type</th><th>about</th></tr><tr><td><code>user_id</code></td><td>query</td><td>string <span class=fmt>(uuid)</span></td><td><p>only actions on this user</p></td></tr><tr><td><code>cursor</code></td><td>query</td><td>string</td><td><p><code>next_cursor</code> of the previous page</p></td></tr><tr><td><code>limit</code></td><td>query</td><td>integer <span class=fmt>[minimum 1; maximum 500; default 100]</span></td><td></td></tr></table><h4>Responses</h4><table><tr><th>status</th><th>about</th><th>body</th></tr><tr><td>200</td><td><p>a page of admin actions, newest first</p></td><td><code>application/json</code> <a href="#schema-AdminAuditList">AdminAuditList</a></td></tr><tr><td>400</td><td><p><code>invalid-query</code> (bad <code>user_id</code> or <code>limit</code>) or <code>invalid-cursor</code></p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>401</td><td><p><code>unauthorized</code> (no or malformed <code>Authorization</code>) or <code>invalid-token</code> (bad or expired token)</p><p>Headers: <code>WWW-Authenticate</code></p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>403</td><td><p><code>forbidden</code>: the route needs a role the caller lacks</p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>429</td><td><p><code>rate-limited</code></p><p>Headers: <code>Retry-After</code></p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>502</td><td><p><code>upstream-unavailable</code>: the service behind the gateway is unreachable or failed</p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>503</td><td><p><code>dependency-unavailable</code> (PostgreSQL or Redis is down; <code>dependency</code> names it) or <code>upstream-unavailable</code>; retry after <code>Retry-After</code></p><p>Headers: <code>Retry-After</code></p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr></table></section><section class=op id="op-listUserJobsAsAdmin"><h3><span class="m get">GET</span><span class=path>/api/v1/admin/jobs</span></h3><p><strong>One user&#x27;s jobs, newest first (role admin)</strong></p><p>Authentication: bearerAuth or apiKey</p><h4>Parameters</h4><table><tr><th>name</th><th>in</th><th>type</th><th>about</th></tr><tr><td><code>user_id</code><span class=req>required</span></td><td>query</td><td>string <span class=fmt>(uuid)</span></td><td></td></tr><tr><td><code>cursor</code></td><td>query</td><td>string</td><td><p><code>next_cursor</code> of the previous page</p></td></tr><tr><td><code>limit</code></td><td>query</td><td>integer <span class=fmt>[minimum 1; maximum 100; default 20]</span></td><td><p>items per page</p></td></tr></table><h4>Responses</h4><table><tr><th>status</th><th>about</th><th>body</th></tr><tr><td>200</td><td><p>a page of the user&#x27;s jobs, as the user sees them</p></td><td><code>application/json</code> <a href="#schema-GenerationPage">GenerationPage</a></td></tr><tr><td>400</td><td><p><code>invalid-query</code> (<code>user_id</code> missing or not a UUID, bad <code>limit</code>) or <code>invalid-cursor</code></p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>401</td><td><p><code>unauthorized</code> (no or malformed <code>Authorization</code>) or <code>invalid-token</code> (bad or expired token)</p><p>Headers: <code>WWW-Authenticate</code></p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>403</td><td><p><code>forbidden</code>: the route needs a role the caller lacks</p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>429</td><td><p><code>rate-limited</code></p><p>Headers: <code>Retry-After</code></p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>502</td><td><p><code>upstream-unavailable</code>: the service behind the gateway is unreachable or failed</p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>503</td><td><p><code>dependency-unavailable</code> (PostgreSQL or Redis is down; <code>dependency</code> names it) or <code>upstream-unavailable</code>; retry after <code>Retry-After</code></p><p>Headers: <code>Retry-After</code></p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr></table></section><section class=op id="op-listDeadJobs"><h3><span class="m get">GET</span><span class=path>/api/v1/admin/jobs/dead</span></h3><p><strong>Jobs every worker died on (role admin)</strong></p><p>Authentication: bearerAuth or apiKey</p><h4>Responses</h4><table><tr><th>status</th><th>about</th><th>body</th></tr><tr><td>200</td><td><p>the dead list of every pool, newest first</p></td><td><code>application/json</code> <a href="#schema-DeadJobList">DeadJobList</a></td></tr><tr><td>401</td><td><p><code>unauthorized</code> (no or malformed <code>Authorization</code>) or <code>invalid-token</code> (bad or expired token)</p><p>Headers: <code>WWW-Authenticate</code></p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>403</td><td><p><code>forbidden</code>: the route needs a role the caller lacks</p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>429</td><td><p><code>rate-limited</code></p><p>Headers: <code>Retry-After</code></p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>502</td><td><p><code>upstream-unavailable</code>: the service behind the gateway is unreachable or failed</p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>503</td><td><p><code>dependency-unavailable</code> (PostgreSQL or Redis is down; <code>dependency</code> names it) or <code>upstream-unavailable</code>; retry after <code>Retry-After</code></p><p>Headers: <code>Retry-After</code></p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr></table></section><section class=op id="op-requeueDeadJob"><h3><span class="m post">POST</span><span class=path>/api/v1/admin/jobs/{id}/requeue</span></h3><p><strong>Submit a dead job again for its owner (role admin)</strong></p><p>A new generation (new id, new hold), once per dead job.</p><p>Authentication: bearerAuth or apiKey</p><h4>Parameters</h4><table><tr><th>name</th><th>in</th><th>type</th><th>about</th></tr><tr><td><code>id</code><span class=req>required</span></td><td>path</td><td>string <span class=fmt>(uuid)</span></td><td><p>a generation id (unknown or someone else&#x27;s answers 404)</p></td></tr></table><h4>Responses</h4><table><tr><th>status</th><th>about</th><th>body</th></tr><tr><td>202</td><td><p>the new job</p></td><td><code>application/json</code> <a href="#schema-RequeuedJob">RequeuedJob</a></td></tr><tr><td>401</td><td><p><code>unauthorized</code> (no or malformed <code>Authorization</code>) or <code>invalid-token</code> (bad or expired token)</p><p>Headers: <code>WWW-Authenticate</code></p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>402</td><td><p><code>insufficient-credits</code> or <code>credits-debt</code>: the owner cannot pay for it</p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>403</td><td><p><code>forbidden</code>: the route needs a role the caller lacks</p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>404</td><td><p><code>not-found</code> (also for someone else&#x27;s resource)</p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>409</td><td><p><code>not-requeueable</code>: only a job that failed <code>worker_lost</code> can be requeued</p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>413</td><td><p><code>payload-too-large</code>: the body exceeds the gateway&#x27;s limit</p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>422</td><td><p><code>validation-failed</code>: <code>errors</code> names each offending field</p></td><td><code>application/problem+json</code> <a href="#schema-ValidationProblem">ValidationProblem</a></td></tr><tr><td>429</td><td><p><code>rate-limited</code></p><p>Headers: <code>Retry-After</code></p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>502</td><td><p><code>upstream-unavailable</code>: the service behind the gateway is unreachable or failed</p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>503</td><td><p><code>dependency-unavailable</code> (PostgreSQL or Redis is down; <code>dependency</code> names it) or <code>upstream-unavailable</code>; retry after <code>Retry-After</code></p><p>Headers: <code>Retry-After</code></p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr></table></section><section class=op id="op-listUserImagesAsAdmin"><h3><span class="m get">GET</span><span class=path>/api/v1/admin/images</span></h3><p><strong>One user&#x27;s images, newest first (role admin)</strong></p><p>Private and hidden images too, as their owner sees them.</p><p>Authentication: bearerAuth or apiKey</p><h4>Parameters</h4><table><tr><th>name</th><th>in</th><th>type</th><th>about</th></tr><tr><td><code>user_id</code><span class=req>required</span></td><td>query</td><td>string <span class=fmt>(uuid)</span></td><td></td></tr><tr><td><code>cursor</code></td><td>query</td><td>string</td><td><p><code>next_cursor</code> of the previous page</p></td></tr><tr><td><code>limit</code></td><td>query</td><td>integer <span class=fmt>[minimum 1; maximum 100; default 20]</span></td><td><p>items per page</p></td></tr></table><h4>Responses</h4><table><tr><th>status</th><th>about</th><th>body</th></tr><tr><td>200</td><td><p>a page of the user&#x27;s images</p></td><td><code>application/json</code> <a href="#schema-ImagePage">ImagePage</a></td></tr><tr><td>400</td><td><p><code>invalid-query</code> (<code>user_id</code> missing or not a UUID) or <code>invalid-cursor</code></p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>401</td><td><p><code>unauthorized</code> (no or malformed <code>Authorization</code>) or <code>invalid-token</code> (bad or expired token)</p><p>Headers: <code>WWW-Authenticate</code></p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>403</td><td><p><code>forbidden</code>: the route needs a role the caller lacks</p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>422</td><td><p><code>validation-failed</code>: <code>errors</code> names each offending field</p></td><td><code>application/problem+json</code> <a href="#schema-ValidationProblem">ValidationProblem</a></td></tr><tr><td>429</td><td><p><code>rate-limited</code></p><p>Headers: <code>Retry-After</code></p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>502</td><td><p><code>upstream-unavailable</code>: the service behind the gateway is unreachable or failed</p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>503</td><td><p><code>dependency-unavailable</code> (PostgreSQL or Redis is down; <code>dependency</code> names it) or <code>upstream-unavailable</code>; retry after <code>Retry-After</code></p><p>Headers: <code>Retry-After</code></p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr></table></section><section class=op id="op-listImageReports"><h3><span class="m get">GET</span><span class=path>/api/v1/admin/images/reports</span></h3><p><strong>Reports of images, newest first (role admin)</strong></p><p>Authentication: bearerAuth or apiKey</p><h4>Parameters</h4><table><tr><th>name</th><th>in</th><th>type</th><th>about</th></tr><tr><td><code>cursor</code></td><td>query</td><td>string</td><td><p><code>next_cursor</code> of the previous page</p></td></tr><tr><td><code>limit</code></td><td>query</td><td>integer <span class=fmt>[minimum 1; maximum 100; default 20]</span></td><td><p>items per page</p></td></tr></table><h4>Responses</h4><table><tr><th>status</th><th>about</th><th>body</th></tr><tr><td>200</td><td><p>a page of reports</p></td><td><code>application/json</code> <a href="#schema-ImageReportPage">ImageReportPage</a></td></tr><tr><td>400</td><td><p><code>invalid-cursor</code></p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>401</td><td><p><code>unauthorized</code> (no or malformed <code>Authorization</code>) or <code>invalid-token</code> (bad or expired token)</p><p>Headers: <code>WWW-Authenticate</code></p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>403</td><td><p><code>forbidden</code>: the route needs a role the caller lacks</p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>422</td><td><p><code>validation-failed</code>: <code>errors</code> names each offending field</p></td><td><code>application/problem+json</code> <a href="#schema-ValidationProblem">ValidationProblem</a></td></tr><tr><td>429</td><td><p><code>rate-limited</code></p><p>Headers: <code>Retry-After</code></p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>502</td><td><p><code>upstream-unavailable</code>: the service behind the gateway is unreachable or failed</p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>503</td><td><p><code>dependency-unavailable</code> (PostgreSQL or Redis is down; <code>dependency</code> names it) or <code>upstream-unavailable</code>; retry after <code>Retry-After</code></p><p>Headers: <code>Retry-After</code></p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr></table></section><section class=op id="op-listModerationActions"><h3><span class="m get">GET</span><span class=path>/api/v1/admin/images/actions</span></h3><p><strong>Every hide and restore, newest first (role admin)</strong></p><p>Authentication: bearerAuth or apiKey</p><h4>Parameters</h4><table><tr><th>name</th><th>in</th><th>type</th><th>about</th></tr><tr><td><code>cursor</code></td><td>query</td><td>string</td><td><p><code>next_cursor</code> of the previous page</p></td></tr><tr><td><code>limit</code></td><td>query</td><td>integer <span class=fmt>[minimum 1; maximum 100; default 20]</span></td><td><p>items per page</p></td></tr></table><h4>Responses</h4><table><tr><th>status</th><th>about</th><th>body</th></tr><tr><td>200</td><td><p>a page of moderation actions</p></td><td><code>application/json</code> <a href="#schema-ModerationActionPage">ModerationActionPage</a></td></tr><tr><td>400</td><td><p><code>invalid-cursor</code></p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>401</td><td><p><code>unauthorized</code> (no or malformed <code>Authorization</code>) or <code>invalid-token</code> (bad or expired token)</p><p>Headers: <code>WWW-Authenticate</code></p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>403</td><td><p><code>forbidden</code>: the route needs a role the caller lacks</p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>422</td><td><p><code>validation-failed</code>: <code>errors</code> names each offending field</p></td><td><code>application/problem+json</code> <a href="#schema-ValidationProblem">ValidationProblem</a></td></tr><tr><td>429</td><td><p><code>rate-limited</code></p><p>Headers: <code>Retry-After</code></p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>502</td><td><p><code>upstream-unavailable</code>: the service behind the gateway is unreachable or failed</p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>503</td><td><p><code>dependency-unavailable</code> (PostgreSQL or Redis is down; <code>dependency</code> names it) or <code>upstream-unavailable</code>; retry after <code>Retry-After</code></p><p>Headers: <code>Retry-After</code></p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr></table></section><section class=op id="op-hideImage"><h3><span class="m post">POST</span><span class=path>/api/v1/admin/images/{id}/hide</span></h3><p><strong>Hide an image (role admin)</strong></p><p>Out of <code>/explore</code> and 404 for everyone but its owner, who sees it marked <code>hidden</code>. Recorded as a moderation action.</p><p>Authentication: bearerAuth or apiKey</p><h4>Parameters</h4><table><tr><th>name</th><th>in</th><th>type</th><th>about</th></tr><tr><td><code>id</code><span class=req>required</span></td><td>path</td><td>string <span class=fmt>(uuid)</span></td><td><p>an image id (unknown or not visible to the caller answers 404)</p></td></tr></table><h4>Request body <code>application/json</code></h4><p><a href="#schema-ModerationReason">ModerationReason</a></p><h4>Responses</h4><table><tr><th>status</th><th>about</th><th>body</th></tr><tr><td>200</td><td><p>the image, hidden</p></td><td><code>application/json</code> <a href="#schema-Image">Image</a></td></tr><tr><td>400</td><td><p><code>invalid-body</code>: not JSON of the expected shape (wrong type of a field, not JSON at all)</p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>401</td><td><p><code>unauthorized</code> (no or malformed <code>Authorization</code>) or <code>invalid-token</code> (bad or expired token)</p><p>Headers: <code>WWW-Authenticate</code></p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>403</td><td><p><code>forbidden</code>: the route needs a role the caller lacks</p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>404</td><td><p><code>not-found</code> (also for someone else&#x27;s resource)</p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>413</td><td><p><code>payload-too-large</code>: the body exceeds the gateway&#x27;s limit</p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>422</td><td><p><code>validation-failed</code>: <code>errors</code> names each offending field</p></td><td><code>application/problem+json</code> <a href="#schema-ValidationProblem">ValidationProblem</a></td></tr><tr><td>429</td><td><p><code>rate-limited</code></p><p>Headers: <code>Retry-After</code></p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>502</td><td><p><code>upstream-unavailable</code>: the service behind the gateway is unreachable or failed</p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>503</td><td><p><code>dependency-unavailable</code> (PostgreSQL or Redis is down; <code>dependency</code> names it) or <code>upstream-unavailable</code>; retry after <code>Retry-After</code></p><p>Headers: <code>Retry-After</code></p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr></table></section><section class=op id="op-restoreImage"><h3><span class="m post">POST</span><span class=path>/api/v1/admin/images/{id}/restore</span></h3><p><strong>Show a hidden image again (role admin)</strong></p><p>Visible again as its visibility says. The body (a <code>reason</code>) is optional. Recorded as a moderation action.</p><p>Authentication: bearerAuth or apiKey</p><h4>Parameters</h4><table><tr><th>name</th><th>in</th><th>type</th><th>about</th></tr><tr><td><code>id</code><span class=req>required</span></td><td>path</td><td>string <span class=fmt>(uuid)</span></td><td><p>an image id (unknown or not visible to the caller answers 404)</p></td></tr></table><h4>Request body <code>application/json</code></h4><p><a href="#schema-OptionalModerationReason">OptionalModerationReason</a></p><h4>Responses</h4><table><tr><th>status</th><th>about</th><th>body</th></tr><tr><td>200</td><td><p>the image, no longer hidden</p></td><td><code>application/json</code> <a href="#schema-Image">Image</a></td></tr><tr><td>400</td><td><p><code>invalid-body</code>: not JSON of the expected shape (wrong type of a field, not JSON at all)</p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>401</td><td><p><code>unauthorized</code> (no or malformed <code>Authorization</code>) or <code>invalid-token</code> (bad or expired token)</p><p>Headers: <code>WWW-Authenticate</code></p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>403</td><td><p><code>forbidden</code>: the route needs a role the caller lacks</p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>404</td><td><p><code>not-found</code> (also for someone else&#x27;s resource)</p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>413</td><td><p><code>payload-too-large</code>: the body exceeds the gateway&#x27;s limit</p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>422</td><td><p><code>validation-failed</code>: <code>errors</code> names each offending field</p></td><td><code>application/problem+json</code> <a href="#schema-ValidationProblem">ValidationProblem</a></td></tr><tr><td>429</td><td><p><code>rate-limited</code></p><p>Headers: <code>Retry-After</code></p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>502</td><td><p><code>upstream-unavailable</code>: the service behind the gateway is unreachable or failed</p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>503</td><td><p><code>dependency-unavailable</code> (PostgreSQL or Redis is down; <code>dependency</code> names it) or <code>upstream-unavailable</code>; retry after <code>Retry-After</code></p><p>Headers: <code>Retry-After</code></p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr></table></section><h2>webhooks</h2><p>completion webhooks (users&#x27; endpoints and what they receive) and inbound provider webhooks</p><section class=op id="op-listWebhooks"><h3><span class="m get">GET</span><span class=path>/api/v1/webhooks</span></h3><p><strong>The caller&#x27;s webhook endpoints, newest first</strong></p><p>Authentication: bearerAuth or apiKey</p><h4>Responses</h4><table><tr><th>status</th><th>about</th><th>body</th></tr><tr><td>200</td><td><p>the endpoints (without secrets)</p></td><td><code>application/json</code> <a href="#schema-WebhookEndpointList">WebhookEndpointList</a></td></tr><tr><td>401</td><td><p><code>unauthorized</code> (no or malformed <code>Authorization</code>) or <code>invalid-token</code> (bad or expired token)</p><p>Headers: <code>WWW-Authenticate</code></p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>429</td><td><p><code>rate-limited</code></p><p>Headers: <code>Retry-After</code></p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>502</td><td><p><code>upstream-unavailable</code>: the service behind the gateway is unreachable or failed</p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>503</td><td><p><code>dependency-unavailable</code> (PostgreSQL or Redis is down; <code>dependency</code> names it) or <code>upstream-unavailable</code>; retry after <code>Retry-After</code></p><p>Headers: <code>Retry-After</code></p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr></table></section><section class=op id="op-createWebhook"><h3><span class="m post">POST</span><span class=path>/api/v1/webhooks</span></h3><p><strong>Register a completion webhook</strong></p><p>Events are sent to <code>url</code> when the caller&#x27;s generations end, signed per Standard Webhooks (see the <code>webhooks</code> section). The answer holds the signing <code>secret</code>, shown only here and on rotation. URLs whose host resolves to loopback, private, link-local (metadata) or other non-public addresses are refused; redirects are never followed.</p><p>Authentication: bearerAuth or apiKey</p><h4>Request body <code>application/json</code></h4><p><a href="#schema-WebhookRegistration">WebhookRegistration</a></p><h4>Responses</h4><table><tr><th>status</th><th>about</th><th>body</th></tr><tr><td>201</td><td><p>registered; keep the secret</p><p>Headers: <code>Location</code></p></td><td><code>application/json</code> <a href="#schema-WebhookEndpointWithSecret">WebhookEndpointWithSecret</a></td></tr><tr><td>400</td><td><p><code>invalid-body</code>: not JSON of the expected shape (wrong type of a field, not JSON at all)</p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>401</td><td><p><code>unauthorized</code> (no or malformed <code>Authorization</code>) or <code>invalid-token</code> (bad or expired token)</p><p>Headers: <code>WWW-Authenticate</code></p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>409</td><td><p><code>too-many-webhooks</code>: at most 10 endpoints per user</p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>413</td><td><p><code>payload-too-large</code>: the body exceeds the gateway&#x27;s limit</p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>422</td><td><p><code>validation-failed</code>: <code>errors</code> names each offending field</p></td><td><code>application/problem+json</code> <a href="#schema-ValidationProblem">ValidationProblem</a></td></tr><tr><td>429</td><td><p><code>rate-limited</code></p><p>Headers: <code>Retry-After</code></p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>502</td><td><p><code>upstream-unavailable</code>: the service behind the gateway is unreachable or failed</p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>503</td><td><p><code>dependency-unavailable</code> (PostgreSQL or Redis is down; <code>dependency</code> names it) or <code>upstream-unavailable</code>; retry after <code>Retry-After</code></p><p>Headers: <code>Retry-After</code></p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr></table></section><section class=op id="op-getWebhook"><h3><span class="m get">GET</span><span class=path>/api/v1/webhooks/{id}</span></h3><p><strong>One endpoint and its recent deliveries</strong></p><p>Authentication: bearerAuth or apiKey</p><h4>Parameters</h4><table><tr><th>name</th><th>in</th><th>type</th><th>about</th></tr><tr><td><code>id</code><span class=req>required</span></td><td>path</td><td>string <span class=fmt>(uuid)</span></td><td><p>a webhook endpoint id (unknown or someone else&#x27;s answers 404)</p></td></tr></table><h4>Responses</h4><table><tr><th>status</th><th>about</th><th>body</th></tr><tr><td>200</td><td><p>the endpoint with its 20 most recent deliveries</p></td><td><code>application/json</code> <a href="#schema-WebhookEndpointDetail">WebhookEndpointDetail</a></td></tr><tr><td>401</td><td><p><code>unauthorized</code> (no or malformed <code>Authorization</code>) or <code>invalid-token</code> (bad or expired token)</p><p>Headers: <code>WWW-Authenticate</code></p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>404</td><td><p><code>not-found</code> (also for someone else&#x27;s resource)</p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>429</td><td><p><code>rate-limited</code></p><p>Headers: <code>Retry-After</code></p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>502</td><td><p><code>upstream-unavailable</code>: the service behind the gateway is unreachable or failed</p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>503</td><td><p><code>dependency-unavailable</code> (PostgreSQL or Redis is down; <code>dependency</code> names it) or <code>upstream-unavailable</code>; retry after <code>Retry-After</code></p><p>Headers: <code>Retry-After</code></p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr></table></section><section class=op id="op-deleteWebhook"><h3><span class="m delete">DELETE</span><span class=path>/api/v1/webhooks/{id}</span></h3><p><strong>Delete an endpoint and its deliveries</strong></p><p>Authentication: bearerAuth or apiKey</p><h4>Parameters</h4><table><tr><th>name</th><th>in</th><th>type</th><th>about</th></tr><tr><td><code>id</code><span class=req>required</span></td><td>path</td><td>string <span class=fmt>(uuid)</span></td><td><p>a webhook endpoint id (unknown or someone else&#x27;s answers 404)</p></td></tr></table><h4>Responses</h4><table><tr><th>status</th><th>about</th><th>body</th></tr><tr><td>204</td><td><p>deleted; nothing more is sent to it</p></td><td></td></tr><tr><td>401</td><td><p><code>unauthorized</code> (no or malformed <code>Authorization</code>) or <code>invalid-token</code> (bad or expired token)</p><p>Headers: <code>WWW-Authenticate</code></p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>404</td><td><p><code>not-found</code> (also for someone else&#x27;s resource)</p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>429</td><td><p><code>rate-limited</code></p><p>Headers: <code>Retry-After</code></p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>502</td><td><p><code>upstream-unavailable</code>: the service behind the gateway is unreachable or failed</p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>503</td><td><p><code>dependency-unavailable</code> (PostgreSQL or Redis is down; <code>dependency</code> names it) or <code>upstream-unavailable</code>; retry after <code>Retry-After</code></p><p>Headers: <code>Retry-After</code></p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr></table></section><section class=op id="op-enableWebhook"><h3><span class="m post">POST</span><span class=path>/api/v1/webhooks/{id}/enable</span></h3><p><strong>Enable an endpoint that was disabled for failing</strong></p><p>An endpoint whose every attempt has failed for 3 days is disabled (<code>disabled</code>, <code>disabled_at</code>) and its pending deliveries fail; this enables it again and forgets its failures. Events of the last day it missed are sent.</p><p>Authentication: bearerAuth or apiKey</p><h4>Parameters</h4><table><tr><th>name</th><th>in</th><th>type</th><th>about</th></tr><tr><td><code>id</code><span class=req>required</span></td><td>path</td><td>string <span class=fmt>(uuid)</span></td><td><p>a webhook endpoint id (unknown or someone else&#x27;s answers 404)</p></td></tr></table><h4>Responses</h4><table><tr><th>status</th><th>about</th><th>body</th></tr><tr><td>200</td><td><p>the endpoint, enabled</p></td><td><code>application/json</code> <a href="#schema-WebhookEndpoint">WebhookEndpoint</a></td></tr><tr><td>401</td><td><p><code>unauthorized</code> (no or malformed <code>Authorization</code>) or <code>invalid-token</code> (bad or expired token)</p><p>Headers: <code>WWW-Authenticate</code></p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>404</td><td><p><code>not-found</code> (also for someone else&#x27;s resource)</p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>413</td><td><p><code>payload-too-large</code>: the body exceeds the gateway&#x27;s limit</p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>429</td><td><p><code>rate-limited</code></p><p>Headers: <code>Retry-After</code></p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>502</td><td><p><code>upstream-unavailable</code>: the service behind the gateway is unreachable or failed</p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>503</td><td><p><code>dependency-unavailable</code> (PostgreSQL or Redis is down; <code>dependency</code> names it) or <code>upstream-unavailable</code>; retry after <code>Retry-After</code></p><p>Headers: <code>Retry-After</code></p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr></table></section><section class=op id="op-getWebhookSigningSecret"><h3><span class="m get">GET</span><span class=path>/api/v1/webhooks/default/secret</span></h3><p><strong>The secret that signs per-job webhooks</strong></p><p>Deliveries to a submission&#x27;s own <code>webhook_url</code> are signed per Standard Webhooks with this secret (made on first use, the same ever after). Registered endpoints have secrets of their own.</p><p>Authentication: bearerAuth or apiKey</p><h4>Responses</h4><table><tr><th>status</th><th>about</th><th>body</th></tr><tr><td>200</td><td><p>the secret</p><p>Headers: <code>Cache-Control</code></p></td><td><code>application/json</code> object</td></tr><tr><td>401</td><td><p><code>unauthorized</code> (no or malformed <code>Authorization</code>) or <code>invalid-token</code> (bad or expired token)</p><p>Headers: <code>WWW-Authenticate</code></p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>429</td><td><p><code>rate-limited</code></p><p>Headers: <code>Retry-After</code></p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>502</td><td><p><code>upstream-unavailable</code>: the service behind the gateway is unreachable or failed</p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>503</td><td><p><code>dependency-unavailable</code> (PostgreSQL or Redis is down; <code>dependency</code> names it) or <code>upstream-unavailable</code>; retry after <code>Retry-After</code></p><p>Headers: <code>Retry-After</code></p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr></table></section><section class=op id="op-rotateWebhookSecret"><h3><span class="m post">POST</span><span class=path>/api/v1/webhooks/{id}/rotate-secret</span></h3><p><strong>Replace the signing secret</strong></p><p>Deliveries from now on are signed with the new secret, which this answer shows once.</p><p>Authentication: bearerAuth or apiKey</p><h4>Parameters</h4><table><tr><th>name</th><th>in</th><th>type</th><th>about</th></tr><tr><td><code>id</code><span class=req>required</span></td><td>path</td><td>string <span class=fmt>(uuid)</span></td><td><p>a webhook endpoint id (unknown or someone else&#x27;s answers 404)</p></td></tr></table><h4>Responses</h4><table><tr><th>status</th><th>about</th><th>body</th></tr><tr><td>200</td><td><p>the endpoint with its new secret</p></td><td><code>application/json</code> <a href="#schema-WebhookEndpointWithSecret">WebhookEndpointWithSecret</a></td></tr><tr><td>401</td><td><p><code>unauthorized</code> (no or malformed <code>Authorization</code>) or <code>invalid-token</code> (bad or expired token)</p><p>Headers: <code>WWW-Authenticate</code></p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>404</td><td><p><code>not-found</code> (also for someone else&#x27;s resource)</p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>413</td><td><p><code>payload-too-large</code>: the body exceeds the gateway&#x27;s limit</p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>429</td><td><p><code>rate-limited</code></p><p>Headers: <code>Retry-After</code></p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>502</td><td><p><code>upstream-unavailable</code>: the service behind the gateway is unreachable or failed</p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>503</td><td><p><code>dependency-unavailable</code> (PostgreSQL or Redis is down; <code>dependency</code> names it) or <code>upstream-unavailable</code>; retry after <code>Retry-After</code></p><p>Headers: <code>Retry-After</code></p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr></table></section><section class=op id="op-receiveLemonSqueezyWebhook"><h3><span class="m post">POST</span><span class=path>/webhooks/lemonsqueezy</span></h3><p><strong>Lemon Squeezy deliveries (inbound)</strong></p><p><code>X-Signature</code> is the hex HMAC-SHA256 of the raw body with the store&#x27;s signing secret; it is checked before anything else. Each delivery is stored once (by the body&#x27;s SHA-256) and answered at once; a verified body that can never be applied is kept as <code>dead</code> and still 200.</p><p>Authentication: none</p><h4>Parameters</h4><table><tr><th>name</th><th>in</th><th>type</th><th>about</th></tr><tr><td><code>X-Signature</code><span class=req>required</span></td><td>header</td><td>string <span class=fmt>[pattern &quot;^[0-9a-f]{64}$&quot;]</span></td><td></td></tr><tr><td><code>X-Event-Name</code></td><td>header</td><td>string</td><td></td></tr></table><h4>Request body <code>application/json</code></h4><table><tr><th>field</th><th>type</th><th>about</th></tr><tr><td><code>meta</code></td><td>object</td><td><table><tr><th>field</th><th>type</th><th>about</th></tr><tr><td><code>event_name</code></td><td>string</td><td></td></tr><tr><td><code>test_mode</code></td><td>boolean</td><td></td></tr></table></td></tr><tr><td><code>data</code></td><td>object</td><td></td></tr></table><h4>Responses</h4><table><tr><th>status</th><th>about</th><th>body</th></tr><tr><td>200</td><td><p>stored (or a duplicate of one stored before)</p></td><td><code>application/json</code> <a href="#schema-WebhookReceipt">WebhookReceipt</a></td></tr><tr><td>400</td><td><p><code>invalid-body</code>: not JSON of the expected shape (wrong type of a field, not JSON at all)</p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>401</td><td><p><code>invalid-signature</code></p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>413</td><td><p><code>payload-too-large</code>: the body exceeds the gateway&#x27;s limit</p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>429</td><td><p><code>rate-limited</code></p><p>Headers: <code>Retry-After</code></p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>502</td><td><p><code>upstream-unavailable</code>: the service behind the gateway is unreachable or failed</p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr><tr><td>503</td><td><p><code>dependency-unavailable</code> (PostgreSQL or Redis is down; <code>dependency</code> names it) or <code>upstream-unavailable</code>; retry after <code>Retry-After</code></p><p>Headers: <code>Retry-After</code></p></td><td><code>application/problem+json</code> <a href="#schema-Problem">Problem</a></td></tr></table></section><h2>meta</h2><p>this document and its reference page</p><section class=op id="op-getOpenAPIDocument"><h3><span class="m get">GET</span><span class=path>/api/v1/openapi.json</span></h3><p><strong>This document</strong></p><p>Authentication: none</p><h4>Responses</h4><table><tr><th>status</th><th>about</th><th>body</th></tr><tr><td>200</td><td><p>the OpenAPI 3.1 document</p></td><td><code>application/json</code> object</td></tr></table></section><section class=op id="op-getAPIReference"><h3><span class="m get">GET</span><span class=path>/api/v1/docs</span></h3><p><strong>The API reference page</strong></p><p>A static HTML page rendered from this document (no scripts, nothing loaded from elsewhere).</p><p>Authentication: none</p><h4>Responses</h4><table><tr><th>status</th><th>about</th><th>body</th></tr><tr><td>200</td><td><p>the reference page</p></td><td><code>text/html</code> string</td></tr></table></section><h2>Outgoing webhooks</h2><p>Requests this API sends to endpoints you register.</p><section class=op id="op-generationFinishedWebhook"><h3><span class="m post">POST</span><span class=path>(your endpoint): generationFinished</span></h3><p><strong>What a registered endpoint receives when a generation ends</strong></p><p>One delivery per endpoint and generation, for the events the endpoint registered (<code>generation.succeeded</code>, <code>generation.failed</code>, <code>generation.canceled</code>). Signed per Standard Webhooks: <code>webhook-signature</code> is <code>v1,</code> and the base64 HMAC-SHA256 of <code>&lt;webhook-id&gt;.&lt;webhook-timestamp&gt;.&lt;body&gt;</code>, keyed with the base64 part of the endpoint&#x27;s <code>whsec_</code> secret. Any 2xx acknowledges it and it is never sent again; otherwise it is retried with the same <code>webhook-id</code> and body after 5 s, then 4 times longer each time, 9 attempts over about 30 hours. The endpoint&#x27;s recent deliveries are at <code>GET /api/v1/webhooks/{id}</code>.</p><p>Authentication: none</p><h4>Parameters</h4><table><tr><th>name</th><th>in</th><th>type</th><th>about</th></tr><tr><td><code>webhook-id</code><span class=req>required</span></td><td>header</td><td>string</td><td><p>the delivery&#x27;s id, the same on every attempt</p></td></tr><tr><td><code>webhook-timestamp</code><span class=req>required</span></td><td>header</td><td>string</td><td><p>seconds since 1970 when this attempt was signed</p></td></tr><tr><td><code>webhook-signature</code><span class=req>required</span></td><td>header</td><td>string</td><td><p><code>v1,&lt;base64&gt;</code></p></td></tr></table><h4>Request body <code>application/json</code></h4><p><a href="#schema-WebhookPayload">WebhookPayload</a></p><h4>Responses</h4><table><tr><th>status</th><th>about</th><th>body</th></tr><tr><td>2XX</td><td><p>acknowledged</p></td><td></td></tr></table></section><h2>Schemas</h2><section class=op id="schema-Problem"><h3>Problem</h3><p>RFC 9457 problem details; extension members (<code>errors</code>, <code>balance</code>, <code>limit</code>, <code>dependency</code>, ...) depend on the type.</p><table><tr><th>field</th><th>type</th><th>about</th></tr><tr><td><code>type</code><span class=req>required</span></td><td>string <span class=fmt>(uri)</span></td><td><p><code>https://pingvas.studio/problems/&lt;slug&gt;</code>, stable</p></td></tr><tr><td><code>title</code><span class=req>required</span></td><td>string</td><td></td></tr><tr><td><code>status</code><span class=req>required</span></td><td>integer <span class=fmt>[minimum 400; maximum 599]</span></td><td></td></tr><tr><td><code>detail</code></td><td>string</td><td></td></tr><tr><td><code>instance</code></td><td>string</td><td><p>the request path</p></td></tr><tr><td><code>request_id</code></td><td>string</td><td><p>the request&#x27;s id (also the <code>X-Request-Id</code> response header)</p></td></tr></table></section><section class=op id="schema-ValidationProblem"><h3>ValidationProblem</h3><p><a href="#schema-Problem">Problem</a></p><table><tr><th>field</th><th>type</th><th>about</th></tr><tr><td><code>errors</code></td><td>object</td><td><p>one message per offending field</p></td></tr></table></section><section class=op id="schema-SignupRequest"><h3>SignupRequest</h3><table><tr><th>field</th><th>type</th><th>about</th></tr><tr><td><code>email</code><span class=req>required</span></td><td>string <span class=fmt>(email)</span> <span class=fmt>[maxLength 254]</span></td><td></td></tr><tr><td><code>password</code><span class=req>required</span></td><td>string <span class=fmt>[minLength 8; maxLength 128]</span></td><td></td></tr><tr><td><code>display_name</code><span class=req>required</span></td><td>string <span class=fmt>[minLength 1; maxLength 64]</span></td><td></td></tr></table></section><section class=op id="schema-LoginRequest"><h3>LoginRequest</h3><table><tr><th>field</th><th>type</th><th>about</th></tr><tr><td><code>email</code><span class=req>required</span></td><td>string</td><td></td></tr><tr><td><code>password</code><span class=req>required</span></td><td>string</td><td></td></tr></table></section><section class=op id="schema-RefreshRequest"><h3>RefreshRequest</h3><table><tr><th>field</th><th>type</th><th>about</th></tr><tr><td><code>refresh_token</code><span class=req>required</span></td><td>string</td><td></td></tr></table></section><section class=op id="schema-TokenPair"><h3>TokenPair</h3><table><tr><th>field</th><th>type</th><th>about</th></tr><tr><td><code>access_token</code><span class=req>required</span></td><td>string</td><td><p>a JWT for <code>Authorization: Bearer</code></p></td></tr><tr><td><code>refresh_token</code><span class=req>required</span></td><td>string</td><td><p>single use; exchange at <code>/api/v1/auth/refresh</code></p></td></tr><tr><td><code>token_type</code><span class=req>required</span></td><td>string: <code>Bearer</code></td><td></td></tr><tr><td><code>expires_in</code><span class=req>required</span></td><td>integer</td><td><p>seconds the access token is valid</p></td></tr><tr><td><code>user</code><span class=req>required</span></td><td>object</td><td><table><tr><th>field</th><th>type</th><th>about</th></tr><tr><td><code>id</code><span class=req>required</span></td><td>string <span class=fmt>(uuid)</span></td><td></td></tr><tr><td><code>email</code><span class=req>required</span></td><td>string</td><td></td></tr><tr><td><code>display_name</code><span class=req>required</span></td><td>string</td><td></td></tr></table></td></tr></table></section><section class=op id="schema-Plan"><h3>Plan</h3><p>string: <code>free</code>, <code>basic</code>, <code>pro</code>, <code>studio</code></p></section><section class=op id="schema-Me"><h3>Me</h3><table><tr><th>field</th><th>type</th><th>about</th></tr><tr><td><code>id</code><span class=req>required</span></td><td>string <span class=fmt>(uuid)</span></td><td></td></tr><tr><td><code>email</code><span class=req>required</span></td><td>string</td><td></td></tr><tr><td><code>display_name</code><span class=req>required</span></td><td>string</td><td></td></tr><tr><td><code>roles</code><span class=req>required</span></td><td>array of string</td><td></td></tr><tr><td><code>plan</code><span class=req>required</span></td><td><a href="#schema-Plan">Plan</a></td><td></td></tr><tr><td><code>credits</code><span class=req>required</span></td><td>integer</td><td><p>the balance</p></td></tr><tr><td><code>credit_debt</code><span class=req>required</span></td><td>integer</td><td><p>credits a refund took back beyond the balance; new jobs are refused while above zero</p></td></tr></table></section><section class=op id="schema-CreditEntry"><h3>CreditEntry</h3><table><tr><th>field</th><th>type</th><th>about</th></tr><tr><td><code>id</code><span class=req>required</span></td><td>string</td><td></td></tr><tr><td><code>amount</code><span class=req>required</span></td><td>integer</td><td><p>the change of the balance minus the change of debt</p></td></tr><tr><td><code>debt_change</code><span class=req>required</span></td><td>integer</td><td></td></tr><tr><td><code>kind</code><span class=req>required</span></td><td>string</td><td><p><code>grant</code>, <code>hold</code>, <code>capture</code>, <code>release</code>, <code>debit</code>, ...</p></td></tr><tr><td><code>reason</code><span class=req>required</span></td><td>string | null</td><td></td></tr><tr><td><code>reference</code><span class=req>required</span></td><td>string | null</td><td></td></tr><tr><td><code>job_id</code><span class=req>required</span></td><td>string | null</td><td></td></tr><tr><td><code>created_at</code><span class=req>required</span></td><td>string <span class=fmt>(date-time)</span></td><td></td></tr></table></section><section class=op id="schema-CreditsPage"><h3>CreditsPage</h3><table><tr><th>field</th><th>type</th><th>about</th></tr><tr><td><code>balance</code><span class=req>required</span></td><td>integer</td><td></td></tr><tr><td><code>debt</code><span class=req>required</span></td><td>integer</td><td></td></tr><tr><td><code>entries</code><span class=req>required</span></td><td>array of <a href="#schema-CreditEntry">CreditEntry</a></td><td></td></tr><tr><td><code>next_cursor</code><span class=req>required</span></td><td>string | null</td><td></td></tr></table></section><section class=op id="schema-ModelList"><h3>ModelList</h3><table><tr><th>field</th><th>type</th><th>about</th></tr><tr><td><code>items</code><span class=req>required</span></td><td>array of <a href="#schema-Model">Model</a></td><td></td></tr></table></section><section class=op id="schema-Model"><h3>Model</h3><table><tr><th>field</th><th>type</th><th>about</th></tr><tr><td><code>id</code><span class=req>required</span></td><td>string</td><td></td></tr><tr><td><code>name</code><span class=req>required</span></td><td>string</td><td></td></tr><tr><td><code>family</code><span class=req>required</span></td><td>string: <code>preview</code>, <code>sd15</code>, <code>sdxl</code>, <code>flux</code></td><td></td></tr><tr><td><code>engine</code><span class=req>required</span></td><td>string: <code>preview</code>, <code>sdcpp</code></td><td></td></tr><tr><td><code>limits</code><span class=req>required</span></td><td><a href="#schema-ModelLimits">ModelLimits</a></td><td></td></tr><tr><td><code>cost</code><span class=req>required</span></td><td>object</td><td><table><tr><th>field</th><th>type</th><th>about</th></tr><tr><td><code>base</code><span class=req>required</span></td><td>integer</td><td></td></tr><tr><td><code>per_megapixel_step_milli</code><span class=req>required</span></td><td>integer</td><td></td></tr><tr><td><code>per_lora</code><span class=req>required</span></td><td>integer</td><td></td></tr><tr><td><code>controlnet</code><span class=req>required</span></td><td>integer</td><td></td></tr><tr><td><code>at_defaults</code><span class=req>required</span></td><td>integer</td><td><p>one image at the model&#x27;s defaults</p></td></tr></table></td></tr><tr><td><code>loras</code><span class=req>required</span></td><td>array of <a href="#schema-Addon">Addon</a></td><td></td></tr><tr><td><code>controlnets</code><span class=req>required</span></td><td>array of <a href="#schema-Addon">Addon</a></td><td></td></tr><tr><td><code>availability</code><span class=req>required</span></td><td>object</td><td><table><tr><th>field</th><th>type</th><th>about</th></tr><tr><td><code>status</code><span class=req>required</span></td><td>string: <code>available</code>, <code>cold</code>, <code>offline</code></td><td><p><code>available</code>: a live worker has it loaded; <code>cold</code>: a worker must load it first; <code>offline</code>: no live worker serves its pool</p></td></tr><tr><td><code>workers</code><span class=req>required</span></td><td>integer</td><td></td></tr><tr><td><code>warm_workers</code><span class=req>required</span></td><td>integer</td><td></td></tr><tr><td><code>queue</code></td><td>object</td><td><p>absent when the queue cannot be read</p><p>absent when the queue cannot be read</p><table><tr><th>field</th><th>type</th><th>about</th></tr><tr><td><code>waiting</code><span class=req>required</span></td><td>integer</td><td></td></tr><tr><td><code>running</code><span class=req>required</span></td><td>integer</td><td></td></tr><tr><td><code>wait_seconds</code><span class=req>required</span></td><td>number</td><td><p>how long a job submitted now would wait to start</p></td></tr></table></td></tr></table></td></tr></table></section><section class=op id="schema-ModelLimits"><h3>ModelLimits</h3><table><tr><th>field</th><th>type</th><th>about</th></tr><tr><td><code>min_width</code><span class=req>required</span></td><td>integer</td><td></td></tr><tr><td><code>max_width</code><span class=req>required</span></td><td>integer</td><td></td></tr><tr><td><code>min_height</code><span class=req>required</span></td><td>integer</td><td></td></tr><tr><td><code>max_height</code><span class=req>required</span></td><td>integer</td><td></td></tr><tr><td><code>multiple_of</code><span class=req>required</span></td><td>integer</td><td></td></tr><tr><td><code>max_steps</code><span class=req>required</span></td><td>integer</td><td></td></tr><tr><td><code>max_batch</code><span class=req>required</span></td><td>integer</td><td></td></tr><tr><td><code>min_cfg_scale</code><span class=req>required</span></td><td>number</td><td></td></tr><tr><td><code>max_cfg_scale</code><span class=req>required</span></td><td>number</td><td></td></tr><tr><td><code>samplers</code><span class=req>required</span></td><td>array of string</td><td></td></tr><tr><td><code>defaults</code><span class=req>required</span></td><td>object</td><td><table><tr><th>field</th><th>type</th><th>about</th></tr><tr><td><code>width</code><span class=req>required</span></td><td>integer</td><td></td></tr><tr><td><code>height</code><span class=req>required</span></td><td>integer</td><td></td></tr><tr><td><code>steps</code><span class=req>required</span></td><td>integer</td><td></td></tr><tr><td><code>cfg_scale</code><span class=req>required</span></td><td>number</td><td></td></tr><tr><td><code>sampler</code><span class=req>required</span></td><td>string</td><td></td></tr></table></td></tr></table></section><section class=op id="schema-Addon"><h3>Addon</h3><table><tr><th>field</th><th>type</th><th>about</th></tr><tr><td><code>name</code><span class=req>required</span></td><td>string</td><td></td></tr><tr><td><code>display_name</code><span class=req>required</span></td><td>string</td><td></td></tr></table></section><section class=op id="schema-GenerationRequest"><h3>GenerationRequest</h3><p>Limits (sizes, steps, batch, cfg scale, samplers, LoRAs) are the model&#x27;s, from <code>GET /api/v1/models</code>.</p><table><tr><th>field</th><th>type</th><th>about</th></tr><tr><td><code>model</code><span class=req>required</span></td><td>string</td><td></td></tr><tr><td><code>prompt</code><span class=req>required</span></td><td>string</td><td></td></tr><tr><td><code>negative_prompt</code></td><td>string | null</td><td></td></tr><tr><td><code>width</code><span class=req>required</span></td><td>integer</td><td><p>a multiple of the model&#x27;s <code>multiple_of</code></p></td></tr><tr><td><code>height</code><span class=req>required</span></td><td>integer</td><td></td></tr><tr><td><code>steps</code><span class=req>required</span></td><td>integer</td><td></td></tr><tr><td><code>cfg_scale</code><span class=req>required</span></td><td>number</td><td></td></tr><tr><td><code>seed</code></td><td>integer | null</td><td><p>absent or null picks one; image i of a batch uses seed + i</p></td></tr><tr><td><code>sampler</code></td><td>string | null</td><td></td></tr><tr><td><code>scheduler</code></td><td>string | null</td><td></td></tr><tr><td><code>batch_size</code></td><td>integer <span class=fmt>[default 1]</span></td><td></td></tr><tr><td><code>loras</code></td><td>array of object <span class=fmt>[default []]</span></td><td><table><tr><th>field</th><th>type</th><th>about</th></tr><tr><td><code>name</code><span class=req>required</span></td><td>string</td><td></td></tr><tr><td><code>weight</code><span class=req>required</span></td><td>number</td><td></td></tr></table></td></tr><tr><td><code>controlnet</code></td><td>object</td><td><table><tr><th>field</th><th>type</th><th>about</th></tr><tr><td><code>model</code><span class=req>required</span></td><td>string</td><td></td></tr><tr><td><code>image</code><span class=req>required</span></td><td>string</td><td><p>a PNG</p></td></tr><tr><td><code>strength</code><span class=req>required</span></td><td>number</td><td></td></tr></table></td></tr></table></section><section class=op id="schema-JobStatus"><h3>JobStatus</h3><p>string: <code>queued</code>, <code>running</code>, <code>succeeded</code>, <code>failed</code>, <code>canceled</code></p></section><section class=op id="schema-JobError"><h3>JobError</h3><table><tr><th>field</th><th>type</th><th>about</th></tr><tr><td><code>code</code><span class=req>required</span></td><td>string</td><td><p>stable: <code>model_not_found</code>, <code>invalid_model</code>, <code>invalid_request</code>, <code>out_of_memory</code>, <code>engine_error</code>, <code>canceled</code>, <code>worker_lost</code>, <code>expired</code>, <code>timeout</code>, ...</p></td></tr><tr><td><code>message</code><span class=req>required</span></td><td>string</td><td></td></tr></table></section><section class=op id="schema-AcceptedGeneration"><h3>AcceptedGeneration</h3><table><tr><th>field</th><th>type</th><th>about</th></tr><tr><td><code>id</code><span class=req>required</span></td><td>string <span class=fmt>(uuid)</span></td><td></td></tr><tr><td><code>status</code><span class=req>required</span></td><td><a href="#schema-JobStatus">JobStatus</a></td><td></td></tr><tr><td><code>queue_position</code><span class=req>required</span></td><td>integer | null</td><td><p>jobs the dispatcher starts before this one</p></td></tr><tr><td><code>estimated_start_at</code><span class=req>required</span></td><td>string | null <span class=fmt>(date-time)</span></td><td></td></tr><tr><td><code>estimated_finish_at</code><span class=req>required</span></td><td>string | null <span class=fmt>(date-time)</span></td><td></td></tr><tr><td><code>cost</code><span class=req>required</span></td><td>integer</td><td><p>credits held now, captured on success, given back otherwise</p></td></tr></table></section><section class=op id="schema-Generation"><h3>Generation</h3><table><tr><th>field</th><th>type</th><th>about</th></tr><tr><td><code>id</code><span class=req>required</span></td><td>string <span class=fmt>(uuid)</span></td><td></td></tr><tr><td><code>status</code><span class=req>required</span></td><td><a href="#schema-JobStatus">JobStatus</a></td><td></td></tr><tr><td><code>model</code><span class=req>required</span></td><td>string</td><td></td></tr><tr><td><code>prompt</code><span class=req>required</span></td><td>string</td><td></td></tr><tr><td><code>queue_position</code><span class=req>required</span></td><td>integer | null</td><td></td></tr><tr><td><code>estimated_start_at</code><span class=req>required</span></td><td>string | null <span class=fmt>(date-time)</span></td><td></td></tr><tr><td><code>estimated_finish_at</code><span class=req>required</span></td><td>string | null <span class=fmt>(date-time)</span></td><td></td></tr><tr><td><code>cost</code><span class=req>required</span></td><td>integer</td><td></td></tr><tr><td><code>attempt</code><span class=req>required</span></td><td>integer</td><td></td></tr><tr><td><code>retries</code><span class=req>required</span></td><td>integer</td><td></td></tr><tr><td><code>last_error</code><span class=req>required</span></td><td>null | <a href="#schema-JobError">JobError</a></td><td></td></tr><tr><td><code>progress</code><span class=req>required</span></td><td>object</td><td><table><tr><th>field</th><th>type</th><th>about</th></tr><tr><td><code>step</code><span class=req>required</span></td><td>integer | null</td><td><p>null while running (live steps are on the event stream)</p></td></tr><tr><td><code>total</code><span class=req>required</span></td><td>integer</td><td></td></tr></table></td></tr><tr><td><code>images</code><span class=req>required</span></td><td>array of object</td><td><table><tr><th>field</th><th>type</th><th>about</th></tr><tr><td><code>id</code><span class=req>required</span></td><td>string <span class=fmt>(uuid)</span></td><td></td></tr><tr><td><code>url</code><span class=req>required</span></td><td>string</td><td><p><code>/api/v1/images/{id}/content</code></p></td></tr></table></td></tr><tr><td><code>error</code><span class=req>required</span></td><td>null | <a href="#schema-JobError">JobError</a></td><td></td></tr><tr><td><code>created_at</code><span class=req>required</span></td><td>string <span class=fmt>(date-time)</span></td><td></td></tr><tr><td><code>started_at</code><span class=req>required</span></td><td>string | null <span class=fmt>(date-time)</span></td><td></td></tr><tr><td><code>finished_at</code><span class=req>required</span></td><td>string | null <span class=fmt>(date-time)</span></td><td></td></tr></table></section><section class=op id="schema-GenerationProgress"><h3>GenerationProgress</h3><p><code>data</code> of a <code>progress</code> event</p><table><tr><th>field</th><th>type</th><th>about</th></tr><tr><td><code>id</code><span class=req>required</span></td><td>string <span class=fmt>(uuid)</span></td><td></td></tr><tr><td><code>attempt</code><span class=req>required</span></td><td>integer</td><td></td></tr><tr><td><code>step</code><span class=req>required</span></td><td>integer</td><td></td></tr><tr><td><code>total</code><span class=req>required</span></td><td>integer</td><td></td></tr><tr><td><code>image_index</code></td><td>integer</td><td></td></tr><tr><td><code>preview</code></td><td>string</td><td><p>a small preview image (base64), when the engine makes one</p></td></tr></table></section><section class=op id="schema-GenerationPage"><h3>GenerationPage</h3><table><tr><th>field</th><th>type</th><th>about</th></tr><tr><td><code>items</code><span class=req>required</span></td><td>array of <a href="#schema-Generation">Generation</a></td><td></td></tr><tr><td><code>next_cursor</code><span class=req>required</span></td><td>string | null</td><td></td></tr></table></section><section class=op id="schema-DeadJobList"><h3>DeadJobList</h3><table><tr><th>field</th><th>type</th><th>about</th></tr><tr><td><code>items</code><span class=req>required</span></td><td>array of object</td><td><table><tr><th>field</th><th>type</th><th>about</th></tr><tr><td><code>id</code><span class=req>required</span></td><td>string <span class=fmt>(uuid)</span></td><td></td></tr><tr><td><code>pool</code><span class=req>required</span></td><td>string</td><td></td></tr><tr><td><code>user_id</code><span class=req>required</span></td><td>string <span class=fmt>(uuid)</span></td><td></td></tr><tr><td><code>model</code><span class=req>required</span></td><td>string</td><td></td></tr><tr><td><code>deliveries</code><span class=req>required</span></td><td>integer</td><td></td></tr><tr><td><code>died_at</code></td><td>string <span class=fmt>(date-time)</span></td><td></td></tr><tr><td><code>status</code></td><td><a href="#schema-JobStatus">JobStatus</a></td><td></td></tr><tr><td><code>error</code></td><td><a href="#schema-JobError">JobError</a></td><td></td></tr></table></td></tr></table></section><section class=op id="schema-RequeuedJob"><h3>RequeuedJob</h3><table><tr><th>field</th><th>type</th><th>about</th></tr><tr><td><code>id</code><span class=req>required</span></td><td>string <span class=fmt>(uuid)</span></td><td></td></tr><tr><td><code>status</code><span class=req>required</span></td><td><a href="#schema-JobStatus">JobStatus</a></td><td></td></tr><tr><td><code>requeued_from</code><span class=req>required</span></td><td>string <span class=fmt>(uuid)</span></td><td></td></tr></table></section><section class=op id="schema-Visibility"><h3>Visibility</h3><p>string: <code>private</code>, <code>unlisted</code>, <code>public</code></p></section><section class=op id="schema-Image"><h3>Image</h3><table><tr><th>field</th><th>type</th><th>about</th></tr><tr><td><code>id</code><span class=req>required</span></td><td>string <span class=fmt>(uuid)</span></td><td></td></tr><tr><td><code>generation_id</code><span class=req>required</span></td><td>string <span class=fmt>(uuid)</span></td><td></td></tr><tr><td><code>width</code><span class=req>required</span></td><td>integer</td><td></td></tr><tr><td><code>height</code><span class=req>required</span></td><td>integer</td><td></td></tr><tr><td><code>seed</code><span class=req>required</span></td><td>integer</td><td></td></tr><tr><td><code>prompt</code><span class=req>required</span></td><td>string</td><td></td></tr><tr><td><code>negative_prompt</code></td><td>string</td><td><p>absent when the job had none</p></td></tr><tr><td><code>model</code><span class=req>required</span></td><td>string</td><td></td></tr><tr><td><code>engine</code><span class=req>required</span></td><td>string</td><td><p><code>preview</code> marks procedural stand-in images</p></td></tr><tr><td><code>visibility</code><span class=req>required</span></td><td><a href="#schema-Visibility">Visibility</a></td><td></td></tr><tr><td><code>title</code></td><td>string</td><td><p>absent when not set</p></td></tr><tr><td><code>tags</code><span class=req>required</span></td><td>array of string</td><td></td></tr><tr><td><code>created_at</code><span class=req>required</span></td><td>string <span class=fmt>(date-time)</span></td><td></td></tr><tr><td><code>url</code><span class=req>required</span></td><td>string</td><td><p>the PNG, <code>/api/v1/images/{id}/content</code></p></td></tr><tr><td><code>thumbnail_url</code><span class=req>required</span></td><td>string</td><td><p><code>/api/v1/images/{id}/thumbnail</code></p></td></tr><tr><td><code>recipe</code></td><td><a href="#schema-ImageRecipe">ImageRecipe</a></td><td><p>absent for images from before recipes were kept</p></td></tr><tr><td><code>hidden</code><span class=req>required</span></td><td>boolean</td><td><p>hidden by an admin (only the owner still sees it)</p></td></tr><tr><td><code>hidden_reason</code></td><td>string</td><td><p>the admin&#x27;s reason, while hidden</p></td></tr></table></section><section class=op id="schema-ImagePage"><h3>ImagePage</h3><table><tr><th>field</th><th>type</th><th>about</th></tr><tr><td><code>items</code><span class=req>required</span></td><td>array of <a href="#schema-Image">Image</a></td><td></td></tr><tr><td><code>next_cursor</code><span class=req>required</span></td><td>string | null</td><td><p>null on the last page</p></td></tr></table></section><section class=op id="schema-ImageChanges"><h3>ImageChanges</h3><table><tr><th>field</th><th>type</th><th>about</th></tr><tr><td><code>visibility</code></td><td><a href="#schema-Visibility">Visibility</a></td><td></td></tr><tr><td><code>title</code></td><td>string | null <span class=fmt>[maxLength 200]</span></td><td></td></tr><tr><td><code>tags</code></td><td>array of string <span class=fmt>[minLength 1; maxLength 40]</span> <span class=fmt>[maxItems 20]</span></td><td></td></tr></table></section><section class=op id="schema-SubscriptionState"><h3>SubscriptionState</h3><table><tr><th>field</th><th>type</th><th>about</th></tr><tr><td><code>plan</code><span class=req>required</span></td><td><a href="#schema-Plan">Plan</a></td><td></td></tr><tr><td><code>subscription</code></td><td>object</td><td><p>the subscription that gives the plan, else the most recently updated one; absent without any</p><p>the subscription that gives the plan, else the most recently updated one; absent without any</p><table><tr><th>field</th><th>type</th><th>about</th></tr><tr><td><code>id</code><span class=req>required</span></td><td>string</td><td></td></tr><tr><td><code>status</code><span class=req>required</span></td><td>string</td><td><p>Lemon Squeezy&#x27;s: <code>active</code>, <code>on_trial</code>, <code>past_due</code>, <code>cancelled</code>, <code>expired</code>, ...</p></td></tr><tr><td><code>plan</code><span class=req>required</span></td><td><a href="#schema-Plan">Plan</a></td><td></td></tr><tr><td><code>variant_id</code><span class=req>required</span></td><td>integer</td><td></td></tr><tr><td><code>renews_at</code></td><td>string <span class=fmt>(date-time)</span></td><td></td></tr><tr><td><code>ends_at</code></td><td>string <span class=fmt>(date-time)</span></td><td></td></tr><tr><td><code>trial_ends_at</code></td><td>string <span class=fmt>(date-time)</span></td><td></td></tr><tr><td><code>updated_at</code><span class=req>required</span></td><td>string <span class=fmt>(date-time)</span></td><td></td></tr></table></td></tr></table></section><section class=op id="schema-CheckoutRequest"><h3>CheckoutRequest</h3><table><tr><th>field</th><th>type</th><th>about</th></tr><tr><td><code>variant</code><span class=req>required</span></td><td>string | integer</td><td><p>a Lemon Squeezy variant id on sale here</p></td></tr></table></section><section class=op id="schema-Checkout"><h3>Checkout</h3><table><tr><th>field</th><th>type</th><th>about</th></tr><tr><td><code>checkout_url</code><span class=req>required</span></td><td>string <span class=fmt>(uri)</span></td><td></td></tr></table></section><section class=op id="schema-DeliveryStatus"><h3>DeliveryStatus</h3><p>string: <code>pending</code>, <code>processed</code>, <code>failed</code>, <code>ignored</code>, <code>dead</code></p></section><section class=op id="schema-Delivery"><h3>Delivery</h3><table><tr><th>field</th><th>type</th><th>about</th></tr><tr><td><code>id</code><span class=req>required</span></td><td>string <span class=fmt>(uuid)</span></td><td></td></tr><tr><td><code>event_name</code><span class=req>required</span></td><td>string</td><td></td></tr><tr><td><code>status</code><span class=req>required</span></td><td><a href="#schema-DeliveryStatus">DeliveryStatus</a></td><td></td></tr><tr><td><code>test_mode</code><span class=req>required</span></td><td>boolean</td><td></td></tr><tr><td><code>attempts</code><span class=req>required</span></td><td>integer</td><td></td></tr><tr><td><code>last_error</code><span class=req>required</span></td><td>string | null</td><td></td></tr><tr><td><code>received_at</code><span class=req>required</span></td><td>string <span class=fmt>(date-time)</span></td><td></td></tr><tr><td><code>next_attempt_at</code><span class=req>required</span></td><td>string <span class=fmt>(date-time)</span></td><td></td></tr><tr><td><code>processed_at</code><span class=req>required</span></td><td>string | null <span class=fmt>(date-time)</span></td><td></td></tr></table></section><section class=op id="schema-DeliveryPage"><h3>DeliveryPage</h3><table><tr><th>field</th><th>type</th><th>about</th></tr><tr><td><code>items</code><span class=req>required</span></td><td>array of <a href="#schema-Delivery">Delivery</a></td><td></td></tr><tr><td><code>next_cursor</code><span class=req>required</span></td><td>string | null</td><td></td></tr></table></section><section class=op id="schema-DeliveryReplay"><h3>DeliveryReplay</h3><table><tr><th>field</th><th>type</th><th>about</th></tr><tr><td><code>id</code><span class=req>required</span></td><td>string <span class=fmt>(uuid)</span></td><td></td></tr><tr><td><code>status</code><span class=req>required</span></td><td><a href="#schema-DeliveryStatus">DeliveryStatus</a></td><td></td></tr></table></section><section class=op id="schema-WebhookEventName"><h3>WebhookEventName</h3><p>string: <code>generation.succeeded</code>, <code>generation.failed</code>, <code>generation.canceled</code></p></section><section class=op id="schema-WebhookRegistration"><h3>WebhookRegistration</h3><table><tr><th>field</th><th>type</th><th>about</th></tr><tr><td><code>url</code><span class=req>required</span></td><td>string <span class=fmt>(uri)</span> <span class=fmt>[maxLength 2048]</span></td><td><p>an http(s) URL on a public address</p></td></tr><tr><td><code>events</code></td><td>array of <a href="#schema-WebhookEventName">WebhookEventName</a></td><td><p>all three when left out</p></td></tr></table></section><section class=op id="schema-WebhookEndpoint"><h3>WebhookEndpoint</h3><table><tr><th>field</th><th>type</th><th>about</th></tr><tr><td><code>id</code><span class=req>required</span></td><td>string <span class=fmt>(uuid)</span></td><td></td></tr><tr><td><code>url</code><span class=req>required</span></td><td>string</td><td></td></tr><tr><td><code>events</code><span class=req>required</span></td><td>array of <a href="#schema-WebhookEventName">WebhookEventName</a></td><td></td></tr><tr><td><code>created_at</code><span class=req>required</span></td><td>string <span class=fmt>(date-time)</span></td><td></td></tr><tr><td><code>disabled</code><span class=req>required</span></td><td>boolean</td><td><p>disabled for failing 3 days in a row: nothing is sent until <code>POST .../enable</code></p></td></tr><tr><td><code>disabled_at</code><span class=req>required</span></td><td>string | null <span class=fmt>(date-time)</span></td><td></td></tr><tr><td><code>failing_since</code><span class=req>required</span></td><td>string | null <span class=fmt>(date-time)</span></td><td><p>since when every attempt has failed; null while healthy</p></td></tr></table></section><section class=op id="schema-WebhookEndpointWithSecret"><h3>WebhookEndpointWithSecret</h3><p><a href="#schema-WebhookEndpoint">WebhookEndpoint</a></p><table><tr><th>field</th><th>type</th><th>about</th></tr><tr><td><code>secret</code><span class=req>required</span></td><td>string <span class=fmt>[pattern &quot;^whsec_&quot;]</span></td><td><p>signs deliveries (Standard Webhooks); shown only when created or rotated</p></td></tr></table></section><section class=op id="schema-WebhookEndpointList"><h3>WebhookEndpointList</h3><table><tr><th>field</th><th>type</th><th>about</th></tr><tr><td><code>items</code><span class=req>required</span></td><td>array of <a href="#schema-WebhookEndpoint">WebhookEndpoint</a></td><td></td></tr></table></section><section class=op id="schema-WebhookEndpointDetail"><h3>WebhookEndpointDetail</h3><p><a href="#schema-WebhookEndpoint">WebhookEndpoint</a></p><table><tr><th>field</th><th>type</th><th>about</th></tr><tr><td><code>deliveries</code><span class=req>required</span></td><td>array of <a href="#schema-WebhookDelivery">WebhookDelivery</a></td><td></td></tr></table></section><section class=op id="schema-WebhookDelivery"><h3>WebhookDelivery</h3><table><tr><th>field</th><th>type</th><th>about</th></tr><tr><td><code>id</code><span class=req>required</span></td><td>string <span class=fmt>(uuid)</span></td><td><p>the <code>webhook-id</code> of every attempt</p></td></tr><tr><td><code>generation_id</code><span class=req>required</span></td><td>string <span class=fmt>(uuid)</span></td><td></td></tr><tr><td><code>event</code><span class=req>required</span></td><td><a href="#schema-WebhookEventName">WebhookEventName</a></td><td></td></tr><tr><td><code>status</code><span class=req>required</span></td><td>string: <code>pending</code>, <code>delivered</code>, <code>failed</code></td><td></td></tr><tr><td><code>attempts</code><span class=req>required</span></td><td>integer</td><td></td></tr><tr><td><code>last_status_code</code><span class=req>required</span></td><td>integer | null</td><td><p>the receiver&#x27;s status at the last attempt</p></td></tr><tr><td><code>last_error</code><span class=req>required</span></td><td>string | null</td><td></td></tr><tr><td><code>created_at</code><span class=req>required</span></td><td>string <span class=fmt>(date-time)</span></td><td></td></tr><tr><td><code>next_attempt_at</code><span class=req>required</span></td><td>string | null <span class=fmt>(date-time)</span></td><td><p>while pending</p></td></tr><tr><td><code>delivered_at</code><span class=req>required</span></td><td>string | null <span class=fmt>(date-time)</span></td><td></td></tr></table></section><section class=op id="schema-WebhookPayload"><h3>WebhookPayload</h3><table><tr><th>field</th><th>type</th><th>about</th></tr><tr><td><code>type</code><span class=req>required</span></td><td><a href="#schema-WebhookEventName">WebhookEventName</a></td><td></td></tr><tr><td><code>timestamp</code><span class=req>required</span></td><td>string <span class=fmt>(date-time)</span></td><td></td></tr><tr><td><code>data</code><span class=req>required</span></td><td><a href="#schema-Generation">Generation</a></td><td></td></tr></table></section><section class=op id="schema-WebhookReceipt"><h3>WebhookReceipt</h3><table><tr><th>field</th><th>type</th><th>about</th></tr><tr><td><code>received</code><span class=req>required</span></td><td>boolean</td><td></td></tr><tr><td><code>duplicate</code><span class=req>required</span></td><td>boolean</td><td></td></tr></table></section><section class=op id="schema-ImageRecipe"><h3>ImageRecipe</h3><p>How an image was made (the request as submitted, this image&#x27;s own seed); a ControlNet without its image.</p><table><tr><th>field</th><th>type</th><th>about</th></tr><tr><td><code>model</code><span class=req>required</span></td><td>string</td><td></td></tr><tr><td><code>prompt</code><span class=req>required</span></td><td>string</td><td></td></tr><tr><td><code>negative_prompt</code></td><td>string</td><td></td></tr><tr><td><code>width</code><span class=req>required</span></td><td>integer</td><td></td></tr><tr><td><code>height</code><span class=req>required</span></td><td>integer</td><td></td></tr><tr><td><code>steps</code><span class=req>required</span></td><td>integer</td><td></td></tr><tr><td><code>cfg_scale</code><span class=req>required</span></td><td>number</td><td></td></tr><tr><td><code>sampler</code></td><td>string</td><td></td></tr><tr><td><code>scheduler</code></td><td>string</td><td></td></tr><tr><td><code>seed</code><span class=req>required</span></td><td>integer</td><td><p>this image&#x27;s seed</p></td></tr><tr><td><code>batch_index</code><span class=req>required</span></td><td>integer</td><td></td></tr><tr><td><code>batch_size</code><span class=req>required</span></td><td>integer</td><td></td></tr><tr><td><code>loras</code><span class=req>required</span></td><td>array of object</td><td><table><tr><th>field</th><th>type</th><th>about</th></tr><tr><td><code>name</code><span class=req>required</span></td><td>string</td><td></td></tr><tr><td><code>weight</code><span class=req>required</span></td><td>number</td><td></td></tr></table></td></tr><tr><td><code>controlnet</code></td><td>object</td><td><table><tr><th>field</th><th>type</th><th>about</th></tr><tr><td><code>model</code><span class=req>required</span></td><td>string</td><td></td></tr><tr><td><code>strength</code><span class=req>required</span></td><td>number</td><td></td></tr></table></td></tr><tr><td><code>engine</code><span class=req>required</span></td><td>string</td><td></td></tr></table></section><section class=op id="schema-RemixChanges"><h3>RemixChanges</h3><p>Request fields (as in <code>GenerationRequest</code>) to change in the recipe; <code>null</code> drops one. Any other field is 422 <code>validation-failed</code>.</p><table><tr><th>field</th><th>type</th><th>about</th></tr><tr><td><code>model</code></td><td>string</td><td></td></tr><tr><td><code>prompt</code></td><td>string</td><td></td></tr><tr><td><code>negative_prompt</code></td><td>string | null</td><td></td></tr><tr><td><code>width</code></td><td>integer</td><td></td></tr><tr><td><code>height</code></td><td>integer</td><td></td></tr><tr><td><code>steps</code></td><td>integer</td><td></td></tr><tr><td><code>cfg_scale</code></td><td>number</td><td></td></tr><tr><td><code>seed</code></td><td>integer | null</td><td></td></tr><tr><td><code>sampler</code></td><td>string | null</td><td></td></tr><tr><td><code>scheduler</code></td><td>string | null</td><td></td></tr><tr><td><code>batch_size</code></td><td>integer</td><td></td></tr><tr><td><code>loras</code></td><td>array of object | null</td><td></td></tr><tr><td><code>controlnet</code></td><td>object</td><td><table><tr><th>field</th><th>type</th><th>about</th></tr><tr><td><code>model</code></td><td>string</td><td></td></tr><tr><td><code>image</code></td><td>string</td><td><p>a PNG</p></td></tr><tr><td><code>strength</code></td><td>number</td><td></td></tr></table></td></tr></table></section><section class=op id="schema-ModerationReason"><h3>ModerationReason</h3><table><tr><th>field</th><th>type</th><th>about</th></tr><tr><td><code>reason</code><span class=req>required</span></td><td>string <span class=fmt>[minLength 1; maxLength 500]</span></td><td></td></tr></table></section><section class=op id="schema-OptionalModerationReason"><h3>OptionalModerationReason</h3><table><tr><th>field</th><th>type</th><th>about</th></tr><tr><td><code>reason</code></td><td>string | null <span class=fmt>[maxLength 500]</span></td><td></td></tr></table></section><section class=op id="schema-ImageReport"><h3>ImageReport</h3><table><tr><th>field</th><th>type</th><th>about</th></tr><tr><td><code>id</code><span class=req>required</span></td><td>string <span class=fmt>(uuid)</span></td><td></td></tr><tr><td><code>image_id</code><span class=req>required</span></td><td>string <span class=fmt>(uuid)</span></td><td></td></tr><tr><td><code>reporter_id</code><span class=req>required</span></td><td>string <span class=fmt>(uuid)</span></td><td></td></tr><tr><td><code>reason</code><span class=req>required</span></td><td>string</td><td></td></tr><tr><td><code>created_at</code><span class=req>required</span></td><td>string <span class=fmt>(date-time)</span></td><td></td></tr><tr><td><code>image_hidden</code><span class=req>required</span></td><td>boolean</td><td><p>the image is hidden now</p></td></tr><tr><td><code>image_reports</code><span class=req>required</span></td><td>integer</td><td><p>reports of this image in all</p></td></tr></table></section><section class=op id="schema-ImageReportPage"><h3>ImageReportPage</h3><table><tr><th>field</th><th>type</th><th>about</th></tr><tr><td><code>items</code><span class=req>required</span></td><td>array of <a href="#schema-ImageReport">ImageReport</a></td><td></td></tr><tr><td><code>next_cursor</code><span class=req>required</span></td><td>string | null</td><td><p>null on the last page</p></td></tr></table></section><section class=op id="schema-ModerationAction"><h3>ModerationAction</h3><table><tr><th>field</th><th>type</th><th>about</th></tr><tr><td><code>id</code><span class=req>required</span></td><td>string <span class=fmt>(uuid)</span></td><td></td></tr><tr><td><code>image_id</code><span class=req>required</span></td><td>string <span class=fmt>(uuid)</span></td><td></td></tr><tr><td><code>admin_id</code><span class=req>required</span></td><td>string <span class=fmt>(uuid)</span></td><td></td></tr><tr><td><code>action</code><span class=req>required</span></td><td>string: <code>hide</code>, <code>restore</code></td><td></td></tr><tr><td><code>reason</code></td><td>string</td><td><p>absent when none was given</p></td></tr><tr><td><code>created_at</code><span class=req>required</span></td><td>string <span class=fmt>(date-time)</span></td><td></td></tr></table></section><section class=op id="schema-ModerationActionPage"><h3>ModerationActionPage</h3><table><tr><th>field</th><th>type</th><th>about</th></tr><tr><td><code>items</code><span class=req>required</span></td><td>array of <a href="#schema-ModerationAction">ModerationAction</a></td><td></td></tr><tr><td><code>next_cursor</code><span class=req>required</span></td><td>string | null</td><td><p>null on the last page</p></td></tr></table></section><section class=op id="schema-PasswordChange"><h3>PasswordChange</h3><table><tr><th>field</th><th>type</th><th>about</th></tr><tr><td><code>current_password</code><span class=req>required</span></td><td>string <span class=fmt>[minLength 1]</span></td><td></td></tr><tr><td><code>new_password</code><span class=req>required</span></td><td>string <span class=fmt>[minLength 8; maxLength 128]</span></td><td></td></tr></table></section><section class=op id="schema-APIKeyScope"><h3>APIKeyScope</h3><p><code>read</code>: GET routes; <code>generate</code>: submitting and canceling generations</p><p>string: <code>read</code>, <code>generate</code></p><p><code>read</code>: GET routes; <code>generate</code>: submitting and canceling generations</p></section><section class=op id="schema-APIKeyRequest"><h3>APIKeyRequest</h3><table><tr><th>field</th><th>type</th><th>about</th></tr><tr><td><code>name</code><span class=req>required</span></td><td>string <span class=fmt>[minLength 1; maxLength 100]</span></td><td></td></tr><tr><td><code>scopes</code><span class=req>required</span></td><td>array of <a href="#schema-APIKeyScope">APIKeyScope</a></td><td></td></tr></table></section><section class=op id="schema-APIKey"><h3>APIKey</h3><table><tr><th>field</th><th>type</th><th>about</th></tr><tr><td><code>id</code><span class=req>required</span></td><td>string <span class=fmt>(uuid)</span></td><td></td></tr><tr><td><code>name</code><span class=req>required</span></td><td>string</td><td></td></tr><tr><td><code>prefix</code><span class=req>required</span></td><td>string <span class=fmt>[pattern &quot;^pvk_&quot;]</span></td><td><p><code>pvk_</code> and the key&#x27;s first 8 characters</p></td></tr><tr><td><code>scopes</code><span class=req>required</span></td><td>array of <a href="#schema-APIKeyScope">APIKeyScope</a></td><td></td></tr><tr><td><code>created_at</code><span class=req>required</span></td><td>string <span class=fmt>(date-time)</span></td><td></td></tr><tr><td><code>last_used_at</code></td><td>string <span class=fmt>(date-time)</span></td><td><p>absent until first used</p></td></tr></table></section><section class=op id="schema-APIKeyWithSecret"><h3>APIKeyWithSecret</h3><p><a href="#schema-APIKey">APIKey</a></p><table><tr><th>field</th><th>type</th><th>about</th></tr><tr><td><code>key</code><span class=req>required</span></td><td>string <span class=fmt>[pattern &quot;^pvk_&quot;]</span></td><td><p>the key itself; shown only here</p></td></tr></table></section><section class=op id="schema-APIKeyList"><h3>APIKeyList</h3><table><tr><th>field</th><th>type</th><th>about</th></tr><tr><td><code>items</code><span class=req>required</span></td><td>array of <a href="#schema-APIKey">APIKey</a></td><td></td></tr></table></section><section class=op id="schema-AdminUser"><h3>AdminUser</h3><table><tr><th>field</th><th>type</th><th>about</th></tr><tr><td><code>id</code><span class=req>required</span></td><td>string <span class=fmt>(uuid)</span></td><td></td></tr><tr><td><code>email</code><span class=req>required</span></td><td>string</td><td></td></tr><tr><td><code>display_name</code><span class=req>required</span></td><td>string</td><td></td></tr><tr><td><code>roles</code><span class=req>required</span></td><td>array of string</td><td></td></tr><tr><td><code>plan</code><span class=req>required</span></td><td><a href="#schema-Plan">Plan</a></td><td></td></tr><tr><td><code>suspended_at</code></td><td>string <span class=fmt>(date-time)</span></td><td><p>absent unless suspended</p></td></tr><tr><td><code>deleted_at</code></td><td>string <span class=fmt>(date-time)</span></td><td><p>absent unless the account was deleted (then anonymised and suspended for good)</p></td></tr><tr><td><code>balance</code><span class=req>required</span></td><td>integer</td><td></td></tr><tr><td><code>debt</code><span class=req>required</span></td><td>integer</td><td></td></tr></table></section><section class=op id="schema-AdminUserList"><h3>AdminUserList</h3><table><tr><th>field</th><th>type</th><th>about</th></tr><tr><td><code>items</code><span class=req>required</span></td><td>array of <a href="#schema-AdminUser">AdminUser</a></td><td></td></tr></table></section><section class=op id="schema-AdminUserDetail"><h3>AdminUserDetail</h3><table><tr><th>field</th><th>type</th><th>about</th></tr><tr><td><code>user</code><span class=req>required</span></td><td><a href="#schema-AdminUser">AdminUser</a></td><td></td></tr><tr><td><code>ledger</code><span class=req>required</span></td><td>array of <a href="#schema-CreditEntry">CreditEntry</a></td><td><p>the newest 100 ledger entries</p></td></tr></table></section><section class=op id="schema-CreditAdjustment"><h3>CreditAdjustment</h3><table><tr><th>field</th><th>type</th><th>about</th></tr><tr><td><code>amount</code><span class=req>required</span></td><td>integer <span class=fmt>[minimum -10000000; maximum 10000000]</span></td><td><p>&gt; 0 grants, &lt; 0 takes back</p></td></tr><tr><td><code>reason</code><span class=req>required</span></td><td>string <span class=fmt>[minLength 1; maxLength 500]</span></td><td></td></tr></table></section><section class=op id="schema-AdminReason"><h3>AdminReason</h3><table><tr><th>field</th><th>type</th><th>about</th></tr><tr><td><code>reason</code><span class=req>required</span></td><td>string <span class=fmt>[minLength 1; maxLength 500]</span></td><td></td></tr></table></section><section class=op id="schema-AdminAuditEntry"><h3>AdminAuditEntry</h3><table><tr><th>field</th><th>type</th><th>about</th></tr><tr><td><code>id</code><span class=req>required</span></td><td>integer</td><td></td></tr><tr><td><code>admin_id</code><span class=req>required</span></td><td>string <span class=fmt>(uuid)</span></td><td></td></tr><tr><td><code>action</code><span class=req>required</span></td><td>string</td><td><p><code>credits.grant</code>, <code>credits.take</code>, <code>user.suspend</code>, <code>user.restore</code>, ...</p></td></tr><tr><td><code>target_user_id</code></td><td>string <span class=fmt>(uuid)</span></td><td></td></tr><tr><td><code>reason</code></td><td>string</td><td></td></tr><tr><td><code>before</code></td><td>string</td><td><p>the user before (JSON text)</p></td></tr><tr><td><code>after</code></td><td>string</td><td><p>the user after (JSON text)</p></td></tr><tr><td><code>created_at</code><span class=req>required</span></td><td>string <span class=fmt>(date-time)</span></td><td></td></tr></table></section><section class=op id="schema-AdminAuditList"><h3>AdminAuditList</h3><table><tr><th>field</th><th>type</th><th>about</th></tr><tr><td><code>items</code><span class=req>required</span></td><td>array of <a href="#schema-AdminAuditEntry">AdminAuditEntry</a></td><td></td></tr><tr><td><code>next_cursor</code><span class=req>required</span></td><td>string | null</td><td><p>null on the last page</p></td></tr></table></section><section class=op id="schema-OwnWebhookFields"><h3>OwnWebhookFields</h3><p>A job&#x27;s own completion webhook, besides the registered endpoints.</p><table><tr><th>field</th><th>type</th><th>about</th></tr><tr><td><code>webhook_url</code></td><td>string <span class=fmt>[maxLength 2048]</span></td><td><p>an http(s) URL on a public address; this job&#x27;s events go there, signed per Standard Webhooks with <code>GET /api/v1/webhooks/default/secret</code> (not part of what <code>Idempotency-Key</code> compares)</p></td></tr><tr><td><code>webhook_events</code></td><td>array of <a href="#schema-WebhookEventName">WebhookEventName</a></td><td><p>all three when left out; needs <code>webhook_url</code></p></td></tr></table></section><section class=op id="schema-AccountDeletion"><h3>AccountDeletion</h3><p><code>password</code>, or <code>confirm_email</code> for an account with a social login</p><table><tr><th>field</th><th>type</th><th>about</th></tr><tr><td><code>password</code></td><td>string</td><td></td></tr><tr><td><code>confirm_email</code></td><td>string</td><td></td></tr></table></section></main></body></html>
 """## + "\n"
 }

@@ -7,7 +7,8 @@ import ServiceKit
 
 /// The dead-letter list of the job queue, for admins (role `admin`): jobs that every worker taking
 /// them stopped answering for (`worker_lost`), per pool, newest first; and a requeue that submits
-/// the job again for its owner as a new generation (new id, new hold), once per dead job.
+/// the job again for its owner as a new generation (new id, new hold), once per dead job; and any
+/// user's jobs (`?user_id=`), as their owner sees them.
 struct AdminJobController: Sendable {
     let jobs: any JobRepository
     let queue: RedisJobQueue
@@ -16,6 +17,7 @@ struct AdminJobController: Sendable {
     /// Mounted at `/api/v1/admin/jobs`.
     var routes: RouteCollection<ServiceRequestContext> {
         let routes = RouteCollection(context: ServiceRequestContext.self)
+        routes.get(use: userJobs)
         routes.get("dead", use: dead)
         routes.post("{id}/requeue", use: requeue)
         return routes

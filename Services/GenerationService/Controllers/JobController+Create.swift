@@ -12,12 +12,18 @@ extension JobController {
     @Sendable func create(_ request: Request, context: ServiceRequestContext) async throws -> Response {
         let caller = try CallerIdentity.require(request)
         let key = try Self.idempotencyKey(request)
+        var request = request
+        let raw = try await request.collectBody(upTo: context.maxUploadSize)
         let body = try await request.decode(as: JobRequest.self, context: context)
+        let hook = try await ownWebhook(in: raw)
         switch try await submit(body, for: caller, idempotencyKey: key, logger: context.logger) {
         case .accepted(let job, let estimate):
+            if let hook { try await bind(hook, to: job.id.uuid, user: caller.userID) }
             return try JSONResponse(.accepted, AcceptedView(job: job, estimate: estimate), headers: [.location: "/api/v1/generations/\(job.id)"])
                 .response(from: request, context: context)
         case .replayed(let response):
+            // A retry after a failure to bind the webhook binds it now.
+            if let hook, let job = Self.replayedJob(response) { try await bind(hook, to: job, user: caller.userID) }
             return response
         }
     }

@@ -23,6 +23,8 @@ struct JobController: Sendable {
     let estimator: QueueEstimator
     let configuration: GenerationConfiguration
     let logger: Logger
+    /// Per-job webhooks (`webhook_url` on a submission); nil: such submissions answer 503.
+    var ownWebhooks: OwnWebhooks?
 
     var keys: PipelineKeys { configuration.keys }
 
@@ -37,10 +39,10 @@ struct JobController: Sendable {
         return routes
     }
 
-    @Sendable func show(_ request: Request, context: ServiceRequestContext) async throws -> JSONResponse<JobView> {
+    @Sendable func show(_ request: Request, context: ServiceRequestContext) async throws -> Response {
         let caller = try CallerIdentity.require(request)
         let job = try await ownedJob(context, caller)
-        return JSONResponse(.ok, JobView(job: job, estimate: await estimator.estimate(for: job)))
+        return try ETaggedJSON.response(JobView(job: job, estimate: await estimator.estimate(for: job)), request: request)
     }
 
     @Sendable func list(_ request: Request, context: ServiceRequestContext) async throws -> JSONResponse<JobPage> {

@@ -20,6 +20,8 @@ struct WebhookController: Sendable {
         routes.get("{id}", use: show)
         routes.delete("{id}", use: delete)
         routes.post("{id}/rotate-secret", use: rotate)
+        routes.post("{id}/enable", use: enable)
+        routes.get("default/secret", use: signingSecret)
         return routes
     }
 
@@ -33,14 +35,33 @@ struct WebhookController: Sendable {
         var url: String
         var events: [String]
         var createdAt: Date
+        /// Since when every attempt has failed; nil while the endpoint is healthy.
+        var failingSince: Date?
+        /// Disabled for failing too long (`disabled_at`): nothing is sent until `POST .../enable`.
+        var disabledAt: Date?
         /// Only in the answers to create and rotate.
         var secret: String?
         /// Only in the answer to show: the most recent deliveries, newest first.
         var deliveries: [DeliveryView]?
 
         enum CodingKeys: String, CodingKey {
-            case id, url, events, secret, deliveries
+            case id, url, events, secret, deliveries, disabled
             case createdAt = "created_at"
+            case failingSince = "failing_since"
+            case disabledAt = "disabled_at"
+        }
+
+        func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(id, forKey: .id)
+            try c.encode(url, forKey: .url)
+            try c.encode(events, forKey: .events)
+            try c.encode(createdAt, forKey: .createdAt)
+            try c.encode(disabledAt != nil, forKey: .disabled)
+            try c.encode(disabledAt, forKey: .disabledAt)
+            try c.encode(failingSince, forKey: .failingSince)
+            try c.encodeIfPresent(secret, forKey: .secret)
+            try c.encodeIfPresent(deliveries, forKey: .deliveries)
         }
 
         init(_ endpoint: WebhookEndpoint, secret: Bool = false, deliveries: [WebhookDelivery]? = nil) {
@@ -48,6 +69,8 @@ struct WebhookController: Sendable {
             url = endpoint.url
             events = endpoint.events.map(\.rawValue)
             createdAt = endpoint.createdAt
+            failingSince = endpoint.failingSince
+            disabledAt = endpoint.disabledAt
             self.secret = secret ? endpoint.secret : nil
             self.deliveries = deliveries?.map(DeliveryView.init)
         }
@@ -160,6 +183,27 @@ struct WebhookController: Sendable {
               let endpoint = try await webhooks.rotateSecret(id: id, user: caller.userID.uuid, secret: WebhookSigner.makeSecret())
         else { throw Problem.notFound("No such webhook.") }
         return JSONResponse(.ok, EndpointView(endpoint, secret: true))
+    }
+
+    /// `POST /api/v1/webhooks/{id}/enable`: sending resumes (events of the last day it missed too) and past failures are forgotten.
+    @Sendable func enable(_ request: Request, context: ServiceRequestContext) async throws -> JSONResponse<EndpointView> {
+        let caller = try CallerIdentity.require(request)
+        guard let id = Self.id(context), let endpoint = try await webhooks.enable(id: id, user: caller.userID.uuid) else {
+            throw Problem.notFound("No such webhook.")
+        }
+        context.logger.info("webhook endpoint enabled", metadata: ["user_id": "\(caller.userID)", "webhook_id": "\(endpoint.id)"])
+        return JSONResponse(.ok, EndpointView(endpoint))
+    }
+
+    struct SigningSecretView: Encodable, Sendable {
+        var secret: String
+    }
+
+    /// `GET /api/v1/webhooks/default/secret`: the secret that signs the caller's per-job webhooks
+    /// (`webhook_url` on a submission); the same every time.
+    @Sendable func signingSecret(_ request: Request, context: ServiceRequestContext) async throws -> JSONResponse<SigningSecretView> {
+        let caller = try CallerIdentity.require(request)
+        return JSONResponse(.ok, SigningSecretView(secret: try await webhooks.signingSecret(user: caller.userID.uuid)), headers: [.cacheControl: "no-store"])
     }
 
     func owned(_ context: ServiceRequestContext, _ caller: CallerIdentity) async throws -> WebhookEndpoint {

@@ -5,7 +5,7 @@ import ServiceKit
 ///
 /// Never edit a released migration (the migrator checks checksums); add a new one.
 enum GenerationMigrations {
-    static let all: [Migration] = [jobs, outbox, idempotencyKeys, deliveries, webhooks]
+    static let all: [Migration] = [jobs, outbox, idempotencyKeys, deliveries, webhooks, webhookHealthAndJobs]
 
     static let jobs = Migration(
         version: 1, name: "jobs",
@@ -102,6 +102,24 @@ enum GenerationMigrations {
             CREATE INDEX webhook_deliveries_due ON webhook_deliveries (next_attempt_at) WHERE status = 'pending';
             CREATE INDEX webhook_deliveries_endpoint ON webhook_deliveries (endpoint_id, created_at DESC);
             CREATE INDEX jobs_finished ON jobs (finished_at) WHERE finished_at IS NOT NULL;
+            """
+    )
+
+    /// Endpoints that keep failing are disabled (`failing_since`, `disabled_at`); a job's own webhook
+    /// (`webhook_url` on a submission) is an endpoint row bound to that job (`job_id`), signed with
+    /// the owner's signing secret for per-job webhooks (`webhook_signing_secrets`).
+    static let webhookHealthAndJobs = Migration(
+        version: 6, name: "webhook_health_and_jobs",
+        sql: """
+            ALTER TABLE webhook_endpoints ADD COLUMN job_id uuid;
+            ALTER TABLE webhook_endpoints ADD COLUMN failing_since timestamptz;
+            ALTER TABLE webhook_endpoints ADD COLUMN disabled_at timestamptz;
+            CREATE UNIQUE INDEX webhook_endpoints_job ON webhook_endpoints (job_id) WHERE job_id IS NOT NULL;
+            CREATE TABLE webhook_signing_secrets (
+                user_id uuid PRIMARY KEY,
+                secret text NOT NULL,
+                created_at timestamptz NOT NULL DEFAULT now()
+            );
             """
     )
 }

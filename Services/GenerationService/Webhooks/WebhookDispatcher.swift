@@ -11,7 +11,10 @@ import ServiceLifecycle
 /// A 2xx marks a delivery `delivered` and it is never sent again; anything else (another status, a
 /// timeout, a refused target) is retried after `retryBase` × 4^(attempt-1) (5 s base: 5 s, 20 s,
 /// 80 s, ... about 30 hours over 9 attempts), then `failed`. Every attempt of a delivery carries the
-/// same `webhook-id` and body, so receivers can drop duplicates. Redirects are not followed and the
+/// same `webhook-id` and body, so receivers can drop duplicates. An endpoint whose attempts have all
+/// failed for `disableAfter` is disabled: nothing more is queued or sent for it, and its owner sees
+/// `disabled` on it until they enable it again. A job's own webhook (`webhook_url`) is an endpoint
+/// bound to that job, signed with the owner's per-job signing secret. Redirects are not followed and the
 /// target's addresses are checked again before each attempt (`WebhookTarget`).
 struct WebhookDispatcher: Service {
     let webhooks: any WebhookRepository
@@ -21,6 +24,9 @@ struct WebhookDispatcher: Service {
     let interval: Duration
     let retryBase: Duration
     var maxAttempts = 9
+    /// An endpoint whose every attempt has failed for this long is disabled (its owner sees
+    /// `disabled` on it and enables it again); longer than a delivery's whole retry schedule.
+    var disableAfter: Duration = .seconds(3 * 24 * 3600)
     let ready: @Sendable () -> Bool
     let logger: Logger
 
@@ -64,7 +70,11 @@ struct WebhookDispatcher: Service {
             }
             let attempt = delivery.attempts + 1
             let retryAfter: Duration? = failure == nil || attempt >= maxAttempts ? nil : retryBase * Int(pow(4, Double(attempt - 1)))
-            try await webhooks.record(delivery.id, statusCode: statusCode, error: failure.map { String($0.prefix(300)) }, delivered: failure == nil, retryAfter: retryAfter)
+            let disabled = try await webhooks.record(
+                delivery.id, statusCode: statusCode, error: failure.map { String($0.prefix(300)) }, delivered: failure == nil,
+                retryAfter: retryAfter, disableAfter: disableAfter
+            )
+            if disabled { logger.notice("webhook endpoint disabled: failing for too long", metadata: metadata) }
             metadata["status_code"] = "\(statusCode.map(String.init) ?? "none")"
             if let failure {
                 metadata["error"] = "\(failure)"

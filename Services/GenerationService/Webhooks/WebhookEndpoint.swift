@@ -9,6 +9,14 @@ struct WebhookEndpoint: Sendable, Equatable {
     /// `whsec_<base64>` (Standard Webhooks); shown to the owner only when created or rotated.
     var secret: String
     var createdAt: Date
+    /// Set for a job's own webhook (`webhook_url` on the submission): only that job's events, and
+    /// never listed among the user's endpoints.
+    var jobID: UUID? = nil
+    /// Since when every attempt has failed (nil after a success); the endpoint is disabled once this
+    /// is older than the dispatcher's `disableAfter`.
+    var failingSince: Date? = nil
+    /// Disabled for failing too long: nothing more is sent until the owner enables it again.
+    var disabledAt: Date? = nil
 }
 
 /// The events a webhook can be sent for: a generation's end.

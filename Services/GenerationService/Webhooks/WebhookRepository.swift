@@ -12,6 +12,14 @@ protocol WebhookRepository: Sendable {
     func delete(id: UUID, user: UUID) async throws -> Bool
     /// Replaces the secret; the endpoint as it is now, or nil when `user` has no such endpoint.
     func rotateSecret(id: UUID, user: UUID, secret: String) async throws -> WebhookEndpoint?
+    /// Deletes every endpoint of `user` (their deliveries with them) and their per-job signing secret; how many endpoints.
+    func deleteAll(user: UUID) async throws -> Int
+    /// Enables a disabled endpoint again (and forgets its failures); nil when `user` has no such endpoint.
+    func enable(id: UUID, user: UUID) async throws -> WebhookEndpoint?
+    /// The user's secret for per-job webhooks, made on first use and the same ever after.
+    func signingSecret(user: UUID) async throws -> String
+    /// Binds a webhook to one job (signed with the user's `signingSecret`); once per job.
+    func createJobWebhook(job: UUID, user: UUID, url: String, events: [WebhookEvent]) async throws
     /// The endpoint's most recent deliveries, newest first.
     func deliveries(endpoint: UUID, limit: Int) async throws -> [WebhookDelivery]
 
@@ -23,7 +31,10 @@ protocol WebhookRepository: Sendable {
     /// Sets the body a delivery is sent with, once; the stored body (the first one set).
     func fixBody(_ id: UUID, body: String) async throws -> String
     /// Records an attempt: delivered on a 2xx, else pending again after `retryAfter` or failed for good.
-    func record(_ id: UUID, statusCode: Int?, error: String?, delivered: Bool, retryAfter: Duration?) async throws
+    /// A failure of an endpoint failing for longer than `disableAfter` disables it (its pending
+    /// deliveries fail); true when this attempt disabled it.
+    @discardableResult
+    func record(_ id: UUID, statusCode: Int?, error: String?, delivered: Bool, retryAfter: Duration?, disableAfter: Duration) async throws -> Bool
 }
 
 /// A delivery to attempt now, with what sending it needs.

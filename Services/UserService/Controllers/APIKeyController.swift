@@ -67,6 +67,7 @@ struct APIKeyController<Context: Hummingbird.RequestContext>: Sendable {
         var errors: [String: String] = [:]
         let name = (body.name ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
         if name.isEmpty || name.count > 100 { errors["name"] = "is required, at most 100 characters" }
+        if name.unicodeScalars.contains("\0") { errors["name"] = "must not contain NUL characters" }
         let scopes = (body.scopes ?? []).compactMap(APIKeyRecord.Scope.init(rawValue:))
         if body.scopes?.isEmpty ?? true || scopes.count != body.scopes?.count {
             errors["scopes"] = "must be a non-empty list of: \(APIKeyRecord.Scope.allCases.map(\.rawValue).joined(separator: ", "))"

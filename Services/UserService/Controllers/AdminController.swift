@@ -50,12 +50,27 @@ struct AdminController<Context: Hummingbird.RequestContext>: Sendable {
 
     struct AuditResponse: Encodable, Sendable {
         var items: [AdminAuditEntry]
+        /// null on the last page.
+        var nextCursor: String?
+
+        enum CodingKeys: String, CodingKey {
+            case items
+            case nextCursor = "next_cursor"
+        }
+
+        func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(items, forKey: .items)
+            try container.encode(nextCursor, forKey: .nextCursor)
+        }
     }
 
     @Sendable func findUsers(_ request: Request, context: Context) async throws -> JSONResponse<UsersResponse> {
         try CallerIdentity.requireAdmin(request, to: "look users up")
-        let query = request.uri.queryParameters.get("q") ?? ""
-        let limit = min(max(request.uri.queryParameters.get("limit").flatMap(Int.init) ?? 50, 1), 200)
+        let query = (request.uri.queryParameters.get("q") ?? "").trimmingCharacters(in: .whitespaces)
+        // PostgreSQL text cannot hold NUL: bad input, never a 500.
+        if query.count > 200 || query.unicodeScalars.contains("\0") { throw Problem.validation(["q": "at most 200 characters, no NUL"]) }
+        let limit = try Self.limit(request, default: 50, max: 200)
         return JSONResponse(.ok, UsersResponse(items: try await admin.findUsers(matching: query, limit: limit)))
     }
 
@@ -98,9 +113,21 @@ struct AdminController<Context: Hummingbird.RequestContext>: Sendable {
 
     @Sendable func auditLog(_ request: Request, context: Context) async throws -> JSONResponse<AuditResponse> {
         try CallerIdentity.requireAdmin(request, to: "read the audit log")
-        let target = request.uri.queryParameters.get("user_id").flatMap(UserID.init)
-        let limit = min(max(request.uri.queryParameters.get("limit").flatMap(Int.init) ?? 100, 1), 500)
-        return JSONResponse(.ok, AuditResponse(items: try await admin.auditEntries(target: target, limit: limit)))
+        var target: UserID?
+        if let raw = request.uri.queryParameters.get("user_id"), !raw.isEmpty {
+            guard let id = UserID(raw) else { throw Problem.badRequest("user_id must be a user id (a UUID).", type: "invalid-query") }
+            target = id
+        }
+        let limit = try Self.limit(request, default: 100, max: 500)
+        var before: Int64?
+        if let raw = request.uri.queryParameters.get("cursor"), !raw.isEmpty {
+            guard let id = Int64(raw), id > 0 else { throw Problem.badRequest("The cursor is not one this API gave out.", type: "invalid-cursor") }
+            before = id
+        }
+        // One extra row tells whether another page follows.
+        let rows = try await admin.auditEntries(target: target, before: before, limit: limit + 1)
+        let items = Array(rows.prefix(limit))
+        return JSONResponse(.ok, AuditResponse(items: items, nextCursor: rows.count > limit ? items.last.map { String($0.id) } : nil))
     }
 
     private func setSuspended(_ suspended: Bool, _ request: Request, _ context: Context) async throws -> JSONResponse<AdminUserRecord> {
@@ -110,6 +137,10 @@ struct AdminController<Context: Hummingbird.RequestContext>: Sendable {
         let reason = Self.reason(try await request.decode(as: ReasonRequest.self, context: context).reason, into: &errors)
         guard errors.isEmpty else { throw Problem.validation(errors) }
         if suspended && id == caller.userID { throw Problem.conflict("Admins cannot suspend themselves.", type: "cannot-suspend-self") }
+        // An unknown id leaves no suspension key behind in Redis.
+        guard let current = try await admin.user(id: id) else { throw Problem.notFound("No such user.") }
+        // A deleted account stays locked: restoring it would revive its still-valid access tokens.
+        if !suspended && current.deletedAt != nil { throw Problem.conflict("This account was deleted; it cannot be restored.", type: "account-deleted") }
         // Redis first for a suspension: should it fail, nothing is recorded and the admin retries.
         if suspended { _ = try await redis.send(["SET", keys.suspended(id), "1"]) }
         guard let change = try await admin.setSuspended(id: id, suspended) else { throw Problem.notFound("No such user.") }
@@ -136,6 +167,16 @@ struct AdminController<Context: Hummingbird.RequestContext>: Sendable {
     private static func reason(_ raw: String?, into errors: inout [String: String]) -> String {
         let reason = (raw ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
         if reason.isEmpty || reason.count > 500 { errors["reason"] = "is required, at most 500 characters" }
+        if reason.unicodeScalars.contains("\0") { errors["reason"] = "must not contain NUL characters" }
         return reason
+    }
+
+    /// `?limit=`: absent gives `default`; anything but a whole number from 1 to `max` is 400 `invalid-query`.
+    private static func limit(_ request: Request, default fallback: Int, max: Int) throws -> Int {
+        guard let raw = request.uri.queryParameters.get("limit") else { return fallback }
+        guard let value = Int(raw), (1...max).contains(value) else {
+            throw Problem.badRequest("limit must be an integer from 1 to \(max).", type: "invalid-query")
+        }
+        return value
     }
 }

@@ -4,13 +4,15 @@ import HTTPTypes
 import Hummingbird
 import ServiceKit
 
-/// `GET /api/v1/me`, `GET /api/v1/me/credits` and `POST /api/v1/me/password` for the caller the
-/// gateway vouched for.
+/// `GET /api/v1/me`, `GET /api/v1/me/credits`, `POST /api/v1/me/password` and `DELETE /api/v1/me`
+/// for the caller the gateway vouched for.
 struct MeController<Context: Hummingbird.RequestContext>: Sendable {
     let users: any UserRepository
     let ledger: any CreditLedgerRepository
     let passwords: PasswordService
     let refreshTokens: any RefreshTokenRepository
+    /// `DELETE /api/v1/me`; nil answers 503.
+    var deletion: AccountDeletion?
 
     static var defaultLimit: Int { 50 }
     static var maxLimit: Int { 100 }
@@ -20,6 +22,7 @@ struct MeController<Context: Hummingbird.RequestContext>: Sendable {
         routes.get(use: me)
         routes.get("credits", use: credits)
         routes.post("password", use: changePassword)
+        routes.delete(use: deleteAccount)
         return routes
     }
 

@@ -4,7 +4,9 @@ import PostgresClient
 ///
 /// Never edit an applied migration (its checksum is recorded); add the next version instead.
 enum UserMigrations {
-    static let all: [Migration] = [createUsers, createRefreshTokens, createCreditLedger, creditDebt, planChanges, createAPIKeys, adminAudit, oauthIdentities]
+    static let all: [Migration] = [
+        createUsers, createRefreshTokens, createCreditLedger, creditDebt, planChanges, createAPIKeys, adminAudit, oauthIdentities, accountDeletion,
+    ]
 
     static let createUsers = Migration(
         version: 1, name: "create_users",
@@ -156,6 +158,17 @@ enum UserMigrations {
                 PRIMARY KEY (provider, subject)
             );
             CREATE INDEX oauth_identities_user_idx ON oauth_identities (user_id);
+            """
+    )
+
+    /// Deleted accounts: the row stays (the ledger refers to it) but is anonymised; `deleted_at`
+    /// marks it, `deletion_announced_at` says `user.deleted` is on the user events stream.
+    static let accountDeletion = Migration(
+        version: 9, name: "account_deletion",
+        sql: """
+            ALTER TABLE users ADD COLUMN deleted_at timestamptz;
+            ALTER TABLE users ADD COLUMN deletion_announced_at timestamptz;
+            CREATE INDEX users_deletions_unannounced_idx ON users (deleted_at) WHERE deleted_at IS NOT NULL AND deletion_announced_at IS NULL;
             """
     )
 }

@@ -10,11 +10,13 @@ struct AdminUserRecord: Sendable, Equatable, Codable {
     var roles: [String]
     var plan: String
     var suspendedAt: Date?
+    /// Set for a deleted (anonymised) account.
+    var deletedAt: Date?
     var balance: Int64
     var debt: Int64
 
     static let select = """
-        SELECT u.id, u.email, u.display_name, array_to_json(u.roles)::text AS roles, u.plan, u.suspended_at,
+        SELECT u.id, u.email, u.display_name, array_to_json(u.roles)::text AS roles, u.plan, u.suspended_at, u.deleted_at,
                coalesce(a.balance, 0) AS balance, coalesce(a.debt, 0) AS debt
         FROM users u LEFT JOIN credit_accounts a ON a.user_id = u.id
         """
@@ -23,6 +25,7 @@ struct AdminUserRecord: Sendable, Equatable, Codable {
         case id, email, roles, plan, balance, debt
         case displayName = "display_name"
         case suspendedAt = "suspended_at"
+        case deletedAt = "deleted_at"
     }
 
     init(row: PostgresRow) throws {
@@ -32,6 +35,7 @@ struct AdminUserRecord: Sendable, Equatable, Codable {
         roles = (try? JSONDecoder().decode([String].self, from: Data(try row.decode(String.self, "roles").utf8))) ?? []
         plan = try row.decode(String.self, "plan")
         suspendedAt = try row.decode(Date?.self, "suspended_at")
+        deletedAt = try row.decode(Date?.self, "deleted_at")
         balance = try row.decode(Int64.self, "balance")
         debt = try row.decode(Int64.self, "debt")
     }

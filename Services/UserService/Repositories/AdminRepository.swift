@@ -21,6 +21,6 @@ protocol AdminRepository: Sendable {
     /// Appends one row to the audit log.
     func audit(_ entry: AdminAuditEntry) async throws
 
-    /// The newest audit rows, about `target` when given.
-    func auditEntries(target: UserID?, limit: Int) async throws -> [AdminAuditEntry]
+    /// The newest audit rows (older than the row `before` when given), about `target` when given.
+    func auditEntries(target: UserID?, before: Int64?, limit: Int) async throws -> [AdminAuditEntry]
 }

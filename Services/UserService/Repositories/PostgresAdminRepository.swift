@@ -49,13 +49,15 @@ struct PostgresAdminRepository: AdminRepository {
             entry.adminID.uuid, entry.action, entry.targetUserID?.uuid, entry.reason, entry.before, entry.after)
     }
 
-    func auditEntries(target: UserID?, limit: Int) async throws -> [AdminAuditEntry] {
-        let sql = "SELECT id, admin_id, action, target_user_id, reason, before, after, created_at FROM admin_audit"
-        let rows = if let target {
-            try await pool.query(sql + " WHERE target_user_id = $1 ORDER BY id DESC LIMIT $2", target.uuid, limit)
-        } else {
-            try await pool.query(sql + " ORDER BY id DESC LIMIT $1", limit)
-        }
+    func auditEntries(target: UserID?, before: Int64?, limit: Int) async throws -> [AdminAuditEntry] {
+        let rows = try await pool.query(
+            """
+            SELECT id, admin_id, action, target_user_id, reason, before, after, created_at FROM admin_audit
+            WHERE ($1::uuid IS NULL OR target_user_id = $1::uuid) AND ($2::bigint IS NULL OR id < $2::bigint)
+            ORDER BY id DESC LIMIT $3
+            """,
+            target?.uuid, before, limit
+        )
         return try rows.map(AdminAuditEntry.init(row:))
     }
 }

@@ -1,0 +1,58 @@
+import Core
+import Foundation
+import Logging
+import RedisClient
+import ServiceKit
+import ServiceLifecycle
+
+/// `user.deleted` from user's account events: the account's images go, records and objects.
+///
+/// Idempotent (a redelivery finds nothing left to delete). A record is deleted before its objects,
+/// so nobody reaches a file whose record is gone; an object that cannot be deleted is logged (only
+/// disk space is lost), as for a single deletion.
+struct UserDeletedConsumer: EventStreamConsumer {
+    let repository: any ImageRepository
+    let storage: any ImageStorage
+    let reader: EventStreamReader
+    let logger: Logger
+
+    func handle(_ messages: [RedisStreamMessage]) async throws {
+        for message in messages {
+            do {
+                if let event = try EventStreamReader.decode(UserDeleted.self, message) {
+                    let deleted = try await repository.deleteAll(owner: event.data.userID)
+                    for image in deleted {
+                        for key in [image.storageKey] + (image.thumbnailKey.map { [$0] } ?? []) {
+                            do {
+                                try await storage.delete(key)
+                            } catch {
+                                logger.error("could not delete an image file of a deleted account", metadata: ["image_id": "\(image.id)", "error": "\(error)"])
+                            }
+                        }
+                    }
+                    logger.notice("images of a deleted account removed", metadata: ["user_id": "\(event.data.userID)", "images": "\(deleted.count)"])
+                }
+            } catch let error as WireCodecError {
+                try await reader.deadLetter(message, reason: error)
+            }
+            try await reader.acknowledge([message.id])
+        }
+    }
+}
+
+/// `user.deleted`, as user announces it (user's `UserDeleted`).
+struct UserDeleted: WireMessage, Equatable {
+    static let type = "user.deleted"
+    var userID: UserID
+    var deletedAt: Date
+
+    enum CodingKeys: String, CodingKey {
+        case userID = "user_id"
+        case deletedAt = "deleted_at"
+    }
+}
+
+extension PipelineKeys {
+    /// Account events from user (`user.deleted`).
+    var userEvents: String { "\(namespace):events:user" }
+}
