@@ -1,4 +1,5 @@
 import ArgumentParser
+import Core
 import Foundation
 import Logging
 import Synchronization
@@ -53,9 +54,9 @@ struct EngineHostCommand: AsyncParsableCommand {
                     frame = try EngineHostPipe.read(0)
                 } catch {
                     FileHandle.standardError.write(Data("engine-host: \(error)\n".utf8))
-                    exit(65)
+                    Glibc.exit(65)
                 }
-                guard let (message, _) = frame else { exit(0) }  // the worker is gone
+                guard let (message, _) = frame else { Glibc.exit(0) }  // the worker is gone
                 switch message.kind {
                 case .generate:
                     if let job = message.job { continuation.yield(job) }

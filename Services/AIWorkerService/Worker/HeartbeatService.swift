@@ -71,6 +71,6 @@ enum HostMemory {
         else { return nil }
         guard let available = ProcessStatus.field("MemAvailable", in: meminfo), let total = ProcessStatus.field("MemTotal", in: meminfo) else { return nil }
         let resident = ProcessStatus.field("VmRSS", in: status) ?? 0
-        return WorkerHeartbeat.Memory(device: "cpu", usedBytes: resident * 1024 + children, freeBytes: available * 1024, totalBytes: total * 1024)
+        return WorkerHeartbeat.Memory(device: "cpu", usedBytes: resident * 1024 + Int64(children), freeBytes: available * 1024, totalBytes: total * 1024)
     }
 }

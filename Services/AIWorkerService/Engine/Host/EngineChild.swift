@@ -64,9 +64,9 @@ final class EngineChild: Sendable {
     }
 
     private func forwardErrors(_ fd: Int32, logger: Logger) {
-        let lines = lastLines
         let pid = pid
-        let thread = Thread {
+        // Holds the child object until the child's stderr closes (it exited).
+        let thread = Thread { [self] in
             let handle = FileHandle(fileDescriptor: fd, closeOnDealloc: true)
             var pending = Data()
             while true {
@@ -77,7 +77,7 @@ final class EngineChild: Sendable {
                     let line = String(decoding: pending[pending.startIndex..<newline], as: UTF8.self)
                     pending = Data(pending[(newline + 1)...])
                     guard !line.isEmpty else { continue }
-                    lines.withLock { last in
+                    lastLines.withLock { last in
                         last.append(line)
                         if last.count > 20 { last.removeFirst(last.count - 20) }
                     }
