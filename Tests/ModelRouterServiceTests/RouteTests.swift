@@ -92,8 +92,8 @@ import Testing
     @Test func imageToImageAndInpaintingArePricedByTheStepsTheySample() async throws {
         let fixture = try RouterFixture()
         try await fixture.app().test(.router) { client in
-            // strength 0.5 of 25 steps samples 13: 1 + ⌈512 × 512 × 13 × 100 / 10⁹⌉ = 2 (text-to-image: 1 + 1 = 2 too at
-            // 25 steps; at 100 steps 1 + 3 = 4 against 1 + 2 = 3 with strength 0.5)
+            // 100 steps: text-to-image 1 + ⌈512 × 512 × 100 × 100 / 10⁹⌉ = 4; from an init image with strength
+            // 0.5 the engine samples ⌊100 × 0.5⌋ + 1 = 51 steps: 1 + ⌈512 × 512 × 51 × 100 / 10⁹⌉ = 3
             let txt = Self.sd15 { $0.steps = 100 }
             let img = Self.sd15 { $0.steps = 100; $0.initImage = Self.png(640, 480); $0.strength = 0.5 }
             let inpaint = Self.sd15 { $0.steps = 100; $0.initImage = Self.png(640, 480); $0.strength = 0.5; $0.mask = Self.png(640, 480) }

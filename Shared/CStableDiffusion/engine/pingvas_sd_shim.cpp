@@ -245,7 +245,15 @@ static int generate(pingvas_sd_ctx* ctx, const pingvas_sd_image_config* c, pingv
 
     state.progress = progress;
     state.progress_user = user;
-    state.steps = c->steps;
+    // From an init image the library samples only the last steps: t_enc = steps × strength (at
+    // most steps - 1), then t_enc + 1 steps. Its progress calls say that count.
+    int sampled = c->steps;
+    if (c->init_rgb != NULL && c->strength < 1.f) {
+        int t_enc = (int)((float)c->steps * c->strength);
+        if (t_enc == c->steps) t_enc--;
+        sampled = t_enc + 1;
+    }
+    state.steps = sampled;
     state.armed = false;
     sd_image_t* images = NULL;
     bool was_canceled = false;

@@ -147,10 +147,13 @@ extension JobRequest {
     /// The strength an init image is used with (the request's, or 0.75).
     package var effectiveStrength: Double { strength ?? 0.75 }
 
-    /// Sampling steps the engine runs per image: all of them for text-to-image, `steps × strength`
-    /// (at least 1) from an init image, as stable-diffusion.cpp does.
+    /// Sampling steps the engine runs per image: all of them for text-to-image; from an init image
+    /// what stable-diffusion.cpp runs, `⌊steps × strength⌋ + 1` (at most `steps`).
     package var samplingSteps: Int {
-        guard hasInitImage else { return steps }
-        return max(1, Int((Double(steps) * min(max(effectiveStrength, 0), 1)).rounded(.up)))
+        let strength = min(max(effectiveStrength, 0), 1)
+        guard hasInitImage, strength < 1 else { return steps }
+        var skipped = Int(Float(steps) * Float(strength))
+        if skipped == steps { skipped -= 1 }
+        return max(1, skipped + 1)
     }
 }
