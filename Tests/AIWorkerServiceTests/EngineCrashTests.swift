@@ -45,10 +45,11 @@ import Testing
         let before = try await engine.generate(Self.goodJob()) { _ in }
         let firstChild = try #require(engine.childPID)
         #expect(await engine.warmModels(among: [EngineTestModel.modelID]) == [EngineTestModel.modelID])
-        #expect(engine.residentBytes() > 500 << 20, "the loaded model's memory is the child's")
+        #expect(await engine.residentBytes() > 500 << 20, "the loaded model's memory is the child's")
 
+        let aborting = try Self.abortingJob()
         do {
-            _ = try await engine.generate(try Self.abortingJob()) { _ in }
+            _ = try await engine.generate(aborting) { _ in }
             Issue.record("the job whose library call aborts must fail")
         } catch {
             #expect(error.code == .engineCrashed, "\(error)")

@@ -18,14 +18,25 @@ import Testing
     }()
 
     /// A 64x64 gradient: red across, green down.
-    static let initRGB: [UInt8] = (0..<64 * 64).flatMap { index -> [UInt8] in [UInt8(index % 64 * 4), UInt8(index / 64 * 4), 128] }
+    static let initRGB: [UInt8] = {
+        var rgb = [UInt8](repeating: 128, count: 64 * 64 * 3)
+        for y in 0..<64 {
+            for x in 0..<64 {
+                rgb[(y * 64 + x) * 3] = UInt8(x * 4)
+                rgb[(y * 64 + x) * 3 + 1] = UInt8(y * 4)
+            }
+        }
+        return rgb
+    }()
 
     /// White (repaint) in the square 16..<48, black elsewhere.
     static func mask(size: Int = 64) throws -> [UInt8] {
-        let rgb = (0..<size * size).flatMap { index -> [UInt8] in
-            let (x, y) = (index % size, index / size)
-            let inside = (size / 4..<size * 3 / 4).contains(x) && (size / 4..<size * 3 / 4).contains(y)
-            return [UInt8](repeating: inside ? 255 : 0, count: 3)
+        var rgb = [UInt8](repeating: 0, count: size * size * 3)
+        let square = size / 4..<size * 3 / 4
+        for y in square {
+            for x in square {
+                for c in 0..<3 { rgb[(y * size + x) * 3 + c] = 255 }
+            }
         }
         return try PNGEncoder.encode(rgb: rgb, width: size, height: size)
     }
@@ -71,8 +82,9 @@ import Testing
     }
 
     @Test func aMaskOfAnotherSizeThanTheInitImageFailsInvalidRequest() async throws {
+        let job = try Self.job(strength: 0.5, mask: try Self.mask(size: 32))
         do {
-            _ = try await Self.engine.generate(try Self.job(strength: 0.5, mask: try Self.mask(size: 32))) { _ in }
+            _ = try await Self.engine.generate(job) { _ in }
             Issue.record("a mask of another size must fail")
         } catch {
             #expect(error.code == .invalidRequest && error.message.contains("mask"), "\(error)")

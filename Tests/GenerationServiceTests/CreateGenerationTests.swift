@@ -48,11 +48,11 @@ import Testing
 
     @Test func aStyleTheRouterAppliedTravelsWithTheJobAndAClientCannotSetTheStyledPrompt() async throws {
         try await GenerationHarness.run { h in
-            let user = UserID()
+            let users = [UserID(), UserID()]  // one job each: a free user runs one job at a time
             let styled = ByteBuffer(string: #"{"model":"preview","prompt":"a penguin","width":64,"height":64,"steps":4,"cfg_scale":7,"style":"loud"}"#)
             let sneaky = ByteBuffer(string: #"{"model":"preview","prompt":"a penguin","width":64,"height":64,"steps":4,"cfg_scale":7,"styled_prompt":"something else"}"#)
             var ids: [JobID] = []
-            for body in [styled, sneaky] {
+            for (user, body) in zip(users, [styled, sneaky]) {
                 let response = try await h.post(user, body: body)
                 #expect(response.status == .accepted)
                 ids.append(try #require((try GenerationHarness.object(response.body)["id"] as? String).flatMap(JobID.init)))

@@ -19,6 +19,8 @@ final class EngineChild: Sendable {
     let thread: EngineThread
     private let lastLines = Mutex<[String]>([])
     private let exitStatus = Mutex<String?>(nil)
+    /// Signalled when the child's stderr reached end of file (all its last words are in `lastLines`).
+    private let errorsClosed = DispatchSemaphore(value: 0)
 
     private init(pid: pid_t, input: Int32, output: Int32) {
         self.pid = pid
@@ -84,6 +86,7 @@ final class EngineChild: Sendable {
                     logger.notice("engine process", metadata: ["pid": "\(pid)", "line": "\(line.prefix(2000))"])
                 }
             }
+            errorsClosed.signal()
         }
         thread.name = "engine-stderr"
         thread.start()
@@ -101,6 +104,8 @@ final class EngineChild: Sendable {
         let signal = status & 0x7f
         let text = signal == 0 ? "exit status \((status >> 8) & 0xff)" : "signal \(signal) (\(Self.signalName(signal)))"
         exitStatus.withLock { $0 = text }
+        // Its stderr ends with it: wait (briefly) until the reader has its last lines, which say why.
+        _ = errorsClosed.wait(timeout: .now() + 2)
         return text
     }
 
