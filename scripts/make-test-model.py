@@ -380,7 +380,7 @@ def write_safetensors(path, named_arrays):
 def esrgan_tensors(scale):
     """RealESRGAN RRDBNet ("original" names, esrgan.hpp) with one RRDB block: the loader reads the
     block count from the names and the factor from conv_up1/conv_up2, so x2 and x4 both stay tiny
-    (1.1 M parameters). Biases zero, weights 1/sqrt(fan_in); the output is noise around grey."""
+    (0.8 M parameters). Biases zero; the output is noise around grey."""
     nf, gc = 64, 32
     t = [("conv_first", nf, 3)]
     for r in (1, 2, 3):
@@ -399,7 +399,10 @@ def write_esrgan(path, scale, seed):
     rng = np.random.default_rng(seed)
     arrays = []
     for name, cout, cin in esrgan_tensors(scale):
-        w = (rng.standard_normal((cout, cin, 3, 3)) / np.sqrt(cin * 9) * 0.5).astype(np.float16)
+        # He gain before each leaky ReLU of the upsampling tail, damped in the residual blocks: the
+        # pixels stay spread around grey at x2 and x4 instead of fading to one value.
+        gain = 1.4 if name in ("conv_up1", "conv_up2", "conv_hr") else (1.0 if name in ("conv_first", "conv_last") else 0.5)
+        w = (rng.standard_normal((cout, cin, 3, 3)) / np.sqrt(cin * 9) * gain).astype(np.float16)
         b = np.full((cout,), 0.5 if name == "conv_last" else 0.0, np.float16)
         arrays += [(name + ".weight", w), (name + ".bias", b)]
     write_safetensors(path, arrays)

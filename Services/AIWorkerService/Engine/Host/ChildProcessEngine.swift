@@ -62,7 +62,7 @@ final class ChildProcessEngine: ImageEngine, Sendable {
     }
 
     /// The child's resident memory (the loaded models live there).
-    func residentBytes() -> UInt64 {
+    func residentBytes() async -> UInt64 {
         state.withLock { $0.child }?.residentBytes ?? 0
     }
 

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import ServiceKit
 import Synchronization
 
 #if canImport(Glibc)
@@ -139,11 +140,8 @@ final class EngineChild: Sendable {
 
     /// The child's resident memory (`VmRSS`), 0 when it cannot be read.
     var residentBytes: UInt64 {
-        guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8) else { return 0 }
-        for line in status.split(separator: "\n") where line.hasPrefix("VmRSS:") {
-            let number = line.dropFirst(6).split(separator: " ").first.flatMap { UInt64($0) } ?? 0
-            return number * 1024
-        }
-        return 0
+        guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
+              let kilobytes = ProcessStatus.field("VmRSS", in: status), kilobytes > 0 else { return 0 }
+        return UInt64(kilobytes) * 1024
     }
 }
