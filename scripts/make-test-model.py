@@ -5,7 +5,8 @@ Usage:  python3 scripts/make-test-model.py OUTDIR [--seed N] [--with-controlnet]
 
 Produces:
   OUTDIR/model.ckpt        an SD1.x-family checkpoint in the SDXS-512-DS layout (CLIP ViT-L/14 text
-                           encoder + tiny UNet without a middle block + TAESD decoder), random
+                           encoder + tiny UNet without a middle block + TAESD decoder and encoder,
+                           the encoder for img2img and inpainting), random
                            weights, in the PyTorch zip ("torch.save") format with DEFLATE-compressed
                            storages: 440 M parameters (840 MB of f16 once loaded) in a 2 MB file.
                            Tensors of the same shape share one storage, and each storage is a random
@@ -14,12 +15,15 @@ Produces:
   OUTDIR/lora.safetensors  a rank-4 LoRA (1.4 MB) with random weights on the UNet attention/FF and
                            the last CLIP layer (canonical "<tensor>.lora_down.weight", ".lora_up.weight",
                            ".alpha" names, which the loader maps to "lora.<tensor>.weight.lora_down").
+  OUTDIR/esrgan-x2.safetensors, esrgan-x4.safetensors
+                           RealESRGAN upscalers (RRDBNet with one block), x2 and x4, 2 MB each.
   with --with-controlnet, also:
   OUTDIR/model-sd1.ckpt    the full SD1.x layout (UNet with middle block + KL-VAE decoder), 1.03 G
                            parameters in a 2.3 MB file: the tiny UNet above cannot take a ControlNet.
   OUTDIR/controlnet.ckpt   an SD1 ControlNet (361 M parameters) in a 0.8 MB file.
 
-Load with vae_decode_only=true (the files hold no VAE/TAE encoder). Images are noise, never art.
+model.ckpt loads with vae_decode_only=false too (its TAE encoder turns init images into latents);
+model-sd1.ckpt holds no VAE encoder and loads decode-only. Images are noise, never art.
 
 Dependencies: Python >= 3.9 and numpy (pip install numpy). No torch: the torch pickle is written
 with stand-in classes. The output is deterministic for a given --seed.
@@ -222,9 +226,24 @@ def tae_decoder_tensors():
     return t
 
 
+def tae_encoder_tensors():
+    """TinyEncoder of tae.hpp: loaded only by contexts that encode images (img2img, inpainting);
+    decode-only contexts skip "tae.encoder" tensors. Listed last, so the other tensors' values do not
+    change with it."""
+    p = "tae.encoder.layers."
+    t = [(p + "0.weight", (64, 3, 3, 3), "w"), (p + "0.bias", (64,), "b")]
+    for n in (1, 3, 4, 5, 7, 8, 9, 11, 12, 13):  # TAEBlocks
+        for c in (0, 2, 4):
+            t += [(f"{p}{n}.conv.{c}.weight", (64, 64, 3, 3), "w"), (f"{p}{n}.conv.{c}.bias", (64,), "b")]
+    for n in (2, 6, 10):  # stride-2 downsampling convs, no bias
+        t.append((f"{p}{n}.weight", (64, 64, 3, 3), "w"))
+    t += [(p + "14.weight", (4, 64, 3, 3), "w"), (p + "14.bias", (4,), "b")]
+    return t
+
+
 def all_tensors(variant="sdxs"):
     if variant == "sdxs":
-        return clip_text_tensors() + unet_tensors("sdxs") + tae_decoder_tensors()
+        return clip_text_tensors() + unet_tensors("sdxs") + tae_decoder_tensors() + tae_encoder_tensors()
     return clip_text_tensors() + unet_tensors("sd1") + vae_decoder_tensors()
 
 
@@ -358,6 +377,38 @@ def write_safetensors(path, named_arrays):
             f.write(c)
 
 
+def esrgan_tensors(scale):
+    """RealESRGAN RRDBNet ("original" names, esrgan.hpp) with one RRDB block: the loader reads the
+    block count from the names and the factor from conv_up1/conv_up2, so x2 and x4 both stay tiny
+    (0.8 M parameters). Biases zero; the output is noise around grey."""
+    nf, gc = 64, 32
+    t = [("conv_first", nf, 3)]
+    for r in (1, 2, 3):
+        for c in range(1, 6):
+            cin = nf + (c - 1) * gc
+            t.append((f"body.0.rdb{r}.conv{c}", nf if c == 5 else gc, cin))
+    t.append(("conv_body", nf, nf))
+    t.append(("conv_up1", nf, nf))
+    if scale == 4:
+        t.append(("conv_up2", nf, nf))
+    t += [("conv_hr", nf, nf), ("conv_last", 3, nf)]
+    return t
+
+
+def write_esrgan(path, scale, seed):
+    rng = np.random.default_rng(seed)
+    arrays = []
+    for name, cout, cin in esrgan_tensors(scale):
+        # He gain before each leaky ReLU of the upsampling tail, damped in the residual blocks: the
+        # pixels stay spread around grey at x2 and x4 instead of fading to one value.
+        gain = 1.4 if name in ("conv_up1", "conv_up2", "conv_hr") else (1.0 if name in ("conv_first", "conv_last") else 0.5)
+        w = (rng.standard_normal((cout, cin, 3, 3)) / np.sqrt(cin * 9) * gain).astype(np.float16)
+        b = np.full((cout,), 0.5 if name == "conv_last" else 0.0, np.float16)
+        arrays += [(name + ".weight", w), (name + ".bias", b)]
+    write_safetensors(path, arrays)
+    return sum(a.size for _, a in arrays)
+
+
 def write_lora(path, tensors, seed, rank=4):
     rng = np.random.default_rng(seed + 1)
     shapes = {n: s for n, s, _ in tensors}
@@ -399,6 +450,11 @@ def main():
     n_lora = write_lora(lora + ".tmp", tensors, a.seed)
     os.replace(lora + ".tmp", lora)
     print(f"{lora}: {n_lora} LoRA targets, {os.path.getsize(lora) / 1e6:.2f} MB")
+    for scale in (2, 4):
+        path = os.path.join(a.outdir, f"esrgan-x{scale}.safetensors")
+        n = write_esrgan(path + ".tmp", scale, a.seed + 10 + scale)
+        os.replace(path + ".tmp", path)
+        print(f"{path}: ESRGAN x{scale}, {n / 1e6:.2f} M params, {os.path.getsize(path) / 1e6:.2f} MB")
     if a.with_controlnet:
         emit("model-sd1.ckpt", all_tensors("sd1"), a.seed + 2)
         emit("controlnet.ckpt", controlnet_tensors(), a.seed + 3)

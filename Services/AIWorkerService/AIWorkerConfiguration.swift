@@ -33,6 +33,13 @@ struct AIWorkerConfiguration: ServiceConfigurationProtocol {
     var engineMemoryMB: Int = 12000
     /// `PINGVAS_ENGINE_THREADS`: CPU threads per generation (0 = the library's choice, the physical cores).
     var engineThreads: Int = 0
+    /// Whether stable-diffusion.cpp runs in a child process (`ai-worker engine-host`), so an abort in
+    /// the library fails one job (`engine_crashed`) instead of ending the worker. On by default; off
+    /// only for tests of the in-process engine.
+    var engineInChildProcess = true
+    /// The executable started as the engine child: this process's own binary when it is `ai-worker`
+    /// (tests, whose process is the test runner, set the built `ai-worker`).
+    var engineHostExecutable: String? = ChildProcessEngine.ownExecutable
     /// How often the heartbeat is written (the registry counts 30 s of silence as dead).
     var heartbeatInterval: Duration = .seconds(5)
     /// How long one XREADGROUP waits for a job.

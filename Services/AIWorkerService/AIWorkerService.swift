@@ -10,6 +10,10 @@ struct AIWorkerService {
             await GenerateCommand.main(Array(arguments.dropFirst()))  // exits with the command's status on failure
             exit(0)
         }
+        if arguments.first == "engine-host" {
+            await EngineHostCommand.main(Array(arguments.dropFirst()))
+            exit(0)
+        }
         if arguments.first == "bench-scheduler" {
             await BenchSchedulerCommand.main(Array(arguments.dropFirst()))
             exit(0)

@@ -26,7 +26,7 @@ enum AIWorkerServices {
         let processor = JobProcessor(
             queue: queue, workerID: configuration.workerID, catalog: catalog, engines: engines,
             storage: ImageStorageFactory.make(configuration.storage, logger: logger), modelsDir: configuration.modelsDir, status: status,
-            lease: configuration.jobLease, shutdownGrace: configuration.shutdownGrace, logger: logger
+            lease: configuration.jobLease, shutdownGrace: configuration.shutdownGrace, logger: logger, maxDeliveries: configuration.maxDeliveries
         )
         let heartbeat = HeartbeatService(
             redis: redis, key: keys.workers, workerID: configuration.workerID, pools: pools, engines: engines,
@@ -56,11 +56,22 @@ enum AIWorkerServices {
         switch StableDiffusionLibrary.load(path: path) {
         case .success(let library):
             StableDiffusionLibrary.setLogger(logger)
-            engines["sdcpp"] = StableDiffusionEngine(
-                library: library, memoryBudgetBytes: UInt64(configuration.engineMemoryMB) << 20,
-                threads: configuration.engineThreads, logger: logger
-            )
-            logger.info("engine: stable-diffusion.cpp ready", metadata: ["library": "\(path)", "version": "\(library.version)"])
+            if configuration.engineInChildProcess, let executable = configuration.engineHostExecutable {
+                // Loaded here only to know it works; the models live in the child.
+                engines["sdcpp"] = ChildProcessEngine(
+                    executable: executable, library: path, memoryBudgetMB: configuration.engineMemoryMB,
+                    threads: configuration.engineThreads, logger: logger
+                )
+            } else {
+                engines["sdcpp"] = StableDiffusionEngine(
+                    library: library, memoryBudgetBytes: UInt64(configuration.engineMemoryMB) << 20,
+                    threads: configuration.engineThreads, logger: logger
+                )
+            }
+            logger.info("engine: stable-diffusion.cpp ready", metadata: [
+                "library": "\(path)", "version": "\(library.version)",
+                "process": "\(engines["sdcpp"] is ChildProcessEngine ? "child" : "in-process")",
+            ])
         case .failure(let error):
             logger.notice("engine: preview only", metadata: ["reason": "\(error.message)"])
         }

@@ -11,6 +11,7 @@ struct UpstreamRoute: Sendable, Equatable {
         ("/api/v1/me", UpstreamRoute(upstream: .user, access: .required)),
         ("/api/v1/api-keys", UpstreamRoute(upstream: .user, access: .required)),
         ("/api/v1/models", UpstreamRoute(upstream: .modelRouter, access: .optional)),
+        ("/api/v1/styles", UpstreamRoute(upstream: .modelRouter, access: .public)),
         ("/api/v1/generations", UpstreamRoute(upstream: .generation, access: .required)),
         ("/api/v1/admin/jobs", UpstreamRoute(upstream: .generation, access: .required)),
         ("/api/v1/admin/images", UpstreamRoute(upstream: .gallery, access: .required)),

@@ -13,7 +13,7 @@ struct WorkerHarness {
     let keys: PipelineKeys
     let redis: RedisPool
     let storage: URL
-    let configuration: AIWorkerConfiguration
+    var configuration: AIWorkerConfiguration
     let userID = UserID()
 
     init(
@@ -33,11 +33,22 @@ struct WorkerHarness {
         )
         // Without an explicit library the worker must not pick up the one `make engine` built.
         configuration.sdLibrary = sdLibrary ?? "/nonexistent/libpingvas-sd.so"
+        // The engine child is the built ai-worker, as in production (this process is the test runner).
+        configuration.engineHostExecutable = ServiceProcess.binDirectory.appendingPathComponent("ai-worker").path
         configuration.keys = keys
         configuration.readBlock = .milliseconds(200)
         configuration.previewStepDelay = .milliseconds(2)
         configuration.heartbeatInterval = .milliseconds(200)
         self.configuration = configuration
+    }
+
+    /// A job processor on this harness's queue without engines (for its decisions, not for jobs).
+    func processor(maxDeliveries: Int) -> JobProcessor {
+        JobProcessor(
+            queue: jobQueue, workerID: configuration.workerID, catalog: .builtIn, engines: [:],
+            storage: ImageStorageFactory.make(configuration.storage, logger: Logger(label: "test")), modelsDir: "/models",
+            status: WorkerStatus(), lease: .seconds(10), shutdownGrace: .seconds(1), logger: Logger(label: "test"), maxDeliveries: maxDeliveries
+        )
     }
 
     /// The pool jobs go to, and the queue they wait in.

@@ -50,7 +50,7 @@ import Testing
     }
 
     @Test func jobRequestDefaultsAndToleratesUnknownFields() throws {
-        let body = #"{"model":"sd15","prompt":"a cat","width":512,"height":512,"steps":20,"cfg_scale":7,"hires_fix":true,"style":{"x":1}}"#
+        let body = #"{"model":"sd15","prompt":"a cat","width":512,"height":512,"steps":20,"cfg_scale":7,"hires_fix":true,"vibe":{"x":1}}"#
         let request = try WireCodec.decodeBody(JobRequest.self, from: Array(body.utf8))
         #expect(request == JobRequest(model: "sd15", prompt: "a cat", width: 512, height: 512, steps: 20, cfgScale: 7))
         #expect(request.batchSize == 1)

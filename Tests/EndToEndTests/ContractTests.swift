@@ -114,6 +114,8 @@ import Testing
         try await api.call("GET", "/api/v1/me/credits?limit=0", token: token, expect: 422)
         try await api.call("GET", "/api/v1/models", expect: 200)
         try await api.call("GET", "/api/v1/models", token: token, expect: 200)
+        let styles = try await api.call("GET", "/api/v1/styles", expect: 200)
+        #expect((styles.json["items"] as? [Any])?.isEmpty == false, "config/styles.json beside the catalog is served")
 
         // A job, its stream, its image.
         let created = try await api.call(

@@ -46,6 +46,35 @@ import Testing
         }
     }
 
+    @Test func aStyleTheRouterAppliedTravelsWithTheJobAndAClientCannotSetTheStyledPrompt() async throws {
+        try await GenerationHarness.run { h in
+            let users = [UserID(), UserID()]  // one job each: a free user runs one job at a time
+            let styled = ByteBuffer(string: #"{"model":"preview","prompt":"a penguin","width":64,"height":64,"steps":4,"cfg_scale":7,"style":"loud"}"#)
+            let sneaky = ByteBuffer(string: #"{"model":"preview","prompt":"a penguin","width":64,"height":64,"steps":4,"cfg_scale":7,"styled_prompt":"something else"}"#)
+            var ids: [JobID] = []
+            for (user, body) in zip(users, [styled, sneaky]) {
+                let response = try await h.post(user, body: body)
+                #expect(response.status == .accepted)
+                ids.append(try #require((try GenerationHarness.object(response.body)["id"] as? String).flatMap(JobID.init)))
+            }
+            let queue = RedisJobQueue(redis: h.redis, keys: h.keys)
+            var requests: [JobID: JobRequest] = [:]
+            try await eventually("both jobs reached the queue") {
+                let states = try await queue.states(ids)
+                return states.count == 2 && states.values.allSatisfy { $0 == "waiting" }
+            }
+            for _ in ids {
+                let dispatched = try #require(try await queue.dispatch(pools: ["preview"], worker: "test", lease: .seconds(5)))
+                requests[dispatched.jobID] = try WireCodec.decode(JobQueued.self, from: Array(dispatched.envelope.utf8)).data.request
+            }
+            let first = try #require(requests[ids[0]])
+            #expect(first.style == "loud" && first.prompt == "a penguin", "the recipe keeps the style and the user's prompt")
+            #expect(first.enginePrompt == "A PENGUIN!" && first.engineNegativePrompt == "quiet" && first.sampler == "euler")
+            let second = try #require(requests[ids[1]])
+            #expect(second.styledPrompt == nil && second.enginePrompt == "a penguin", "only the router's answer sets the styled prompt")
+        }
+    }
+
     @Test func queuePositionIsTheDispatchOrderWithAnETA() async throws {
         try await GenerationHarness.run { h in
             let queue = RedisJobQueue(redis: h.redis, keys: h.keys)

@@ -78,7 +78,12 @@ final class FakeUpstreams: Sendable {
             if route.request.width > 2048 {
                 return problem(422, type: "validation-failed", extra: ["errors": ["width": "must be at most 2048"]])
             }
-            let answer = RouteResponse(queue: "preview", cost: Credits(7 * Int64(route.request.batchSize)), modelFamily: "preview", estimatedSeconds: 1)
+            var answer = RouteResponse(queue: "preview", cost: Credits(7 * Int64(route.request.batchSize)), modelFamily: "preview", estimatedSeconds: 1)
+            if route.request.style == "loud" {  // what model-router answers for a style (RouteTests check the real one)
+                answer.styledPrompt = route.request.prompt.uppercased() + "!"
+                answer.styledNegativePrompt = "quiet"
+                answer.sampler = "euler"
+            }
             return json(200, try WireCodec.encodeBody(answer))
         }
         router.post("/internal/credits/holds") { request, _ -> Response in

@@ -34,6 +34,9 @@ import Testing
                 let sdxl = try #require(byID["sdxl"]?["availability"] as? [String: Any])
                 #expect(sdxl["status"] as? String == "offline", "a 2-minute-old heartbeat is a dead worker")
                 #expect(sdxl["workers"] as? Int == 0)
+                #expect(preview["capabilities"] as? [String] == ["txt2img"])
+                #expect(byID["sd15"]?["capabilities"] as? [String] == ["txt2img", "img2img", "inpaint"])
+                #expect(byID["flux-schnell"]?["capabilities"] as? [String] == ["txt2img", "img2img"], "Flux takes init images but no masks")
             }
         }
         let dead = try await fixture.redis.send("HEXISTS", fixture.keys.workers, "w-dead")

@@ -16,6 +16,9 @@ struct EngineError: Error, Sendable, Equatable, CustomStringConvertible {
         case engineUnavailable = "engine_unavailable"
         /// Anything else the engine reported.
         case engineError = "engine_error"
+        /// The engine process died under the job (an abort or crash inside the library); the worker
+        /// restarted it. Retried like a lost delivery until the job runs out of deliveries.
+        case engineCrashed = "engine_crashed"
     }
 
     var code: Code
@@ -30,7 +33,7 @@ struct EngineError: Error, Sendable, Equatable, CustomStringConvertible {
     var retryable: Bool {
         switch code {
         case .modelNotFound, .invalidModel, .invalidRequest, .canceled: false
-        case .outOfMemory, .engineUnavailable, .engineError: true
+        case .outOfMemory, .engineUnavailable, .engineError, .engineCrashed: true
         }
     }
 

@@ -36,4 +36,13 @@ struct EngineJob: Sendable {
     var controlNet: ControlNet?
     /// Polled by the engine between steps.
     var cancellation: EngineCancellation
+    /// Image-to-image: the init image (PNG bytes), scaled to the job's size by the engine.
+    var initImage: [UInt8]? = nil
+    /// With `initImage`: 0 gives the init image back, 1 a new image.
+    var strength: Double = 0.75
+    /// Inpainting: a PNG of the init image's size; white (>= 128) is repainted, the rest keeps the
+    /// init image's pixels exactly.
+    var mask: [UInt8]? = nil
+    /// Upscaling instead of generating: the ESRGAN model file; `initImage` is upscaled by its factor.
+    var upscaler: String? = nil
 }

@@ -22,8 +22,12 @@ protocol ImageEngine: Sendable {
 
     /// Frees what the engine holds (loaded models); called once no job runs any more.
     func shutdown() async
+
+    /// Memory the engine holds outside this process (an engine child's resident set), for the heartbeat.
+    func residentBytes() async -> UInt64
 }
 
 extension ImageEngine {
     func shutdown() async {}
+    func residentBytes() async -> UInt64 { 0 }
 }

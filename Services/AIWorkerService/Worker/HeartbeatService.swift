@@ -38,10 +38,17 @@ struct HeartbeatService: Service {
         let heartbeat = WorkerHeartbeat(
             id: workerID, queues: pools, modelsWarm: await warmModels(engines: engines, catalog: catalog, pools: pools),
             busy: status.isBusy, engine: primaryEngine, engines: engines.keys.sorted(), jobID: status.currentJob,
-            memory: HostMemory.current(), seenAt: Date()
+            memory: HostMemory.current(children: await childMemory()), seenAt: Date()
         )
         let json = String(decoding: try WireCodec.encodeBody(heartbeat), as: UTF8.self)
         _ = try await redis.send("HSET", key, workerID, json)
+    }
+
+    /// What the engines' child processes hold (their loaded models live there).
+    private func childMemory() async -> UInt64 {
+        var total: UInt64 = 0
+        for engine in engines.values { total += await engine.residentBytes() }
+        return total
     }
 }
 
@@ -55,15 +62,15 @@ func warmModels(engines: [String: any ImageEngine], catalog: ModelCatalog, pools
     return warm.sorted()
 }
 
-/// The host's memory as Linux reports it: this process's resident set, and what the host has
-/// available and in total (`/proc`); nil where `/proc` cannot be read.
+/// The host's memory as Linux reports it: this process's resident set plus its engine children's
+/// (`children`), and what the host has available and in total (`/proc`); nil where `/proc` cannot be read.
 enum HostMemory {
-    static func current() -> WorkerHeartbeat.Memory? {
+    static func current(children: UInt64 = 0) -> WorkerHeartbeat.Memory? {
         guard let meminfo = try? String(contentsOfFile: "/proc/meminfo", encoding: .utf8),
               let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8)
         else { return nil }
         guard let available = ProcessStatus.field("MemAvailable", in: meminfo), let total = ProcessStatus.field("MemTotal", in: meminfo) else { return nil }
         let resident = ProcessStatus.field("VmRSS", in: status) ?? 0
-        return WorkerHeartbeat.Memory(device: "cpu", usedBytes: resident * 1024, freeBytes: available * 1024, totalBytes: total * 1024)
+        return WorkerHeartbeat.Memory(device: "cpu", usedBytes: resident * 1024 + Int64(children), freeBytes: available * 1024, totalBytes: total * 1024)
     }
 }

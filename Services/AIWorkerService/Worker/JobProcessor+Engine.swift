@@ -7,7 +7,7 @@ import Synchronization
 
 extension JobProcessor {
     /// The engine and engine job for a queued job, or why it cannot run on this worker.
-    func prepare(_ job: JobQueued) -> Result<(any ImageEngine, EngineJob), EngineError> {
+    func prepare(_ job: JobQueued, storedInitImage: [UInt8]? = nil) -> Result<(any ImageEngine, EngineJob), EngineError> {
         let request = job.request
         guard let model = catalog.model(request.model) else {
             return .failure(EngineError(.modelNotFound, "This worker's catalog has no model \(request.model.prefix(100))."))
@@ -32,14 +32,46 @@ extension JobProcessor {
             }
             controlNet = EngineJob.ControlNet(name: known.name, path: ModelEntry.join(modelsDir, known.file), image: Array(image), strength: requested.strength)
         }
+        var initImage = storedInitImage
+        if let encoded = request.initImage {
+            guard let bytes = Data(base64Encoded: encoded, options: .ignoreUnknownCharacters) else {
+                return .failure(EngineError(.invalidRequest, "The init image is not base64."))
+            }
+            initImage = Array(bytes)
+        }
+        var mask: [UInt8]?
+        if let encoded = request.mask {
+            guard let bytes = Data(base64Encoded: encoded, options: .ignoreUnknownCharacters) else {
+                return .failure(EngineError(.invalidRequest, "The mask is not base64."))
+            }
+            mask = Array(bytes)
+        }
+        if initImage != nil || mask != nil, !model.can(.img2img) || (mask != nil && !model.can(.inpaint)) {
+            return .failure(EngineError(.invalidRequest, "Model \(model.id) does not take \(mask != nil ? "masks" : "init images")."))
+        }
         let engineJob = EngineJob(
             model: model.id, family: model.family.rawValue, files: model.resolvedFiles(modelsDir: modelsDir),
-            prompt: request.prompt, negativePrompt: request.negativePrompt ?? "",
+            prompt: request.enginePrompt, negativePrompt: request.engineNegativePrompt,
             width: request.width, height: request.height, steps: request.steps, cfgScale: request.cfgScale,
             sampler: request.sampler, scheduler: request.scheduler, seed: request.seed ?? ImageIdentity.seed(for: job.jobID),
-            batchSize: request.batchSize, loras: loras, controlNet: controlNet, cancellation: EngineCancellation()
+            batchSize: request.batchSize, loras: loras, controlNet: controlNet, cancellation: EngineCancellation(),
+            initImage: initImage, strength: request.effectiveStrength, mask: mask
         )
         return .success((engine, engineJob))
+    }
+
+    /// The caller's image `id` (`init_image_id`) from storage: only the job owner's folder is looked
+    /// in, so another user's image is not found.
+    func storedInitImage(_ id: String, of job: JobQueued) async -> Result<[UInt8], EngineError> {
+        guard let imageID = ImageID(id) else { return .failure(EngineError(.invalidRequest, "init_image_id is not an image id.")) }
+        do {
+            guard let bytes = try await storage.read("\(job.userID)/\(imageID).png") else {
+                return .failure(EngineError(.invalidRequest, "The init image \(imageID) is not one of your images."))
+            }
+            return .success(bytes)
+        } catch {
+            return .failure(EngineError(.engineUnavailable, "The init image could not be read from storage."))
+        }
     }
 
     /// Runs the engine while a watch polls the cancel key, keeps the lease, enforces the run deadline

@@ -20,6 +20,9 @@ struct JobProcessor: Sendable {
     let lease: Duration
     let shutdownGrace: Duration
     let logger: Logger
+    /// `PINGVAS_JOB_MAX_DELIVERIES`: an engine crash counts like a delivery whose worker died, so a job
+    /// that crashes the engine is tried this many times in all, then fails `engine_crashed`.
+    var maxDeliveries = 3
     /// PNG encoding is CPU work: off the cooperative pool.
     let encoder = BlockingExecutor(label: "ai-worker.png")
 
@@ -71,9 +74,18 @@ struct JobProcessor: Sendable {
                          started: started, logger: logger)
             return
         }
+        var stored: [UInt8]?
+        if let id = job.request.initImageID {
+            switch await storedInitImage(id, of: job) {
+            case .success(let bytes): stored = bytes
+            case .failure(let error):
+                await finish(job, .failed(code: error.code.rawValue, message: error.message, retryable: error.retryable), started: started, logger: logger)
+                return
+            }
+        }
         let engine: any ImageEngine
         let engineJob: EngineJob
-        switch prepare(job) {
+        switch prepare(job, storedInitImage: stored) {
         case .success(let prepared):
             (engine, engineJob) = prepared
         case .failure(let error):
@@ -126,7 +138,7 @@ struct JobProcessor: Sendable {
             }
         case .failure(let error):
             logger.warning("engine failed", metadata: ["code": "\(error.code.rawValue)", "error": "\(error.message)"])
-            outcome = .failed(code: error.code.rawValue, message: UserFacingText.withoutFilePaths(error.message), retryable: error.retryable)
+            outcome = .failed(code: error.code.rawValue, message: UserFacingText.withoutFilePaths(error.message), retryable: retryable(error, attempt: job.attempt))
         }
         await finish(job, outcome, started: started, logger: logger)
     }
@@ -181,6 +193,12 @@ struct JobProcessor: Sendable {
             }
         }
         return nil
+    }
+
+    /// Whether generation may try `error` again: its code says so, and a job that crashed the engine
+    /// only while it has deliveries left (`attempt` counts every delivery and retry so far).
+    func retryable(_ error: EngineError, attempt: Int) -> Bool {
+        error.code == .engineCrashed ? attempt < maxDeliveries : error.retryable
     }
 
     func isCanceled(_ job: JobID) async -> Bool {

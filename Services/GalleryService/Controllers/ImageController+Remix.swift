@@ -14,7 +14,7 @@ extension ImageController {
     /// The request fields an override may set (`JobRequest`'s wire names).
     static let recipeFields: Set<String> = [
         "model", "prompt", "negative_prompt", "width", "height", "steps", "cfg_scale", "seed", "sampler", "scheduler",
-        "batch_size", "loras", "controlnet",
+        "batch_size", "loras", "controlnet", "style", "init_image", "init_image_id", "strength", "mask",
     ]
 
     @Sendable func remix(_ request: Request, context: ServiceRequestContext) async throws -> Response {

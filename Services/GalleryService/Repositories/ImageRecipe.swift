@@ -18,6 +18,15 @@ struct ImageRecipe: Codable, Sendable, Equatable {
     var loras: [JobRequest.LoRA]
     var controlnet: ControlNet?
     var engine: String
+    /// The style preset applied, and the prompts it gave the engine.
+    var style: String? = nil
+    var styledPrompt: String? = nil
+    var styledNegativePrompt: String? = nil
+    /// Image-to-image: the caller's image it started from (an uploaded one is not kept), the strength,
+    /// and whether a mask limited the repaint.
+    var initImageID: String? = nil
+    var strength: Double? = nil
+    var inpainted: Bool? = nil
 
     struct ControlNet: Codable, Sendable, Equatable {
         var model: String
@@ -40,6 +49,12 @@ struct ImageRecipe: Codable, Sendable, Equatable {
         loras = request.loras
         controlnet = request.controlnet.map { ControlNet(model: $0.model, strength: $0.strength) }
         engine = image.engine
+        style = request.style
+        styledPrompt = request.styledPrompt
+        styledNegativePrompt = request.styledNegativePrompt
+        initImageID = request.initImageID
+        strength = request.hasInitImage ? request.effectiveStrength : nil
+        inpainted = request.mask != nil ? true : nil
     }
 
     /// The request that makes this image again: its own seed, a batch of one. A ControlNet needs its
@@ -48,7 +63,8 @@ struct ImageRecipe: Codable, Sendable, Equatable {
         JobRequest(
             model: model, prompt: prompt, negativePrompt: negativePrompt, width: width, height: height, steps: steps,
             cfgScale: cfgScale, seed: seed, sampler: sampler, scheduler: scheduler, batchSize: 1, loras: loras,
-            controlnet: controlnet.map { JobRequest.ControlNet(model: $0.model, image: controlImage ?? "", strength: $0.strength) }
+            controlnet: controlnet.map { JobRequest.ControlNet(model: $0.model, image: controlImage ?? "", strength: $0.strength) },
+            initImageID: initImageID, strength: initImageID != nil ? strength : nil, style: style
         )
     }
 
@@ -58,5 +74,9 @@ struct ImageRecipe: Codable, Sendable, Equatable {
         case cfgScale = "cfg_scale"
         case batchIndex = "batch_index"
         case batchSize = "batch_size"
+        case style, strength, inpainted
+        case styledPrompt = "styled_prompt"
+        case styledNegativePrompt = "styled_negative_prompt"
+        case initImageID = "init_image_id"
     }
 }

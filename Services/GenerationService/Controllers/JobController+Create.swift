@@ -47,6 +47,11 @@ extension JobController {
         guard try await jobs.queuedCount(user: caller.userID) < maxQueued else { throw Self.tooManyJobs(maxQueued) }
 
         let route = try await router.route(RouteRequest(userID: caller.userID, plan: caller.plan, request: body))
+        // The style as the router applied it goes with the job (and its recipe); never a client's own.
+        var body = body
+        body.styledPrompt = route.styledPrompt
+        body.styledNegativePrompt = route.styledNegativePrompt
+        if body.sampler == nil, let sampler = route.sampler { body.sampler = sampler }
         let id = JobID()
         var logger = logger
         logger[metadataKey: "job_id"] = "\(id)"

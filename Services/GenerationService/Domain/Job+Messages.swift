@@ -26,10 +26,14 @@ extension Job {
         OutboxMessage(stream: keys.generationEvents, envelope: try WireCodec.encode(completedEvent, traceparent: traceparent))
     }
 
-    /// The `generation.completed` payload (the control image left out of the recipe).
+    /// The `generation.completed` payload (the control image, an uploaded init image and mask left out of the recipe).
     var completedEvent: GenerationCompleted {
         var recipe = request
         recipe.controlnet?.image = ""
+        // Like the control image, an uploaded init image and mask are not kept with every image's
+        // recipe (they can be megabytes); `init_image_id` and `strength` are.
+        if recipe.initImage != nil { recipe.initImage = "" }
+        if recipe.mask != nil { recipe.mask = "" }
         return GenerationCompleted(
             jobID: id, userID: userID, status: status, model: request.model, prompt: request.prompt,
             negativePrompt: request.negativePrompt, images: status == .succeeded ? images : [],

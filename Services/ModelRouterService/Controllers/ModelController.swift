@@ -65,6 +65,8 @@ struct ModelController<Context: Hummingbird.RequestContext> {
         var cost: Cost
         var loras: [Addon]
         var controlnets: [Addon]
+        /// `txt2img`, `img2img`, `inpaint`: what requests for this model may ask for.
+        var capabilities: [String]
         var availability: ModelAvailability
 
         init(model: ModelEntry, availability: ModelAvailability) {
@@ -81,6 +83,7 @@ struct ModelController<Context: Hummingbird.RequestContext> {
             )
             loras = model.loras.map { Addon(name: $0.name, displayName: $0.displayName ?? $0.name) }
             controlnets = model.controlnets.map { Addon(name: $0.name, displayName: $0.displayName ?? $0.name) }
+            capabilities = model.capabilities.map(\.rawValue)
             self.availability = availability
         }
     }

@@ -6,6 +6,7 @@ import ServiceKit
 /// `POST /internal/route`: validates a `RouteRequest` against the catalog, prices it and names its queue.
 struct RouteController<Context: Hummingbird.RequestContext> {
     let catalog: ModelCatalog
+    var styles = StyleCatalog(styles: [])
     let registry: any WorkerRegistry
 
     /// Mounted at `/internal/route`.
@@ -25,17 +26,32 @@ struct RouteController<Context: Hummingbird.RequestContext> {
                 extensions: ["errors": .object(["model": .string("unknown model")])]
             )
         }
-        let errors = RequestValidator.errors(for: job, model: model)
+        var errors = RequestValidator.errors(for: job, model: model)
+        var style: StylePreset?
+        if let id = job.style {
+            style = styles.style(id)
+            if style == nil {
+                errors["style"] = "unknown style \(id.prefix(60)); GET /api/v1/styles lists them"
+            } else if let style, !style.families.contains(model.family) {
+                errors["style"] = "\(style.id) is not available for \(model.family.rawValue) models"
+            }
+        }
         guard errors.isEmpty else { throw Problem.validation(errors) }
 
-        let steps = job.steps
+        // From an init image the engine samples steps × strength (docs/engine.md): priced and timed so.
+        let steps = job.samplingSteps
         let cost = model.pricing.cost(
             width: job.width, height: job.height, steps: steps, batchSize: job.batchSize,
             loraCount: job.loras.count, usesControlNet: job.controlnet != nil
         )
         let warm = await isWarm(model, context: context)
         let seconds = model.timing.estimate(width: job.width, height: job.height, steps: steps, batchSize: job.batchSize, warm: warm)
-        let response = RouteResponse(queue: model.pool, cost: cost, modelFamily: model.family.rawValue, estimatedSeconds: seconds)
+        var response = RouteResponse(queue: model.pool, cost: cost, modelFamily: model.family.rawValue, estimatedSeconds: seconds)
+        if let style {
+            response.styledPrompt = style.prompt(job.prompt)
+            response.styledNegativePrompt = style.negativePrompt(job.negativePrompt)
+            if job.sampler == nil, let sampler = style.defaults.sampler, model.limits.samplers.contains(sampler) { response.sampler = sampler }
+        }
         return JSONResponse(.ok, response)
     }
 

@@ -6,6 +6,10 @@ enum RequestValidator {
     static let maxPromptLength = 2000
     static let loraWeights = -4.0...4.0
     static let controlNetStrengths = 0.0...2.0
+    static let strengths = 0.0...1.0
+    /// Init images and masks larger than this (either side) are refused; they are scaled to the
+    /// output size anyway.
+    static let maxInitImageSide = 4096
 
     static func errors(for request: JobRequest, model: ModelEntry) -> [String: String] {
         var errors: [String: String] = [:]
@@ -46,7 +50,57 @@ enum RequestValidator {
                 errors["controlnet"] = "needs a control image"
             }
         }
+        initImage(request, model: model, into: &errors)
         return errors
+    }
+
+    /// `init_image` / `init_image_id`, `strength` and `mask`: allowed by the model's capabilities,
+    /// PNGs of a sane size, the mask the init image's size.
+    private static func initImage(_ request: JobRequest, model: ModelEntry, into errors: inout [String: String]) {
+        let family = model.family.rawValue
+        if request.initImage != nil, request.initImageID != nil {
+            errors["init_image"] = "give init_image or init_image_id, not both"
+        }
+        if !request.hasInitImage {
+            if request.strength != nil { errors["strength"] = "needs an init image (init_image or init_image_id)" }
+            if request.mask != nil { errors["mask"] = "needs an init image (init_image or init_image_id)" }
+            return
+        }
+        guard model.can(.img2img) else {
+            errors[request.initImage != nil ? "init_image" : "init_image_id"] = "image-to-image is not available for \(family) models"
+            return
+        }
+        if let strength = request.strength, !strength.isFinite || !strengths.contains(strength) {
+            errors["strength"] = "must be between 0 and 1"
+        }
+        if let id = request.initImageID, UUID(uuidString: id) == nil {
+            errors["init_image_id"] = "must be an image id"
+        }
+        var initSize: PNGHeader?
+        if let image = request.initImage {
+            initSize = PNGHeader(base64: image)
+            if let size = initSize {
+                if size.width > maxInitImageSide || size.height > maxInitImageSide {
+                    errors["init_image"] = "must be at most \(maxInitImageSide)x\(maxInitImageSide)"
+                }
+            } else {
+                errors["init_image"] = "must be a base64 PNG"
+            }
+        }
+        guard let mask = request.mask else { return }
+        guard model.can(.inpaint) else {
+            errors["mask"] = "inpainting is not available for \(family) models"
+            return
+        }
+        guard let maskSize = PNGHeader(base64: mask) else {
+            errors["mask"] = "must be a base64 PNG"
+            return
+        }
+        if let initSize, initSize != maskSize {
+            errors["mask"] = "must have the init image's size (\(initSize.width)x\(initSize.height), not \(maskSize.width)x\(maskSize.height))"
+        } else if maskSize.width > maxInitImageSide || maskSize.height > maxInitImageSide {
+            errors["mask"] = "must be at most \(maxInitImageSide)x\(maxInitImageSide)"
+        }
     }
 
     private static func size(_ value: Int, min: Int, max: Int, multipleOf: Int) -> String? {

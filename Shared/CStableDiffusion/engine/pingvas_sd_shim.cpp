@@ -9,6 +9,8 @@
 // - the log and progress callbacks are process-global: errors, the detected model version and the
 //   weights' size are kept per thread, and progress goes to the thread's current call only, counting
 //   sampling steps (not tensor or LoRA loading);
+// - contexts load the VAE/TAE encoder only when asked (`encoder`): a decode-only context is smaller,
+//   and checkpoints without an encoder load only that way;
 // - generate_image returns a malloc'd array of malloc'd pixels: copied into the caller's buffer and
 //   freed here;
 // - the library has no abort call. The shim is C++ so that a cancel can stop a generation between two
@@ -136,7 +138,7 @@ static pingvas_sd_ctx* new_ctx(const pingvas_sd_ctx_config* config, uint64_t* pa
     p.t5xxl_path = nonempty(config->t5xxl_path);
     p.vae_path = nonempty(config->vae_path);
     p.control_net_path = nonempty(config->control_net_path);
-    p.vae_decode_only = true;
+    p.vae_decode_only = !config->encoder;
     p.free_params_immediately = false;
     p.lora_apply_mode = LORA_APPLY_AT_RUNTIME;
     p.rng_type = CUDA_RNG;
@@ -220,6 +222,19 @@ static int generate(pingvas_sd_ctx* ctx, const pingvas_sd_image_config* c, pingv
                                                        : sd_get_default_scheduler(ctx->sd, p.sample_params.sample_method);
     p.seed = c->seed;
     p.batch_count = 1;
+    if (c->init_rgb != NULL) {
+        p.init_image.width = (uint32_t)c->width;
+        p.init_image.height = (uint32_t)c->height;
+        p.init_image.channel = 3;
+        p.init_image.data = (uint8_t*)c->init_rgb;
+        p.strength = c->strength;
+        if (c->mask_gray != NULL) {
+            p.mask_image.width = (uint32_t)c->width;
+            p.mask_image.height = (uint32_t)c->height;
+            p.mask_image.channel = 1;
+            p.mask_image.data = (uint8_t*)c->mask_gray;
+        }
+    }
     if (c->control_rgb != NULL) {
         p.control_image.width = (uint32_t)c->width;
         p.control_image.height = (uint32_t)c->height;
@@ -230,7 +245,15 @@ static int generate(pingvas_sd_ctx* ctx, const pingvas_sd_image_config* c, pingv
 
     state.progress = progress;
     state.progress_user = user;
-    state.steps = c->steps;
+    // From an init image the library samples only the last steps: t_enc = steps × strength (at
+    // most steps - 1), then t_enc + 1 steps. Its progress calls say that count.
+    int sampled = c->steps;
+    if (c->init_rgb != NULL && c->strength < 1.f) {
+        int t_enc = (int)((float)c->steps * c->strength);
+        if (t_enc == c->steps) t_enc--;
+        sampled = t_enc + 1;
+    }
+    state.steps = sampled;
     state.armed = false;
     sd_image_t* images = NULL;
     bool was_canceled = false;
@@ -270,6 +293,75 @@ static int generate(pingvas_sd_ctx* ctx, const pingvas_sd_image_config* c, pingv
     return result;
 }
 
+struct pingvas_sd_upscaler {
+    upscaler_ctx_t* ctx;
+    int scale;
+};
+
+static pingvas_sd_upscaler* new_upscaler(const char* path, int n_threads, int* scale, char* error, size_t error_size) {
+    state.last_error[0] = 0;
+    pingvas_sd_upscaler* upscaler = static_cast<pingvas_sd_upscaler*>(calloc(1, sizeof(pingvas_sd_upscaler)));
+    if (upscaler == NULL) {
+        snprintf(error, error_size, "out of memory");
+        return NULL;
+    }
+    try {
+        upscaler->ctx = new_upscaler_ctx(path, false, false, n_threads > 0 ? n_threads : sd_get_num_physical_cores(), 0);
+    } catch (...) {
+        upscaler->ctx = NULL;
+        snprintf(state.last_error, sizeof state.last_error, "the library threw an exception while loading the upscaler");
+    }
+    if (upscaler->ctx == NULL) {
+        fail(error, error_size, "the library could not load the upscaler");
+        free(upscaler);
+        return NULL;
+    }
+    upscaler->scale = get_upscale_factor(upscaler->ctx);
+    if (scale != NULL) *scale = upscaler->scale;
+    return upscaler;
+}
+
+static void free_upscaler(pingvas_sd_upscaler* upscaler) {
+    if (upscaler == NULL) return;
+    try {
+        free_upscaler_ctx(upscaler->ctx);
+    } catch (...) {
+    }
+    free(upscaler);
+}
+
+static int upscale_image(pingvas_sd_upscaler* upscaler, const uint8_t* rgb, int width, int height, uint8_t* out, size_t out_size,
+                         char* error, size_t error_size) {
+    state.last_error[0] = 0;
+    size_t expected = (size_t)width * upscaler->scale * (size_t)height * upscaler->scale * 3;
+    if (width <= 0 || height <= 0 || out_size != expected) {
+        snprintf(error, error_size, "invalid size or buffer");
+        return -1;
+    }
+    sd_image_t input = {(uint32_t)width, (uint32_t)height, 3, (uint8_t*)rgb};
+    sd_image_t result = {0, 0, 0, NULL};
+    try {
+        result = upscale(upscaler->ctx, input, (uint32_t)upscaler->scale);
+    } catch (const std::bad_alloc&) {
+        snprintf(state.last_error, sizeof state.last_error, "out of memory (allocation failed)");
+    } catch (...) {
+        snprintf(state.last_error, sizeof state.last_error, "the library threw an exception");
+    }
+    if (result.data == NULL) {
+        fail(error, error_size, "the library produced no image");
+        return -1;
+    }
+    int status = 0;
+    if (result.width != (uint32_t)(width * upscaler->scale) || result.height != (uint32_t)(height * upscaler->scale) || result.channel != 3) {
+        snprintf(error, error_size, "the upscaler returned a %ux%ux%u image", result.width, result.height, result.channel);
+        status = -1;
+    } else {
+        memcpy(out, result.data, out_size);
+    }
+    free(result.data);
+    return status;
+}
+
 extern "C" __attribute__((visibility("default"))) int pingvas_sd_fill_api(pingvas_sd_api* api) {
     install_callbacks();
     api->abi = PINGVAS_SD_ABI;
@@ -282,5 +374,8 @@ extern "C" __attribute__((visibility("default"))) int pingvas_sd_fill_api(pingva
     api->check_sampler = check_sampler;
     api->check_scheduler = check_scheduler;
     api->generate = generate;
+    api->new_upscaler = new_upscaler;
+    api->free_upscaler = free_upscaler;
+    api->upscale = upscale_image;
     return PINGVAS_SD_ABI;
 }

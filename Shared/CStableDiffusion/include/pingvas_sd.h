@@ -17,7 +17,7 @@
 extern "C" {
 #endif
 
-#define PINGVAS_SD_ABI 2
+#define PINGVAS_SD_ABI 3
 
 typedef struct pingvas_sd_ctx pingvas_sd_ctx;
 
@@ -32,7 +32,10 @@ typedef struct {
     const char* vae_path;
     const char* control_net_path;
     int n_threads;                     // <= 0: the library's choice (physical cores)
+    bool encoder;                      // also load the VAE/TAE encoder (init images: img2img, inpainting)
 } pingvas_sd_ctx_config;
+
+typedef struct pingvas_sd_upscaler pingvas_sd_upscaler;
 
 typedef struct {
     const char* path;
@@ -57,6 +60,9 @@ typedef struct {
     uint32_t lora_count;
     const uint8_t* control_rgb;        // width*height*3 bytes or NULL
     float control_strength;
+    const uint8_t* init_rgb;           // width*height*3 bytes or NULL: image-to-image (needs an encoder context)
+    const uint8_t* mask_gray;          // width*height bytes or NULL: 255 = repaint, 0 = keep (with init_rgb)
+    float strength;                    // with init_rgb: 0 keeps the init image, 1 replaces it
 } pingvas_sd_image_config;
 
 /// Called on the generating thread once per finished sampling step (1-based), never for tensor or
@@ -89,6 +95,14 @@ typedef struct {
     /// come from one thread at a time.
     int (*generate)(pingvas_sd_ctx* ctx, const pingvas_sd_image_config* config, pingvas_sd_progress_fn progress,
                     void* user, uint8_t* rgb, size_t rgb_size, char* error, size_t error_size);
+    /// An ESRGAN upscaler (RealESRGAN or ESRGAN layout); NULL with the reason in `error`.
+    /// `scale` receives the model's factor (1, 2 or 4).
+    pingvas_sd_upscaler* (*new_upscaler)(const char* path, int n_threads, int* scale, char* error, size_t error_size);
+    void (*free_upscaler)(pingvas_sd_upscaler* upscaler);
+    /// Upscales `rgb` (width*height*3) by the model's factor into `out` (out_size must be
+    /// width*scale*height*scale*3). 0 on success, -1 with the reason in `error`. One thread at a time.
+    int (*upscale)(pingvas_sd_upscaler* upscaler, const uint8_t* rgb, int width, int height, uint8_t* out, size_t out_size,
+                   char* error, size_t error_size);
 } pingvas_sd_api;
 
 /// `dlopen`s the shim at `path` and fills `api`. 0 on success; -1 with a reason in `error`

@@ -13,6 +13,8 @@ package struct ModelEntry: Codable, Sendable, Equatable {
     package var files: ModelFiles
     package var loras: [ModelAddon]
     package var controlnets: [ModelAddon]
+    /// What the model can be asked to do (default: its family's, `ModelCapability.defaults`).
+    package var capabilities: [ModelCapability]
 
     package init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
@@ -28,7 +30,10 @@ package struct ModelEntry: Codable, Sendable, Equatable {
         files = try c.decodeIfPresent(ModelFiles.self, forKey: .files) ?? ModelFiles()
         loras = try c.decodeIfPresent([ModelAddon].self, forKey: .loras) ?? []
         controlnets = try c.decodeIfPresent([ModelAddon].self, forKey: .controlnets) ?? []
+        capabilities = try c.decodeIfPresent([ModelCapability].self, forKey: .capabilities) ?? ModelCapability.defaults(for: family)
     }
+
+    package func can(_ capability: ModelCapability) -> Bool { capabilities.contains(capability) }
 
     /// Problems that make the entry unusable, each a sentence naming the model.
     package var problems: [String] {
@@ -59,6 +64,9 @@ package struct ModelEntry: Codable, Sendable, Equatable {
         if engine == .preview, family != .preview { add("the preview engine serves only the preview family") }
         if Set(loras.map(\.name)).count != loras.count { add("duplicate LoRA names") }
         if Set(controlnets.map(\.name)).count != controlnets.count { add("duplicate ControlNet names") }
+        if !capabilities.contains(.txt2img) { add("capabilities must include txt2img") }
+        if engine == .preview, capabilities != [.txt2img] { add("the preview engine takes no init images") }
+        if capabilities.contains(.inpaint), !capabilities.contains(.img2img) { add("inpaint needs img2img") }
         return found
     }
 }

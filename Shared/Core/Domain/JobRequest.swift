@@ -17,6 +17,21 @@ package struct JobRequest: Codable, Sendable, Equatable, Hashable {
     package var batchSize: Int
     package var loras: [LoRA]
     package var controlnet: ControlNet?
+    /// Image-to-image: the starting image as base64 PNG, or (`initImageID`) one of the caller's
+    /// images; scaled to `width` x `height`.
+    package var initImage: String?
+    package var initImageID: String?
+    /// With an init image: how far from it the result may go, 0 (the init image) to 1 (a new image;
+    /// default 0.75).
+    package var strength: Double?
+    /// Inpainting (with an init image): base64 PNG of the init image's size, white = repaint, black = keep.
+    package var mask: String?
+    /// A style preset's id (`GET /api/v1/styles`).
+    package var style: String?
+    /// Set by generation from the router's answer (anything a client sends is replaced): the prompts
+    /// with the style applied, what the engine gets. Nil without a style.
+    package var styledPrompt: String?
+    package var styledNegativePrompt: String?
 
     package init(
         model: String,
@@ -31,7 +46,12 @@ package struct JobRequest: Codable, Sendable, Equatable, Hashable {
         scheduler: String? = nil,
         batchSize: Int = 1,
         loras: [LoRA] = [],
-        controlnet: ControlNet? = nil
+        controlnet: ControlNet? = nil,
+        initImage: String? = nil,
+        initImageID: String? = nil,
+        strength: Double? = nil,
+        mask: String? = nil,
+        style: String? = nil
     ) {
         self.model = model
         self.prompt = prompt
@@ -46,6 +66,11 @@ package struct JobRequest: Codable, Sendable, Equatable, Hashable {
         self.batchSize = batchSize
         self.loras = loras
         self.controlnet = controlnet
+        self.initImage = initImage
+        self.initImageID = initImageID
+        self.strength = strength
+        self.mask = mask
+        self.style = style
     }
 
     /// A LoRA applied on top of the base model.
@@ -73,7 +98,11 @@ package struct JobRequest: Codable, Sendable, Equatable, Hashable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case model, prompt, width, height, steps, seed, sampler, scheduler, loras, controlnet
+        case model, prompt, width, height, steps, seed, sampler, scheduler, loras, controlnet, strength, mask, style
+        case styledPrompt = "styled_prompt"
+        case styledNegativePrompt = "styled_negative_prompt"
+        case initImage = "init_image"
+        case initImageID = "init_image_id"
         case negativePrompt = "negative_prompt"
         case cfgScale = "cfg_scale"
         case batchSize = "batch_size"
@@ -94,10 +123,37 @@ package struct JobRequest: Codable, Sendable, Equatable, Hashable {
         batchSize = try c.decodeIfPresent(Int.self, forKey: .batchSize) ?? 1
         loras = try c.decodeIfPresent([LoRA].self, forKey: .loras) ?? []
         controlnet = try c.decodeIfPresent(ControlNet.self, forKey: .controlnet)
+        initImage = try c.decodeIfPresent(String.self, forKey: .initImage)
+        initImageID = try c.decodeIfPresent(String.self, forKey: .initImageID)
+        strength = try c.decodeIfPresent(Double.self, forKey: .strength)
+        mask = try c.decodeIfPresent(String.self, forKey: .mask)
+        style = try c.decodeIfPresent(String.self, forKey: .style)
+        styledPrompt = try c.decodeIfPresent(String.self, forKey: .styledPrompt)
+        styledNegativePrompt = try c.decodeIfPresent(String.self, forKey: .styledNegativePrompt)
     }
 }
 
 extension JobRequest {
     /// Sampling steps over the whole batch: what a job's run time grows with, for a given model and size.
     package var work: Int { max(1, steps) * max(1, batchSize) }
+
+    /// What the engine is given: the styled prompts when a style applies, else the request's.
+    package var enginePrompt: String { styledPrompt ?? prompt }
+    package var engineNegativePrompt: String { styledNegativePrompt ?? negativePrompt ?? "" }
+
+    /// Whether the job starts from an image (image-to-image or inpainting).
+    package var hasInitImage: Bool { initImage != nil || initImageID != nil }
+
+    /// The strength an init image is used with (the request's, or 0.75).
+    package var effectiveStrength: Double { strength ?? 0.75 }
+
+    /// Sampling steps the engine runs per image: all of them for text-to-image; from an init image
+    /// what stable-diffusion.cpp runs, `⌊steps × strength⌋ + 1` (at most `steps`).
+    package var samplingSteps: Int {
+        let strength = min(max(effectiveStrength, 0), 1)
+        guard hasInitImage, strength < 1 else { return steps }
+        var skipped = Int(Float(steps) * Float(strength))
+        if skipped == steps { skipped -= 1 }
+        return max(1, skipped + 1)
+    }
 }

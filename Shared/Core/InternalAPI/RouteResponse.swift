@@ -7,6 +7,10 @@ package struct RouteResponse: Codable, Sendable, Equatable {
     package var modelFamily: String
     /// Expected run time once started, from measured step times; nil when unknown.
     package var estimatedSeconds: Double?
+    /// With a `style`: the prompts the engine gets and the style's sampler when the request named none.
+    package var styledPrompt: String?
+    package var styledNegativePrompt: String?
+    package var sampler: String?
 
     package init(queue: String, cost: Credits, modelFamily: String, estimatedSeconds: Double? = nil) {
         self.queue = queue
@@ -19,5 +23,8 @@ package struct RouteResponse: Codable, Sendable, Equatable {
         case queue, cost
         case modelFamily = "model_family"
         case estimatedSeconds = "estimated_seconds"
+        case styledPrompt = "styled_prompt"
+        case styledNegativePrompt = "styled_negative_prompt"
+        case sampler
     }
 }

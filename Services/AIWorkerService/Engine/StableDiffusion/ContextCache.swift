@@ -84,6 +84,11 @@ actor ContextCache {
 
     var usedBytes: UInt64 { entries.values.reduce(0) { $0 + $1.bytes } }
 
+    /// The loaded catalog ids, sorted, and the memory their contexts take (what a child reports).
+    func loadedSummary() -> ([String], UInt64) {
+        (loadedModels().sorted(), usedBytes)
+    }
+
     /// Frees every idle context (shutdown; tests).
     func closeAll() {
         for (key, entry) in entries where entry.users == 0 {

@@ -6,8 +6,12 @@ import Foundation
 struct ContextKey: Hashable, Sendable, CustomStringConvertible {
     var files: EngineModelFiles
     var controlNet: String?
+    /// With the VAE/TAE encoder, for init images (a decode-only context is smaller).
+    var encoder = false
 
-    var description: String { (files.all + [controlNet].compactMap { $0 }).map { ($0 as NSString).lastPathComponent }.joined(separator: "+") }
+    var description: String {
+        (files.all + [controlNet].compactMap { $0 }).map { ($0 as NSString).lastPathComponent }.joined(separator: "+") + (encoder ? "+encoder" : "")
+    }
 }
 
 
@@ -47,7 +51,7 @@ final class StableDiffusionContext: @unchecked Sendable {
             ]) { paths in
                 var config = pingvas_sd_ctx_config(
                     model_path: paths[0], diffusion_model_path: paths[1], clip_l_path: paths[2], clip_g_path: paths[3],
-                    t5xxl_path: paths[4], vae_path: paths[5], control_net_path: paths[6], n_threads: Int32(threads)
+                    t5xxl_path: paths[4], vae_path: paths[5], control_net_path: paths[6], n_threads: Int32(threads), encoder: key.encoder
                 )
                 var bytes: UInt64 = 0
                 var error = [CChar](repeating: 0, count: 1024)
@@ -72,7 +76,8 @@ final class StableDiffusionContext: @unchecked Sendable {
     /// context's thread; `progress` is called there once per sampling step. Between two steps the
     /// generation stops with `canceled` as soon as `job.cancellation` is set.
     func generateImage(
-        _ job: EngineJob, seed: Int64, controlRGB: [UInt8]?, progress: @escaping @Sendable (Int, Int) -> Void
+        _ job: EngineJob, seed: Int64, controlRGB: [UInt8]?, initRGB: [UInt8]? = nil, maskGray: [UInt8]? = nil,
+        progress: @escaping @Sendable (Int, Int) -> Void
     ) async throws(EngineError) -> [UInt8] {
         let api = library.api
         let handle = handle
@@ -88,17 +93,22 @@ final class StableDiffusionContext: @unchecked Sendable {
                     withOptionalCStrings([job.sampler, job.scheduler]) { names in
                         loras.withUnsafeMutableBufferPointer { loraBuffer in
                             withOptionalBytes(controlRGB) { control in
+                            withOptionalBytes(initRGB) { initial in
+                            withOptionalBytes(maskGray) { mask in
                                 var config = pingvas_sd_image_config(
                                     prompt: prompt, negative_prompt: negative, width: Int32(job.width), height: Int32(job.height),
                                     steps: Int32(job.steps), cfg_scale: Float(job.cfgScale), distilled_guidance: job.family == "flux" ? 3.5 : 0,
                                     eta: .infinity, sampler: names[0], scheduler: names[1], seed: seed, clip_skip: 0,
                                     loras: UnsafePointer(loraBuffer.baseAddress), lora_count: UInt32(loraBuffer.count),
-                                    control_rgb: control, control_strength: Float(job.controlNet?.strength ?? 0)
+                                    control_rgb: control, control_strength: Float(job.controlNet?.strength ?? 0),
+                                    init_rgb: initial, mask_gray: mask, strength: Float(job.strength)
                                 )
                                 let user = Unmanaged.passUnretained(box).toOpaque()
                                 return rgb.withUnsafeMutableBufferPointer { out in
                                     api.generate(handle.pointer, &config, progressCallback, user, out.baseAddress, out.count, &error, error.count)
                                 }
+                            }
+                            }
                             }
                         }
                     }

@@ -15,14 +15,19 @@ struct StableDiffusionEngine: ImageEngine {
     let id = "sdcpp"
     let library: StableDiffusionLibrary
     let cache: ContextCache
+    let upscalers: UpscalerCache
+    let threads: Int
 
     init(library: StableDiffusionLibrary, memoryBudgetBytes: UInt64, threads: Int, logger: Logger) {
         self.library = library
         self.cache = ContextCache(library: library, budgetBytes: memoryBudgetBytes, threads: threads, logger: logger)
+        self.upscalers = UpscalerCache(library: library, threads: threads)
+        self.threads = threads
     }
 
     func shutdown() async {
         await cache.closeAll()
+        await upscalers.closeAll()
     }
 
     func warmModels(among models: [String]) async -> [String] {
@@ -31,19 +36,27 @@ struct StableDiffusionEngine: ImageEngine {
     }
 
     func generate(_ job: EngineJob, progress: @escaping @Sendable (EngineProgress) -> Void) async throws(EngineError) -> [EngineImage] {
+        if job.upscaler != nil { return try await upscale(job) }
         try validate(job)
         let control = try controlImage(job)
+        let initial = try initImage(job)
         try checkCanceled(job)
-        let key = ContextKey(files: job.files, controlNet: job.controlNet?.path)
+        if let initial, job.strength <= 0 {
+            // Strength 0 asks for no change: the init image itself (the library would still send it
+            // through the VAE and back, which only loses detail).
+            return (0..<job.batchSize).map { EngineImage(width: job.width, height: job.height, rgb: initial.rgb, seed: job.seed &+ Int64($0)) }
+        }
+        let key = ContextKey(files: job.files, controlNet: job.controlNet?.path, encoder: initial != nil)
         let context = try await cache.acquire(key, model: job.model)
         do {
             var images: [EngineImage] = []
             for index in 0..<job.batchSize {
                 try checkCanceled(job)
                 let seed = job.seed &+ Int64(index)
-                let rgb = try await context.generateImage(job, seed: seed, controlRGB: control) { step, steps in
+                var rgb = try await context.generateImage(job, seed: seed, controlRGB: control, initRGB: initial?.rgb, maskGray: initial?.mask) { step, steps in
                     progress(EngineProgress(step: step, totalSteps: steps, imageIndex: index, imageCount: job.batchSize))
                 }
+                if let initial, let mask = initial.mask { rgb = Self.composite(rgb, over: initial.rgb, mask: mask) }
                 images.append(EngineImage(width: job.width, height: job.height, rgb: rgb, seed: seed))
             }
             await cache.release(key)
@@ -88,6 +101,10 @@ struct StableDiffusionEngine: ImageEngine {
         for lora in job.loras where !lora.weight.isFinite {
             throw EngineError(.invalidRequest, "LoRA \(lora.name) has no finite weight.")
         }
+        if job.initImage == nil, job.mask != nil {
+            throw EngineError(.invalidRequest, "A mask needs an init image.")
+        }
+        guard job.strength.isFinite, (0...1).contains(job.strength) else { throw EngineError(.invalidRequest, "strength must be between 0 and 1.") }
         if job.controlNet != nil, job.family != "sd15" {
             // The library aborts the whole process on a ControlNet that does not fit the UNet.
             throw EngineError(.invalidRequest, "ControlNet is supported for SD 1.x models only.")
