@@ -1,5 +1,8 @@
 import Core
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 import Logging
 import TestSupport
 import Testing
@@ -65,6 +68,21 @@ import Testing
         #expect(after[0].rgb == before[0].rgb, "the new child gives the same pixels for the same job")
         await engine.shutdown()
         #expect(engine.childPID == nil)
+    }
+
+    @Test func aChildKilledWhileIdleIsReplacedByTheNextJobNotFailedOn() async throws {
+        let engine = try Self.engine()
+        let before = try await engine.generate(Self.goodJob()) { _ in }
+        let firstChild = try #require(engine.childPID)
+        kill(firstChild, SIGKILL)  // as the OOM killer would, between jobs
+        try await eventually(timeout: .seconds(10), pollEvery: .milliseconds(20), "the idle child is gone and its model no longer warm") {
+            await engine.warmModels(among: [EngineTestModel.modelID]).isEmpty
+        }
+        let after = try await engine.generate(Self.goodJob()) { _ in }
+        let secondChild = try #require(engine.childPID)
+        #expect(secondChild != firstChild, "a new child serves the next job")
+        #expect(after[0].rgb == before[0].rgb, "same job, same pixels")
+        await engine.shutdown()
     }
 
     @Test func theProcessBoundaryCostsLittleNextToA64x64TwoStepImage() async throws {

@@ -57,6 +57,7 @@ final class ChildProcessEngine: ImageEngine, Sendable {
     var childPID: pid_t? { state.withLock { $0.child?.pid } }
 
     func warmModels(among models: [String]) async -> [String] {
+        forgetIfEnded()
         let loaded = state.withLock { $0.loaded }
         return models.filter(loaded.contains)
     }
@@ -140,11 +141,31 @@ final class ChildProcessEngine: ImageEngine, Sendable {
 
     /// The running child, started when there is none.
     private func running() throws(EngineError) -> EngineChild {
+        forgetIfEnded()
         if let child = state.withLock({ $0.child }) { return child }
         let child = try EngineChild.spawn(executable: executable, arguments: arguments, logger: logger)
         logger.info("engine process started", metadata: ["pid": "\(child.pid)"])
         state.withLock { $0.child = child }
         return child
+    }
+
+    /// Forgets a child that ended while idle (and what it had loaded), so the next job starts a new
+    /// one instead of failing on a dead pipe, and its models are no longer reported warm.
+    private func forgetIfEnded() {
+        guard let child = state.withLock({ $0.child }), child.hasEnded() else { return }
+        let forgotten = state.withLock { state -> Bool in
+            guard state.child === child else { return false }
+            state.child = nil
+            state.loaded = []
+            state.loadedBytes = 0
+            return true
+        }
+        guard forgotten else { return }
+        child.closeInput()
+        child.closeOutput()
+        logger.warning("engine process ended while idle; the next job starts a new one", metadata: [
+            "pid": "\(child.pid)", "status": "\(child.reap())", "last_error": "\(child.recentErrors.last?.prefix(500) ?? "")",
+        ])
     }
 
     /// Reads the child's answer to one job: progress, images, then `done` or `failed`. Runs on the

@@ -102,12 +102,26 @@ final class EngineChild: Sendable {
         if let known = exitStatus.withLock({ $0 }) { return known }
         var status: Int32 = 0
         while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
-        let signal = status & 0x7f
-        let text = signal == 0 ? "exit status \((status >> 8) & 0xff)" : "signal \(signal) (\(Self.signalName(signal)))"
+        let text = Self.describe(status)
         exitStatus.withLock { $0 = text }
         // Its stderr ends with it: wait (briefly) until the reader has its last lines, which say why.
         _ = errorsClosed.wait(timeout: .now() + 2)
         return text
+    }
+
+    /// Whether the child has already ended without being asked (killed while idle: the OOM killer,
+    /// an operator): reaps it without waiting, so `reap()` then says how it ended.
+    func hasEnded() -> Bool {
+        if exitStatus.withLock({ $0 }) != nil { return true }
+        var status: Int32 = 0
+        guard waitpid(pid, &status, WNOHANG) == pid else { return false }
+        exitStatus.withLock { $0 = Self.describe(status) }
+        return true
+    }
+
+    static func describe(_ status: Int32) -> String {
+        let signal = status & 0x7f
+        return signal == 0 ? "exit status \((status >> 8) & 0xff)" : "signal \(signal) (\(signalName(signal)))"
     }
 
     /// Ends the child at once (a hung generation, shutdown) and closes the worker's ends.
