@@ -1,0 +1,229 @@
+#!/usr/bin/env bash
+# `make images`: the seven service images (ai-worker with the CPU engine: the GPU image's twin),
+# tagged as docker-compose.yml and k8s/ name them (ghcr.io/pingvas/<id>:0.1.0).
+#
+#   scripts/images.sh                 build them (and say how)
+#   scripts/images.sh stack           also the local stand-ins compose-test needs when no registry
+#                                     answers: PostgreSQL, Redis, moto's S3 (deploy/images/*.Dockerfile)
+#   scripts/images.sh env             print the variables the other scripts source (engine, bases)
+#
+# Engine: docker when its daemon answers, podman otherwise (PINGVAS_IMAGES_ENGINE=docker|podman).
+# Bases: the official tags when a registry answers (registry-1.docker.io); otherwise this script
+# makes them: Debian bookworm by debootstrap (minbase, trimmed; cached in .run/images/), imported as
+# localhost/pingvas/debian:bookworm-minbase (PINGVAS_IMAGES_BASES=official|local forces one).
+# Swift: with official bases the Dockerfile builds from source in swift:6.3-bookworm; with local
+# bases the binaries come from this machine's toolchain (PINGVAS_IMAGES_BUILD=debug, the default:
+# the test build's .build/debug executables, stripped; =release: `swift build -c release
+# --static-swift-stdlib`) into deploy/images/Dockerfile.prebuilt, whose runtime stage is the
+# Dockerfile's. Either way the runtime images hold no toolchain and run as 10001 on a read-only root.
+set -euo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$here"
+work="$here/.run/images"
+mkdir -p "$work"
+services=(gateway:8080 user:8081 generation:8082 payment-webhook:8083 gallery:8084 model-router:8085 ai-worker:8086)
+tag="0.1.0"
+base_local="localhost/pingvas/debian:bookworm-minbase"
+t0=$(date +%s)
+phase_start=$t0
+phase() { local now; now=$(date +%s); echo "images: [$(( now - phase_start )) s] $1"; phase_start=$now; }
+say() { echo "images: $*"; }
+
+# ---------------------------------------------------------------- engine and configuration
+pick_engine() {
+    if [ -n "${PINGVAS_IMAGES_ENGINE:-}" ]; then echo "$PINGVAS_IMAGES_ENGINE"; return; fi
+    if command -v docker >/dev/null && timeout 10 docker info >/dev/null 2>&1; then echo docker; return; fi
+    if command -v podman >/dev/null; then echo podman; return; fi
+    echo none
+}
+engine=$(pick_engine)
+if [ "$engine" = podman ]; then
+    # This sandbox refuses crun's setrlimit: runc, and no default ulimits. A project-local file
+    # (CONTAINERS_CONF), so the machine's own configuration stays as it is.
+    conf="$work/containers.conf"
+    if [ -z "${CONTAINERS_CONF:-}" ]; then
+        runtime_line=""
+        command -v runc >/dev/null && runtime_line='runtime = "runc"'
+        printf '[containers]\ndefault_ulimits = []\n\n[engine]\n%s\n' "$runtime_line" >"$conf"
+        export CONTAINERS_CONF="$conf"
+    fi
+fi
+
+registry_reachable() {
+    [ "$engine" = docker ] || [ "$engine" = podman ] || return 1
+    timeout 8 curl -fsS -o /dev/null -w '%{http_code}' https://registry-1.docker.io/v2/ 2>/dev/null | grep -q 401 \
+        || timeout 8 curl -sS -o /dev/null https://registry-1.docker.io/v2/ 2>/dev/null
+}
+bases="${PINGVAS_IMAGES_BASES:-}"
+if [ -z "$bases" ]; then
+    if registry_reachable; then bases=official; else bases=local; fi
+fi
+
+if [ "${1:-}" = env ]; then
+    echo "engine=$engine"; echo "bases=$bases"; echo "CONTAINERS_CONF=${CONTAINERS_CONF:-}"
+    exit 0
+fi
+if [ "$engine" = none ]; then
+    say "no container engine: neither a docker daemon nor podman (scripts/deps.sh installs podman)" >&2
+    exit 2
+fi
+say "engine: $engine ($($engine --version 2>/dev/null | head -1))"
+
+# ---------------------------------------------------------------- bases
+size_of() { "$engine" image inspect --format '{{.Size}}' "$1" | awk '{printf "%.0f MB", $1/1000000}'; }
+debian_base() {
+    # debootstrap's minbase, trimmed like debian:bookworm-slim (no docs, man pages, locales, apt
+    # lists or caches; dpkg told to keep it that way). Cached as a tarball; imported when missing.
+    local tarball="$work/debian-bookworm-minbase.tar" stamp="$work/debian-bookworm-minbase.stamp"
+    local recipe="bookworm minbase v1"
+    if [ ! -s "$tarball" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$recipe" ]; then
+        command -v debootstrap >/dev/null || { say "debootstrap is missing (scripts/deps.sh installs it)" >&2; exit 1; }
+        local root="$work/rootfs"
+        rm -rf "$root"
+        say "debootstrap --variant=minbase bookworm (about 30 s)"
+        debootstrap --variant=minbase bookworm "$root" "${PINGVAS_DEBIAN_MIRROR:-http://deb.debian.org/debian}" >"$work/debootstrap.log" 2>&1 \
+            || { tail -20 "$work/debootstrap.log" >&2; exit 1; }
+        cat >"$root/etc/dpkg/dpkg.cfg.d/pingvas-slim" <<'CFG'
+path-exclude /usr/share/doc/*
+path-include /usr/share/doc/*/copyright
+path-exclude /usr/share/man/*
+path-exclude /usr/share/info/*
+path-exclude /usr/share/locale/*
+path-include /usr/share/locale/locale.alias
+path-exclude /usr/share/lintian/*
+CFG
+        cat >"$root/etc/apt/apt.conf.d/pingvas-slim" <<'CFG'
+APT::Install-Recommends "false";
+Acquire::Languages "none";
+DPkg::Post-Invoke { "rm -f /var/cache/apt/archives/*.deb /var/cache/apt/*.bin || true"; };
+CFG
+        find "$root/usr/share/doc" -mindepth 2 ! -name copyright -delete 2>/dev/null || true
+        find "$root/usr/share/doc" -mindepth 1 -type d -empty -delete 2>/dev/null || true
+        rm -rf "$root/usr/share/man/"* "$root/usr/share/info/"* "$root/usr/share/lintian" \
+            "$root/var/cache/apt/"* "$root/var/lib/apt/lists/"* "$root/var/log/"*.log "$root/var/log/apt"
+        find "$root/usr/share/locale" -mindepth 1 -maxdepth 1 ! -name locale.alias -exec rm -rf {} +
+        # A fixed machine id and no host leftovers in the image.
+        : >"$root/etc/machine-id"; rm -f "$root/etc/hostname" "$root/etc/resolv.conf"
+        tar --numeric-owner --sort=name -C "$root" -cf "$tarball" .
+        rm -rf "$root"
+        echo "$recipe" >"$stamp"
+        "$engine" rmi -f "$base_local" >/dev/null 2>&1 || true
+    fi
+    if ! "$engine" image inspect "$base_local" >/dev/null 2>&1; then
+        "$engine" import --change 'CMD ["bash"]' "$tarball" "$base_local" >/dev/null
+    fi
+}
+
+if [ "$bases" = local ]; then
+    say "bases: local (no registry reachable or PINGVAS_IMAGES_BASES=local): Debian bookworm from debootstrap as $base_local"
+    debian_base
+    phase "base image ready ($(size_of "$base_local" 2>/dev/null || true))"
+else
+    say "bases: official tags (python:3.12-slim-bookworm, swift:6.3-bookworm, debian:bookworm-slim)"
+fi
+
+
+# ---------------------------------------------------------------- the stand-ins for compose-test
+if [ "${1:-}" = stack ]; then
+    if [ "$bases" != local ]; then say "stack: official postgres/redis images are used; only the S3 stand-in is built"; fi
+    build_stack() {
+        local name="$1" file="$2"; shift 2
+        "$engine" build -q -f "$file" --build-arg BASE_IMAGE="$base_image" "$@" -t "localhost/pingvas/$name:local" deploy/images >/dev/null
+        say "  localhost/pingvas/$name:local  $(size_of "localhost/pingvas/$name:local")"
+    }
+    base_image="$base_local"
+    [ "$bases" = local ] || base_image="debian:bookworm-slim"
+    if [ "$bases" = local ]; then
+        build_stack postgres deploy/images/postgres.Dockerfile
+        build_stack redis deploy/images/redis.Dockerfile
+    fi
+    moto_version="$(python3 -c 'import importlib.metadata as m; print(m.version("moto"))' 2>/dev/null || echo 5.2.1)"
+    build_stack s3 deploy/images/s3.Dockerfile --build-arg MOTO_VERSION="$moto_version"
+    phase "stand-ins built (PostgreSQL 15 and Redis 7.0 from Debian, moto[server]==$moto_version from PyPI)"
+    exit 0
+fi
+
+# ---------------------------------------------------------------- the service images
+sizes="$work/sizes.txt"
+: >"$sizes"
+report() {
+    local image="$1" id="$2" how="$3"
+    local s; s=$(size_of "$image")
+    printf '%-18s %-38s %8s  %s\n' "$id" "$image" "$s" "$how" | tee -a "$sizes" | sed 's/^/images:   /'
+}
+
+if [ "$bases" = official ]; then
+    for entry in "${services[@]}"; do
+        id="${entry%%:*}"; port="${entry##*:}"
+        "$engine" build --build-arg SERVICE="$id" --build-arg PORT="$port" -t "ghcr.io/pingvas/$id:$tag" .
+        report "ghcr.io/pingvas/$id:$tag" "$id" "Dockerfile, release build in swift:6.3-bookworm"
+    done
+    phase "seven images built from source"
+    echo "images: done in $(( $(date +%s) - t0 )) s (sizes in $sizes)"
+    exit 0
+fi
+
+# Local bases: binaries from this machine's toolchain.
+build="${PINGVAS_IMAGES_BUILD:-debug}"
+case "$build" in
+    debug)   swift_flags=() ;;
+    release) swift_flags=(-c release --static-swift-stdlib) ;;
+    *) say "PINGVAS_IMAGES_BUILD must be debug or release" >&2; exit 2 ;;
+esac
+bin_dir="${PINGVAS_IMAGES_BIN_DIR:-}"
+if [ -z "$bin_dir" ]; then
+    say "swift build ${swift_flags[*]} (a no-op when the test build already made the executables)"
+    for entry in "${services[@]}"; do
+        swift build "${swift_flags[@]}" --product "${entry%%:*}" 2>&1 | grep -E 'error|warning: unre|Compiling|Build complete' | tail -3 | sed 's/^/images:   /'
+    done
+    bin_dir="$(swift build "${swift_flags[@]}" --show-bin-path)"
+    phase "executables ready ($build, $bin_dir)"
+else
+    say "executables from PINGVAS_IMAGES_BIN_DIR=$bin_dir"
+fi
+engine_lib="${PINGVAS_ENGINE_DIR:-$here/.run/engine}/lib"
+[ -f "$engine_lib/libpingvas-sd.so" ] || scripts/engine.sh
+ctx="$work/context"
+rm -rf "$ctx"
+mkdir -p "$ctx/deploy"
+cp deploy/healthcheck.sh "$ctx/deploy/healthcheck.sh"
+for entry in "${services[@]}"; do
+    id="${entry%%:*}"
+    out="$ctx/out/$id"
+    mkdir -p "$out/swift-lib" "$out/engine"
+    [ -x "$bin_dir/$id" ] || { say "$bin_dir/$id is missing" >&2; exit 1; }
+    strip -o "$out/service" "$bin_dir/$id"
+    # The Swift runtime libraries this executable links (none for --static-swift-stdlib).
+    ldd "$bin_dir/$id" | awk '$3 ~ /\/lib\/swift\// {print $3}' | xargs -r cp -L -t "$out/swift-lib"
+    if [ "$id" = ai-worker ]; then
+        cp -L "$engine_lib/libpingvas-sd.so" "$engine_lib/libstable-diffusion.so" "$out/engine/"
+    fi
+done
+phase "context staged in $ctx (stripped executables, their Swift libraries, the engine for ai-worker)"
+
+how="host $build build"
+[ "$build" = debug ] && how="host debug build (the test build's), stripped"
+[ "$build" = release ] && how="host release build, --static-swift-stdlib, stripped"
+for entry in "${services[@]}"; do
+    id="${entry%%:*}"; port="${entry##*:}"
+    log="$work/build-$id.log"
+    if ! "$engine" build -f deploy/images/Dockerfile.prebuilt --build-arg RUNTIME_IMAGE="$base_local" \
+        --build-arg SERVICE="$id" --build-arg PORT="$port" -t "ghcr.io/pingvas/$id:$tag" "$ctx" >"$log" 2>&1; then
+        tail -30 "$log" >&2
+        say "building $id failed (log: $log)" >&2
+        exit 1
+    fi
+    report "ghcr.io/pingvas/$id:$tag" "$id" "$how"
+done
+phase "seven images built (deploy/images/Dockerfile.prebuilt on $base_local)"
+# Nothing of the toolchain inside: no swift, no compiler, no headers.
+for entry in "${services[@]}"; do
+    id="${entry%%:*}"
+    if ! "$engine" run --rm --read-only --user 10001:10001 --entrypoint /bin/sh "ghcr.io/pingvas/$id:$tag" -c \
+        '! command -v swift && ! command -v swiftc && ! command -v cc && ! command -v gcc && [ "$(id -u)" = 10001 ]' >/dev/null 2>&1; then
+        say "$id: the image holds a toolchain or does not run as 10001" >&2; exit 1
+    fi
+done
+phase "checked: no toolchain in any image, user 10001"
+rm -rf "$ctx"
+echo "images: done in $(( $(date +%s) - t0 )) s; sizes in $sizes"
