@@ -10,6 +10,7 @@
 ARG ENGINE_IMAGE=python:3.12-slim-bookworm
 ARG SWIFT_IMAGE=swift:6.3-bookworm
 ARG RUNTIME_IMAGE=debian:bookworm-slim
+# checkov:skip=CKV_DOCKER_7: the bases are build arguments whose defaults are pinned tags (make check-deploy checks them)
 
 # stable-diffusion.cpp (CPU) and the worker's shim, by `make engine`'s own script, without
 # -march=native (the image runs on other CPUs than the builder's). The stage is the same for every

@@ -5,6 +5,7 @@
 #   scripts/images.sh                 build them (and say how)
 #   scripts/images.sh stack           also the local stand-ins compose-test needs when no registry
 #                                     answers: PostgreSQL, Redis, moto's S3 (deploy/images/*.Dockerfile)
+#   scripts/images.sh base            only the base image
 #   scripts/images.sh env             print the variables the other scripts source (engine, bases)
 #
 # Engine: docker when its daemon answers, podman otherwise (PINGVAS_IMAGES_ENGINE=docker|podman).
@@ -121,24 +122,51 @@ if [ "$bases" = local ]; then
 else
     say "bases: official tags (python:3.12-slim-bookworm, swift:6.3-bookworm, debian:bookworm-slim)"
 fi
+[ "${1:-}" = base ] && exit 0
+
+# A build is skipped when an image of that tag carries the digest of exactly these inputs
+# (the label pingvas.inputs): context files, Dockerfile, base image id, build arguments.
+inputs_digest() {  # $1: context dir, $2: Dockerfile, rest: build arguments
+    local dir="$1" file="$2"; shift 2
+    { (cd "$dir" && find . -type f -print0 | sort -z | xargs -0 sha256sum); sha256sum <"$file"
+      "$engine" image inspect --format '{{.Id}}' "$base_local" 2>/dev/null; printf '%s\n' "$@"; } | sha256sum | cut -c1-32
+}
+up_to_date() {  # $1: image, $2: digest
+    [ "$("$engine" image inspect --format '{{index .Labels "pingvas.inputs"}}' "$1" 2>/dev/null)" = "$2" ]
+}
 
 
 # ---------------------------------------------------------------- the stand-ins for compose-test
 if [ "${1:-}" = stack ]; then
     if [ "$bases" != local ]; then say "stack: official postgres/redis images are used; only the S3 stand-in is built"; fi
+    # Context: deploy/images/ plus, for the S3 server, moto's wheels fetched by this machine's pip
+    # (the container installs them offline: a build container here cannot reach PyPI through TLS).
+    sctx="$work/stack-context"
+    rm -rf "$sctx"; mkdir -p "$sctx/wheels"
+    cp deploy/images/*.Dockerfile deploy/images/*.sh deploy/images/*.py "$sctx/"
+    moto_version="$(python3 -c 'import importlib.metadata as m; print(m.version("moto"))' 2>/dev/null || echo 5.2.1)"
+    [ -n "$(ls "$work/wheels/"moto-"$moto_version"-* 2>/dev/null)" ] || python3 -m pip download --quiet --disable-pip-version-check --dest "$work/wheels" "moto[server]==$moto_version" >"$work/wheels.log" 2>&1 \
+        || { tail -5 "$work/wheels.log" >&2; say "pip download moto[server]==$moto_version failed" >&2; exit 1; }
+    cp "$work/wheels/"* "$sctx/wheels/"
     build_stack() {
         local name="$1" file="$2"; shift 2
-        "$engine" build -q -f "$file" --build-arg BASE_IMAGE="$base_image" "$@" -t "localhost/pingvas/$name:local" deploy/images >/dev/null
+        local log="$work/build-$name.log" digest
+        digest=$(inputs_digest "$sctx" "$sctx/$file" "$base_image" "$@")
+        if up_to_date "localhost/pingvas/$name:local" "$digest"; then
+            say "  localhost/pingvas/$name:local  $(size_of "localhost/pingvas/$name:local") (up to date)"; return
+        fi
+        if ! "$engine" build -f "$sctx/$file" --label pingvas.inputs="$digest" --build-arg BASE_IMAGE="$base_image" "$@" -t "localhost/pingvas/$name:local" "$sctx" >"$log" 2>&1; then
+            tail -20 "$log" >&2; say "building the $name stand-in failed (log: $log)" >&2; exit 1
+        fi
         say "  localhost/pingvas/$name:local  $(size_of "localhost/pingvas/$name:local")"
     }
     base_image="$base_local"
     [ "$bases" = local ] || base_image="debian:bookworm-slim"
     if [ "$bases" = local ]; then
-        build_stack postgres deploy/images/postgres.Dockerfile
-        build_stack redis deploy/images/redis.Dockerfile
+        build_stack postgres postgres.Dockerfile
+        build_stack redis redis.Dockerfile
     fi
-    moto_version="$(python3 -c 'import importlib.metadata as m; print(m.version("moto"))' 2>/dev/null || echo 5.2.1)"
-    build_stack s3 deploy/images/s3.Dockerfile --build-arg MOTO_VERSION="$moto_version"
+    build_stack s3 s3.Dockerfile --build-arg MOTO_VERSION="$moto_version"
     phase "stand-ins built (PostgreSQL 15 and Redis 7.0 from Debian, moto[server]==$moto_version from PyPI)"
     exit 0
 fi
@@ -207,7 +235,11 @@ how="host $build build"
 for entry in "${services[@]}"; do
     id="${entry%%:*}"; port="${entry##*:}"
     log="$work/build-$id.log"
-    if ! "$engine" build -f deploy/images/Dockerfile.prebuilt --build-arg RUNTIME_IMAGE="$base_local" \
+    digest=$(inputs_digest "$ctx/out/$id" deploy/images/Dockerfile.prebuilt "$id" "$port" "$(sha256sum <deploy/healthcheck.sh)")
+    if up_to_date "ghcr.io/pingvas/$id:$tag" "$digest"; then
+        report "ghcr.io/pingvas/$id:$tag" "$id" "$how (up to date)"; continue
+    fi
+    if ! "$engine" build -f deploy/images/Dockerfile.prebuilt --label pingvas.inputs="$digest" --build-arg RUNTIME_IMAGE="$base_local" \
         --build-arg SERVICE="$id" --build-arg PORT="$port" -t "ghcr.io/pingvas/$id:$tag" "$ctx" >"$log" 2>&1; then
         tail -30 "$log" >&2
         say "building $id failed (log: $log)" >&2
