@@ -727,7 +727,7 @@ def container_problems(label: str, ran: dict, cluster: list[dict]) -> list[str]:
             problems.append(f"{where}: no-new-privileges {ran['no_new_privileges']} vs allowPrivilegeEscalation false {k['no_new_privileges']}")
         tmp = next((m for m in k["mounts"] if m["path"] == "/tmp"), None)
         if not ran["tmp"] or not tmp or tmp["kind"] != "emptyDir" or tmp["read_only"]:
-            problems.append(f"{where}: /tmp must be a writable tmpfs in the container ({ran['tmp']}) and an emptyDir in the cluster ({tmp})")
+            problems.append(f"{where}: /tmp must be the one writable tmpfs in the container ({ran['tmp']}) and an emptyDir in the cluster ({tmp})")
         h, r = ran["health"], k["readiness"]
         if not (h["test"] and "pingvas-healthcheck" in " ".join(h["test"]) and r["path"] in " ".join(h["test"])
                 and h["interval"] == r["period"] and h["timeout"] == r["timeout"] and h["retries"] == r["failure"]):
@@ -809,7 +809,8 @@ def container_checks(compose: dict | None, k8s: dict, ids: list[str]) -> None:
                 "user": r["user"], "read_only_root": r["read_only_root"], "cap_drop": caps if len(caps) < 4 else f"{len(caps)} capabilities",
                 "cap_drop_all": "ALL" in caps or {"CAP_CHOWN", "CAP_NET_RAW", "CAP_SETUID", "CAP_KILL"} <= set(caps),
                 "no_new_privileges": any(o.startswith("no-new-privileges") for o in r["security_opt"]),
-                "tmp": "/tmp" in r["tmpfs"],
+                # Only /tmp may be writable: podman's --read-only adds /run and /var/tmp unless told not to.
+                "tmp": r["tmpfs"] == ["/tmp"],
                 "health": {"test": h["test"], "interval": h["interval_s"], "timeout": h["timeout_s"], "retries": h["retries"]},
                 "mounts": sorted((m["path"], m["read_only"]) for m in r["mounts"] if m["path"] != "/tmp"),
                 "image": r["image"],

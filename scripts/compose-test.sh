@@ -38,7 +38,9 @@ if [ "$engine" = docker ]; then
     compose=(docker compose)
 else
     command -v podman-compose >/dev/null || unusable "podman-compose is missing (scripts/deps.sh pip-installs it)"
-    compose=(podman-compose)
+    # podman's --read-only adds writable tmpfs on /run and /var/tmp; k8s (and docker) have only what
+    # is mounted, here /tmp: without them a service's root is as read-only as in the cluster.
+    compose=(podman-compose --podman-run-args=--read-only-tmpfs=false)
 fi
 files=(-f docker-compose.yml)
 if [ "$bases" = local ]; then
@@ -197,10 +199,11 @@ echo "compose-test: read-only root: all 7 services as user 10001: 'echo x >/data
 phase "read-only root filesystem shown"
 
 # ---------------------------------------------------------------- what ran, for make check-deploy
-for s in "${app_services[@]}"; do "$engine" inspect "$(container_of "$s")"; done | python3 - "$work/runtime.json" "${app_services[@]}" <<'PY'
+for s in "${app_services[@]}"; do "$engine" inspect "$(container_of "$s")"; done >"$work/inspect.json"
+python3 - "$work/inspect.json" "$work/runtime.json" "${app_services[@]}" <<'PY'
 import json, sys
-out, ids = sys.argv[1], sys.argv[2:]
-raw = sys.stdin.read()
+source, out, ids = sys.argv[1], sys.argv[2], sys.argv[3:]
+raw = open(source).read()
 decoder, pos, records = json.JSONDecoder(), 0, []
 while pos < len(raw):
     while pos < len(raw) and raw[pos].isspace(): pos += 1

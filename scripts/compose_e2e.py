@@ -91,7 +91,8 @@ with urllib.request.urlopen(req, timeout=90) as stream:
         if line.startswith("data:") and last in ("succeeded", "failed", "canceled"):
             break
 check(events and events[-1] == "succeeded", f"events ended with {events[-3:]}")
-check("started" in events and "progress" in events, f"events: {events}")
+# How many started/progress events a client sees depends on when it attached (they are not all
+# replayed); that the stream ends with succeeded is what counts.
 step(f"3. events: {', '.join(dict.fromkeys(events))} ({len(events)} in all)")
 
 # 4. the image content: the gallery answers a redirect to a presigned URL on the S3 server

@@ -201,9 +201,11 @@ esac
 bin_dir="${PINGVAS_IMAGES_BIN_DIR:-}"
 if [ -z "$bin_dir" ]; then
     say "swift build ${swift_flags[*]} (a no-op when the test build already made the executables)"
-    for entry in "${services[@]}"; do
-        swift build "${swift_flags[@]}" --product "${entry%%:*}" 2>&1 | grep -E 'error|warning: unre|Compiling|Build complete' | tail -3 | sed 's/^/images:   /'
-    done
+    if ! swift build "${swift_flags[@]}" >"$work/swift-build.log" 2>&1; then
+        grep -E 'error:' "$work/swift-build.log" | head -20 >&2
+        say "swift build failed (log: $work/swift-build.log)" >&2; exit 1
+    fi
+    grep -E '^Build complete' "$work/swift-build.log" | sed 's/^/images:   /' || true
     bin_dir="$(swift build "${swift_flags[@]}" --show-bin-path)"
     phase "executables ready ($build, $bin_dir)"
 else
