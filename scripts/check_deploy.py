@@ -949,6 +949,16 @@ def main() -> int:
     ids = list(catalog["services"])
     want_port = {sid: entry["port"] for sid, entry in catalog["services"].items()}
 
+    if "--containers" in sys.argv[1:]:
+        # scripts/compose-test.sh, right after recording how its containers ran: only that comparison.
+        print("check-deploy: rendering k8s/ and docker-compose.yml")
+        k8s = {env: render_kustomize(env) for env in ENVIRONMENTS}
+        container_checks(render_compose(), k8s, ids)
+        if not RUNTIME_RECORD.is_file():
+            fail("the containers compose-test ran run as k8s/ runs them", f"{RUNTIME_RECORD} is missing")
+        print(f"check-deploy: {len(passed)} passed, {len(failed)} failed")
+        return 1 if failed else 0
+
     print("check-deploy: rendering")
     k8s = {env: render_kustomize(env) for env in ENVIRONMENTS}
     helm = {env: render_helm(env) for env in ENVIRONMENTS}

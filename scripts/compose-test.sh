@@ -232,5 +232,8 @@ for service, c in zip(ids, records):
     }
 json.dump(result, open(out, "w"), indent=1, sort_keys=True)
 PY
-echo "compose-test: recorded how the seven containers ran in .run/compose-test/runtime.json (make check-deploy compares it with k8s/)"
-phase "runtime record"
+echo "compose-test: recorded how the seven containers ran in .run/compose-test/runtime.json; comparing it with k8s/:"
+compared=0; out=$(scripts/check-deploy.sh --containers 2>&1) || compared=$?
+echo "$out" | grep -E '^  (ok|FAIL|note)|^        -|installing' | sed 's/^/compose-test: /' || true
+[ "$compared" = 0 ] || { echo "compose-test: the containers did not run as k8s/ runs them (above)" >&2; exit 1; }
+phase "runtime record compared with k8s/ (check-deploy --containers)"
