@@ -162,11 +162,16 @@ if [ "${1:-}" = stack ]; then
     }
     base_image="$base_local"
     [ "$bases" = local ] || base_image="debian:bookworm-slim"
+    # Side by side: they wait on the mirror and the package installs more than on the CPU.
+    pids=()
     if [ "$bases" = local ]; then
-        build_stack postgres postgres.Dockerfile
-        build_stack redis redis.Dockerfile
+        build_stack postgres postgres.Dockerfile & pids+=($!)
+        build_stack redis redis.Dockerfile & pids+=($!)
     fi
-    build_stack s3 s3.Dockerfile --build-arg MOTO_VERSION="$moto_version"
+    build_stack s3 s3.Dockerfile --build-arg MOTO_VERSION="$moto_version" & pids+=($!)
+    failed=0
+    for pid in "${pids[@]}"; do wait "$pid" || failed=1; done
+    [ "$failed" = 0 ] || exit 1
     phase "stand-ins built (PostgreSQL 15 and Redis 7.0 from Debian, moto[server]==$moto_version from PyPI)"
     exit 0
 fi
