@@ -62,10 +62,10 @@ logs:
 test: check-deploy check-api engine test-model
 	@status=0; scripts/contract.sh || status=1; scripts/test.sh || status=1; scripts/compose-test.sh --if-usable || status=1; exit $$status
 
-images: engine
+images:
 	@scripts/images.sh
 
-compose-test: engine
+compose-test:
 	@scripts/compose-test.sh
 
 engine:

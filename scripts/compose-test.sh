@@ -7,7 +7,8 @@
 # everything it started stopped and removed, also when a step fails.
 #
 #   --if-usable   (make test) when no container runtime can run a container here, print one
-#                 "compose-test: SKIPPED: <reason>" line and exit 0 instead of failing
+#                 "compose-test: SKIPPED: <reason>" line and exit 0 instead of failing (a runtime that
+#                 runs containers but an image that does not build or a stack that fails: a failure)
 # Compose: `docker compose` with a docker daemon, podman-compose with podman (pip). When no registry
 # answers, docker-compose.local.yml swaps postgres/redis/minio for stand-ins built here (and says so).
 # The project is pingvas-compose-test on free loopback ports, so it never meets a `make run` stack
@@ -48,14 +49,19 @@ if [ "$bases" = local ]; then
     echo "compose-test: no registry reachable: docker-compose.local.yml swaps postgres/redis/minio for stand-ins built here (PostgreSQL 15 and Redis 7.0 from Debian, moto's S3 for MinIO)"
 fi
 # The base first (both builds below need it), then the service images and the stand-ins side by side.
-scripts/images.sh base | grep -E 'bases:|base image' || unusable "could not make the base image (above)"
-phase "base image"
+scripts/images.sh base | grep -E 'bases:|base image' || { echo "compose-test: could not make the base image (above)" >&2; exit 1; }
+probe_image=localhost/pingvas/debian:bookworm-minbase
+[ "$bases" = local ] || probe_image=debian:bookworm-slim
+if ! "$engine" run --rm --read-only --user 10001:10001 "$probe_image" /bin/true >"$work/probe.log" 2>&1; then
+    unusable "$engine cannot run a container here: $(tail -1 "$work/probe.log")"
+fi
+phase "base image, and a container runs"
 stack_log="$work/stack.log"
 if [ "$bases" = local ]; then scripts/images.sh stack >"$stack_log" 2>&1 & stack_pid=$!; fi
 if ! out=$(scripts/images.sh 2>&1); then
     echo "$out" | tail -20
     [ -z "${stack_pid:-}" ] || wait "$stack_pid" || true
-    unusable "make images failed (above)"
+    echo "compose-test: make images failed (above)" >&2; exit 1
 fi
 echo "$out" | grep -E 'engine:|MB|done in' || true
 if [ -n "${stack_pid:-}" ]; then
@@ -63,9 +69,6 @@ if [ -n "${stack_pid:-}" ]; then
     grep -E 'MB|stand-ins' "$stack_log"
 fi
 phase "images: the seven services (make images) and the stand-ins, in parallel"
-if ! "$engine" run --rm --read-only --user 10001:10001 --entrypoint /bin/true ghcr.io/pingvas/gateway:0.1.0 >"$work/probe.log" 2>&1; then
-    unusable "$engine cannot run a container here: $(tail -1 "$work/probe.log")"
-fi
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 gateway_port=$(free_port); s3_port=$(free_port)
