@@ -42,7 +42,7 @@ if [ "$engine" = podman ]; then
     # This sandbox refuses crun's setrlimit: runc, and no default ulimits. A project-local file
     # (CONTAINERS_CONF), so the machine's own configuration stays as it is.
     conf="$work/containers.conf"
-    if [ -z "${CONTAINERS_CONF:-}" ]; then
+    if [ -z "${CONTAINERS_CONF:-}" ] || [ "$CONTAINERS_CONF" = "$conf" ]; then
         runtime_line=""
         command -v runc >/dev/null && runtime_line='runtime = "runc"'
         printf '[containers]\ndefault_ulimits = []\n\n[engine]\n%s\n' "$runtime_line" >"$conf"
