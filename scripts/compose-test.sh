@@ -39,6 +39,8 @@ if [ "$engine" = docker ]; then
     compose=(docker compose)
 else
     command -v podman-compose >/dev/null || unusable "podman-compose is missing (scripts/deps.sh pip-installs it)"
+    pc_version=$(podman-compose --version 2>/dev/null | sed -n 's/^podman-compose version \([0-9.]*\).*/\1/p' | head -1)
+    case "$pc_version" in 0.*|1.0.*|"") echo "compose-test: podman-compose ${pc_version:-?} cannot override lists (!override/!reset); pip install 'podman-compose==1.6.0'" >&2; exit 1 ;; esac
     # podman's --read-only adds writable tmpfs on /run and /var/tmp; k8s (and docker) have only what
     # is mounted, here /tmp: without them a service's root is as read-only as in the cluster.
     compose=(podman-compose --podman-run-args=--read-only-tmpfs=false)

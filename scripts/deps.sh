@@ -33,7 +33,7 @@ fi
 pip_need=()
 python3 -c 'import moto.server' 2>/dev/null || pip_need+=('moto[server]')
 python3 -c 'import botocore' 2>/dev/null || pip_need+=(botocore)
-command -v podman-compose >/dev/null || { command -v docker >/dev/null && docker compose version >/dev/null 2>&1; } || pip_need+=(podman-compose)
+command -v podman-compose >/dev/null || { command -v docker >/dev/null && docker compose version >/dev/null 2>&1; } || pip_need+=('podman-compose==1.6.0')
 # the tracing test: its OTLP receiver decodes the exports with opentelemetry-proto
 python3 -c 'import opentelemetry.proto.collector.trace.v1.trace_service_pb2' 2>/dev/null || pip_need+=(opentelemetry-proto)
 if [ ${#need[@]} -eq 0 ] && [ ${#pip_need[@]} -eq 0 ]; then echo "deps: all present"; exit 0; fi
