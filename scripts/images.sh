@@ -69,6 +69,10 @@ if [ "$engine" = none ]; then
     exit 2
 fi
 say "engine: $engine ($($engine --version 2>/dev/null | head -1))"
+# podman writes OCI images by default, and the OCI format has no HEALTHCHECK: podman would drop the
+# Dockerfile's. The docker format keeps it (docker build always writes it).
+format=()
+[ "$engine" = podman ] && format=(--format docker)
 
 # ---------------------------------------------------------------- bases
 size_of() { "$engine" image inspect --format '{{.Size}}' "$1" | awk '{printf "%.0f MB", $1/1000000}'; }
@@ -151,11 +155,11 @@ if [ "${1:-}" = stack ]; then
     build_stack() {
         local name="$1" file="$2"; shift 2
         local log="$work/build-$name.log" digest
-        digest=$(inputs_digest "$sctx" "$sctx/$file" "$base_image" "$@")
+        digest=$(inputs_digest "$sctx" "$sctx/$file" "$base_image" "$@" "${format[@]}")
         if up_to_date "localhost/pingvas/$name:local" "$digest"; then
             say "  localhost/pingvas/$name:local  $(size_of "localhost/pingvas/$name:local") (up to date)"; return
         fi
-        if ! "$engine" build -f "$sctx/$file" --label pingvas.inputs="$digest" --build-arg BASE_IMAGE="$base_image" "$@" -t "localhost/pingvas/$name:local" "$sctx" >"$log" 2>&1; then
+        if ! "$engine" build "${format[@]}" -f "$sctx/$file" --label pingvas.inputs="$digest" --build-arg BASE_IMAGE="$base_image" "$@" -t "localhost/pingvas/$name:local" "$sctx" >"$log" 2>&1; then
             tail -20 "$log" >&2; say "building the $name stand-in failed (log: $log)" >&2; exit 1
         fi
         say "  localhost/pingvas/$name:local  $(size_of "localhost/pingvas/$name:local")"
@@ -188,7 +192,7 @@ report() {
 if [ "$bases" = official ]; then
     for entry in "${services[@]}"; do
         id="${entry%%:*}"; port="${entry##*:}"
-        "$engine" build --build-arg SERVICE="$id" --build-arg PORT="$port" -t "ghcr.io/pingvas/$id:$tag" .
+        "$engine" build "${format[@]}" --build-arg SERVICE="$id" --build-arg PORT="$port" -t "ghcr.io/pingvas/$id:$tag" .
         report "ghcr.io/pingvas/$id:$tag" "$id" "Dockerfile, release build in swift:6.3-bookworm"
     done
     phase "seven images built from source"
@@ -242,11 +246,11 @@ how="host $build build"
 for entry in "${services[@]}"; do
     id="${entry%%:*}"; port="${entry##*:}"
     log="$work/build-$id.log"
-    digest=$(inputs_digest "$ctx/out/$id" deploy/images/Dockerfile.prebuilt "$id" "$port" "$(sha256sum <deploy/healthcheck.sh)")
+    digest=$(inputs_digest "$ctx/out/$id" deploy/images/Dockerfile.prebuilt "$id" "$port" "$(sha256sum <deploy/healthcheck.sh)" "${format[@]}")
     if up_to_date "ghcr.io/pingvas/$id:$tag" "$digest"; then
         report "ghcr.io/pingvas/$id:$tag" "$id" "$how (up to date)"; continue
     fi
-    if ! "$engine" build -f deploy/images/Dockerfile.prebuilt --label pingvas.inputs="$digest" --build-arg RUNTIME_IMAGE="$base_local" \
+    if ! "$engine" build "${format[@]}" -f deploy/images/Dockerfile.prebuilt --label pingvas.inputs="$digest" --build-arg RUNTIME_IMAGE="$base_local" \
         --build-arg SERVICE="$id" --build-arg PORT="$port" -t "ghcr.io/pingvas/$id:$tag" "$ctx" >"$log" 2>&1; then
         tail -30 "$log" >&2
         say "building $id failed (log: $log)" >&2
@@ -263,6 +267,11 @@ for entry in "${services[@]}"; do
         say "$id: the image holds a toolchain or does not run as 10001" >&2; exit 1
     fi
 done
-phase "checked: no toolchain in any image, user 10001"
+for entry in "${services[@]}"; do
+    id="${entry%%:*}"
+    hc=$("$engine" image inspect --format '{{json .Config.Healthcheck}}' "ghcr.io/pingvas/$id:$tag" 2>/dev/null || true)
+    case "$hc" in *pingvas-healthcheck*) ;; *) say "$id: the image lost its HEALTHCHECK ($hc)" >&2; exit 1 ;; esac
+done
+phase "checked: no toolchain in any image, user 10001, the HEALTHCHECK kept"
 rm -rf "$ctx"
 echo "images: done in $(( $(date +%s) - t0 )) s; sizes in $sizes"
