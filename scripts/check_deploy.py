@@ -644,6 +644,186 @@ def swift_required(catalog: dict) -> tuple[dict[str, set[str]], list[str]]:
     return required, problems
 
 
+# ---------------------------------------------------------------- containers: what compose-test ran vs the cluster
+
+# Mounts only the cluster has, and why. Anything else must be mounted alike (path, read-only) in both.
+K8S_ONLY_MOUNTS = {
+    "/data/images": "the cluster keeps the filesystem image store's volume (PINGVAS_STORAGE_DIR); compose stores images in S3 only",
+}
+RUNTIME_RECORD = ROOT / ".run" / "compose-test" / "runtime.json"
+
+
+def k8s_containers(docs: list[dict]) -> dict[str, list[dict]]:
+    """Service id -> how each of its Deployments runs its container (security context, probe, mounts, image)."""
+    out: dict[str, list[dict]] = {}
+    for dep in (d for d in docs if d.get("kind") == "Deployment"):
+        pod = dep["spec"]["template"]["spec"]
+        sid = dep["metadata"].get("labels", {}).get("app.kubernetes.io/name", dep["metadata"]["name"])
+        container = next((c for c in pod["containers"] if c["name"] == sid), pod["containers"][0])
+        psc, csc = pod.get("securityContext") or {}, container.get("securityContext") or {}
+        volumes = {v["name"]: v for v in pod.get("volumes") or []}
+        ready = container.get("readinessProbe") or {}
+        mounts = []
+        for m in container.get("volumeMounts") or []:
+            kind = next((k for k in volumes.get(m["name"], {}) if k != "name"), "?")
+            mounts.append({"path": m["mountPath"], "read_only": bool(m.get("readOnly", False)), "kind": kind})
+        out.setdefault(sid, []).append({
+            "name": dep["metadata"]["name"],
+            "user": f"{csc.get('runAsUser', psc.get('runAsUser'))}:{csc.get('runAsGroup', psc.get('runAsGroup'))}",
+            "non_root": csc.get("runAsNonRoot", psc.get("runAsNonRoot")),
+            "read_only_root": csc.get("readOnlyRootFilesystem"),
+            "cap_drop": sorted((csc.get("capabilities") or {}).get("drop") or []),
+            "no_new_privileges": csc.get("allowPrivilegeEscalation") is False,
+            "readiness": {"path": (ready.get("httpGet") or {}).get("path"), "period": ready.get("periodSeconds", 10),
+                          "timeout": ready.get("timeoutSeconds", 1), "failure": ready.get("failureThreshold", 3)},
+            "mounts": mounts,
+            "image": container.get("image"),
+        })
+    return out
+
+
+def duration_seconds(value) -> float | None:
+    if value is None:
+        return None
+    if isinstance(value, (int, float)):
+        return float(value) / 1e9  # compose-go renders durations in nanoseconds
+    total, text = 0.0, str(value)
+    for number, unit in re.findall(r"(\d+(?:\.\d+)?)(ms|s|m|h)", text):
+        total += float(number) * {"ms": 0.001, "s": 1, "m": 60, "h": 3600}[unit]
+    return total
+
+
+def mount_problems(label: str, ran: list[tuple[str, bool]], cluster: list[dict]) -> list[str]:
+    """`ran`: (container path, read-only) besides /tmp; a path inside a cluster mount counts as that mount."""
+    problems = []
+    k8s_paths = {m["path"]: m for m in cluster if m["path"] != "/tmp"}
+    matched = set()
+    for path, read_only in ran:
+        owner = next((p for p in k8s_paths if path == p or path.startswith(p.rstrip("/") + "/")), None)
+        if owner is None:
+            problems.append(f"{label}: {path} is mounted in the container but not in the cluster")
+            continue
+        matched.add(owner)
+        if read_only != k8s_paths[owner]["read_only"]:
+            problems.append(f"{label}: {path} read-only {read_only} in the container, {k8s_paths[owner]['read_only']} in the cluster ({owner})")
+    for path in sorted(set(k8s_paths) - matched):
+        if path not in K8S_ONLY_MOUNTS:
+            problems.append(f"{label}: the cluster mounts {path} but the container does not")
+    return problems
+
+
+def container_problems(label: str, ran: dict, cluster: list[dict]) -> list[str]:
+    """`ran`: user, read_only_root, cap_drop, no_new_privileges, tmp, health {test, interval, timeout, retries}, mounts."""
+    problems = []
+    for k in cluster:
+        where = f"{label} vs {k['name']}"
+        if ran["user"] != k["user"] or not k["non_root"]:
+            problems.append(f"{where}: user {ran['user']} vs runAsUser:runAsGroup {k['user']} (runAsNonRoot {k['non_root']})")
+        if ran["read_only_root"] is not True or k["read_only_root"] is not True:
+            problems.append(f"{where}: read-only root {ran['read_only_root']} vs readOnlyRootFilesystem {k['read_only_root']}")
+        if not ran["cap_drop_all"] or k["cap_drop"] != ["ALL"]:
+            problems.append(f"{where}: capabilities dropped {ran['cap_drop']} vs {k['cap_drop']}")
+        if not ran["no_new_privileges"] or not k["no_new_privileges"]:
+            problems.append(f"{where}: no-new-privileges {ran['no_new_privileges']} vs allowPrivilegeEscalation false {k['no_new_privileges']}")
+        tmp = next((m for m in k["mounts"] if m["path"] == "/tmp"), None)
+        if not ran["tmp"] or not tmp or tmp["kind"] != "emptyDir" or tmp["read_only"]:
+            problems.append(f"{where}: /tmp must be the one writable tmpfs in the container ({ran['tmp']}) and an emptyDir in the cluster ({tmp})")
+        h, r = ran["health"], k["readiness"]
+        if not (h["test"] and "pingvas-healthcheck" in " ".join(h["test"]) and r["path"] in " ".join(h["test"])
+                and h["interval"] == r["period"] and h["timeout"] == r["timeout"] and h["retries"] == r["failure"]):
+            problems.append(f"{where}: healthcheck {h} is not the readinessProbe {r}")
+        problems += mount_problems(where, ran["mounts"], k["mounts"])
+        # The GPU pools run the same worker from Dockerfile.ai-worker-gpu (tag suffix -cuda).
+        if ran.get("image") and ran["image"] != k["image"].removesuffix(GPU_IMAGE_SUFFIX):
+            problems.append(f"{where}: image {ran['image']} vs {k['image']}")
+    return problems
+
+
+def runtime_stage(path: Path) -> str:
+    text = path.read_text()
+    marker = "# ---- runtime:"
+    return text[text.index(marker):] if marker in text else ""
+
+
+def container_checks(compose: dict | None, k8s: dict, ids: list[str]) -> None:
+    """The images and the way compose runs them are the cluster's: the runtime stage of the Dockerfile and
+    of deploy/images/Dockerfile.prebuilt (what scripts/images.sh builds here) are one text; each
+    compose service's user, read-only root, dropped capabilities, no-new-privileges, /tmp, healthcheck
+    and mounts match every k8s Deployment of its id (security context, readinessProbe, volumeMounts);
+    and when scripts/compose-test.sh has run, so does what `podman/docker inspect` said of the
+    containers it ran (.run/compose-test/runtime.json)."""
+    problems = []
+    stage = runtime_stage(ROOT / "Dockerfile")
+    if not stage:
+        problems.append("Dockerfile: no '# ---- runtime:' stage marker")
+    elif runtime_stage(ROOT / "deploy" / "images" / "Dockerfile.prebuilt") != stage:
+        problems.append("deploy/images/Dockerfile.prebuilt: its runtime stage differs from the Dockerfile's (copy it over)")
+    for dockerfile in ("Dockerfile", "Dockerfile.ai-worker-gpu", "deploy/images/Dockerfile.prebuilt"):
+        for name, default in re.findall(r"^ARG ([A-Z_]+_IMAGE)=(\S*)$", (ROOT / dockerfile).read_text(), re.M):
+            if not re.match(r"^[a-z0-9./_-]+:[A-Za-z0-9._-]+$", default) or default.endswith(":latest"):
+                problems.append(f"{dockerfile}: ARG {name} must default to a pinned tag, not {default!r}")
+    for dockerfile in ("Dockerfile", "Dockerfile.ai-worker-gpu"):
+        final = (ROOT / dockerfile).read_text().rsplit("\nFROM ", 1)[-1]
+        if "\nUSER 10001:10001\n" not in final:
+            problems.append(f"{dockerfile}: the runtime stage must run as USER 10001:10001 (k8s runAsUser/runAsGroup)")
+    check("the images: one runtime stage for the Dockerfile and the prebuilt one, base-image arguments default to "
+          "pinned tags, both worker images USER 10001", problems)
+
+    cluster = {env: k8s_containers(k8s[env]) for env in ENVIRONMENTS if k8s.get(env)}
+    if compose is not None:
+        problems = []
+        for sid in ids:
+            svc = (compose.get("services") or {}).get(sid) or {}
+            health = svc.get("healthcheck") or {}
+            ran = {
+                "user": str(svc.get("user")),
+                "read_only_root": svc.get("read_only"),
+                "cap_drop": svc.get("cap_drop") or [],
+                "cap_drop_all": "ALL" in (svc.get("cap_drop") or []),
+                "no_new_privileges": any(o.replace("=", ":") in ("no-new-privileges:true", "no-new-privileges")
+                                         for o in svc.get("security_opt") or []),
+                "tmp": "/tmp" in (svc.get("tmpfs") or []),
+                "health": {"test": health.get("test"), "interval": duration_seconds(health.get("interval")),
+                           "timeout": duration_seconds(health.get("timeout")), "retries": health.get("retries")},
+                "mounts": sorted((v["target"], bool(v.get("read_only"))) for v in svc.get("volumes") or []),
+                "image": svc.get("image"),
+            }
+            for env, model in cluster.items():
+                problems += container_problems(f"compose {sid}", ran, model.get(sid) or [])
+        problems = list(dict.fromkeys(problems))
+        check("docker-compose.yml runs each service as k8s/ does (user, read-only root, capabilities, "
+              "no-new-privileges, /tmp, healthcheck = readinessProbe, mounts)", problems)
+
+    if RUNTIME_RECORD.is_file():
+        record = json.loads(RUNTIME_RECORD.read_text())
+        problems = []
+        for sid in ids:
+            r = record.get(sid)
+            if r is None:
+                problems.append(f"{RUNTIME_RECORD.name} has no {sid}")
+                continue
+            h = r["healthcheck"]
+            # podman lists every capability it dropped, docker says ALL; either way none may be left.
+            caps = r["cap_drop"]
+            ran = {
+                "user": r["user"], "read_only_root": r["read_only_root"], "cap_drop": caps if len(caps) < 4 else f"{len(caps)} capabilities",
+                "cap_drop_all": "ALL" in caps or {"CAP_CHOWN", "CAP_NET_RAW", "CAP_SETUID", "CAP_KILL"} <= set(caps),
+                "no_new_privileges": any(o.startswith("no-new-privileges") for o in r["security_opt"]),
+                # Only /tmp may be writable: podman's --read-only adds /run and /var/tmp unless told not to.
+                "tmp": r["tmpfs"] == ["/tmp"],
+                "health": {"test": h["test"], "interval": h["interval_s"], "timeout": h["timeout_s"], "retries": h["retries"]},
+                "mounts": sorted((m["path"], m["read_only"]) for m in r["mounts"] if m["path"] != "/tmp"),
+                "image": r["image"],
+            }
+            for env, model in cluster.items():
+                problems += container_problems(f"ran {sid}", ran, model.get(sid) or [])
+        problems = list(dict.fromkeys(problems))
+        age = int((__import__("time").time() - RUNTIME_RECORD.stat().st_mtime) / 60)
+        check(f"the containers compose-test ran (.run/compose-test/runtime.json, {age} min old) run as k8s/ runs them", problems)
+    else:
+        print("  note  no .run/compose-test/runtime.json yet: make compose-test records how its containers ran")
+
+
 # ---------------------------------------------------------------- checkov
 
 def run_checkov(files: list[Path]) -> None:
@@ -768,6 +948,16 @@ def main() -> int:
     catalog = yaml.safe_load((ROOT / "deploy" / "services.yaml").read_text())
     ids = list(catalog["services"])
     want_port = {sid: entry["port"] for sid, entry in catalog["services"].items()}
+
+    if "--containers" in sys.argv[1:]:
+        # scripts/compose-test.sh, right after recording how its containers ran: only that comparison.
+        print("check-deploy: rendering k8s/ and docker-compose.yml")
+        k8s = {env: render_kustomize(env) for env in ENVIRONMENTS}
+        container_checks(render_compose(), k8s, ids)
+        if not RUNTIME_RECORD.is_file():
+            fail("the containers compose-test ran run as k8s/ runs them", f"{RUNTIME_RECORD} is missing")
+        print(f"check-deploy: {len(passed)} passed, {len(failed)} failed")
+        return 1 if failed else 0
 
     print("check-deploy: rendering")
     k8s = {env: render_kustomize(env) for env in ENVIRONMENTS}
@@ -1010,13 +1200,16 @@ def main() -> int:
     check("the model catalog ConfigMaps hold config/models.json byte for byte", problems)
     check("deploy/s3: lifecycle, encryption, versioning and a CDN-only bucket policy", check_bucket())
 
+    print("check-deploy: containers (images, compose, what compose-test ran) against k8s/")
+    container_checks(compose, k8s, ids)
+
     print("check-deploy: monitoring (alert rules, dashboards, metric names), ArgoCD and the spot drain")
     monitoring_checks(k8s, helm, compose, want_port)
 
     print("check-deploy: security scan")
     files = [OUT / f"{kind}-{env}.yaml" for kind in ("k8s", "helm") for env in ENVIRONMENTS
              if (OUT / f"{kind}-{env}.yaml").exists()]
-    run_checkov(files + [ROOT / "Dockerfile", ROOT / "Dockerfile.ai-worker-gpu"])
+    run_checkov(files + [ROOT / "Dockerfile", ROOT / "Dockerfile.ai-worker-gpu", ROOT / "deploy" / "images" / "Dockerfile.prebuilt"])
 
     print(f"check-deploy: {len(passed)} passed, {len(failed)} failed")
     return 1 if failed else 0

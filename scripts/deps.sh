@@ -26,10 +26,19 @@ python3 -c 'import yaml' 2>/dev/null || need+=(python3-yaml)
 command -v chromium >/dev/null || need+=(chromium)
 command -v chromedriver >/dev/null || need+=(chromium-driver)
 fc-list 2>/dev/null | grep -q . || need+=(fonts-dejavu-core)
+# make images / make compose-test (part of make test): podman where no docker daemon answers (runc: this
+# kind of sandbox refuses crun's setrlimit), debootstrap for the Debian base when no registry answers,
+# podman-compose from PyPI (Debian's 1.0.3 cannot override lists)
+if ! { command -v docker >/dev/null && timeout 10 docker info >/dev/null 2>&1; }; then
+    command -v podman >/dev/null || need+=(podman)
+    command -v runc >/dev/null || need+=(runc)
+    command -v debootstrap >/dev/null || need+=(debootstrap)
+fi
 # the S3 tests: moto's S3 server on loopback and botocore's SigV4 as the reference signer
 pip_need=()
 python3 -c 'import moto.server' 2>/dev/null || pip_need+=('moto[server]')
 python3 -c 'import botocore' 2>/dev/null || pip_need+=(botocore)
+command -v podman-compose >/dev/null || { command -v docker >/dev/null && docker compose version >/dev/null 2>&1; } || pip_need+=('podman-compose==1.6.0')
 # the tracing test: its OTLP receiver decodes the exports with opentelemetry-proto
 python3 -c 'import opentelemetry.proto.collector.trace.v1.trace_service_pb2' 2>/dev/null || pip_need+=(opentelemetry-proto)
 if [ ${#need[@]} -eq 0 ] && [ ${#pip_need[@]} -eq 0 ]; then echo "deps: all present"; exit 0; fi
