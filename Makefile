@@ -56,11 +56,11 @@ demo:
 logs:
 	@tail -n 20 .run/logs/*.log
 
-# schemathesis first (about 3.5 minutes), then swift test, then the containers (compose-test reuses
-# the executables the test build made; it prints one SKIPPED line with the reason where no container
-# runtime can run containers).
+# schemathesis first (about 3.5 minutes, it builds the executables), then the containers
+# (compose-test packs those executables; it prints one SKIPPED line with the reason where no
+# container runtime can run containers), then swift test, so its summary stays the last line.
 test: check-deploy check-api engine test-model
-	@status=0; scripts/contract.sh || status=1; scripts/test.sh || status=1; scripts/compose-test.sh --if-usable || status=1; exit $$status
+	@status=0; scripts/contract.sh || status=1; scripts/compose-test.sh --if-usable || status=1; scripts/test.sh || status=1; exit $$status
 
 images:
 	@scripts/images.sh

@@ -1188,16 +1188,17 @@ def main() -> int:
     # kustomize may not load files outside k8s/base, and a chart only sees its own files: both carry a
     # copy of config/models.json, which must not drift from the one the services are tested with.
     problems = []
-    catalog_text = (ROOT / "config" / "models.json").read_bytes()
-    for copy in ("k8s/base/models.json", "helm/pingvas/files/models.json"):
-        if not (ROOT / copy).is_file() or (ROOT / copy).read_bytes() != catalog_text:
-            problems.append(f"{copy} differs from config/models.json (cp config/models.json {copy})")
-    for label, docs in [(f"k8s/{env}", k8s[env]) for env in ENVIRONMENTS] + [(f"helm/{env}", helm[env]) for env in ENVIRONMENTS]:
-        maps = [d for d in docs or [] if d.get("kind") == "ConfigMap"
-                and re.sub(r"-[a-z0-9]{10}$", "", d["metadata"]["name"]) == "pingvas-model-catalog"]
-        if docs is not None and (len(maps) != 1 or (maps[0].get("data") or {}).get("models.json") != catalog_text.decode()):
-            problems.append(f"{label}: ConfigMap pingvas-model-catalog does not hold config/models.json")
-    check("the model catalog ConfigMaps hold config/models.json byte for byte", problems)
+    for name in ("models.json", "styles.json"):
+        catalog_text = (ROOT / "config" / name).read_bytes()
+        for copy in (f"k8s/base/{name}", f"helm/pingvas/files/{name}"):
+            if not (ROOT / copy).is_file() or (ROOT / copy).read_bytes() != catalog_text:
+                problems.append(f"{copy} differs from config/{name} (cp config/{name} {copy})")
+        for label, docs in [(f"k8s/{env}", k8s[env]) for env in ENVIRONMENTS] + [(f"helm/{env}", helm[env]) for env in ENVIRONMENTS]:
+            maps = [d for d in docs or [] if d.get("kind") == "ConfigMap"
+                    and re.sub(r"-[a-z0-9]{10}$", "", d["metadata"]["name"]) == "pingvas-model-catalog"]
+            if docs is not None and (len(maps) != 1 or (maps[0].get("data") or {}).get(name) != catalog_text.decode()):
+                problems.append(f"{label}: ConfigMap pingvas-model-catalog does not hold config/{name}")
+    check("the model catalog ConfigMaps hold config/models.json and config/styles.json byte for byte", problems)
     check("deploy/s3: lifecycle, encryption, versioning and a CDN-only bucket policy", check_bucket())
 
     print("check-deploy: containers (images, compose, what compose-test ran) against k8s/")

@@ -28,7 +28,7 @@ spec:
       annotations:
         checksum/config: {{ toJson $root.Values.config | sha256sum }}
         {{- if $svc.mountModelCatalog }}
-        checksum/model-catalog: {{ $root.Files.Get "files/models.json" | sha256sum }}
+        checksum/model-catalog: {{ printf "%s%s" ($root.Files.Get "files/models.json") ($root.Files.Get "files/styles.json") | sha256sum }}
         {{- end }}
         prometheus.io/scrape: "true"
         prometheus.io/port: {{ $svc.port | quote }}
