@@ -42,9 +42,6 @@ struct ProxyController: Sendable {
             throw Problem.notFound("No such route.")
         }
         let identity = try await authenticate(request, path: path, access: route.access)
-        if let identity, await suspensions.isSuspended(identity.userID) {
-            throw Problem(.forbidden, type: "account-suspended", title: "Account suspended", detail: "This account is suspended; contact support.")
-        }
 
         var limits = [RateLimiter.Limit(key: "ip:\(clientAddress(request, context: context))", perMinute: configuration.rateLimitPerIP)]
         if let identity {
@@ -55,7 +52,14 @@ struct ProxyController: Sendable {
             let network = Self.network(of: clientAddress(request, context: context))
             limits.append(RateLimiter.Limit(key: "signup:\(network)", count: configuration.signupsPerNetwork, per: .seconds(3600)))
         }
-        if let retryAfter = await rateLimiter.check(limits) {
+        // The suspension look-up and the rate-limit script go out together (one round trip on the
+        // shared Redis connection); a suspension wins over a rate limit.
+        async let suspended = identity == nil ? false : suspensions.isSuspended(identity!.userID)
+        let retryAfter = await rateLimiter.check(limits)
+        if await suspended {
+            throw Problem(.forbidden, type: "account-suspended", title: "Account suspended", detail: "This account is suspended; contact support.")
+        }
+        if let retryAfter {
             throw Problem.tooManyRequests(retryAfterSeconds: retryAfter)
         }
 
@@ -162,7 +166,7 @@ struct ProxyController: Sendable {
         }
         let claims: AccessClaims
         do {
-            claims = try await tokens.verify(credential)
+            claims = try await tokens.claims(credential)
         } catch let problem as Problem {
             throw problem
         } catch {
