@@ -30,7 +30,7 @@ duration="${PINGVAS_BENCH_DURATION:-10}"
 p1_connections="${PINGVAS_BENCH_P1_CONNECTIONS:-32}"
 p2_clients="${PINGVAS_BENCH_P2_CLIENTS:-8}"
 p6_clients="${PINGVAS_BENCH_CONNECTIONS:-16}"
-port_base="${PINGVAS_BENCH_PORT_BASE:-48080}"
+port_base="${PINGVAS_BENCH_PORT_BASE:-29080}"   # below the ephemeral range (32768+): no clash with outgoing connections
 pg_port="${PINGVAS_BENCH_PG_PORT:-45432}"
 redis_port="${PINGVAS_BENCH_REDIS_PORT:-46379}"
 only="${PINGVAS_BENCH_ONLY:-P1 P2 P6 P7}"
@@ -121,11 +121,11 @@ if wants P1 || wants P2 || wants P7; then
     "$psql" "$db" -qX -c "SET client_min_messages = warning; DROP SCHEMA IF EXISTS pingvas_bench_user, pingvas_bench_generation, pingvas_bench_gallery, pingvas_bench_model_router, pingvas_bench_payment_webhook, pingvas_bench_pgbench CASCADE" >/dev/null
     redis-cli -p "$redis_port" FLUSHALL >/dev/null
     echo "bench: the seven services on 127.0.0.1:$port_base-$((port_base + 6))"
+    services_started=1   # also when start fails halfway: cleanup stops what did start
     PINGVAS_PORT_BASE="$port_base" PINGVAS_BIN_DIR="$bin" PINGVAS_DB_SCHEMA=pingvas_bench PINGVAS_LOG_LEVEL=warning \
     PINGVAS_PASSWORD_HASH_COST=10 PINGVAS_SIGNUP_CREDITS=1000000000 PINGVAS_MAX_QUEUED_PER_USER=100000000 \
     PINGVAS_RATE_LIMIT_PER_IP=100000000 PINGVAS_RATE_LIMIT_PER_USER=100000000 PINGVAS_STORAGE_DIR="$PINGVAS_STACK_DIR/storage" \
         scripts/services.sh start >"$work/services.out" 2>&1 || { cat "$work/services.out" >&2; exit 1; }
-    services_started=1
     source <(grep -E '^PINGVAS_(INTERNAL_SECRET|JWT_SIGNING_KEY)=' "$PINGVAS_STACK_DIR/secrets.env" | sed 's/^/export /')
 
     # Users and their access tokens (P1 sends one, P2 one per client).
