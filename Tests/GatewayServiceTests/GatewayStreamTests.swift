@@ -77,6 +77,20 @@ import Testing
                 }
                 try await Self.withClient { streamsClient in
                     try await Self.withClient { plain in
+                        // Plain requests before any stream: what this machine's load alone costs them.
+                        func medianOfFive() async throws -> (Duration, [Duration]) {
+                            var times: [Duration] = []
+                            for _ in 0..<5 {
+                                let started = ContinuousClock.now
+                                let response = try await plain.execute(HTTPClientRequest(
+                                    url: "\(base)/api/v1/models", headers: ["Authorization": "Bearer \(token)"], timeout: .seconds(5)))
+                                times.append(ContinuousClock.now - started)
+                                #expect(response.status == 200)
+                            }
+                            return (times.sorted()[times.count / 2], times)
+                        }
+                        let (quiet, _) = try await medianOfFive()
+
                         // 64 streams of one user, each answered (its head through) and open at the upstream.
                         var held = try await withThrowingTaskGroup(of: HTTPClientStreamingResponse.self) { group in
                             for _ in 0..<limit { group.addTask { try await streamsClient.stream(events(token)) } }
@@ -85,17 +99,11 @@ import Testing
                         #expect(held.allSatisfy { $0.status == 200 })
                         try await eventually(timeout: .seconds(20), "\(limit) streams open at the upstream (now \(open.value))") { open.value == limit }
 
-                        // A plain request meanwhile is answered at once: the median of five, each well inside its timeout.
-                        var times: [Duration] = []
-                        for _ in 0..<5 {
-                            let started = ContinuousClock.now
-                            let response = try await plain.execute(HTTPClientRequest(
-                                url: "\(base)/api/v1/models", headers: ["Authorization": "Bearer \(token)"], timeout: .seconds(5)))
-                            times.append(ContinuousClock.now - started)
-                            #expect(response.status == 200)
-                        }
-                        let median = times.sorted()[times.count / 2]
-                        #expect(median < .milliseconds(100), "plain requests took \(times) with \(limit) streams open")
+                        // A plain request meanwhile is answered at once: the median of five under 100 ms, or, on a
+                        // machine so loaded that requests without any stream are slow too, within 3x of that median.
+                        // (Queued behind the streams, as before the stream budget, it would wait for its timeout.)
+                        let (median, times) = try await medianOfFive()
+                        #expect(median < max(.milliseconds(100), quiet * 3), "plain requests took \(times) with \(limit) streams open, \(quiet) without")
 
                         // The 65th stream of the same user: 429 too-many-streams with Retry-After.
                         let refused = try await plain.execute(events(token))
