@@ -15,7 +15,7 @@ help:
 	@echo "make check-deploy  validate k8s/, helm/ and docker-compose.yml offline (also part of make test)"
 	@echo "make check-api     docs/openapi.json: generated from docs/openapi.yaml, valid OpenAPI 3.1, every public route documented (also part of make test)"
 	@echo "make contract      schemathesis against a private stack as a signed-in user: no 5xx, no response breaking docs/openapi.json (also part of make test)"
-	@echo "make bench   webhook deliveries stored per second vs a pgbench insert run (release build, own stack)"
+	@echo "make bench   release builds side by side with baselines: gateway vs nginx (P1), generations vs pgbench (P2), webhooks vs pgbench (P6), RSS and threads (P7)"
 	@echo "make bench-scheduler  FIFO vs the fair dispatcher with and without model affinity (simulated engine): loads, waits, fairness, ETA error"
 	@echo "make chaos   1,000 jobs while workers are killed and Redis and PostgreSQL restart: lost must be 0 (CHAOS_JOBS)"
 	@echo "make engine  build stable-diffusion.cpp (pinned PyPI package) and the worker's shim into .run/engine"

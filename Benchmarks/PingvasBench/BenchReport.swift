@@ -33,5 +33,7 @@ struct BenchReport {
             row("ratio stored/s : pgbench tps", f(rate / baseline, 3))
         }
         Swift.print(String(repeating: "-", count: 72))
+        // One line for scripts/bench.sh's table.
+        Swift.print("BENCH stored_per_second=\(f(rate)) p99_ms=\(f(percentile(sorted, 0.99), 2))")
     }
 }

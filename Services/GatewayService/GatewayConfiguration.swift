@@ -24,6 +24,12 @@ struct GatewayConfiguration: ServiceConfigurationProtocol {
     /// and `/thumbnail` redirect with S3 storage (the bucket's or `PINGVAS_S3_PUBLIC_ENDPOINT`'s origin,
     /// the CDN's). Added to the page's `img-src` and `connect-src`; empty with folder storage.
     var studioImageOrigins: [String] = []
+    /// Event streams one caller may hold open at once (`PINGVAS_GATEWAY_MAX_STREAMS_PER_USER`); the
+    /// next gets 429 `too-many-streams`. 0: no per-caller limit.
+    var maxStreamsPerUser: Int
+    /// Event streams open through this gateway in all, and the size of the stream client's
+    /// connection budget (`PINGVAS_GATEWAY_MAX_STREAMS`); the next gets 503 `too-many-streams`.
+    var maxStreams: Int
     /// Signups per hour from one network (an IPv4 /24, an IPv6 /64); 0: no limit.
     var signupsPerNetwork = 20
     /// How long user has to answer a key look-up (the JWKS, an API key), whatever
@@ -48,6 +54,8 @@ struct GatewayConfiguration: ServiceConfigurationProtocol {
         rateLimitPerIP = reader.int("PINGVAS_RATE_LIMIT_PER_IP", default: 600)
         rateLimitPerUser = reader.int("PINGVAS_RATE_LIMIT_PER_USER", default: 0)
         trustedProxyHops = reader.int("PINGVAS_TRUSTED_PROXY_HOPS", default: 0)
+        maxStreamsPerUser = max(reader.int("PINGVAS_GATEWAY_MAX_STREAMS_PER_USER", default: 64), 0)
+        maxStreams = max(reader.int("PINGVAS_GATEWAY_MAX_STREAMS", default: 2048), 1)
         corsOrigins = (reader.optionalString("PINGVAS_CORS_ORIGINS") ?? "").split(separator: ",").map(String.init)
         studioImageOrigins = (reader.optionalString("PINGVAS_STUDIO_IMAGE_ORIGINS") ?? "").split(separator: ",")
             .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }

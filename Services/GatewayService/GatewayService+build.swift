@@ -10,6 +10,13 @@ func buildApplication(configuration: GatewayConfiguration, logger: Logger? = nil
     let dependencies = ServiceDependencies.open(configuration.service, logger: logger)
     let redis = try dependencies.requireRedis()
     let client = CurlHTTPClient(configuration: HTTPClientConfiguration(maxConnectionsPerHost: 64), logger: logger)
+    // Event streams hold their upstream connection for as long as they last: they get a client (a
+    // connection budget) of their own, so however many are open, ordinary requests never queue
+    // behind them. StreamLimiter keeps their number within this budget.
+    let streamClient = CurlHTTPClient(
+        configuration: HTTPClientConfiguration(maxConnectionsPerHost: configuration.maxStreams, maxTotalConnections: configuration.maxStreams),
+        logger: logger
+    )
     let tokens = JWKSVerifier(
         userURL: configuration.upstreams[.user] ?? "", client: client, trust: configuration.service.trust,
         issuer: configuration.jwtIssuer, audience: configuration.jwtAudience, timeout: GatewayConfiguration.keyLookupTimeout,
@@ -25,13 +32,17 @@ func buildApplication(configuration: GatewayConfiguration, logger: Logger? = nil
     let apiKeys = APIKeyResolver(
         userURL: configuration.upstreams[.user] ?? "", client: client, trust: configuration.service.trust, timeout: GatewayConfiguration.keyLookupTimeout)
     router.addRoutes(ProxyController(configuration: configuration, client: client, tokens: tokens, rateLimiter: limiter, apiKeys: apiKeys,
-        suspensions: SuspensionList(redis: redis, keys: configuration.keys, logger: logger)
+        suspensions: SuspensionList(redis: redis, keys: configuration.keys, logger: logger),
+        streamClient: streamClient, streams: StreamLimiter(perCaller: configuration.maxStreamsPerUser, total: configuration.maxStreams)
     ).routes)
     router.addRoutes(APIDocsController().routes)
     router.addRoutes(StudioController(imageOrigins: configuration.studioImageOrigins).routes)
 
     return ServiceApplication.make(
         responder: router.buildResponder(), configuration: configuration.service, dependencies: dependencies,
-        services: [ShutdownHook { await client.shutdown() }], logger: logger
+        services: [ShutdownHook {
+            await client.shutdown()
+            await streamClient.shutdown()
+        }], logger: logger
     )
 }

@@ -24,6 +24,9 @@ actor JWKSVerifier {
     private var fetchedAt: ContinuousClock.Instant?
     private var lastAttempt: ContinuousClock.Instant?
     private let unknownKeyInterval = Duration.milliseconds(200)
+    /// Tokens verified within the refresh interval: a client's next request skips the signature check
+    /// and the hop onto this actor.
+    nonisolated let verified: VerifiedTokens
 
     init(userURL: String, client: CurlHTTPClient, trust: InternalTrust, issuer: String, audience: String, timeout: Duration,
          refreshInterval: Duration = .seconds(60)) {
@@ -34,6 +37,15 @@ actor JWKSVerifier {
         self.audience = audience
         self.timeout = timeout
         self.refreshInterval = refreshInterval
+        self.verified = VerifiedTokens(lifetime: refreshInterval)
+    }
+
+    /// The claims of a valid token: from the tokens verified recently, or checked now (`verify`).
+    nonisolated func claims(_ token: String) async throws -> AccessClaims {
+        if let claims = verified.claims(for: token) { return claims }
+        let claims = try await verify(token)
+        verified.remember(token, claims: claims)
+        return claims
     }
 
     /// The claims of a valid token. Throws `TokenError` for a bad token, and 503

@@ -5,6 +5,12 @@ import Synchronization
 
 /// A pool of Redis connections: commands, pipelines, streams, scripts and publishing.
 ///
+/// Ordinary commands (everything that does not block on the server) share one pipelined connection
+/// (`RedisPipelinedConnection`): concurrent callers' commands are written back to back and their
+/// replies handed back in order, so they never wait for a pooled connection. Blocking commands
+/// (`BLPOP`, `XREADGROUP ... BLOCK`, `WAIT`) and connection-state commands (`SUBSCRIBE`, `MULTI`,
+/// `WATCH`, `SELECT`) lease a connection of the pool below, as every command did before.
+///
 /// Connections open lazily, up to `maxConnections`; callers beyond that wait in FIFO order for at most
 /// `acquireTimeout` (then `poolTimeout`). A connection whose I/O failed is dropped, never reused. While
 /// Redis is unreachable, opening fails with `connectionFailed` and further attempts are refused at once
@@ -30,6 +36,8 @@ package final class RedisPool: Sendable {
     let connector: RedisConnector
     private let state = Mutex(PoolState())
     private let waiterIDs = Atomic<Int>(0)
+    /// The one connection ordinary commands share.
+    let pipelined: RedisPipelinedConnection
 
     static let initialBackoff: Duration = .milliseconds(50)
     static let maximumBackoff: Duration = .seconds(2)
@@ -38,6 +46,7 @@ package final class RedisPool: Sendable {
         self.configuration = configuration
         self.logger = logger
         self.connector = RedisConnector(configuration: configuration, logger: logger)
+        self.pipelined = RedisPipelinedConnection(connector: connector, commandTimeout: configuration.commandTimeout, logger: logger)
     }
 
     /// Sends one command and returns its reply; an error reply is thrown as `RedisError.server`.
@@ -49,12 +58,30 @@ package final class RedisPool: Sendable {
     }
 
     private func sendUntraced(_ arguments: [[UInt8]]) async throws -> RedisValue {
+        if Self.sharesConnection(arguments) {
+            let reply = try await pipelined.send([arguments])[0]
+            if case .error(let message) = reply { throw RedisError.server(message) }
+            return reply
+        }
         let timeout = Self.timeout(for: [arguments], base: configuration.commandTimeout)
         let reply = try await withConnection { connection in
             try await connection.run(timeout: timeout) { context throws(RedisError) in try context.command(arguments) }
         }
         if case .error(let message) = reply { throw RedisError.server(message) }
         return reply
+    }
+
+    /// Whether `command` may go on the shared pipelined connection: it neither blocks on the server
+    /// nor changes the state of the connection it runs on.
+    static func sharesConnection(_ command: [[UInt8]]) -> Bool {
+        guard blockingTime(command) == nil, let first = command.first, first.count <= 16 else { return false }
+        switch String(decoding: first, as: UTF8.self).uppercased() {
+        case "SUBSCRIBE", "PSUBSCRIBE", "SSUBSCRIBE", "UNSUBSCRIBE", "PUNSUBSCRIBE", "MONITOR", "MULTI", "EXEC", "DISCARD",
+             "WATCH", "UNWATCH", "SELECT", "RESET", "QUIT", "CLIENT", "HELLO", "AUTH", "DEBUG":
+            return false
+        default:
+            return true
+        }
     }
 
     /// `redis <COMMAND>`: the command's name only (keys and values may be personal data).
@@ -75,8 +102,10 @@ package final class RedisPool: Sendable {
     package func pipeline(_ commands: [[[UInt8]]]) async throws -> [RedisValue] {
         guard !commands.isEmpty else { return [] }
         let timeout = Self.timeout(for: commands, base: configuration.commandTimeout)
+        let shared = commands.allSatisfy(Self.sharesConnection)
         let run = {
-            try await self.withConnection { connection in
+            if shared { return try await self.pipelined.send(commands) }
+            return try await self.withConnection { connection in
                 try await connection.run(timeout: timeout) { context throws(RedisError) in
                     for command in commands { try context.append(command) }
                     var replies: [RedisValue] = []
@@ -115,6 +144,7 @@ package final class RedisPool: Sendable {
     /// Refuses new work, fails every waiter with `poolClosed` and closes idle connections;
     /// connections in use close when their command finishes.
     package func close() async {
+        pipelined.close()
         connector.close()
         let (waiters, idle) = state.withLock { state in
             state.closed = true
@@ -125,6 +155,9 @@ package final class RedisPool: Sendable {
         for waiter in waiters { waiter.continuation.resume(throwing: RedisError(.poolClosed, "pool closed")) }
         _ = idle
     }
+
+    /// Connections of the pool open now (idle, leased or being opened), the pipelined one not counted.
+    package var pooledConnections: Int { state.withLock { $0.open } }
 
     /// Leases a connection for the duration of `body` (used by EVALSHA to retry on the same connection).
     func withConnection<T: Sendable>(_ body: (RedisConnection) async throws -> T) async throws -> T {

@@ -18,7 +18,7 @@ package struct RedisScript: Sendable, Equatable {
 
 extension RedisPool {
     /// `EVALSHA`; if the server does not know the script (`NOSCRIPT`, e.g. after a restart or `SCRIPT FLUSH`),
-    /// loads it with `SCRIPT LOAD` and retries once on the same connection. Error replies throw `.server`.
+    /// loads it with `SCRIPT LOAD` and retries once (both on the shared pipelined connection). Error replies throw `.server`.
     package func evalsha(_ script: RedisScript, keys: [String], arguments: [String]) async throws -> RedisValue {
         guard Tracing.isRecording else { return try await runScript(script, keys: keys, arguments: arguments) }
         return try await Tracing.withSpan("redis EVALSHA", kind: .client, attributes: ["db.system": "redis", "redis.script": .string(script.name)]) { _ in
@@ -28,17 +28,16 @@ extension RedisPool {
 
     private func runScript(_ script: RedisScript, keys: [String], arguments: [String]) async throws -> RedisValue {
         let evalsha = (["EVALSHA", script.sha1, String(keys.count)] + keys + arguments).map { Array($0.utf8) }
-        let timeout = configuration.commandTimeout
-        let reply = try await withConnection { connection in
-            try await connection.run(timeout: timeout) { context throws(RedisError) in
-                let first = try context.command(evalsha)
-                guard case .error(let message) = first, message.hasPrefix("NOSCRIPT") else { return first }
-                let loaded = try context.command([Array("SCRIPT".utf8), Array("LOAD".utf8), Array(script.source.utf8)])
-                if case .error = loaded { return loaded }
-                guard loaded.string == script.sha1 else {
-                    return .error("ERR SCRIPT LOAD returned \(loaded.string ?? "nothing"), expected \(script.sha1)")
-                }
-                return try context.command(evalsha)
+        var reply = try await pipelined.send([evalsha])[0]
+        if case .error(let message) = reply, message.hasPrefix("NOSCRIPT") {
+            // The script cache is the server's, not the connection's: load and run again, back to back.
+            let replies = try await pipelined.send([[Array("SCRIPT".utf8), Array("LOAD".utf8), Array(script.source.utf8)], evalsha])
+            if case .error = replies[0] {
+                reply = replies[0]
+            } else if replies[0].string != script.sha1 {
+                reply = .error("ERR SCRIPT LOAD returned \(replies[0].string ?? "nothing"), expected \(script.sha1)")
+            } else {
+                reply = replies[1]
             }
         }
         if case .error(let message) = reply { throw RedisError.server(message) }

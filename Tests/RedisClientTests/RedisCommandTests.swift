@@ -57,7 +57,7 @@ extension RedisClientTests {
             }
         }
 
-        @Test("a full pool makes the next caller fail with poolTimeout; blocking commands outlive the command timeout")
+        @Test("a full pool makes the next blocking caller fail with poolTimeout while ordinary commands go on; blocking commands outlive the command timeout")
         func poolTimeout() async throws {
             try await Redis.withPool(maxConnections: 2, commandTimeout: .milliseconds(500), acquireTimeout: .milliseconds(200)) { pool in
                 let empty = TestStack.uniqueName("empty")
@@ -75,9 +75,11 @@ extension RedisClientTests {
 
                 let clock = ContinuousClock()
                 let started = clock.now
-                let error = await #expect(throws: RedisError.self) { try await pool.send("PING") }
+                let error = await #expect(throws: RedisError.self) { try await pool.send("BLPOP", empty, "1") }
                 #expect(error?.kind == .poolTimeout)
                 #expect(clock.now - started < .milliseconds(1200), "gave up before the BLPOPs freed a connection")
+                // Ordinary commands never wait for a pooled connection: they share the pipelined one.
+                try await pool.ping()
 
                 // BLPOP 1 s with a 500 ms command timeout: the blocking time extends the socket timeout.
                 #expect(try await first == .null)
@@ -125,6 +127,39 @@ extension RedisClientTests {
                 }
                 #expect(values.sorted() == Array(1...200))
                 #expect(try await pool.send("GET", counter).int == 200)
+            }
+        }
+
+        @Test("1,000 concurrent commands share one connection and each caller gets its own reply")
+        func thousandConcurrentCommandsOnOneConnection() async throws {
+            try await Redis.withPool(maxConnections: 4) { pool in
+                let counter = TestStack.uniqueName("pipelined")
+                let results = try await withThrowingTaskGroup(of: (Int, RedisValue, [RedisValue]).self) { group in
+                    for index in 0..<1_000 {
+                        group.addTask {
+                            // A single command and a batch of three that must stay together and in order.
+                            let echoed = try await pool.send("ECHO", "reply-\(index)")
+                            let batch = try await pool.pipeline([
+                                ["SET", "\(counter):\(index)", "value-\(index)"], ["INCR", counter], ["GET", "\(counter):\(index)"],
+                            ])
+                            return (index, echoed, batch)
+                        }
+                    }
+                    return try await group.reduce(into: [(Int, RedisValue, [RedisValue])]()) { $0.append($1) }
+                }
+                #expect(results.count == 1_000)
+                var counts: [Int64] = []
+                for (index, echoed, batch) in results {
+                    #expect(echoed.string == "reply-\(index)")
+                    #expect(batch.count == 3)
+                    #expect(batch.first == .status("OK"))
+                    #expect(batch.last?.string == "value-\(index)", "reply \(index): \(batch)")
+                    counts.append(batch.count == 3 ? batch[1].int ?? -1 : -1)
+                }
+                #expect(counts.sorted() == Array(1...1_000))
+                #expect(pool.pooledConnections == 0, "no command needed a connection of its own")
+                for index in 0..<1_000 { _ = try await pool.send("DEL", "\(counter):\(index)") }
+                _ = try await pool.send("DEL", counter)
             }
         }
 

@@ -13,7 +13,8 @@ import ServiceKit
 /// user per request) or an API key through user (`APIKeyResolver`), drops every identity header a
 /// client sent and sets `X-User-Id`, `X-User-Roles`, `X-User-Plan` from the token; the request id
 /// and trace context travel through `RequestContext`. Responses stream back as they arrive, so
-/// server-sent events are not buffered.
+/// server-sent events are not buffered. Event streams go through a client of their own (their own
+/// connection budget) and count against `streams`, at most so many per caller.
 struct ProxyController: Sendable {
     let configuration: GatewayConfiguration
     let client: CurlHTTPClient
@@ -21,6 +22,9 @@ struct ProxyController: Sendable {
     let rateLimiter: RateLimiter
     let apiKeys: APIKeyResolver
     let suspensions: SuspensionList
+    /// The client for event streams: connections that stay open do not take ordinary requests' places.
+    let streamClient: CurlHTTPClient
+    let streams: StreamLimiter
 
     /// Mounted at the root: `/api/**` and `/webhooks/**`.
     var routes: RouteCollection<ServiceRequestContext> {
@@ -38,9 +42,6 @@ struct ProxyController: Sendable {
             throw Problem.notFound("No such route.")
         }
         let identity = try await authenticate(request, path: path, access: route.access)
-        if let identity, await suspensions.isSuspended(identity.userID) {
-            throw Problem(.forbidden, type: "account-suspended", title: "Account suspended", detail: "This account is suspended; contact support.")
-        }
 
         var limits = [RateLimiter.Limit(key: "ip:\(clientAddress(request, context: context))", perMinute: configuration.rateLimitPerIP)]
         if let identity {
@@ -51,9 +52,20 @@ struct ProxyController: Sendable {
             let network = Self.network(of: clientAddress(request, context: context))
             limits.append(RateLimiter.Limit(key: "signup:\(network)", count: configuration.signupsPerNetwork, per: .seconds(3600)))
         }
-        if let retryAfter = await rateLimiter.check(limits) {
+        // The suspension look-up and the rate-limit script go out together (one round trip on the
+        // shared Redis connection); a suspension wins over a rate limit.
+        async let suspended = identity == nil ? false : suspensions.isSuspended(identity!.userID)
+        let retryAfter = await rateLimiter.check(limits)
+        if await suspended {
+            throw Problem(.forbidden, type: "account-suspended", title: "Account suspended", detail: "This account is suspended; contact support.")
+        }
+        if let retryAfter {
             throw Problem.tooManyRequests(retryAfterSeconds: retryAfter)
         }
+
+        // Held by the response body until the stream ends; freed (the place given back) on every other way out.
+        let isStream = Self.isEventStream(request, path: path)
+        let lease = isStream ? try streamLease(identity.map { "user:\($0.userID)" } ?? "ip:\(clientAddress(request, context: context))") : nil
 
         let body = try await collectBody(request)
         var target = base + path
@@ -64,7 +76,7 @@ struct ProxyController: Sendable {
         )
         let upstream: HTTPClientStreamingResponse
         do {
-            upstream = try await client.stream(outgoing)
+            upstream = try await (isStream ? streamClient : client).stream(outgoing)
         } catch .timeout {
             throw Problem(.gatewayTimeout, type: "upstream-timeout", detail: "The \(route.upstream.rawValue) service did not answer in time.")
         } catch .connectionFailed {
@@ -85,12 +97,43 @@ struct ProxyController: Sendable {
             status: HTTPResponse.Status(code: upstream.status),
             headers: fields,
             body: ResponseBody { writer in
+                defer { withExtendedLifetime(lease) {} }
                 for try await chunk in stream {
                     try await writer.write(ByteBuffer(bytes: chunk))
                 }
                 try await writer.finish(nil)
             }
         )
+    }
+
+    /// A place for one more stream of `caller`, or 429 (the caller's limit) or 503 (the gateway's) `too-many-streams`.
+    func streamLease(_ caller: String) throws -> StreamLease {
+        switch streams.acquire(caller) {
+        case .success(let lease):
+            return lease
+        case .failure(.perCaller(let limit)):
+            throw Self.tooManyStreams(.tooManyRequests, detail: "At most \(limit) event streams may be open at once; close one first.", limit: limit)
+        case .failure(.total(let limit)):
+            throw Self.tooManyStreams(.serviceUnavailable, detail: "The gateway holds as many event streams as it can; retry shortly.", limit: limit)
+        }
+    }
+
+    /// Seconds a caller over the stream limit is told to wait: streams end when their job does.
+    static let streamRetryAfterSeconds = 5
+
+    static func tooManyStreams(_ status: HTTPResponse.Status, detail: String, limit: Int) -> Problem {
+        Problem(
+            status, type: "too-many-streams", detail: detail, extensions: ["limit": .int(limit)],
+            headers: [.retryAfter: String(streamRetryAfterSeconds)]
+        )
+    }
+
+    /// A request whose response stays open: a job's server-sent events (`GET .../events`), or any GET
+    /// that asks for `text/event-stream`.
+    static func isEventStream(_ request: Request, path: String) -> Bool {
+        guard request.method == .get else { return false }
+        if path.hasSuffix("/events") { return true }
+        return request.headers[values: .accept].contains { $0.contains("text/event-stream") }
     }
 
     /// The caller behind the bearer token. Public routes ignore tokens (a stale one must not block
@@ -123,7 +166,7 @@ struct ProxyController: Sendable {
         }
         let claims: AccessClaims
         do {
-            claims = try await tokens.verify(credential)
+            claims = try await tokens.claims(credential)
         } catch let problem as Problem {
             throw problem
         } catch {
