@@ -113,10 +113,10 @@ extension ContractTests {
         try await api.call("POST", "/api/v1/webhooks/\(UUID())/enable", token: token, expect: 404)
         try await api.call("GET", "/api/v1/webhooks/default/secret", token: token, expect: 200)
         try await api.call("GET", "/api/v1/webhooks/default/secret", expect: 401)
-        let own = Self.job.merging(["seed": 12, "webhook_url": "http://127.0.0.1:9/own", "webhook_events": ["generation.failed"]]) { _, new in new }
+        let own = Self.job.merging(["seed": 12, "webhook": "http://127.0.0.1:9/own", "webhook_events": ["generation.failed"]]) { _, new in new }
         try await api.call("POST", "/api/v1/generations", token: token, json: own, expect: 202)
-        try await api.call("POST", "/api/v1/generations", token: token, json: Self.job.merging(["webhook_url": "http://10.0.0.1/"]) { _, new in new }, expect: 422)
-        try await api.call("POST", "/api/v1/generations", token: token, json: Self.job.merging(["webhook_url": 5]) { _, new in new }, expect: 400)
+        try await api.call("POST", "/api/v1/generations", token: token, json: Self.job.merging(["webhook": "http://10.0.0.1/"]) { _, new in new }, expect: 422)
+        try await api.call("POST", "/api/v1/generations", token: token, json: Self.job.merging(["webhook": 5]) { _, new in new }, expect: 400)
         try await api.call("POST", "/api/v1/generations", token: token, json: Self.job.merging(["webhook_events": ["generation.failed"]]) { _, new in new }, expect: 422)
     }
 

@@ -193,7 +193,7 @@ import Testing
             let receiver = try Receiver(port: port, secret: secret)
             defer { receiver.stop() }
 
-            let ownHook: [String: Any] = ["webhook_url": "http://127.0.0.1:\(port)/job", "webhook_events": ["generation.succeeded"]]
+            let ownHook: [String: Any] = ["webhook": "http://127.0.0.1:\(port)/job", "webhook_events": ["generation.succeeded"]]
             func submitHooked(seed: Int) async throws -> String {
                 let reply = try await api.call("POST", "/api/v1/generations", token: token, json: Self.job.merging(ownHook) { _, new in new }.merging(["seed": seed]) { _, new in new })
                 #expect(reply.status == 202, "\(reply.text)")
@@ -206,7 +206,7 @@ import Testing
             }
             // Submitted after `other` finished: by the time its delivery arrives, one for `other` would have been sent too.
             let second = try await submitHooked(seed: 22)
-            let refused = try await api.call("POST", "/api/v1/generations", token: token, json: Self.job.merging(["webhook_url": "http://169.254.169.254/x"]) { _, new in new })
+            let refused = try await api.call("POST", "/api/v1/generations", token: token, json: Self.job.merging(["webhook": "http://169.254.169.254/x"]) { _, new in new })
             #expect(refused.status == 422 && refused.problemType == "validation-failed", "metadata address refused: \(refused.text)")
 
             try await eventually(timeout: .seconds(60), pollEvery: .milliseconds(200), "both jobs' own webhooks are delivered\n\(suite.logs)") {

@@ -4,7 +4,8 @@ import HTTPTypes
 import Hummingbird
 import ServiceKit
 
-/// A job's own completion webhook: `webhook_url` (and optionally `webhook_events`) on a submission.
+/// A job's own completion webhook: `webhook` (and optionally `webhook_events`) on a submission,
+/// named as Replicate names them.
 /// The URL is checked like a registered endpoint's (public addresses only) before anything is held
 /// or written; the events of that job alone are sent to it, signed per Standard Webhooks with the
 /// owner's per-job signing secret (`GET /api/v1/webhooks/default/secret`).
@@ -19,19 +20,19 @@ extension JobController {
         var webhookEvents: [String]?
 
         enum CodingKeys: String, CodingKey {
-            case webhookURL = "webhook_url"
+            case webhookURL = "webhook"
             case webhookEvents = "webhook_events"
         }
     }
 
-    /// The submission's own webhook, nil without `webhook_url`; 400 for fields of the wrong type,
+    /// The submission's own webhook, nil without `webhook`; 400 for fields of the wrong type,
     /// 422 for a URL or events that cannot be used.
     func ownWebhook(in body: ByteBuffer) async throws -> OwnWebhook? {
         guard let fields = try? JSONDecoder().decode(OwnWebhookFields.self, from: Data(body.readableBytesView)) else {
-            throw Problem.badRequest("webhook_url must be a string and webhook_events a list of event names.", type: "invalid-body")
+            throw Problem.badRequest("webhook must be a string and webhook_events a list of event names.", type: "invalid-body")
         }
         guard let url = fields.webhookURL else {
-            if fields.webhookEvents != nil { throw Problem.validation(["webhook_url": "is required with webhook_events"]) }
+            if fields.webhookEvents != nil { throw Problem.validation(["webhook": "is required with webhook_events"]) }
             return nil
         }
         guard let ownWebhooks else { throw Problem.unavailable("Per-job webhooks are not configured here.") }
@@ -45,7 +46,7 @@ extension JobController {
                 events = WebhookEvent.allCases.filter(parsed.contains)
             }
         }
-        if let problem = await ownWebhooks.target.problem(with: url) { errors["webhook_url"] = problem }
+        if let problem = await ownWebhooks.target.problem(with: url) { errors["webhook"] = problem }
         guard errors.isEmpty else { throw Problem.validation(errors) }
         return OwnWebhook(url: url, events: events)
     }

@@ -23,7 +23,7 @@ struct JobController: Sendable {
     let estimator: QueueEstimator
     let configuration: GenerationConfiguration
     let logger: Logger
-    /// Per-job webhooks (`webhook_url` on a submission); nil: such submissions answer 503.
+    /// Per-job webhooks (`webhook` on a submission); nil: such submissions answer 503.
     var ownWebhooks: OwnWebhooks?
 
     var keys: PipelineKeys { configuration.keys }

@@ -200,7 +200,7 @@ struct WebhookController: Sendable {
     }
 
     /// `GET /api/v1/webhooks/default/secret`: the secret that signs the caller's per-job webhooks
-    /// (`webhook_url` on a submission); the same every time.
+    /// (`webhook` on a submission); the same every time.
     @Sendable func signingSecret(_ request: Request, context: ServiceRequestContext) async throws -> JSONResponse<SigningSecretView> {
         let caller = try CallerIdentity.require(request)
         return JSONResponse(.ok, SigningSecretView(secret: try await webhooks.signingSecret(user: caller.userID.uuid)), headers: [.cacheControl: "no-store"])

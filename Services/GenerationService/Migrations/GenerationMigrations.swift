@@ -106,7 +106,7 @@ enum GenerationMigrations {
     )
 
     /// Endpoints that keep failing are disabled (`failing_since`, `disabled_at`); a job's own webhook
-    /// (`webhook_url` on a submission) is an endpoint row bound to that job (`job_id`), signed with
+    /// (`webhook` on a submission) is an endpoint row bound to that job (`job_id`), signed with
     /// the owner's signing secret for per-job webhooks (`webhook_signing_secrets`).
     static let webhookHealthAndJobs = Migration(
         version: 6, name: "webhook_health_and_jobs",

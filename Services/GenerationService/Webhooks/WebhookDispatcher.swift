@@ -13,7 +13,7 @@ import ServiceLifecycle
 /// 80 s, ... about 30 hours over 9 attempts), then `failed`. Every attempt of a delivery carries the
 /// same `webhook-id` and body, so receivers can drop duplicates. An endpoint whose attempts have all
 /// failed for `disableAfter` is disabled: nothing more is queued or sent for it, and its owner sees
-/// `disabled` on it until they enable it again. A job's own webhook (`webhook_url`) is an endpoint
+/// `disabled` on it until they enable it again. A job's own webhook (`webhook`) is an endpoint
 /// bound to that job, signed with the owner's per-job signing secret. Redirects are not followed and the
 /// target's addresses are checked again before each attempt (`WebhookTarget`).
 struct WebhookDispatcher: Service {

@@ -9,7 +9,7 @@ struct WebhookEndpoint: Sendable, Equatable {
     /// `whsec_<base64>` (Standard Webhooks); shown to the owner only when created or rotated.
     var secret: String
     var createdAt: Date
-    /// Set for a job's own webhook (`webhook_url` on the submission): only that job's events, and
+    /// Set for a job's own webhook (`webhook` on the submission): only that job's events, and
     /// never listed among the user's endpoints.
     var jobID: UUID? = nil
     /// Since when every attempt has failed (nil after a success); the endpoint is disabled once this
