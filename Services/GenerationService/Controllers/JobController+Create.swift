@@ -16,13 +16,12 @@ extension JobController {
         let raw = try await request.collectBody(upTo: context.maxUploadSize)
         let body = try await request.decode(as: JobRequest.self, context: context)
         let hook = try await ownWebhook(in: raw)
-        switch try await submit(body, for: caller, idempotencyKey: key, logger: context.logger) {
+        switch try await submit(body, for: caller, idempotencyKey: key, webhook: hook, logger: context.logger) {
         case .accepted(let job, let estimate):
-            if let hook { try await bind(hook, to: job.id.uuid, user: caller.userID) }
             return try JSONResponse(.accepted, AcceptedView(job: job, estimate: estimate), headers: [.location: "/api/v1/generations/\(job.id)"])
                 .response(from: request, context: context)
         case .replayed(let response):
-            // A retry after a failure to bind the webhook binds it now.
+            // A replay binds the webhook to the stored job if nothing was bound to it yet (once per job).
             if let hook, let job = Self.replayedJob(response) { try await bind(hook, to: job, user: caller.userID) }
             return response
         }
@@ -36,7 +35,11 @@ extension JobController {
 
     /// Routes, prices, holds and writes a job for `caller` (with its `JobQueued` outbox row), then
     /// wakes the relay. The same `idempotencyKey` with the same body replays the first answer.
-    func submit(_ body: JobRequest, for caller: CallerIdentity, idempotencyKey key: String?, logger: Logger) async throws -> Submission {
+    /// A job's own `webhook` is bound before the job row exists, so no event of a job that finishes
+    /// at once can miss it.
+    func submit(
+        _ body: JobRequest, for caller: CallerIdentity, idempotencyKey key: String?, webhook hook: OwnWebhook? = nil, logger: Logger
+    ) async throws -> Submission {
         // Canonical form: decoded and re-encoded with sorted keys, so spacing, key order and unknown
         // fields do not make "the same" request look different.
         let requestHash = SHA256Digest.hex(try WireCodec.encodeBody(body))
@@ -69,6 +72,7 @@ extension JobController {
             caller.userID, plan: caller.plan, pool: route.queue, request: body, estimate: route.estimatedSeconds
         )
         do {
+            if let hook { try await bind(hook, to: id.uuid, user: caller.userID) }
             let queued = try Job.queuedMessage(newJob, enqueuedAt: .now, keys: keys)
             let job = try await jobs.create(newJob, queued: queued) { job in
                 IdempotentAnswer(
