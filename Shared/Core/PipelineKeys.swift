@@ -36,6 +36,8 @@ package struct PipelineKeys: Sendable, Hashable {
     package var generationEvents: String { "\(namespace):events:generation" }
     /// Stream of `plan.changed` from payment-webhook for user.
     package var planEvents: String { "\(namespace):events:plan" }
+    /// Stream of `user.deleted` from user for gallery and generation (each in its own group).
+    package var userEvents: String { "\(namespace):events:user" }
     /// Where event consumers put events they cannot decode or apply.
     package var eventsDeadLetter: String { "\(namespace):events:dead" }
     /// Fixed-window rate-limit counter of `subject` (`ip:…`, `user:…`) in minute `window`.

@@ -39,20 +39,3 @@ struct UserDeletedConsumer: EventStreamConsumer {
         }
     }
 }
-
-/// `user.deleted`, as user announces it (user's `UserDeleted`).
-struct UserDeleted: WireMessage, Equatable {
-    static let type = "user.deleted"
-    var userID: UserID
-    var deletedAt: Date
-
-    enum CodingKeys: String, CodingKey {
-        case userID = "user_id"
-        case deletedAt = "deleted_at"
-    }
-}
-
-extension PipelineKeys {
-    /// Account events from user (`user.deleted`).
-    var userEvents: String { "\(namespace):events:user" }
-}

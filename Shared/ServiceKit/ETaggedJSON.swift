@@ -1,15 +1,14 @@
 import Core
 import Foundation
+package import Hummingbird
 import HTTPTypes
-import Hummingbird
 import PingvasCrypto
-import ServiceKit
 
 /// A JSON read with a validator: `ETag` (weak, from the body's SHA-256) on a 200, and 304 without a
 /// body when `If-None-Match` names it (or is `*`), so clients polling a job or an image pay nothing
-/// while it has not changed.
-enum ETaggedJSON {
-    static func response<Value: Encodable & Sendable>(_ value: Value, request: Request) throws -> Response {
+/// while it has not changed. Generation's job reads and gallery's image reads answer through it.
+package enum ETaggedJSON {
+    package static func response<Value: Encodable & Sendable>(_ value: Value, request: Request) throws -> Response {
         let bytes = try WireCodec.encodeBody(value)
         let tag = "W/\"\(SHA256Digest.hex(bytes).prefix(32))\""
         if let header = request.headers[.ifNoneMatch] {
