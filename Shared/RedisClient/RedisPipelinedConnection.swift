@@ -140,6 +140,14 @@ final class RedisPipelinedConnection: Sendable {
             }
         }
         guard let context = io.context else { return true }
+        if context.answeredAsReplica && io.head == io.inflight.count {
+            // A reply said READONLY (a demoted master) and nothing else is in flight: commands queued
+            // since then go to the master the sentinels name now, not to this replica.
+            connector.forget(context.endpoint)
+            io.context = nil
+            if !batch.isEmpty { state.withLock { $0.queue.insert(contentsOf: batch, at: 0) } }
+            return true
+        }
         do throws(RedisError) {
             if !batch.isEmpty {
                 let deadline = ContinuousClock.now + commandTimeout

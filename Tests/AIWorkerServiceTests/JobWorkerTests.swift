@@ -103,7 +103,9 @@ import Testing
         let finished = try harness.finished(results)
         guard case .succeeded = finished.outcome else { Issue.record("the job taken over did not succeed"); return }
         #expect(finished.attempt == 2, "every delivery is a new attempt")
-        #expect(ContinuousClock.now - dispatchedAt < .seconds(5), "taken over within the lease plus a reclaim round")
+        // The lease (1 s) plus a reclaim round, with room for a loaded 2-core machine running every
+        // unit suite at once (5.15 s seen there); a takeover that waited for minutes still fails.
+        #expect(ContinuousClock.now - dispatchedAt < .seconds(10), "taken over within the lease plus a reclaim round")
         #expect(try await harness.state(of: job.jobID) == "done")
     }
 

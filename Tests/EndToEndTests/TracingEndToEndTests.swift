@@ -54,6 +54,10 @@ import Testing
                 trace = all.filter { $0.trace_id == root.trace_id }
                 seen = trace.map { "\($0.service) \($0.name) \($0.span_id) <- \($0.parent_span_id)" }.joined(separator: "\n")
                 let names = Set(trace.map { "\($0.service) \($0.name)" })
+                // Spans come in each service's own batches (one a second): wait until every parent
+                // has arrived too, not just the names (a parent that never comes fails below).
+                let ids = Set(trace.map(\.span_id))
+                guard trace.allSatisfy({ $0.parent_span_id.isEmpty || ids.contains($0.parent_span_id) }) else { return false }
                 return ["gateway", "generation", "user", "model-router", "ai-worker", "gallery"].allSatisfy { service in
                     trace.contains { $0.service == service }
                 } && names.contains("ai-worker queue wait") && names.contains("gallery record images")
