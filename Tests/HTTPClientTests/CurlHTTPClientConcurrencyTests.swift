@@ -34,11 +34,11 @@ extension CurlHTTPClientTests {
                 #expect(statuses.allSatisfy { $0 == 200 })
                 // 200 requests of 200 ms each: served one after another they would take 40 s.
                 #expect(elapsed < .seconds(10), "the requests did not run concurrently: \(elapsed)")
-                // Other suites run in this process at the same time and start threads of their own,
-                // so the count is noisy (up to ~105 extra seen in a full run); a thread per request
-                // would add 200 on top of that noise.
+                // Other suites run in this process at the same time and start threads of their own
+                // (each Redis pool's I/O thread, engine readers), so the count is noisy (156 extra seen
+                // in a full run); a thread per request would add at least 200 on top of that noise.
                 let peakThreads = sampler.peak
-                #expect(peakThreads - baseline < 150, "peak \(peakThreads) threads, baseline \(baseline)")
+                #expect(peakThreads - baseline < 200, "peak \(peakThreads) threads, baseline \(baseline)")
             }
         }
     }
