@@ -29,3 +29,26 @@ package struct PageCursor: Sendable, Equatable {
         self.id = id
     }
 }
+
+/// One page of a cursor-paged list, `{items, next_cursor}`: `next_cursor` is always present, null on
+/// the last page (as every list of the public API answers).
+package struct CursorPage<Item: Encodable & Sendable>: Encodable, Sendable {
+    package var items: [Item]
+    package var nextCursor: String?
+
+    package init(items: [Item], nextCursor: String?) {
+        self.items = items
+        self.nextCursor = nextCursor
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case items
+        case nextCursor = "next_cursor"
+    }
+
+    package func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(items, forKey: .items)
+        try container.encode(nextCursor, forKey: .nextCursor)
+    }
+}

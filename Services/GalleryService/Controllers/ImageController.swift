@@ -88,21 +88,7 @@ struct ImageController: Sendable {
         }
     }
 
-    struct Page: Encodable, Sendable {
-        var items: [ImageDTO]
-        /// null on the last page (always present, like every list of the API).
-        var nextCursor: String?
-        enum CodingKeys: String, CodingKey {
-            case items
-            case nextCursor = "next_cursor"
-        }
-
-        func encode(to encoder: any Encoder) throws {
-            var container = encoder.container(keyedBy: CodingKeys.self)
-            try container.encode(items, forKey: .items)
-            try container.encode(nextCursor, forKey: .nextCursor)
-        }
-    }
+    typealias Page = CursorPage<ImageDTO>
 
     struct Changes: Decodable {
         var visibility: ImageVisibility?

@@ -68,21 +68,7 @@ struct ModerationController: Sendable {
         }
     }
 
-    struct Page<Item: Encodable & Sendable>: Encodable, Sendable {
-        var items: [Item]
-        /// null on the last page.
-        var nextCursor: String?
-        enum CodingKeys: String, CodingKey {
-            case items
-            case nextCursor = "next_cursor"
-        }
-
-        func encode(to encoder: any Encoder) throws {
-            var container = encoder.container(keyedBy: CodingKeys.self)
-            try container.encode(items, forKey: .items)
-            try container.encode(nextCursor, forKey: .nextCursor)
-        }
-    }
+    typealias Page<Item: Encodable & Sendable> = CursorPage<Item>
 
     /// `POST /api/v1/images/{id}/reports` `{reason}`: 201 once per user and image, 409 `already-reported` after.
     @Sendable func report(_ request: Request, context: ServiceRequestContext) async throws -> Response {

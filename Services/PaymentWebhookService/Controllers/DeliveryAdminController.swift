@@ -68,19 +68,7 @@ struct DeliveryAdminController: Sendable {
         }
     }
 
-    struct Page: Encodable, Sendable {
-        var items: [DeliveryDTO]
-        var nextCursor: String?
-        enum CodingKeys: String, CodingKey {
-            case items
-            case nextCursor = "next_cursor"
-        }
-        func encode(to encoder: any Encoder) throws {
-            var container = encoder.container(keyedBy: CodingKeys.self)
-            try container.encode(items, forKey: .items)
-            try container.encode(nextCursor, forKey: .nextCursor)
-        }
-    }
+    typealias Page = CursorPage<DeliveryDTO>
 
     struct ReplayAnswer: Encodable, Sendable {
         var id: String

@@ -48,22 +48,7 @@ struct AdminController<Context: Hummingbird.RequestContext>: Sendable {
         var reason: String?
     }
 
-    struct AuditResponse: Encodable, Sendable {
-        var items: [AdminAuditEntry]
-        /// null on the last page.
-        var nextCursor: String?
-
-        enum CodingKeys: String, CodingKey {
-            case items
-            case nextCursor = "next_cursor"
-        }
-
-        func encode(to encoder: any Encoder) throws {
-            var container = encoder.container(keyedBy: CodingKeys.self)
-            try container.encode(items, forKey: .items)
-            try container.encode(nextCursor, forKey: .nextCursor)
-        }
-    }
+    typealias AuditResponse = CursorPage<AdminAuditEntry>
 
     @Sendable func findUsers(_ request: Request, context: Context) async throws -> JSONResponse<UsersResponse> {
         try CallerIdentity.requireAdmin(request, to: "look users up")
