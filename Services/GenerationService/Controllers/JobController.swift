@@ -47,6 +47,12 @@ struct JobController: Sendable {
 
     @Sendable func list(_ request: Request, context: ServiceRequestContext) async throws -> JSONResponse<JobPage> {
         let caller = try CallerIdentity.require(request)
+        return JSONResponse(.ok, try await page(of: caller.userID, request: request))
+    }
+
+    /// One page of `user`'s jobs, newest first, from the request's `?limit=&cursor=` (400
+    /// `invalid-query` or `invalid-cursor`): the owner's list and the admin's view of it.
+    func page(of user: UserID, request: Request) async throws -> JobPage {
         let query = request.uri.queryParameters
         var limit = 20
         if let raw = query.get("limit") {
@@ -62,11 +68,11 @@ struct JobController: Sendable {
             }
             before = sequence
         }
-        let found = try await jobs.jobs(user: caller.userID, before: before, limit: limit + 1)
+        let found = try await jobs.jobs(user: user, before: before, limit: limit + 1)
         let page = Array(found.prefix(limit))
         let next = found.count > limit ? page.last.map { PageCursor.encode($0.sequence) } : nil
         let estimates = await estimator.estimates(for: page)
-        return JSONResponse(.ok, JobPage(items: page.map { JobView(job: $0, estimate: estimates[$0.id]) }, nextCursor: next))
+        return JobPage(items: page.map { JobView(job: $0, estimate: estimates[$0.id]) }, nextCursor: next)
     }
 
     @Sendable func cancel(_ request: Request, context: ServiceRequestContext) async throws -> JSONResponse<JobView> {
