@@ -1,23 +1,31 @@
 import CLibPQ
-import Dispatch
 import Foundation
+#if canImport(Glibc)
 import Glibc
-import Synchronization
+#endif
 
-/// Owns one `PGconn` (and its `PGcancel`); every blocking libpq call on it runs on `queue`.
+/// One `PGconn` (and its `PGcancel`) in non-blocking mode.
 ///
-/// Methods without `async` block and must only be called from blocks on `queue`.
+/// Nothing here waits for the server: sending queues the statement (`PQsendQueryParams`), reading
+/// takes what has arrived (`PQconsumeInput`, `PQisBusy`, `PQgetResult`). `PostgresConnection`
+/// waits on the socket through `PostgresReactor` between those calls.
 final class LibPQConnection: @unchecked Sendable {
-    // @unchecked: `connection` is read and written only from blocks running on `queue`, which is
-    // serial, and from deinit, when no block can still hold `self`. `cancelHandle` never changes
-    // after init, is only passed to PQcancel (documented thread-safe) and is freed in deinit.
-    let queue: DispatchQueue
+    // @unchecked: a connection is leased to one task at a time (PostgresPool), which makes every
+    // call on `connection` in turn, possibly from different threads but never at once. `cancelHandle`
+    // never changes after init, is only passed to PQcancel (documented thread-safe), freed in deinit.
     private var connection: OpaquePointer?
     private let cancelHandle: OpaquePointer?
     private let secret: String?
+    /// The connection's socket, or -1.
+    let socket: Int32
 
-    private init(queue: DispatchQueue, connection: OpaquePointer, secret: String?) {
-        self.queue = queue
+    /// A bind parameter: text input format, or raw bytes with their type's OID (bytea: 17).
+    enum Parameter: Sendable {
+        case text(String?)
+        case binary([UInt8], oid: UInt32)
+    }
+
+    private init(connection: OpaquePointer, secret: String?) {
         self.connection = connection
         self.cancelHandle = PQgetCancel(connection)
         self.secret = secret
@@ -29,43 +37,90 @@ final class LibPQConnection: @unchecked Sendable {
         if let connection { PQfinish(connection) }
     }
 
-    /// Opens a connection (blocking, bounded by `connect_timeout`); call on `queue`.
-    static func connect(parameters: [(String, String)], secret: String?, queue: DispatchQueue) throws(PostgresError) -> LibPQConnection {
+    /// Opens a connection (blocking, bounded by `connect_timeout`: call it off the cooperative
+    /// pool), then switches it to non-blocking mode.
+    static func connect(parameters: [(String, String)], secret: String?) throws(PostgresError) -> LibPQConnection {
         let connection = withCStrings(parameters.map(\.0)) { keywords in
             withCStrings(parameters.map(\.1)) { values in
                 PQconnectdbParams(keywords, values, 1)
             }
         }
         guard let connection else { throw PostgresError(.connectionFailed, message: "libpq could not allocate a connection") }
-        guard PQstatus(connection) == CONNECTION_OK else {
+        guard PQstatus(connection) == CONNECTION_OK, PQsetnonblocking(connection, 1) == 0 else {
             let error = PostgresError.libpq(connection: connection, result: nil, connecting: true, secret: secret)
             PQfinish(connection)
             throw error
         }
         // Without this libpq prints NOTICEs ("schema already exists, skipping") to stderr.
         PQsetNoticeProcessor(connection, { _, _ in }, nil)
-        return LibPQConnection(queue: queue, connection: connection, secret: secret)
+        return LibPQConnection(connection: connection, secret: secret)
     }
 
-    /// Runs one statement with text parameters through PQexecParams and copies the result out.
-    func execute(_ sql: String, _ parameters: [String?]) throws(PostgresError) -> PostgresRows {
+    /// Queues one statement with its parameters (`PQsendQueryParams`; text results).
+    func send(_ sql: String, _ parameters: [Parameter]) throws(PostgresError) {
         let connection = try open()
-        for (index, parameter) in parameters.enumerated() where parameter?.utf8.contains(0) == true {
-            throw PostgresError(.other("22021"), message: "parameter $\(index + 1) contains a NUL character", sqlState: "22021")
+        var texts: [String?] = []
+        texts.reserveCapacity(parameters.count)
+        var hasBinary = false
+        for (index, parameter) in parameters.enumerated() {
+            switch parameter {
+            case .text(let text):
+                if let text, text.utf8.contains(0) {
+                    throw PostgresError(.other("22021"), message: "parameter $\(index + 1) contains a NUL character", sqlState: "22021")
+                }
+                texts.append(text)
+            case .binary:
+                texts.append(nil)
+                hasBinary = true
+            }
         }
-        let result = withCStrings(parameters) { values in
-            PQexecParams(connection, sql, Int32(parameters.count), nil, values, nil, nil, 0)
+        let sent: Int32
+        if hasBinary {
+            sent = withParameterArrays(texts, parameters) { values, lengths, formats, types in
+                PQsendQueryParams(connection, sql, Int32(parameters.count), types, values, lengths, formats, 0)
+            }
+        } else {
+            sent = withCStrings(texts) { values in
+                PQsendQueryParams(connection, sql, Int32(parameters.count), nil, values, nil, nil, 0)
+            }
         }
-        defer { PQclear(result) }
-        return try rows(from: result)
+        guard sent == 1 else { throw PostgresError.libpq(connection: connection, result: nil, secret: secret) }
     }
 
-    /// Runs SQL text that may hold several statements (PQexec, no parameters).
-    func simpleExecute(_ sql: String) throws(PostgresError) {
+    /// Queues SQL text that may hold several statements and no parameters (`PQsendQuery`).
+    func sendSimple(_ sql: String) throws(PostgresError) {
         let connection = try open()
-        let result = PQexec(connection, sql)
-        defer { PQclear(result) }
-        _ = try rows(from: result)
+        guard PQsendQuery(connection, sql) == 1 else { throw PostgresError.libpq(connection: connection, result: nil, secret: secret) }
+    }
+
+    /// Sends what libpq still holds: 0 done, 1 more to send (wait until writable), -1 failed.
+    func flush() -> Int32 {
+        guard let connection else { return -1 }
+        return PQflush(connection)
+    }
+
+    /// Reads what has arrived on the socket (never waits); false when the connection broke.
+    func consumeInput() -> Bool {
+        guard let connection else { return false }
+        return PQconsumeInput(connection) == 1
+    }
+
+    /// True while the next result is still incomplete (reading it would have to wait).
+    var isBusy: Bool {
+        guard let connection else { return false }
+        return PQisBusy(connection) == 1
+    }
+
+    /// The next complete result, or nil when the statement is done. Call only while not busy.
+    func nextResult() -> OpaquePointer? {
+        guard let connection else { return nil }
+        return PQgetResult(connection)
+    }
+
+    /// The error of a broken connection (no result to read it from).
+    func connectionError() -> PostgresError {
+        guard let connection else { return PostgresError(.connectionLost, message: "connection is closed") }
+        return PostgresError.libpq(connection: connection, result: nil, secret: secret)
     }
 
     /// Whether the connection can go back to the pool: open, healthy and outside any transaction.
@@ -76,23 +131,13 @@ final class LibPQConnection: @unchecked Sendable {
         guard let connection else { return false }
         // One read returns the server's goodbye (FATAL 57P01), the next one sees the EOF.
         for _ in 0..<3 where PQconsumeInput(connection) == 0 { return false }
-        return PQstatus(connection) == CONNECTION_OK && PQtransactionStatus(connection) == PQTRANS_IDLE
+        return PQstatus(connection) == CONNECTION_OK && PQtransactionStatus(connection) == PQTRANS_IDLE && PQisBusy(connection) == 0
     }
 
     /// Closes the connection now rather than when the last reference goes away.
     func finish() {
         if let connection { PQfinish(connection) }
         connection = nil
-    }
-
-    /// The connection's socket, or -1.
-    let socket: Int32
-
-    /// Shuts the socket down in both directions, from any thread: a libpq call blocked on it returns
-    /// with an error at once. Only while a statement runs (see `StatementTicket.expire`), so the
-    /// descriptor cannot have been closed and reused meanwhile.
-    func shutdownSocket() {
-        if socket >= 0 { _ = Glibc.shutdown(socket, Int32(SHUT_RDWR)) }
     }
 
     /// Asks the server to cancel the running statement; blocks for a round trip, call off the cooperative pool.
@@ -107,9 +152,10 @@ final class LibPQConnection: @unchecked Sendable {
         return connection
     }
 
-    private func rows(from result: OpaquePointer?) throws(PostgresError) -> PostgresRows {
-        let status = result.map(PQresultStatus) ?? PGRES_FATAL_ERROR
-        guard status == PGRES_TUPLES_OK || status == PGRES_COMMAND_OK || status == PGRES_EMPTY_QUERY, let result else {
+    /// The rows of a finished result, or its error.
+    func rows(from result: OpaquePointer) throws(PostgresError) -> PostgresRows {
+        let status = PQresultStatus(result)
+        guard status == PGRES_TUPLES_OK || status == PGRES_COMMAND_OK || status == PGRES_EMPTY_QUERY else {
             throw PostgresError.libpq(connection: connection, result: result, secret: secret)
         }
         let rowCount = PQntuples(result)
@@ -133,4 +179,45 @@ private func withCStrings<R>(_ strings: [String?], _ body: (UnsafePointer<Unsafe
     defer { copies.forEach { free($0) } }
     let pointers = copies.map { $0.map { UnsafePointer($0) } } + [nil]
     return pointers.withUnsafeBufferPointer { body($0.baseAddress) }
+}
+
+/// The four arrays PQsendQueryParams takes when some parameters are binary: values, lengths,
+/// formats (0 text, 1 binary) and type OIDs (0: let the server infer, for text ones).
+private func withParameterArrays<R>(
+    _ texts: [String?], _ parameters: [LibPQConnection.Parameter],
+    _ body: (UnsafePointer<UnsafePointer<CChar>?>?, UnsafePointer<Int32>?, UnsafePointer<Int32>?, UnsafePointer<Oid>?) -> R
+) -> R {
+    var copies: [UnsafeMutablePointer<CChar>?] = []
+    copies.reserveCapacity(parameters.count)
+    var lengths: [Int32] = []
+    var formats: [Int32] = []
+    var types: [Oid] = []
+    for (parameter, text) in zip(parameters, texts) {
+        switch parameter {
+        case .text:
+            copies.append(text.flatMap { strdup($0) })
+            lengths.append(0)
+            formats.append(0)
+            types.append(0)
+        case .binary(let bytes, let oid):
+            // malloc(0) may return NULL, which libpq would take for SQL NULL: at least one byte.
+            let copy = malloc(max(bytes.count, 1))!.assumingMemoryBound(to: CChar.self)
+            bytes.withUnsafeBytes { if let base = $0.baseAddress { memcpy(copy, base, bytes.count) } }
+            copies.append(copy)
+            lengths.append(Int32(bytes.count))
+            formats.append(1)
+            types.append(Oid(oid))
+        }
+    }
+    defer { copies.forEach { free($0) } }
+    let pointers = copies.map { $0.map { UnsafePointer($0) } }
+    return pointers.withUnsafeBufferPointer { values in
+        lengths.withUnsafeBufferPointer { lengths in
+            formats.withUnsafeBufferPointer { formats in
+                types.withUnsafeBufferPointer { types in
+                    body(values.baseAddress, lengths.baseAddress, formats.baseAddress, types.baseAddress)
+                }
+            }
+        }
+    }
 }

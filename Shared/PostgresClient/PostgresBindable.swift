@@ -4,6 +4,12 @@ public import Foundation
 package protocol PostgresBindable: Sendable {
     /// The value in PostgreSQL's text input format; nil binds SQL NULL.
     var postgresText: String? { get }
+    /// The value as a binary bytea parameter instead (byte arrays: no hex text twice their size).
+    var postgresBinaryBytea: [UInt8]? { get }
+}
+
+extension PostgresBindable {
+    package var postgresBinaryBytea: [UInt8]? { nil }
 }
 
 extension String: PostgresBindable {
@@ -54,12 +60,15 @@ extension Date: PostgresBindable {
 extension Data: PostgresBindable {
     /// bytea hex input format.
     package var postgresText: String? { PostgresBytea.format(self) }
+    package var postgresBinaryBytea: [UInt8]? { [UInt8](self) }
 }
 
 extension Array: PostgresBindable where Element == UInt8 {
     package var postgresText: String? { PostgresBytea.format(self) }
+    package var postgresBinaryBytea: [UInt8]? { self }
 }
 
 extension Optional: PostgresBindable where Wrapped: PostgresBindable {
     package var postgresText: String? { self?.postgresText }
+    package var postgresBinaryBytea: [UInt8]? { self?.postgresBinaryBytea }
 }

@@ -12,7 +12,7 @@ extension PostgresConnection {
             return value
         } catch {
             do {
-                _ = try await run(cancellable: false) { handle throws(PostgresError) in try handle.execute("ROLLBACK", []) }
+                _ = try await statement("ROLLBACK", [], cancellable: false)
             } catch {
                 logger.debug("rollback failed; the connection will be discarded", metadata: ["error": "\(error)"])
                 poison()

@@ -1,3 +1,4 @@
+import CLibPQ
 import Core
 import Dispatch
 import Logging
@@ -5,9 +6,12 @@ import Synchronization
 
 /// One open connection, leased from a `PostgresPool` for the duration of a closure.
 ///
-/// libpq calls run on the connection's own serial DispatchQueue, never on Swift's cooperative
-/// pool. Cancelling the calling task while a statement runs sends a PQcancel; the statement then
-/// fails with `.queryCanceled` and the connection stays usable.
+/// libpq runs in non-blocking mode: the leasing task sends each statement and reads its result
+/// itself, and between the two waits on the socket through the process's `PostgresReactor` (no
+/// thread per connection, no hop to one per statement). Cancelling the calling task while a
+/// statement runs sends a PQcancel; the statement then fails with `.queryCanceled` and the
+/// connection stays usable. A statement that gets no answer within `deadline` fails `.timeout`
+/// and the connection is dropped.
 package final class PostgresConnection: Sendable {
     let handle: LibPQConnection
     let logger: Logger
@@ -16,6 +20,7 @@ package final class PostgresConnection: Sendable {
     let deadline: Duration
     /// Set when the connection must not go back to the pool (e.g. an advisory unlock failed).
     private let poisoned = Atomic<Bool>(false)
+    private let reactor = PostgresReactor.shared
 
     init(handle: LibPQConnection, id: Int, deadline: Duration = .seconds(60), logger: Logger) {
         self.handle = handle
@@ -24,33 +29,42 @@ package final class PostgresConnection: Sendable {
         self.logger = logger
     }
 
-    /// Opens a connection on a fresh serial queue.
     static func connect(_ configuration: PostgresConfiguration, id: Int, logger: Logger) async throws(PostgresError) -> PostgresConnection {
         try await connect(configuration, id: id, deadline: configuration.effectiveQueryTimeout, logger: logger)
     }
 
+    /// Opens a connection; libpq's connect blocks (bounded by `connect_timeout`), so it runs on a
+    /// Dispatch thread, never on the cooperative pool. Rare: the pool keeps connections open.
     static func connect(
         _ configuration: PostgresConfiguration, id: Int, deadline: Duration, logger: Logger
     ) async throws(PostgresError) -> PostgresConnection {
         let parameters = try configuration.connectionParameters()
         let secret = configuration.password
-        let queue = DispatchQueue(label: "pingvas.postgres.connection.\(id)")
         let result: Result<LibPQConnection, PostgresError> = await withCheckedContinuation { continuation in
-            queue.async {
+            DispatchQueue.global().async {
                 continuation.resume(returning: Result { () throws(PostgresError) in
-                    try LibPQConnection.connect(parameters: parameters, secret: secret, queue: queue)
+                    try LibPQConnection.connect(parameters: parameters, secret: secret)
                 })
             }
         }
         return PostgresConnection(handle: try result.get(), id: id, deadline: deadline, logger: logger)
     }
 
-    /// Runs one statement; values travel as `$1...$n` text parameters, never inside the SQL.
+    /// Runs one statement; values travel as `$1...$n` parameters, never inside the SQL (byte
+    /// arrays in binary, everything else in PostgreSQL's text input format).
     package func query(_ sql: String, _ parameters: [any PostgresBindable]) async throws(PostgresError) -> PostgresRows {
-        let texts = parameters.map(\.postgresText)
+        try await statement(sql, parameters, cancellable: true)
+    }
+
+    /// `query`, optionally deaf to task cancellation (cleanup such as ROLLBACK must still run).
+    func statement(_ sql: String, _ parameters: [any PostgresBindable], cancellable: Bool) async throws(PostgresError) -> PostgresRows {
+        let values = parameters.map { parameter -> LibPQConnection.Parameter in
+            if let bytes = parameter.postgresBinaryBytea { return .binary(bytes, oid: 17) }
+            return .text(parameter.postgresText)
+        }
         let span = Tracing.startChild(Self.spanName(sql), kind: .client, attributes: ["db.system": "postgresql"])
         do {
-            let rows = try await run { handle throws(PostgresError) in try handle.execute(sql, texts) }
+            let rows = try await run(cancellable: cancellable) { handle throws(PostgresError) in try handle.send(sql, values) }
             span?.end()
             return rows
         } catch {
@@ -83,73 +97,94 @@ package final class PostgresConnection: Sendable {
 
     /// Runs SQL text that may hold several statements and no parameters (migration files).
     package func simpleExecute(_ sql: String) async throws(PostgresError) {
-        try await run { handle throws(PostgresError) in try handle.simpleExecute(sql) }
+        _ = try await run(cancellable: true) { handle throws(PostgresError) in try handle.sendSimple(sql) }
     }
 
-    /// Runs `body` on the connection's queue, cancelling the statement if the task is cancelled.
-    ///
-    /// With `cancellable: false` (cleanup such as ROLLBACK), task cancellation is ignored.
-    func run<T: Sendable>(
-        cancellable: Bool = true, _ body: @escaping @Sendable (LibPQConnection) throws(PostgresError) -> T
-    ) async throws(PostgresError) -> T {
-        let handle = handle
+    /// Sends with `send`, then reads every result of the statement(s): the last one's rows, or the
+    /// first error. With `cancellable: false` task cancellation is ignored.
+    private func run(
+        cancellable: Bool, _ send: (LibPQConnection) throws(PostgresError) -> Void
+    ) async throws(PostgresError) -> PostgresRows {
         if cancellable && Task.isCancelled {
             throw PostgresError(.queryCanceled, message: "canceling statement due to task cancellation")
         }
+        let handle = handle
         let ticket = StatementTicket()
-        // The client-side deadline: a server that stopped answering cannot cancel anything, so the
-        // socket is shut down under the blocked call, which then returns; the connection is done for.
-        let watchdog = Watchdog { ticket.expire { handle.shutdownSocket() } }
-        let deadline = deadline
-        let result: Result<T, PostgresError> = await withTaskCancellationHandler {
-            await withCheckedContinuation { continuation in
-                handle.queue.async {
-                    guard ticket.start() || !cancellable else {
-                        continuation.resume(returning: .failure(
-                            PostgresError(.queryCanceled, message: "canceling statement due to task cancellation")))
-                        return
-                    }
-                    DispatchQueue.global().asyncAfter(deadline: .now() + .milliseconds(Int(deadline.milliseconds)), execute: watchdog.item)
-                    let result = Result { () throws(PostgresError) in try body(handle) }
-                    watchdog.item.cancel()
-                    ticket.finish()
-                    continuation.resume(returning: result)
-                }
+        let deadline = ContinuousClock.now + self.deadline
+        let result: Result<PostgresRows, PostgresError> = await withTaskCancellationHandler {
+            guard ticket.start() || !cancellable else {
+                return .failure(PostgresError(.queryCanceled, message: "canceling statement due to task cancellation"))
+            }
+            defer { ticket.finish() }
+            do throws(PostgresError) {
+                try send(handle)
+                try await flush(until: deadline)
+                return .success(try await results(until: deadline))
+            } catch {
+                return .failure(error)
             }
         } onCancel: {
             guard cancellable else { return }
             // PQcancel opens a socket and waits for the server: not on the cooperative pool.
             DispatchQueue.global().async { ticket.cancel { handle.sendCancel() } }
         }
-        if ticket.expired {
-            poison()
-            logger.warning("PostgreSQL did not answer within the deadline; connection dropped", metadata: ["deadline": "\(deadline)"])
-            throw PostgresError(.timeout, message: "PostgreSQL did not answer within \(deadline)")
-        }
         return try result.get()
     }
 
-    /// Whether this connection may be handed out again; runs the check on the connection's queue.
-    func isReusable() async -> Bool {
-        if poisoned.load(ordering: .relaxed) { return false }
-        let handle = handle
-        return await withCheckedContinuation { continuation in
-            handle.queue.async { continuation.resume(returning: handle.isReusable()) }
+    /// Pushes the queued statement out, waiting while the socket's buffer is full.
+    private func flush(until deadline: ContinuousClock.Instant) async throws(PostgresError) {
+        while true {
+            switch handle.flush() {
+            case 0: return
+            case 1: try await waitFor(.write, until: deadline)
+            default: throw handle.connectionError()
+            }
         }
+    }
+
+    private func results(until deadline: ContinuousClock.Instant) async throws(PostgresError) -> PostgresRows {
+        var rows: PostgresRows?
+        var failure: PostgresError?
+        while true {
+            try await waitFor(.read, until: deadline)
+            guard handle.consumeInput() else { throw handle.connectionError() }
+            while !handle.isBusy {
+                guard let result = handle.nextResult() else {
+                    if let failure { throw failure }
+                    return rows ?? PostgresRows(columns: [], values: [], affectedRows: 0)
+                }
+                do throws(PostgresError) {
+                    rows = try handle.rows(from: result)
+                } catch {
+                    if failure == nil { failure = error }
+                }
+                PQclear(result)
+            }
+        }
+    }
+
+    /// Waits for the socket; past the deadline the connection is given up: a server that stopped
+    /// answering cannot cancel anything, and the next statement must not read this one's answer.
+    private func waitFor(_ interest: PostgresReactor.Interest, until deadline: ContinuousClock.Instant) async throws(PostgresError) {
+        guard await reactor.wait(handle.socket, for: interest, until: deadline) == .timedOut else { return }
+        poison()
+        logger.warning("PostgreSQL did not answer within the deadline; connection dropped", metadata: ["deadline": "\(self.deadline)"])
+        throw PostgresError(.timeout, message: "PostgreSQL did not answer within \(self.deadline)")
+    }
+
+    /// Whether this connection may be handed out again (reads what arrived while idle; never waits).
+    func isReusable() -> Bool {
+        if poisoned.load(ordering: .relaxed) { return false }
+        return handle.isReusable()
     }
 
     /// Marks the connection so the pool closes it instead of reusing it.
     func poison() { poisoned.store(true, ordering: .relaxed) }
 
-    /// Closes the socket on the connection's queue.
-    func close() async {
-        let handle = handle
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            handle.queue.async {
-                handle.finish()
-                continuation.resume()
-            }
-        }
+    /// Closes the socket.
+    func close() {
+        reactor.forget(handle.socket)
+        handle.finish()
     }
 }
 
@@ -172,21 +207,6 @@ final class StatementTicket: Sendable {
 
     func finish() { phase.withLock { $0 = .finished } }
 
-    private let expiredFlag = Atomic<Bool>(false)
-
-    /// Whether the statement ran past its deadline (and its socket was shut down).
-    var expired: Bool { expiredFlag.load(ordering: .relaxed) }
-
-    /// At the deadline: runs `shutdown` if the statement is still running (holding the lock, so it
-    /// cannot finish, and its connection cannot be closed, meanwhile).
-    func expire(_ shutdown: () -> Void) {
-        phase.withLock { phase in
-            guard phase == .running else { return }
-            expiredFlag.store(true, ordering: .relaxed)
-            shutdown()
-        }
-    }
-
     func cancel(sending send: () -> Void) {
         phase.withLock { phase in
             switch phase {
@@ -196,11 +216,4 @@ final class StatementTicket: Sendable {
             }
         }
     }
-}
-
-/// A statement's deadline timer. `@unchecked`: a `DispatchWorkItem` is immutable once made and its
-/// `cancel` is thread-safe.
-private final class Watchdog: @unchecked Sendable {
-    let item: DispatchWorkItem
-    init(_ block: @escaping @Sendable () -> Void) { item = DispatchWorkItem(block: block) }
 }

@@ -42,9 +42,7 @@ package struct PostgresMigrator: Sendable {
     private func unlock(_ connection: PostgresConnection) async throws {
         let schema = schema
         do {
-            _ = try await connection.run(cancellable: false) { handle throws(PostgresError) in
-                try handle.execute("SELECT pg_advisory_unlock(hashtext($1))", [schema])
-            }
+            _ = try await connection.statement("SELECT pg_advisory_unlock(hashtext($1))", [schema], cancellable: false)
         } catch {
             // A pooled connection must never keep holding the lock.
             connection.poison()

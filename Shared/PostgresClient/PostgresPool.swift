@@ -77,7 +77,7 @@ package final class PostgresPool: Sendable {
             return (idle, waiters)
         }
         for waiter in waiters { waiter.continuation.resume(throwing: Self.closedError) }
-        for connection in idle { await connection.close() }
+        for connection in idle { connection.close() }
     }
 
     // MARK: - Leasing
@@ -88,7 +88,7 @@ package final class PostgresPool: Sendable {
         while true {
             switch try await lease(timeout: timeout) {
             case .connection(let connection):
-                if await connection.isReusable() { return connection }
+                if connection.isReusable() { return connection }
                 logger.debug("discarding broken idle postgres connection", metadata: ["connection": "\(connection.id)"])
                 await discard(connection)
             case .create(let id):
@@ -147,7 +147,7 @@ package final class PostgresPool: Sendable {
     }
 
     private func release(_ connection: PostgresConnection) async {
-        guard await connection.isReusable() else {
+        guard connection.isReusable() else {
             logger.debug("closing postgres connection that is broken or inside a transaction", metadata: ["connection": "\(connection.id)"])
             await discard(connection)
             return
@@ -162,11 +162,11 @@ package final class PostgresPool: Sendable {
             return (nil, false)
         }
         if let waiter = handOff.0 { waiter.continuation.resume(returning: .connection(connection)) }
-        if handOff.close { await connection.close() }
+        if handOff.close { connection.close() }
     }
 
     private func discard(_ connection: PostgresConnection) async {
-        await connection.close()
+        connection.close()
         releaseSlot()
     }
 

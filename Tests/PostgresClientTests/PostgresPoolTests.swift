@@ -1,3 +1,4 @@
+import Foundation
 import PostgresClient
 import TestSupport
 import Testing
@@ -54,6 +55,37 @@ import Testing
         let count = try open[0].decode(Int.self, "n")
         #expect(count >= 1 && count <= 5, "\(count) server connections")
         await db.tearDown()
+    }
+
+    /// Statements wait on their sockets through one reactor thread: forty connections sleeping
+    /// at once finish together (not one after another), and no thread per connection appears.
+    @Test func fortyStatementsRunAtOnceOnOneReactorThread() async throws {
+        let db = try await PostgresTestDatabase(maxConnections: 40, acquireTimeout: .seconds(10))
+        let pool = db.pool
+        _ = try await pool.query("SELECT 1", [])
+        let start = ContinuousClock.now
+        let reactorThreads = try await withThrowingTaskGroup(of: Int.self) { group in
+            for _ in 0..<40 {
+                group.addTask { _ = try await pool.query("SELECT pg_sleep(0.5)", []); return 0 }
+            }
+            group.addTask {
+                // While the forty wait on the server.
+                try await Task.sleep(for: .milliseconds(250))
+                return Self.threads(named: "pg-reactor")
+            }
+            return try await group.reduce(0, +)
+        }
+        let took = ContinuousClock.now - start
+        #expect(took < .seconds(3), "forty 0.5 s statements took \(took): they did not run at once")
+        #expect(reactorThreads == 1, "\(reactorThreads) reactor threads")
+        await db.tearDown()
+    }
+
+    static func threads(named name: String) -> Int {
+        let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/task")) ?? []
+        return tasks.filter { task in
+            (try? String(contentsOfFile: "/proc/self/task/\(task)/comm", encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines) == name
+        }.count
     }
 
     @Test func closedPoolRefusesWork() async throws {

@@ -53,6 +53,23 @@ import Testing
         await db.tearDown()
     }
 
+    /// Byte arrays travel as binary parameters: an empty one stays empty (not NULL), a large one
+    /// (more than the socket buffer takes at once) arrives whole.
+    @Test func emptyAndLargeByteArraysRoundTrip() async throws {
+        let db = try await PostgresTestDatabase()
+        let large = (0..<4_000_000).map { UInt8(truncatingIfNeeded: $0 &* 7919 >> 3) }
+        let row = try #require(try await db.pool.query(
+            "SELECT $1::bytea AS empty, $1::bytea IS NULL AS empty_is_null, $2::bytea AS large, length($2::bytea) AS n, $3::bytea IS NULL AS none",
+            [UInt8](), large, [UInt8]?.none
+        ).first)
+        #expect(try row.decode([UInt8].self, "empty") == [])
+        #expect(try row.decode(Bool.self, "empty_is_null") == false)
+        #expect(try row.decode(Int.self, "n") == large.count)
+        #expect(try row.decode([UInt8].self, "large") == large)
+        #expect(try row.decode(Bool.self, "none") == true)
+        await db.tearDown()
+    }
+
     @Test func scalarsRoundTripThroughParameters() async throws {
         let db = try await PostgresTestDatabase()
         let row = try #require(try await db.pool.query(
