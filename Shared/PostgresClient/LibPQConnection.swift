@@ -18,6 +18,12 @@ final class LibPQConnection: @unchecked Sendable {
     private let secret: String?
     /// The connection's socket, or -1.
     let socket: Int32
+    /// Statements prepared on this connection: SQL text -> server-side name (`pingvas_<n>`).
+    private var prepared: [String: String] = [:]
+    private var preparedCount = 0
+    /// Beyond this many a connection prepares nothing more (SQL built with varying text, such as
+    /// schema names, must not grow the server's memory without bound).
+    static let maxPrepared = 256
 
     /// A bind parameter: text input format, or raw bytes with their type's OID (bytea: 17).
     enum Parameter: Sendable {
@@ -56,8 +62,32 @@ final class LibPQConnection: @unchecked Sendable {
         return LibPQConnection(connection: connection, secret: secret)
     }
 
-    /// Queues one statement with its parameters (`PQsendQueryParams`; text results).
-    func send(_ sql: String, _ parameters: [Parameter]) throws(PostgresError) {
+    /// The name `sql` is prepared under on this connection, if it is.
+    func preparedName(_ sql: String) -> String? { prepared[sql] }
+
+    /// Whether `sql` should be prepared now (not yet, and there is room).
+    func shouldPrepare(_ sql: String) -> Bool { prepared[sql] == nil && prepared.count < Self.maxPrepared }
+
+    /// Queues `PQsendPrepare` of `sql` under a new name (the server infers the parameter types),
+    /// returned for `remember` once the server accepted it.
+    func sendPrepare(_ sql: String) throws(PostgresError) -> String {
+        let connection = try open()
+        preparedCount += 1
+        let name = "pingvas_\(preparedCount)"
+        guard PQsendPrepare(connection, name, sql, 0, nil) == 1 else {
+            throw PostgresError.libpq(connection: connection, result: nil, secret: secret)
+        }
+        return name
+    }
+
+    func remember(_ sql: String, as name: String) { prepared[sql] = name }
+
+    /// Stops using a prepared statement (e.g. after "cached plan must not change result type").
+    func forgetPrepared(_ sql: String) { prepared[sql] = nil }
+
+    /// Queues one statement with its parameters: `PQsendQueryPrepared` when `name` is given,
+    /// else `PQsendQueryParams`; text results.
+    func send(_ sql: String, _ parameters: [Parameter], prepared name: String? = nil) throws(PostgresError) {
         let connection = try open()
         var texts: [String?] = []
         texts.reserveCapacity(parameters.count)
@@ -75,11 +105,20 @@ final class LibPQConnection: @unchecked Sendable {
             }
         }
         let sent: Int32
-        if hasBinary {
+        switch (hasBinary, name) {
+        case (true, let name?):
+            sent = withParameterArrays(texts, parameters) { values, lengths, formats, _ in
+                PQsendQueryPrepared(connection, name, Int32(parameters.count), values, lengths, formats, 0)
+            }
+        case (true, nil):
             sent = withParameterArrays(texts, parameters) { values, lengths, formats, types in
                 PQsendQueryParams(connection, sql, Int32(parameters.count), types, values, lengths, formats, 0)
             }
-        } else {
+        case (false, let name?):
+            sent = withCStrings(texts) { values in
+                PQsendQueryPrepared(connection, name, Int32(parameters.count), values, nil, nil, 0)
+            }
+        case (false, nil):
             sent = withCStrings(texts) { values in
                 PQsendQueryParams(connection, sql, Int32(parameters.count), nil, values, nil, nil, 0)
             }
@@ -132,6 +171,12 @@ final class LibPQConnection: @unchecked Sendable {
         // One read returns the server's goodbye (FATAL 57P01), the next one sees the EOF.
         for _ in 0..<3 where PQconsumeInput(connection) == 0 { return false }
         return PQstatus(connection) == CONNECTION_OK && PQtransactionStatus(connection) == PQTRANS_IDLE && PQisBusy(connection) == 0
+    }
+
+    /// Outside any transaction block.
+    var isIdle: Bool {
+        guard let connection else { return false }
+        return PQtransactionStatus(connection) == PQTRANS_IDLE
     }
 
     /// Closes the connection now rather than when the last reference goes away.

@@ -64,13 +64,40 @@ package final class PostgresConnection: Sendable {
         }
         let span = Tracing.startChild(Self.spanName(sql), kind: .client, attributes: ["db.system": "postgresql"])
         do {
-            let rows = try await run(cancellable: cancellable) { handle throws(PostgresError) in try handle.send(sql, values) }
+            let rows = try await run(cancellable: cancellable) { () async throws(PostgresError) -> PostgresRows in
+                try await self.exchange(sql, values)
+            }
             span?.end()
             return rows
         } catch {
             span?.fail(error)
             span?.end()
             throw error
+        }
+    }
+
+    /// One statement through this connection's prepared-statement cache: the first time a text is
+    /// seen it is prepared (one extra round trip), afterwards only bound and executed, so the
+    /// server parses and plans it once per connection instead of every time.
+    private func exchange(_ sql: String, _ values: [LibPQConnection.Parameter]) async throws(PostgresError) -> PostgresRows {
+        var name = handle.preparedName(sql)
+        if name == nil && handle.shouldPrepare(sql) {
+            let fresh = try handle.sendPrepare(sql)
+            _ = try await roundTrip()
+            handle.remember(sql, as: fresh)
+            name = fresh
+        }
+        do {
+            try handle.send(sql, values, prepared: name)
+            return try await roundTrip()
+        } catch where error.sqlState == "0A000" && name != nil {
+            // "cached plan must not change result type": a table changed under the prepared
+            // statement (a migration by another replica). Outside a transaction block it simply
+            // runs again unprepared; inside one the transaction has failed and says so.
+            handle.forgetPrepared(sql)
+            guard handle.isIdle else { throw error }
+            try handle.send(sql, values, prepared: nil)
+            return try await roundTrip()
         }
     }
 
@@ -97,29 +124,29 @@ package final class PostgresConnection: Sendable {
 
     /// Runs SQL text that may hold several statements and no parameters (migration files).
     package func simpleExecute(_ sql: String) async throws(PostgresError) {
-        _ = try await run(cancellable: true) { handle throws(PostgresError) in try handle.sendSimple(sql) }
+        _ = try await run(cancellable: true) { () async throws(PostgresError) -> PostgresRows in
+            try self.handle.sendSimple(sql)
+            return try await self.roundTrip()
+        }
     }
 
-    /// Sends with `send`, then reads every result of the statement(s): the last one's rows, or the
-    /// first error. With `cancellable: false` task cancellation is ignored.
+    /// Runs `exchange` (sends and reads) as one cancellable statement. With `cancellable: false`
+    /// task cancellation is ignored.
     private func run(
-        cancellable: Bool, _ send: (LibPQConnection) throws(PostgresError) -> Void
+        cancellable: Bool, _ exchange: () async throws(PostgresError) -> PostgresRows
     ) async throws(PostgresError) -> PostgresRows {
         if cancellable && Task.isCancelled {
             throw PostgresError(.queryCanceled, message: "canceling statement due to task cancellation")
         }
         let handle = handle
         let ticket = StatementTicket()
-        let deadline = ContinuousClock.now + self.deadline
         let result: Result<PostgresRows, PostgresError> = await withTaskCancellationHandler {
             guard ticket.start() || !cancellable else {
                 return .failure(PostgresError(.queryCanceled, message: "canceling statement due to task cancellation"))
             }
             defer { ticket.finish() }
             do throws(PostgresError) {
-                try send(handle)
-                try await flush(until: deadline)
-                return .success(try await results(until: deadline))
+                return .success(try await exchange())
             } catch {
                 return .failure(error)
             }
@@ -129,6 +156,14 @@ package final class PostgresConnection: Sendable {
             DispatchQueue.global().async { ticket.cancel { handle.sendCancel() } }
         }
         return try result.get()
+    }
+
+    /// Flushes what was queued and reads every result: the last one's rows, or the first error.
+    /// The deadline counts from here, per round trip.
+    private func roundTrip() async throws(PostgresError) -> PostgresRows {
+        let deadline = ContinuousClock.now + self.deadline
+        try await flush(until: deadline)
+        return try await results(until: deadline)
     }
 
     /// Pushes the queued statement out, waiting while the socket's buffer is full.

@@ -81,6 +81,31 @@ import Testing
         await db.tearDown()
     }
 
+    /// A statement is parsed once per connection: repeated, it is only bound and executed.
+    /// When a table changes under it, it runs again unprepared instead of failing.
+    @Test func statementsArePreparedOncePerConnectionAndSurviveATableChange() async throws {
+        let db = try await PostgresTestDatabase(maxConnections: 1)
+        try await db.pool.withConnection { connection in
+            try await connection.execute("CREATE TABLE notes (id int PRIMARY KEY, body text)", [])
+            try await connection.execute("INSERT INTO notes VALUES (1, 'first')", [])
+            for value in 1...3 {
+                let row = try await connection.query("SELECT $1::int + 1 AS n", value)[0]
+                #expect(try row.decode(Int.self, "n") == value + 1)
+            }
+            let prepared = try await connection.query(
+                "SELECT count(*) AS n FROM pg_prepared_statements WHERE statement = $1", "SELECT $1::int + 1 AS n")[0]
+            #expect(try prepared.decode(Int.self, "n") == 1, "prepared once, not once per call")
+
+            let before = try await connection.query("SELECT * FROM notes", [])
+            #expect(before.columns == ["id", "body"])
+            try await connection.execute("ALTER TABLE notes ADD COLUMN tag text NOT NULL DEFAULT 'x'", [])
+            let after = try await connection.query("SELECT * FROM notes", [])
+            #expect(after.columns == ["id", "body", "tag"])
+            #expect(try after[0].decode(String.self, "tag") == "x")
+        }
+        await db.tearDown()
+    }
+
     static func threads(named name: String) -> Int {
         let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/task")) ?? []
         return tasks.filter { task in
