@@ -34,14 +34,17 @@ package final class PostgresConnection: Sendable {
     }
 
     /// Opens a connection; libpq's connect blocks (bounded by `connect_timeout`), so it runs on a
-    /// Dispatch thread, never on the cooperative pool. Rare: the pool keeps connections open.
+    /// thread of its own, never on the cooperative pool. Rare: the pool keeps connections open.
     static func connect(
         _ configuration: PostgresConfiguration, id: Int, deadline: Duration, logger: Logger
     ) async throws(PostgresError) -> PostgresConnection {
         let parameters = try configuration.connectionParameters()
         let secret = configuration.password
         let result: Result<LibPQConnection, PostgresError> = await withCheckedContinuation { continuation in
-            DispatchQueue.global().async {
+            // A serial queue of its own: those run on Dispatch's overcommitting threads. The global
+            // queue is where Swift's cooperative pool lives on Linux, so a blocked connect there
+            // would stall every task of the process.
+            DispatchQueue(label: "pingvas.postgres.connect.\(id)").async {
                 continuation.resume(returning: Result { () throws(PostgresError) in
                     try LibPQConnection.connect(parameters: parameters, secret: secret)
                 })
@@ -152,8 +155,9 @@ package final class PostgresConnection: Sendable {
             }
         } onCancel: {
             guard cancellable else { return }
-            // PQcancel opens a socket and waits for the server: not on the cooperative pool.
-            DispatchQueue.global().async { ticket.cancel { handle.sendCancel() } }
+            // PQcancel opens a socket and waits for the server: not on the cooperative pool (nor on
+            // Dispatch's global queue, which is that pool on Linux).
+            DispatchQueue(label: "pingvas.postgres.cancel").async { ticket.cancel { handle.sendCancel() } }
         }
         return try result.get()
     }
