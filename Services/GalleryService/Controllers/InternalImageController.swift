@@ -30,8 +30,8 @@ struct InternalImageController {
 
     func owned(_ request: Request, context: ServiceRequestContext) async throws -> JSONResponse<OwnedImage> {
         let notFound = Problem.notFound("No such image of this owner.")
-        guard let id = context.parameters.get("id").flatMap(ImageID.init) else { throw notFound }
-        guard let owner = request.uri.queryParameters.get("owner").flatMap(UserID.init) else {
+        guard let raw = context.parameters.get("id"), let id = ImageID(raw) else { throw notFound }
+        guard let rawOwner = request.uri.queryParameters.get("owner"), let owner = UserID(rawOwner) else {
             throw Problem.badRequest("owner must be a user id.", type: "invalid-query")
         }
         guard let image = try await repository.find(id), image.userID == owner else { throw notFound }

@@ -1,6 +1,7 @@
 import Core
 import Foundation
 import HTTPClient
+import HTTPTypes
 import ServiceKit
 
 /// gallery's answer about one image of a user's: what an upscale needs to know of its input.
@@ -24,7 +25,7 @@ extension GalleryClient: InitImageLookup {
         let response: HTTPClientResponse
         do {
             response = try await http.execute(HTTPClientRequest(
-                method: "GET", url: "\(baseURL)/internal/images/\(id)?owner=\(owner)", headers: HTTPHeaders([]).withCredential(of: trust),
+                method: "GET", url: "\(baseURL)/internal/images/\(id)?owner=\(owner)", headers: HTTPHeaders().withCredential(of: trust),
                 timeout: timeout
             ))
         } catch {

@@ -60,7 +60,9 @@ struct RouteController<Context: Hummingbird.RequestContext> {
     /// output size; the answer carries the factor and the output size.
     private func upscale(_ body: RouteRequest, model: ModelEntry, context: Context) async throws -> JSONResponse<RouteResponse> {
         let input: (width: Int, height: Int)? = if let width = body.initImageWidth, let height = body.initImageHeight { (width, height) } else { nil }
-        var (errors, output) = RequestValidator.upscaleErrors(for: body.request, model: model, inputSize: input)
+        let checked = RequestValidator.upscaleErrors(for: body.request, model: model, inputSize: input)
+        var errors = checked.errors
+        let output = checked.output
         if errors.isEmpty, output == nil { errors["init_image_id"] = "the size of the image is unknown" }
         guard errors.isEmpty, let output, let factor = model.upscaleFactor else { throw Problem.validation(errors) }
         let cost = model.pricing.cost(width: output.width, height: output.height, steps: 1, batchSize: 1, loraCount: 0, usesControlNet: false)
