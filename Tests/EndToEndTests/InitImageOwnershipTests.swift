@@ -20,7 +20,7 @@ import Testing
         let me = try await api.call("GET", "/api/v1/me", token: token)
         let ledger = try await api.call("GET", "/api/v1/me/credits?limit=100", token: token)
         let credits = try #require(me.json["credits"] as? Int, "me: \(me.text)")
-        let entries = try #require(ledger.json["items"] as? [Any], "credits: \(ledger.text)")
+        let entries = try #require(ledger.json["entries"] as? [Any], "credits: \(ledger.text)")
         return (credits, entries.count)
     }
 
