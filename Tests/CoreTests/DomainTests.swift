@@ -72,7 +72,15 @@ import Testing
         #expect(throws: WireCodecError.malformed("width: expected Int")) {
             try WireCodec.decodeBody(JobRequest.self, from: Array(body.utf8))
         }
-        let missing = #"{"model":"sd15","width":512,"height":512,"steps":20,"cfg_scale":7}"#
-        #expect(throws: WireCodecError.missingField("prompt")) { try WireCodec.decodeBody(JobRequest.self, from: Array(missing.utf8)) }
+        let noModel = #"{"prompt":"a cat","width":512,"height":512,"steps":20,"cfg_scale":7}"#
+        #expect(throws: WireCodecError.missingField("model")) { try WireCodec.decodeBody(JobRequest.self, from: Array(noModel.utf8)) }
+    }
+
+    /// An upscaler takes no prompt, size, steps or cfg scale: absent they decode empty and 0, and the
+    /// router refuses those values for a generating model (422 naming each).
+    @Test func jobRequestWithoutPromptSizeStepsOrCfgDecodesEmpty() throws {
+        let missing = #"{"model":"sd15","width":512,"height":512,"cfg_scale":7}"#
+        let request = try WireCodec.decodeBody(JobRequest.self, from: Array(missing.utf8))
+        #expect(request.prompt == "" && request.steps == 0 && request.width == 512 && request.cfgScale == 7)
     }
 }
