@@ -39,6 +39,9 @@ func buildApplication(configuration: GenerationConfiguration, logger: Logger? = 
         estimator: estimator, configuration: configuration, logger: logger
     )
     controller.ownWebhooks = OwnWebhooks(repository: webhooks, target: webhookTarget)
+    controller.initImages = configuration.galleryURL.map {
+        GalleryClient(baseURL: $0, http: http, trust: configuration.service.trust, timeout: configuration.upstreamTimeout)
+    }
 
     let router = ServiceRouter.make(configuration: configuration.service, readiness: dependencies.readinessChecks + [migrations.readinessCheck])
     router.addRoutes(controller.routes, atPath: "/api/v1/generations")

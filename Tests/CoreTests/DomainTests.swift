@@ -72,7 +72,27 @@ import Testing
         #expect(throws: WireCodecError.malformed("width: expected Int")) {
             try WireCodec.decodeBody(JobRequest.self, from: Array(body.utf8))
         }
-        let missing = #"{"model":"sd15","width":512,"height":512,"steps":20,"cfg_scale":7}"#
-        #expect(throws: WireCodecError.missingField("prompt")) { try WireCodec.decodeBody(JobRequest.self, from: Array(missing.utf8)) }
+        let noModel = #"{"prompt":"a cat","width":512,"height":512,"steps":20,"cfg_scale":7}"#
+        #expect(throws: WireCodecError.missingField("model")) { try WireCodec.decodeBody(JobRequest.self, from: Array(noModel.utf8)) }
+    }
+
+    /// A stored upscale job carries its output size and factor (from the router); submitted again (an
+    /// admin's requeue) it is the client's request: no size, no factor. Other requests stay as they are.
+    @Test func anUpscaleSubmittedAgainDropsWhatTheRouterFilledIn() {
+        var upscale = JobRequest(model: "realesrgan-x2", prompt: "", width: 128, height: 128, steps: 0, cfgScale: 0, initImageID: UUID().uuidString)
+        upscale.upscaleFactor = 2
+        #expect(upscale.isUpscale && upscale.samplingSteps == 1)
+        let again = upscale.asSubmitted
+        #expect(again.width == 0 && again.height == 0 && again.upscaleFactor == nil && again.initImageID == upscale.initImageID)
+        let txt = JobRequest(model: "sd15", prompt: "a cat", width: 512, height: 512, steps: 20, cfgScale: 7)
+        #expect(txt.asSubmitted == txt)
+    }
+
+    /// An upscaler takes no prompt, size, steps or cfg scale: absent they decode empty and 0, and the
+    /// router refuses those values for a generating model (422 naming each).
+    @Test func jobRequestWithoutPromptSizeStepsOrCfgDecodesEmpty() throws {
+        let missing = #"{"model":"sd15","width":512,"height":512,"cfg_scale":7}"#
+        let request = try WireCodec.decodeBody(JobRequest.self, from: Array(missing.utf8))
+        #expect(request.prompt == "" && request.steps == 0 && request.width == 512 && request.cfgScale == 7)
     }
 }

@@ -132,7 +132,10 @@ import Testing
         try await api.call("POST", "/api/v1/generations", token: token, json: Self.job, headers: [("Idempotency-Key", "")], expect: 400)
         try await api.call("POST", "/api/v1/generations", token: token, json: Self.job.merging(["model": "no-such-model"]) { _, new in new }, expect: 422)
         try await api.call("POST", "/api/v1/generations", token: token, json: Self.job.merging(["width": 100_000]) { _, new in new }, expect: 422)
-        try await api.call("POST", "/api/v1/generations", token: token, json: ["model": "preview"], expect: 400)
+        // A generating model without prompt, size, steps and cfg scale: 422 naming them (an upscaler needs none).
+        try await api.call("POST", "/api/v1/generations", token: token, json: ["model": "preview"], expect: 422)
+        try await api.call("POST", "/api/v1/generations", token: token, json: ["prompt": "no model"], expect: 400)
+        try await api.call("POST", "/api/v1/generations", token: token, json: ["model": "realesrgan-x2", "init_image_id": UUID().uuidString.lowercased()], expect: 422)
         try await api.call("POST", "/api/v1/generations", json: Self.job, expect: 401)
         try await api.call("GET", "/api/v1/generations?limit=2", token: token, expect: 200)
         try await api.call("GET", "/api/v1/generations?limit=0", token: token, expect: 400)

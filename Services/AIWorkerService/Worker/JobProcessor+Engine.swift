@@ -46,6 +46,9 @@ extension JobProcessor {
             }
             mask = Array(bytes)
         }
+        if model.isUpscaler {
+            return upscaleJob(model: model, request: request, initImage: initImage, engine: engine)
+        }
         if initImage != nil || mask != nil, !model.can(.img2img) || (mask != nil && !model.can(.inpaint)) {
             return .failure(EngineError(.invalidRequest, "Model \(model.id) does not take \(mask != nil ? "masks" : "init images")."))
         }
@@ -56,6 +59,21 @@ extension JobProcessor {
             sampler: request.sampler, scheduler: request.scheduler, seed: request.seed ?? ImageIdentity.seed(for: job.jobID),
             batchSize: request.batchSize, loras: loras, controlNet: controlNet, cancellation: EngineCancellation(),
             initImage: initImage, strength: request.effectiveStrength, mask: mask
+        )
+        return .success((engine, engineJob))
+    }
+
+    /// An upscaler's job: the init image and the ESRGAN file, nothing that steers generation (the
+    /// router refused all of that); the output is `width` x `height`, the input × the model's factor.
+    private func upscaleJob(model: ModelEntry, request: JobRequest, initImage: [UInt8]?, engine: any ImageEngine) -> Result<(any ImageEngine, EngineJob), EngineError> {
+        guard let initImage, let file = model.files.upscaler else {
+            return .failure(EngineError(.invalidRequest, "Model \(model.id) upscales an init image; the job has none."))
+        }
+        let engineJob = EngineJob(
+            model: model.id, family: model.family.rawValue, files: model.resolvedFiles(modelsDir: modelsDir),
+            prompt: "", negativePrompt: "", width: request.width, height: request.height, steps: 1, cfgScale: 0,
+            sampler: nil, scheduler: nil, seed: 0, batchSize: 1, loras: [], controlNet: nil, cancellation: EngineCancellation(),
+            initImage: initImage, upscaler: ModelEntry.join(modelsDir, file)
         )
         return .success((engine, engineJob))
     }

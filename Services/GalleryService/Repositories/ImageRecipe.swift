@@ -27,6 +27,9 @@ struct ImageRecipe: Codable, Sendable, Equatable {
     var initImageID: String? = nil
     var strength: Double? = nil
     var inpainted: Bool? = nil
+    /// Upscaling: the upscaler's factor (the model is the upscaler, `init_image_id` the source image
+    /// when it was one of the caller's, `width` x `height` the output).
+    var upscaleFactor: Int? = nil
 
     struct ControlNet: Codable, Sendable, Equatable {
         var model: String
@@ -53,14 +56,17 @@ struct ImageRecipe: Codable, Sendable, Equatable {
         styledPrompt = request.styledPrompt
         styledNegativePrompt = request.styledNegativePrompt
         initImageID = request.initImageID
-        strength = request.hasInitImage ? request.effectiveStrength : nil
+        strength = request.hasInitImage && !request.isUpscale ? request.effectiveStrength : nil
+        upscaleFactor = request.upscaleFactor
         inpainted = request.mask != nil ? true : nil
     }
 
     /// The request that makes this image again: its own seed, a batch of one. A ControlNet needs its
     /// image again (`controlImage`), since the recipe does not keep it.
     func request(controlImage: String?) -> JobRequest {
-        JobRequest(
+        // An upscale again: the same source image through the same upscaler; the size follows from them.
+        if upscaleFactor != nil { return JobRequest(model: model, prompt: "", width: 0, height: 0, steps: 0, cfgScale: 0, initImageID: initImageID) }
+        return JobRequest(
             model: model, prompt: prompt, negativePrompt: negativePrompt, width: width, height: height, steps: steps,
             cfgScale: cfgScale, seed: seed, sampler: sampler, scheduler: scheduler, batchSize: 1, loras: loras,
             controlnet: controlnet.map { JobRequest.ControlNet(model: $0.model, image: controlImage ?? "", strength: $0.strength) },
@@ -78,5 +84,6 @@ struct ImageRecipe: Codable, Sendable, Equatable {
         case styledPrompt = "styled_prompt"
         case styledNegativePrompt = "styled_negative_prompt"
         case initImageID = "init_image_id"
+        case upscaleFactor = "upscale_factor"
     }
 }

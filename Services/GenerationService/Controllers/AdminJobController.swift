@@ -81,7 +81,7 @@ struct AdminJobController: Sendable {
             throw Problem.conflict("Only a generation that failed with worker_lost can be requeued.", type: "not-requeueable")
         }
         let owner = CallerIdentity(userID: job.userID, plan: job.plan)
-        let submitted = try await submitter.submit(job.request, for: owner, idempotencyKey: "requeue:\(job.id)", logger: context.logger)
+        let submitted = try await submitter.submit(job.request.asSubmitted, for: owner, idempotencyKey: "requeue:\(job.id)", logger: context.logger)
         let newID: JobID
         switch submitted {
         case .accepted(let created, _): newID = created.id

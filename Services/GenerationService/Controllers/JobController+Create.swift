@@ -7,7 +7,8 @@ import PingvasCrypto
 import ServiceKit
 
 extension JobController {
-    /// `POST /api/v1/generations`: validate and price (model-router), hold (user), then job row and
+    /// `POST /api/v1/generations`: an `init_image_id` checked with gallery (the caller's, or 422
+    /// `invalid-init-image`), validate and price (model-router), hold (user), then job row and
     /// `JobQueued` outbox row in one transaction; 202 `{id, status, queue_position, cost}`.
     @Sendable func create(_ request: Request, context: ServiceRequestContext) async throws -> Response {
         let caller = try CallerIdentity.require(request)
@@ -49,12 +50,22 @@ extension JobController {
         let maxQueued = configuration.maxQueued(for: caller.plan)
         guard try await jobs.queuedCount(user: caller.userID) < maxQueued else { throw Self.tooManyJobs(maxQueued) }
 
-        let route = try await router.route(RouteRequest(userID: caller.userID, plan: caller.plan, request: body))
+        // Someone else's (or no) image is refused here, before the router prices it and any credit is held.
+        let initSize = try await initImageSize(of: body, for: caller)
+        let route = try await router.route(RouteRequest(
+            userID: caller.userID, plan: caller.plan, request: body, initImageWidth: initSize?.width, initImageHeight: initSize?.height
+        ))
         // The style as the router applied it goes with the job (and its recipe); never a client's own.
         var body = body
         body.styledPrompt = route.styledPrompt
         body.styledNegativePrompt = route.styledNegativePrompt
         if body.sampler == nil, let sampler = route.sampler { body.sampler = sampler }
+        // An upscale records its factor and its output size (the input's × factor), as the router gave them.
+        body.upscaleFactor = route.upscaleFactor
+        if route.upscaleFactor != nil, let width = route.width, let height = route.height {
+            body.width = width
+            body.height = height
+        }
         let id = JobID()
         var logger = logger
         logger[metadataKey: "job_id"] = "\(id)"

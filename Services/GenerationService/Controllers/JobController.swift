@@ -25,6 +25,8 @@ struct JobController: Sendable {
     let logger: Logger
     /// Per-job webhooks (`webhook` on a submission); nil: such submissions answer 503.
     var ownWebhooks: OwnWebhooks?
+    /// gallery, asked whether an `init_image_id` is the caller's; nil: such submissions answer 503.
+    var initImages: (any InitImageLookup)?
 
     var keys: PipelineKeys { configuration.keys }
 

@@ -43,7 +43,8 @@ struct JobView: Encodable, Sendable {
 
     /// Steps done as far as the database knows: live steps travel on the event stream only.
     var progress: Progress {
-        let total = job.request.steps
+        // An upscale is one pass of the upscaler.
+        let total = job.request.isUpscale ? 1 : job.request.steps
         switch job.status {
         case .queued: return Progress(step: 0, total: total)
         case .succeeded: return Progress(step: total, total: total)

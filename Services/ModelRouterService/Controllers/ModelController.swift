@@ -65,9 +65,16 @@ struct ModelController<Context: Hummingbird.RequestContext> {
         var cost: Cost
         var loras: [Addon]
         var controlnets: [Addon]
-        /// `txt2img`, `img2img`, `inpaint`: what requests for this model may ask for.
+        /// `txt2img`, `img2img`, `inpaint`, `upscale`: what requests for this model may ask for.
         var capabilities: [String]
+        /// An upscaler's factor (2 or 4); absent for other models.
+        var upscaleFactor: Int?
         var availability: ModelAvailability
+
+        enum CodingKeys: String, CodingKey {
+            case id, name, family, engine, limits, cost, loras, controlnets, capabilities, availability
+            case upscaleFactor = "upscale_factor"
+        }
 
         init(model: ModelEntry, availability: ModelAvailability) {
             id = model.id
@@ -79,11 +86,15 @@ struct ModelController<Context: Hummingbird.RequestContext> {
             cost = Cost(
                 base: model.pricing.base, perMegapixelStepMilli: model.pricing.perMegapixelStepMilli,
                 perLora: model.pricing.perLora, controlnet: model.pricing.controlnet,
-                atDefaults: model.pricing.cost(width: d.width, height: d.height, steps: d.steps, batchSize: 1, loraCount: 0, usesControlNet: false)
+                // An upscaler's defaults are an input size: one step at that size × the factor.
+                atDefaults: model.upscaleFactor.map { factor in
+                    model.pricing.cost(width: d.width * factor, height: d.height * factor, steps: 1, batchSize: 1, loraCount: 0, usesControlNet: false)
+                } ?? model.pricing.cost(width: d.width, height: d.height, steps: d.steps, batchSize: 1, loraCount: 0, usesControlNet: false)
             )
             loras = model.loras.map { Addon(name: $0.name, displayName: $0.displayName ?? $0.name) }
             controlnets = model.controlnets.map { Addon(name: $0.name, displayName: $0.displayName ?? $0.name) }
             capabilities = model.capabilities.map(\.rawValue)
+            upscaleFactor = model.upscaleFactor
             self.availability = availability
         }
     }

@@ -26,6 +26,7 @@ struct RouteController<Context: Hummingbird.RequestContext> {
                 extensions: ["errors": .object(["model": .string("unknown model")])]
             )
         }
+        if model.isUpscaler { return try await upscale(body, model: model, context: context) }
         var errors = RequestValidator.errors(for: job, model: model)
         var style: StylePreset?
         if let id = job.style {
@@ -52,6 +53,25 @@ struct RouteController<Context: Hummingbird.RequestContext> {
             response.styledNegativePrompt = style.negativePrompt(job.negativePrompt)
             if job.sampler == nil, let sampler = style.defaults.sampler, model.limits.samplers.contains(sampler) { response.sampler = sampler }
         }
+        return JSONResponse(.ok, response)
+    }
+
+    /// An upscale: validated (`RequestValidator.upscaleErrors`), priced and timed as one step at the
+    /// output size; the answer carries the factor and the output size.
+    private func upscale(_ body: RouteRequest, model: ModelEntry, context: Context) async throws -> JSONResponse<RouteResponse> {
+        let input: (width: Int, height: Int)? = if let width = body.initImageWidth, let height = body.initImageHeight { (width, height) } else { nil }
+        let checked = RequestValidator.upscaleErrors(for: body.request, model: model, inputSize: input)
+        var errors = checked.errors
+        let output = checked.output
+        if errors.isEmpty, output == nil { errors["init_image_id"] = "the size of the image is unknown" }
+        guard errors.isEmpty, let output, let factor = model.upscaleFactor else { throw Problem.validation(errors) }
+        let cost = model.pricing.cost(width: output.width, height: output.height, steps: 1, batchSize: 1, loraCount: 0, usesControlNet: false)
+        let warm = await isWarm(model, context: context)
+        let seconds = model.timing.estimate(width: output.width, height: output.height, steps: 1, batchSize: 1, warm: warm)
+        var response = RouteResponse(queue: model.pool, cost: cost, modelFamily: model.family.rawValue, estimatedSeconds: seconds)
+        response.upscaleFactor = factor
+        response.width = output.width
+        response.height = output.height
         return JSONResponse(.ok, response)
     }
 

@@ -15,6 +15,14 @@ package struct ModelEntry: Codable, Sendable, Equatable {
     package var controlnets: [ModelAddon]
     /// What the model can be asked to do (default: its family's, `ModelCapability.defaults`).
     package var capabilities: [ModelCapability]
+    /// An upscaler's factor (`upscale_factor`: 2 or 4): the output is the input this many times
+    /// wider and higher. Nil for every other model.
+    package var upscaleFactor: Int?
+
+    package enum CodingKeys: String, CodingKey {
+        case id, name, family, engine, pool, limits, pricing, timing, files, loras, controlnets, capabilities
+        case upscaleFactor = "upscale_factor"
+    }
 
     package init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
@@ -31,7 +39,11 @@ package struct ModelEntry: Codable, Sendable, Equatable {
         loras = try c.decodeIfPresent([ModelAddon].self, forKey: .loras) ?? []
         controlnets = try c.decodeIfPresent([ModelAddon].self, forKey: .controlnets) ?? []
         capabilities = try c.decodeIfPresent([ModelCapability].self, forKey: .capabilities) ?? ModelCapability.defaults(for: family)
+        upscaleFactor = try c.decodeIfPresent(Int.self, forKey: .upscaleFactor)
     }
+
+    /// Whether the model upscales an init image rather than generating one.
+    package var isUpscaler: Bool { can(.upscale) }
 
     package func can(_ capability: ModelCapability) -> Bool { capabilities.contains(capability) }
 
@@ -60,6 +72,10 @@ package struct ModelEntry: Codable, Sendable, Equatable {
         if pricing.base < 0 || pricing.perMegapixelStepMilli < 0 || pricing.perLora < 0 || pricing.controlnet < 0 {
             add("prices must not be negative")
         }
+        if family == .esrgan {
+            problems(ofUpscaler: add)
+            return found
+        }
         if engine == .sdcpp, files.isEmpty { add("an sdcpp model needs files.checkpoint or files.diffusion_model") }
         if engine == .preview, family != .preview { add("the preview engine serves only the preview family") }
         if Set(loras.map(\.name)).count != loras.count { add("duplicate LoRA names") }
@@ -67,6 +83,18 @@ package struct ModelEntry: Codable, Sendable, Equatable {
         if !capabilities.contains(.txt2img) { add("capabilities must include txt2img") }
         if engine == .preview, capabilities != [.txt2img] { add("the preview engine takes no init images") }
         if capabilities.contains(.inpaint), !capabilities.contains(.img2img) { add("inpaint needs img2img") }
+        if capabilities.contains(.upscale) { add("only esrgan models upscale") }
+        if upscaleFactor != nil { add("upscale_factor is for esrgan models") }
         return found
+    }
+
+    /// An ESRGAN entry: the sd.cpp engine, its weights in `files.upscaler`, a factor of 2 or 4, and
+    /// only the `upscale` capability (its limits bound the output size).
+    private func problems(ofUpscaler add: (String) -> Void) {
+        if engine != .sdcpp { add("an esrgan model runs on the sdcpp engine") }
+        if files.upscaler == nil { add("an esrgan model needs files.upscaler") }
+        if capabilities != [.upscale] { add("an esrgan model has exactly the capability upscale") }
+        if ![2, 4].contains(upscaleFactor ?? 0) { add("upscale_factor must be 2 or 4") }
+        if loras.count + controlnets.count > 0 { add("an esrgan model takes no LoRA or ControlNet") }
     }
 }

@@ -5,4 +5,6 @@ package enum ModelFamily: String, Codable, Sendable, CaseIterable {
     case sd15
     case sdxl
     case flux
+    /// ESRGAN upscalers (RealESRGAN x2/x4): an image in, the same image `upscale_factor` times larger out.
+    case esrgan
 }

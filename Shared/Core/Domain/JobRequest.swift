@@ -1,7 +1,9 @@
 /// What a client asks to generate: the body of `POST /api/v1/generations`.
 ///
 /// Keys are snake_case. `batch_size` defaults to 1 and `loras` to `[]` when absent; unknown
-/// fields are ignored. Limits (sizes, steps, which LoRAs exist) are the model router's business.
+/// fields are ignored. Limits (sizes, steps, which LoRAs exist) are the model router's business:
+/// `prompt`, `width`, `height`, `steps` and `cfg_scale` decode as empty and 0 when absent, because an
+/// upscaler takes none of them and a generating model refuses the empty values with a 422.
 package struct JobRequest: Codable, Sendable, Equatable, Hashable {
     package var model: String
     package var prompt: String
@@ -32,6 +34,9 @@ package struct JobRequest: Codable, Sendable, Equatable, Hashable {
     /// with the style applied, what the engine gets. Nil without a style.
     package var styledPrompt: String?
     package var styledNegativePrompt: String?
+    /// Set by generation from the router's answer for an upscaler (anything a client sends is
+    /// replaced): the model's factor; `width` and `height` are then the output size.
+    package var upscaleFactor: Int?
 
     package init(
         model: String,
@@ -101,6 +106,7 @@ package struct JobRequest: Codable, Sendable, Equatable, Hashable {
         case model, prompt, width, height, steps, seed, sampler, scheduler, loras, controlnet, strength, mask, style
         case styledPrompt = "styled_prompt"
         case styledNegativePrompt = "styled_negative_prompt"
+        case upscaleFactor = "upscale_factor"
         case initImage = "init_image"
         case initImageID = "init_image_id"
         case negativePrompt = "negative_prompt"
@@ -111,12 +117,12 @@ package struct JobRequest: Codable, Sendable, Equatable, Hashable {
     package init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         model = try c.decode(String.self, forKey: .model)
-        prompt = try c.decode(String.self, forKey: .prompt)
+        prompt = try c.decodeIfPresent(String.self, forKey: .prompt) ?? ""
         negativePrompt = try c.decodeIfPresent(String.self, forKey: .negativePrompt)
-        width = try c.decode(Int.self, forKey: .width)
-        height = try c.decode(Int.self, forKey: .height)
-        steps = try c.decode(Int.self, forKey: .steps)
-        cfgScale = try c.decode(Double.self, forKey: .cfgScale)
+        width = try c.decodeIfPresent(Int.self, forKey: .width) ?? 0
+        height = try c.decodeIfPresent(Int.self, forKey: .height) ?? 0
+        steps = try c.decodeIfPresent(Int.self, forKey: .steps) ?? 0
+        cfgScale = try c.decodeIfPresent(Double.self, forKey: .cfgScale) ?? 0
         seed = try c.decodeIfPresent(Int64.self, forKey: .seed)
         sampler = try c.decodeIfPresent(String.self, forKey: .sampler)
         scheduler = try c.decodeIfPresent(String.self, forKey: .scheduler)
@@ -130,6 +136,7 @@ package struct JobRequest: Codable, Sendable, Equatable, Hashable {
         style = try c.decodeIfPresent(String.self, forKey: .style)
         styledPrompt = try c.decodeIfPresent(String.self, forKey: .styledPrompt)
         styledNegativePrompt = try c.decodeIfPresent(String.self, forKey: .styledNegativePrompt)
+        upscaleFactor = try c.decodeIfPresent(Int.self, forKey: .upscaleFactor)
     }
 }
 
@@ -141,7 +148,22 @@ extension JobRequest {
     package var enginePrompt: String { styledPrompt ?? prompt }
     package var engineNegativePrompt: String { styledNegativePrompt ?? negativePrompt ?? "" }
 
-    /// Whether the job starts from an image (image-to-image or inpainting).
+    /// The request as its client sent it, for submitting it again: an upscale's output size and
+    /// factor, which generation filled in from the router's answer, cleared.
+    package var asSubmitted: JobRequest {
+        var request = self
+        if request.isUpscale {
+            request.width = 0
+            request.height = 0
+            request.upscaleFactor = nil
+        }
+        return request
+    }
+
+    /// Whether the job upscales its init image (set once the router has priced it as an upscale).
+    package var isUpscale: Bool { upscaleFactor != nil }
+
+    /// Whether the job starts from an image (image-to-image, inpainting or upscaling).
     package var hasInitImage: Bool { initImage != nil || initImageID != nil }
 
     /// The strength an init image is used with (the request's, or 0.75).
@@ -151,6 +173,7 @@ extension JobRequest {
     /// what stable-diffusion.cpp runs, `⌊steps × strength⌋ + 1` (at most `steps`).
     package var samplingSteps: Int {
         let strength = min(max(effectiveStrength, 0), 1)
+        if isUpscale { return 1 }
         guard hasInitImage, strength < 1 else { return steps }
         var skipped = Int(Float(steps) * Float(strength))
         if skipped == steps { skipped -= 1 }

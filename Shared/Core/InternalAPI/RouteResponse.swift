@@ -11,6 +11,11 @@ package struct RouteResponse: Codable, Sendable, Equatable {
     package var styledPrompt: String?
     package var styledNegativePrompt: String?
     package var sampler: String?
+    /// For an upscaler: its factor and the output size (the init image's × factor), which the job
+    /// records as its `width` and `height`.
+    package var upscaleFactor: Int?
+    package var width: Int?
+    package var height: Int?
 
     package init(queue: String, cost: Credits, modelFamily: String, estimatedSeconds: Double? = nil) {
         self.queue = queue
@@ -25,6 +30,7 @@ package struct RouteResponse: Codable, Sendable, Equatable {
         case estimatedSeconds = "estimated_seconds"
         case styledPrompt = "styled_prompt"
         case styledNegativePrompt = "styled_negative_prompt"
-        case sampler
+        case sampler, width, height
+        case upscaleFactor = "upscale_factor"
     }
 }
