@@ -51,7 +51,6 @@ var targets: [Target] = [
         dependencies: [
             "Core", "PostgresClient", "RedisClient", "HTTPClient", "PingvasCrypto",
             hummingbird, logging, lifecycle,
-            .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "Metrics", package: "swift-metrics"),
             .product(name: "Prometheus", package: "swift-prometheus"),
         ],
@@ -126,8 +125,6 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
-        // Already in the graph through Hummingbird; named for NIOPosix (ServiceApplication's executor).
-        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),

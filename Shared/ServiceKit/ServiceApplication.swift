@@ -4,7 +4,6 @@ package import Hummingbird
 package import Logging
 import HummingbirdCore
 import NIOCore
-import NIOPosix
 package import ServiceLifecycle
 
 /// What every service's configuration is: read from the environment in one go, with the shared
@@ -34,13 +33,6 @@ package enum ServiceApplication {
         _: Configuration.Type,
         build: @Sendable (Configuration, Logger) async throws -> App
     ) async {
-        // Swift concurrency's jobs run on NIO's event loops, the threads the HTTP server's sockets
-        // live on: a request's handler stays on its connection's loop instead of hopping to the
-        // global pool and back for every await. Nothing in the services blocks a thread it runs
-        // on (libpq waits through PostgresReactor, hiredis and libcurl on threads of their own,
-        // the engine in a child process). Only the executables do this; tests in one process keep
-        // Swift's own pool.
-        NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor()
         var reader = ConfigurationReader()
         let configuration = Configuration(reader: &reader)
         do {
