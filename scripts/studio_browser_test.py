@@ -334,6 +334,14 @@ class Run:
         self.screenshot("image")
         self.check("no CSP violation or script error so far", not self.console_problems(), self.console_problems())
 
+        # The owner's page offers the catalog's upscalers (and the generate form does not list them).
+        upscalers = self.wait("the image page offers the upscalers", lambda: self.js(
+            "return [...document.querySelectorAll('#image-upscalers button')].map((b) => b.dataset.model + '=' + b.textContent)"))
+        self.check("one button per upscaler: x2 and x4",
+                   sorted(upscalers) == ["realesrgan-x2=Upscale ×2", "realesrgan-x4=Upscale ×4"], upscalers)
+        picker = self.js("return [...document.querySelectorAll('#model option')].map((o) => o.value)")
+        self.check("the generate form's model list has no upscaler", not any(m.startswith("realesrgan") for m in picker), picker)
+
         # Remix it: a new job from the recipe; then delete the remix from its page.
         self.by_id("image-remix").click()
         self.wait("the remix is a new job in the list", lambda: self.visible("view-generate") and self.job_items()

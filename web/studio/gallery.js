@@ -1,7 +1,7 @@
 // My images (paged thumbnails, search), the public Explore feed, and one image's page: recipe,
 // title, tags and visibility for the owner, delete, remix, and reporting someone else's image.
 import { api, currentSession, dropImageURL, idempotencyKey, imageURL } from "./api.js";
-import { track } from "./generate.js";
+import { isUpscaler, track } from "./generate.js";
 import { $, busy, el, notify, showProblem } from "./ui.js";
 
 const PAGE = 12;
@@ -75,6 +75,7 @@ export async function openImage(id, own) {
   // Reporting and remixing need an account; a signed-out visitor only looks.
   $("report-form").hidden = own || !currentSession();
   $("image-remix").hidden = !currentSession();
+  $("image-upscalers").replaceChildren();
   $("recipe").replaceChildren();
   $("image-full").removeAttribute("src");
   try {
@@ -88,9 +89,32 @@ export async function openImage(id, own) {
     $("image-visibility").value = image.visibility;
     renderRecipe(image);
     $("image-full").src = await imageURL(image.url);
+    if (own) await offerUpscalers(image);
   } catch (error) {
     showProblem(error);
   }
+}
+
+/** One button per upscaler in the catalog ("Upscale ×2"), on the owner's page of an image. */
+async function offerUpscalers(image) {
+  const list = await api("GET", "/api/v1/models");
+  const upscalers = (list.items || []).filter(isUpscaler);
+  $("image-upscalers").replaceChildren(...upscalers.map((model) => {
+    const button = el("button", { type: "button", "data-model": model.id }, `Upscale ×${model.upscale_factor || "?"}`);
+    button.title = `${model.name}: ${image.width * (model.upscale_factor || 1)} × ${image.height * (model.upscale_factor || 1)}`;
+    button.addEventListener("click", () => busy(button, () => upscaleImage(image, model)));
+    return button;
+  }));
+}
+
+async function upscaleImage(image, model) {
+  const accepted = await api("POST", "/api/v1/generations", {
+    body: { model: model.id, init_image_id: image.id }, headers: { "Idempotency-Key": idempotencyKey() },
+  });
+  document.dispatchEvent(new CustomEvent("pingvas:balance"));
+  track({ ...accepted, model: model.id, prompt: `${image.prompt || image.title || "image"} (upscaled ×${model.upscale_factor})` });
+  notify(`Upscale accepted: ${accepted.cost} credits held.`);
+  location.hash = "#/generate";
 }
 
 function renderRecipe(image) {

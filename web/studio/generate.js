@@ -42,7 +42,8 @@ async function loadModelsAndStyles() {
   try {
     const list = await api("GET", "/api/v1/models");
     const selected = $("model").value;
-    models = list.items || [];
+    // Upscalers take an image, not a prompt: they are offered on an image's own page instead.
+    models = (list.items || []).filter((model) => !isUpscaler(model));
     fillModels(selected);
     applyModel(selected === "" || selected !== $("model").value);
   } catch (error) {
@@ -108,6 +109,11 @@ function applyStyle() {
   if (Number.isFinite(steps) && steps <= model.limits.max_steps) $("steps").value = steps;
   if (Number.isFinite(cfg) && cfg >= model.limits.min_cfg_scale && cfg <= model.limits.max_cfg_scale) $("cfg").value = cfg;
   updatePrice();
+}
+
+/** A catalog model that only upscales an existing image (capability `upscale`). */
+export function isUpscaler(model) {
+  return Array.isArray(model.capabilities) && model.capabilities.includes("upscale") && !model.capabilities.includes("txt2img");
 }
 
 function fillModels(selected) {

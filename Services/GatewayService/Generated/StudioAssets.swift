@@ -479,12 +479,12 @@ async function read(body, emit) {
 """# + "\n"
         ),
         "gallery.js": StudioAsset(
-            contentType: "text/javascript; charset=utf-8", etag: "\"76557221a3f2d713945c9c26d375b83c\"",
+            contentType: "text/javascript; charset=utf-8", etag: "\"59493b028c88981986c4495328d6bf7f\"",
             text: ##"""
 // My images (paged thumbnails, search), the public Explore feed, and one image's page: recipe,
 // title, tags and visibility for the owner, delete, remix, and reporting someone else's image.
 import { api, currentSession, dropImageURL, idempotencyKey, imageURL } from "./api.js";
-import { track } from "./generate.js";
+import { isUpscaler, track } from "./generate.js";
 import { $, busy, el, notify, showProblem } from "./ui.js";
 
 const PAGE = 12;
@@ -558,6 +558,7 @@ export async function openImage(id, own) {
   // Reporting and remixing need an account; a signed-out visitor only looks.
   $("report-form").hidden = own || !currentSession();
   $("image-remix").hidden = !currentSession();
+  $("image-upscalers").replaceChildren();
   $("recipe").replaceChildren();
   $("image-full").removeAttribute("src");
   try {
@@ -571,9 +572,32 @@ export async function openImage(id, own) {
     $("image-visibility").value = image.visibility;
     renderRecipe(image);
     $("image-full").src = await imageURL(image.url);
+    if (own) await offerUpscalers(image);
   } catch (error) {
     showProblem(error);
   }
+}
+
+/** One button per upscaler in the catalog ("Upscale ×2"), on the owner's page of an image. */
+async function offerUpscalers(image) {
+  const list = await api("GET", "/api/v1/models");
+  const upscalers = (list.items || []).filter(isUpscaler);
+  $("image-upscalers").replaceChildren(...upscalers.map((model) => {
+    const button = el("button", { type: "button", "data-model": model.id }, `Upscale ×${model.upscale_factor || "?"}`);
+    button.title = `${model.name}: ${image.width * (model.upscale_factor || 1)} × ${image.height * (model.upscale_factor || 1)}`;
+    button.addEventListener("click", () => busy(button, () => upscaleImage(image, model)));
+    return button;
+  }));
+}
+
+async function upscaleImage(image, model) {
+  const accepted = await api("POST", "/api/v1/generations", {
+    body: { model: model.id, init_image_id: image.id }, headers: { "Idempotency-Key": idempotencyKey() },
+  });
+  document.dispatchEvent(new CustomEvent("pingvas:balance"));
+  track({ ...accepted, model: model.id, prompt: `${image.prompt || image.title || "image"} (upscaled ×${model.upscale_factor})` });
+  notify(`Upscale accepted: ${accepted.cost} credits held.`);
+  location.hash = "#/generate";
 }
 
 function renderRecipe(image) {
@@ -636,7 +660,7 @@ async function reportImage() {
 """## + "\n"
         ),
         "generate.js": StudioAsset(
-            contentType: "text/javascript; charset=utf-8", etag: "\"825418b838b72517cdc10725650c9d66\"",
+            contentType: "text/javascript; charset=utf-8", etag: "\"9d967a124b50f39714d73687c5a6c64f\"",
             text: #"""
 // The Generate view: the model picker (live availability), the request form with its price, and
 // the jobs list that follows each job's event stream until it ends.
@@ -682,7 +706,8 @@ async function loadModelsAndStyles() {
   try {
     const list = await api("GET", "/api/v1/models");
     const selected = $("model").value;
-    models = list.items || [];
+    // Upscalers take an image, not a prompt: they are offered on an image's own page instead.
+    models = (list.items || []).filter((model) => !isUpscaler(model));
     fillModels(selected);
     applyModel(selected === "" || selected !== $("model").value);
   } catch (error) {
@@ -748,6 +773,11 @@ function applyStyle() {
   if (Number.isFinite(steps) && steps <= model.limits.max_steps) $("steps").value = steps;
   if (Number.isFinite(cfg) && cfg >= model.limits.min_cfg_scale && cfg <= model.limits.max_cfg_scale) $("cfg").value = cfg;
   updatePrice();
+}
+
+/** A catalog model that only upscales an existing image (capability `upscale`). */
+export function isUpscaler(model) {
+  return Array.isArray(model.capabilities) && model.capabilities.includes("upscale") && !model.capabilities.includes("txt2img");
 }
 
 function fillModels(selected) {
@@ -1010,7 +1040,7 @@ export function track(job) {
 """## + "\n"
         ),
         "index.html": StudioAsset(
-            contentType: "text/html; charset=utf-8", etag: "\"3271b9e543be444a981e2474174b8842\"",
+            contentType: "text/html; charset=utf-8", etag: "\"dee2a2c67ff68ed94c5bd88478feefa4\"",
             text: ##"""
 <!doctype html>
 <html lang="en">
@@ -1204,6 +1234,7 @@ export function track(job) {
           <dl id="recipe" class="facts"></dl>
           <div class="actions">
             <button type="button" id="image-remix">Remix</button>
+            <span id="image-upscalers" class="actions"></span>
             <button type="button" id="image-delete" class="danger">Delete</button>
           </div>
         </div>
