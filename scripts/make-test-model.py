@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Write a tiny random-weight test model (and a tiny random LoRA) for stable-diffusion.cpp.
 
-Usage:  python3 scripts/make-test-model.py OUTDIR [--seed N] [--with-controlnet]
+Usage:  python3 scripts/make-test-model.py OUTDIR [--seed N] [--with-controlnet] [--with-sdxl]
 
 Produces:
   OUTDIR/model.ckpt        an SD1.x-family checkpoint in the SDXS-512-DS layout (CLIP ViT-L/14 text
@@ -21,6 +21,22 @@ Produces:
   OUTDIR/model-sd1.ckpt    the full SD1.x layout (UNet with middle block + KL-VAE decoder), 1.03 G
                            parameters in a 2.3 MB file: the tiny UNet above cannot take a ControlNet.
   OUTDIR/controlnet.ckpt   an SD1 ControlNet (361 M parameters) in a 0.8 MB file.
+  with --with-sdxl, also:
+  OUTDIR/model-sdxl.ckpt   the smallest SDXL-family layout stable-diffusion.cpp 0.4.7 detects,
+                           "SDXL (Vega)" (VERSION_SDXL_VEGA: no middle_block.1, no
+                           output_blocks.3.1.transformer_blocks.1), with SDXL checkpoint names:
+                           conditioner.embedders.0 (CLIP ViT-L/14, HF names), conditioner.embedders.1
+                           (OpenCLIP ViT-bigG/14, open_clip names with fused attn.in_proj_weight and
+                           text_projection), model.diffusion_model (SDXL UNet: label_emb for the
+                           2816-wide pooled+size vector, linear proj_in/proj_out, context 2048,
+                           transformer depths 1/1/2, middle_block.0 only) and first_stage_model (the
+                           SDXL KL-VAE, decoder and encoder): 1397 tensors, 1.65 G parameters
+                           (3.1 GB of f16 once loaded) in a 3.2 MB file. Loads with zero unknown and
+                           zero missing tensors, decode-only or with the encoder.
+  OUTDIR/lora-sdxl.safetensors
+                           a rank-4 SDXL LoRA (2.6 MB): the UNet's first transformer block of every
+                           attention layer and CLIP-L layer 10 (SDXL conditions on the penultimate
+                           CLIP layer, clip_skip 2, so layer 11 would change nothing).
 
 model.ckpt loads with vae_decode_only=false too (its TAE encoder turns init images into latents);
 model-sd1.ckpt holds no VAE encoder and loads decode-only. Images are noise, never art.
@@ -29,11 +45,15 @@ Dependencies: Python >= 3.9 and numpy (pip install numpy). No torch: the torch p
 with stand-in classes. The output is deterministic for a given --seed.
 
 Every name and shape was checked against the parameter tensors that stable-diffusion.cpp itself
-creates for VERSION_SDXS_512_DS, VERSION_SD1 and its SD1 ControlNet (543, 1022 and 340 tensors).
+creates for VERSION_SDXS_512_DS, VERSION_SD1 and its SD1 ControlNet (543, 1022 and 340 tensors); the
+SDXL model against the library's loader (no "unknown tensor", no "not in model file", reported
+version "SDXL (Vega)", 3146 MB of params).
 
 Why not smaller: stable-diffusion.cpp 0.4.7 (the version vendored by stable-diffusion-cpp-python
 0.4.7) hard-codes every channel count (UNet model_channels 320, CLIP hidden 768 x 12 layers,
-vocab 49408), so the parameter count cannot shrink below the smallest variant it recognises.
+vocab 49408; bigG 1280 x 32 layers), so the parameter count cannot shrink below the smallest variant
+it recognises. For SDXL the two text encoders (818 M parameters, both run for every prompt, bigG
+twice: hidden states and pooled vector) cost more time per image than the 1-step UNet.
 """
 import argparse
 import collections
@@ -55,8 +75,7 @@ import numpy as np
 # --------------------------------------------------------------------------------------------
 
 
-def clip_text_tensors():
-    p = "cond_stage_model.transformer.text_model."
+def clip_text_tensors(p="cond_stage_model.transformer.text_model."):
     t = [(p + "embeddings.token_embedding.weight", (49408, 768), "emb"),
          (p + "embeddings.position_embedding.weight", (77, 768), "emb")]
     for i in range(12):
@@ -75,8 +94,12 @@ def unet_tensors(variant="sdxs", prefix="model.diffusion_model.", controlnet=Fal
     """UNet of unet.hpp (or, with controlnet=True, the ControlNet of control.hpp, SD1 only)."""
     p = prefix
     mc, temb, ctx = 320, 1280, 768
+    depth, linear_proj, xl = [1, 1, 1, 1], False, False
     if variant == "sdxs":  # VERSION_SDXS_512_DS: tiny_unet, no middle block
         channel_mult, attention_resolutions, num_res_blocks, tiny = [1, 2, 4], [4, 2], 1, True
+    elif variant == "vega":  # VERSION_SDXL_VEGA: SDXL UNet, transformer depths 1/1/2, middle block 0 only
+        channel_mult, attention_resolutions, num_res_blocks, tiny = [1, 2, 4], [4, 2], 2, False
+        depth, linear_proj, xl, ctx = [1, 1, 2], True, True, 2048
     else:  # VERSION_SD1
         channel_mult, attention_resolutions, num_res_blocks, tiny = [1, 2, 4, 4], [4, 2, 1], 2, False
     t = []
@@ -103,23 +126,27 @@ def unet_tensors(variant="sdxs", prefix="model.diffusion_model.", controlnet=Fal
         if cin != cout:
             conv(name + ".skip_connection", cout, cin, k=1)
 
-    def transformer(name, c):
+    def transformer(name, c, n_blocks=1):
         norm(name + ".norm", c)
-        conv(name + ".proj_in", c, c, k=1)
-        b = name + ".transformer_blocks.0"
-        for a, kv in (("attn1", c), ("attn2", ctx)):
-            linear(f"{b}.{a}.to_q", c, c, bias=False)
-            linear(f"{b}.{a}.to_k", c, kv, bias=False)
-            linear(f"{b}.{a}.to_v", c, kv, bias=False)
-            linear(f"{b}.{a}.to_out.0", c, c)
-        linear(b + ".ff.net.0.proj", 8 * c, c)  # GEGLU: 2 x (4 * c)
-        linear(b + ".ff.net.2", c, 4 * c)
-        for n in ("norm1", "norm2", "norm3"):
-            norm(f"{b}.{n}", c)
-        conv(name + ".proj_out", c, c, k=1)
+        (linear if linear_proj else conv)(name + ".proj_in", c, c, *(() if linear_proj else (1,)))
+        for k in range(n_blocks):
+            b = f"{name}.transformer_blocks.{k}"
+            for a, kv in (("attn1", c), ("attn2", ctx)):
+                linear(f"{b}.{a}.to_q", c, c, bias=False)
+                linear(f"{b}.{a}.to_k", c, kv, bias=False)
+                linear(f"{b}.{a}.to_v", c, kv, bias=False)
+                linear(f"{b}.{a}.to_out.0", c, c)
+            linear(b + ".ff.net.0.proj", 8 * c, c)  # GEGLU: 2 x (4 * c)
+            linear(b + ".ff.net.2", c, 4 * c)
+            for n in ("norm1", "norm2", "norm3"):
+                norm(f"{b}.{n}", c)
+        (linear if linear_proj else conv)(name + ".proj_out", c, c, *(() if linear_proj else (1,)))
 
     linear("time_embed.0", temb, mc)
     linear("time_embed.2", temb, temb)
+    if xl:  # the pooled bigG embedding + size conditioning (2816 = 1280 + 6 x 256)
+        linear("label_emb.0.0", temb, 2816)
+        linear("label_emb.0.2", temb, temb)
     if controlnet:
         hint = [(3, 16), (16, 16), (16, 32), (32, 32), (32, 96), (96, 96), (96, 256), (256, mc)]
         for i, (cin, cout) in enumerate(hint):
@@ -132,7 +159,7 @@ def unet_tensors(variant="sdxs", prefix="model.diffusion_model.", controlnet=Fal
             resblock(f"input_blocks.{idx}.0", ch, mult * mc)
             ch = mult * mc
             if ds in attention_resolutions:
-                transformer(f"input_blocks.{idx}.1", ch)
+                transformer(f"input_blocks.{idx}.1", ch, depth[i])
             chans.append(ch)
             if tiny:
                 idx += 1  # quirk of unet.hpp for tiny UNets
@@ -143,8 +170,9 @@ def unet_tensors(variant="sdxs", prefix="model.diffusion_model.", controlnet=Fal
             ds *= 2
     if not tiny:
         resblock("middle_block.0", ch, ch)
-        transformer("middle_block.1", ch)
-        resblock("middle_block.2", ch, ch)
+        if variant != "vega":
+            transformer("middle_block.1", ch)
+            resblock("middle_block.2", ch, ch)
     if controlnet:
         for i, c in enumerate(chans):
             conv(f"zero_convs.{i}.0", c, c, k=1)
@@ -159,7 +187,7 @@ def unet_tensors(variant="sdxs", prefix="model.diffusion_model.", controlnet=Fal
             ch = mult * mc
             up = 1
             if ds in attention_resolutions:
-                transformer(f"output_blocks.{out_idx}.1", ch)
+                transformer(f"output_blocks.{out_idx}.1", ch, depth[i])
                 up += 1
             if i > 0 and j == num_res_blocks:
                 if tiny:
@@ -171,6 +199,65 @@ def unet_tensors(variant="sdxs", prefix="model.diffusion_model.", controlnet=Fal
             out_idx += 1
     norm("out.0", mc)
     conv("out.2", 4, mc)
+    return t
+
+
+def open_clip_bigg_tensors(p="conditioner.embedders.1.model."):
+    """OpenCLIP ViT-bigG/14 text tower as SDXL checkpoints store it (open_clip names, fused q/k/v
+    "attn.in_proj_weight"): the loader renames it to cond_stage_model.1.transformer.text_model.*
+    (clip.hpp OPEN_CLIP_VIT_BIGG_14: hidden 1280, 32 layers, MLP 5120, text_projection 1280x1280)."""
+    d, ff = 1280, 5120
+    t = [(p + "token_embedding.weight", (49408, d), "emb"), (p + "positional_embedding", (77, d), "emb")]
+    for i in range(32):
+        q = f"{p}transformer.resblocks.{i}."
+        t += [(q + "attn.in_proj_weight", (3 * d, d), "w"), (q + "attn.in_proj_bias", (3 * d,), "b"),
+              (q + "attn.out_proj.weight", (d, d), "w"), (q + "attn.out_proj.bias", (d,), "b")]
+        for ln in ("ln_1", "ln_2"):
+            t += [(q + f"{ln}.weight", (d,), "one"), (q + f"{ln}.bias", (d,), "zero")]
+        t += [(q + "mlp.c_fc.weight", (ff, d), "w"), (q + "mlp.c_fc.bias", (ff,), "b"),
+              (q + "mlp.c_proj.weight", (d, ff), "w"), (q + "mlp.c_proj.bias", (d,), "b")]
+    t += [(p + "ln_final.weight", (d,), "one"), (p + "ln_final.bias", (d,), "zero"),
+          (p + "text_projection", (d, d), "w")]
+    return t
+
+
+def vae_encoder_tensors():
+    """Encoder half of the AutoEncoderKL (loaded only with vae_decode_only=false), plus quant_conv."""
+    p = "first_stage_model."
+    t = []
+
+    def conv(name, cout, cin, k=3):
+        t.extend([(p + name + ".weight", (cout, cin, k, k), "w"), (p + name + ".bias", (cout,), "b")])
+
+    def norm(name, c):
+        t.extend([(p + name + ".weight", (c,), "one"), (p + name + ".bias", (c,), "zero")])
+
+    def resnet(name, cin, cout):
+        norm(name + ".norm1", cin)
+        conv(name + ".conv1", cout, cin)
+        norm(name + ".norm2", cout)
+        conv(name + ".conv2", cout, cout)
+        if cin != cout:
+            conv(name + ".nin_shortcut", cout, cin, k=1)
+
+    ch, ch_mult = 128, [1, 2, 4, 4]
+    conv("encoder.conv_in", ch, 3)
+    block_in = ch
+    for i, mult in enumerate(ch_mult):
+        block_in = ch if i == 0 else ch * ch_mult[i - 1]
+        for j in range(2):
+            resnet(f"encoder.down.{i}.block.{j}", block_in, ch * mult)
+            block_in = ch * mult
+        if i != len(ch_mult) - 1:
+            conv(f"encoder.down.{i}.downsample.conv", block_in, block_in)
+    resnet("encoder.mid.block_1", block_in, block_in)
+    norm("encoder.mid.attn_1.norm", block_in)
+    for n in ("q", "k", "v", "proj_out"):
+        conv(f"encoder.mid.attn_1.{n}", block_in, block_in, k=1)
+    resnet("encoder.mid.block_2", block_in, block_in)
+    norm("encoder.norm_out", block_in)
+    conv("encoder.conv_out", 8, block_in)  # double_z: mean and log-variance
+    conv("quant_conv", 8, 8, k=1)
     return t
 
 
@@ -242,6 +329,9 @@ def tae_encoder_tensors():
 
 
 def all_tensors(variant="sdxs"):
+    if variant == "sdxl":  # SDXL checkpoint names (conditioner.embedders.0/1); stable-diffusion.cpp: "SDXL (Vega)"
+        return (clip_text_tensors("conditioner.embedders.0.transformer.text_model.") + open_clip_bigg_tensors() +
+                unet_tensors("vega") + vae_decoder_tensors() + vae_encoder_tensors())
     if variant == "sdxs":
         return clip_text_tensors() + unet_tensors("sdxs") + tae_decoder_tensors() + tae_encoder_tensors()
     return clip_text_tensors() + unet_tensors("sd1") + vae_decoder_tensors()
@@ -409,12 +499,14 @@ def write_esrgan(path, scale, seed):
     return sum(a.size for _, a in arrays)
 
 
-def write_lora(path, tensors, seed, rank=4):
+def write_lora(path, tensors, seed, rank=4, clip_layer=11):
+    """clip_layer: the CLIP-L layer whose attention the LoRA touches (SDXL uses the penultimate
+    layer's output, clip_skip 2, so its LoRA takes layer 10)."""
     rng = np.random.default_rng(seed + 1)
     shapes = {n: s for n, s, _ in tensors}
     targets = [n for n in shapes if n.endswith(".weight") and len(shapes[n]) == 2 and (
         (".transformer_blocks.0." in n and (".attn" in n or ".ff." in n)) or
-        (".self_attn." in n and "encoder.layers.11." in n))]
+        (".self_attn." in n and f"encoder.layers.{clip_layer}." in n))]
     out = []
     for n in targets:
         cout, cin = shapes[n]
@@ -433,6 +525,8 @@ def main():
     ap.add_argument("--seed", type=int, default=1234)
     ap.add_argument("--with-controlnet", action="store_true",
                     help="also write model-sd1.ckpt (full SD1 layout) and controlnet.ckpt (SD1 ControlNet)")
+    ap.add_argument("--with-sdxl", action="store_true",
+                    help="also write model-sdxl.ckpt (SDXL, Vega layout) and lora-sdxl.safetensors")
     a = ap.parse_args()
     os.makedirs(a.outdir, exist_ok=True)
 
@@ -458,6 +552,13 @@ def main():
     if a.with_controlnet:
         emit("model-sd1.ckpt", all_tensors("sd1"), a.seed + 2)
         emit("controlnet.ckpt", controlnet_tensors(), a.seed + 3)
+    if a.with_sdxl:
+        sdxl = all_tensors("sdxl")
+        emit("model-sdxl.ckpt", sdxl, a.seed + 4)
+        lora = os.path.join(a.outdir, "lora-sdxl.safetensors")
+        n_lora = write_lora(lora + ".tmp", sdxl, a.seed + 4, clip_layer=10)
+        os.replace(lora + ".tmp", lora)
+        print(f"{lora}: {n_lora} LoRA targets, {os.path.getsize(lora) / 1e6:.2f} MB")
 
 
 if __name__ == "__main__":

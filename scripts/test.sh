@@ -34,7 +34,7 @@ log="$PINGVAS_TEST_STACK_DIR/swift-test.log"
 # `make test` runs the suite in phases: the unit and service suites, the end-to-end suites, the
 # image-touching end-to-end suites again with S3 storage, then the engine tests. With arguments
 # (e.g. --filter X) it is one `swift test` with them.
-engine_suites='StableDiffusionEngineTests|EngineCrashTests|ImageToImageTests|InitImageJobTests|ContextCacheTests|ControlNetTests|EngineJobTests|EngineEndToEndTests|UpscaleEndToEndTests|GenerateCommandTests'
+engine_suites='StableDiffusionEngineTests|EngineCrashTests|ImageToImageTests|InitImageJobTests|ContextCacheTests|ControlNetTests|EngineJobTests|EngineEndToEndTests|UpscaleEndToEndTests|GenerateCommandTests|SDXLEngineTests'
 # The end-to-end suites that touch images run a second time with the images in S3 (moto on loopback).
 s3_suites='WalkingSkeletonTests|PipelineFaultTests|RemixEndToEndTests|PaymentsEndToEndTests'
 status=0

@@ -14,13 +14,19 @@ public enum EngineTestModel {
     /// The full SD1 layout (the tiny model's UNet cannot take a ControlNet) and an SD1 ControlNet.
     public static var sd1ModelPath: String { modelsDir + "/model-sd1.ckpt" }
     public static var controlNetPath: String { modelsDir + "/controlnet.ckpt" }
+    /// The SDXL family in the smallest layout the library knows (it reports "SDXL (Vega)"): CLIP ViT-L and
+    /// OpenCLIP bigG text encoders, the Vega UNet, the SDXL KL-VAE with its encoder; and an SDXL LoRA.
+    public static var sdxlModelPath: String { modelsDir + "/model-sdxl.ckpt" }
+    public static var sdxlLoRAPath: String { modelsDir + "/lora-sdxl.safetensors" }
     /// Tiny random RealESRGAN upscalers, x2 and x4.
     public static func esrganPath(scale: Int) -> String { modelsDir + "/esrgan-x\(scale).safetensors" }
 
     /// Why the engine tests cannot run, or nil when the library and the model are in place. Tests
     /// fail (never skip) with this text.
     public static var missing: String? {
-        for path in [libraryPath, modelPath, loraPath, sd1ModelPath, controlNetPath, esrganPath(scale: 2), esrganPath(scale: 4)] where !FileManager.default.fileExists(atPath: path) {
+        for path in [
+            libraryPath, modelPath, loraPath, sd1ModelPath, controlNetPath, esrganPath(scale: 2), esrganPath(scale: 4), sdxlModelPath, sdxlLoRAPath,
+        ] where !FileManager.default.fileExists(atPath: path) {
             return "\(path) is missing: run `make engine test-model` (make test does it before swift test)"
         }
         return nil
