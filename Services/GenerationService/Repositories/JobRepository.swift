@@ -57,7 +57,9 @@ protocol JobRepository: Sendable {
         completed: @Sendable (Job) throws -> OutboxMessage
     ) async throws -> Job?
 
-    /// Finished jobs whose hold was not captured or released yet, oldest first.
+    /// Finished jobs whose hold was not captured or released yet, oldest first; only those finished
+    /// `unsettledGrace` ago or more, so the retry loop does not settle a job a second time while the
+    /// call that finished it is still settling it.
     func unsettled(limit: Int) async throws -> [(id: JobID, settlement: Settlement)]
 
     /// Records that the hold of `id` was captured or released.

@@ -114,8 +114,12 @@ struct PostgresJobRepository: JobRepository {
 
     func unsettled(limit: Int) async throws -> [(id: JobID, settlement: Settlement)] {
         try await pool.query(
-            "SELECT id, settlement FROM jobs WHERE settlement IS NOT NULL AND settled_at IS NULL ORDER BY finished_at LIMIT $1",
-            [limit]
+            """
+            SELECT id, settlement FROM jobs
+            WHERE settlement IS NOT NULL AND settled_at IS NULL AND finished_at <= now() - make_interval(secs => $2)
+            ORDER BY finished_at LIMIT $1
+            """,
+            [limit, Self.unsettledGrace.inSeconds]
         ).compactMap { row in
             guard let id = JobID(try row.decode(String.self, "id")),
                   let settlement = Settlement(rawValue: try row.decode(String.self, "settlement"))
@@ -123,6 +127,10 @@ struct PostgresJobRepository: JobRepository {
             return (id, settlement)
         }
     }
+
+    /// How long after a job finished the retry loop leaves its settlement to the call that finished
+    /// it (which settles at once); a failed or interrupted one is picked up after this.
+    static let unsettledGrace = Duration.seconds(3)
 
     func markSettled(id: JobID) async throws {
         try await pool.execute("UPDATE jobs SET settled_at = now() WHERE id = $1 AND settled_at IS NULL", [id.description])
