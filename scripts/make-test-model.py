@@ -221,10 +221,8 @@ def open_clip_bigg_tensors(p="conditioner.embedders.1.model."):
     return t
 
 
-def vae_encoder_tensors():
-    """Encoder half of the AutoEncoderKL (loaded only with vae_decode_only=false), plus quant_conv."""
-    p = "first_stage_model."
-    t = []
+def kl_vae_layers(t, p="first_stage_model."):
+    """conv, norm and resnet builders of auto_encoder_kl.hpp that append their tensors to `t`."""
 
     def conv(name, cout, cin, k=3):
         t.extend([(p + name + ".weight", (cout, cin, k, k), "w"), (p + name + ".bias", (cout,), "b")])
@@ -239,6 +237,14 @@ def vae_encoder_tensors():
         conv(name + ".conv2", cout, cout)
         if cin != cout:
             conv(name + ".nin_shortcut", cout, cin, k=1)
+
+    return conv, norm, resnet
+
+
+def vae_encoder_tensors():
+    """Encoder half of the AutoEncoderKL (loaded only with vae_decode_only=false), plus quant_conv."""
+    t = []
+    conv, norm, resnet = kl_vae_layers(t)
 
     ch, ch_mult = 128, [1, 2, 4, 4]
     conv("encoder.conv_in", ch, 3)
@@ -265,20 +271,7 @@ def vae_decoder_tensors():
     """Decoder half of the SD1 AutoEncoderKL (vae_decode_only), auto_encoder_kl.hpp."""
     p = "first_stage_model."
     t = []
-
-    def conv(name, cout, cin, k=3):
-        t.extend([(p + name + ".weight", (cout, cin, k, k), "w"), (p + name + ".bias", (cout,), "b")])
-
-    def norm(name, c):
-        t.extend([(p + name + ".weight", (c,), "one"), (p + name + ".bias", (c,), "zero")])
-
-    def resnet(name, cin, cout):
-        norm(name + ".norm1", cin)
-        conv(name + ".conv1", cout, cin)
-        norm(name + ".norm2", cout)
-        conv(name + ".conv2", cout, cout)
-        if cin != cout:
-            conv(name + ".nin_shortcut", cout, cin, k=1)
+    conv, norm, resnet = kl_vae_layers(t, p)
 
     conv("post_quant_conv", 4, 4, k=1)
     ch, ch_mult = 128, [1, 2, 4, 4]
