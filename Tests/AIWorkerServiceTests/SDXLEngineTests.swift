@@ -13,21 +13,9 @@ import Testing
 /// The budget holds one SDXL context: the image-to-image test needs the one with the VAE encoder, and
 /// loading it evicts the text-to-image one, so the process never holds two (about 3.3 GB at most).
 @Suite(.serialized, .timeLimit(.minutes(15))) struct SDXLEngineTests {
-    static let engine: Result<StableDiffusionEngine, EngineError> = {
-        if let missing = EngineTestModel.missing { return .failure(EngineError(.engineUnavailable, missing)) }
-        return StableDiffusionLibrary.load(path: EngineTestModel.libraryPath).map {
-            StableDiffusionEngine(library: $0, memoryBudgetBytes: 4 << 30, threads: 2, logger: Logger(label: "sdxl-test"))
-        }
-    }()
+    static let engine = RealEngine.load(label: "sdxl-test")
 
-    func engine() throws -> StableDiffusionEngine {
-        switch Self.engine {
-        case .success(let engine): return engine
-        case .failure(let error):
-            Issue.record("the engine is not available: \(error)")
-            throw error
-        }
-    }
+    func engine() throws -> StableDiffusionEngine { try RealEngine.require(Self.engine) }
 
     static let modelID = "tiny-sdxl"
 

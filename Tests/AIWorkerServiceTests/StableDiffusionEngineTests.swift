@@ -10,21 +10,9 @@ import Testing
 /// One engine (and so one loaded context) serves the whole suite; the tests run one after another
 /// because each generation takes both cores.
 @Suite(.serialized, .timeLimit(.minutes(10))) struct StableDiffusionEngineTests {
-    static let engine: Result<StableDiffusionEngine, EngineError> = {
-        if let missing = EngineTestModel.missing { return .failure(EngineError(.engineUnavailable, missing)) }
-        return StableDiffusionLibrary.load(path: EngineTestModel.libraryPath).map {
-            StableDiffusionEngine(library: $0, memoryBudgetBytes: 4 << 30, threads: 2, logger: Logger(label: "engine-test"))
-        }
-    }()
+    static let engine = RealEngine.load(label: "engine-test")
 
-    func engine() throws -> StableDiffusionEngine {
-        switch Self.engine {
-        case .success(let engine): return engine
-        case .failure(let error):
-            Issue.record("the engine is not available: \(error)")
-            throw error
-        }
-    }
+    func engine() throws -> StableDiffusionEngine { try RealEngine.require(Self.engine) }
 
     static func job(seed: Int64 = 42, steps: Int = 2, batch: Int = 1, loras: [EngineJob.LoRA] = [], model: String = EngineTestModel.modelPath) -> EngineJob {
         EngineJob(
