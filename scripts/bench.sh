@@ -282,19 +282,34 @@ SQL
     pgbench_run p2 "$p2_clients" "$work/submit.sql" -D users="$p2_clients"
     pg_tps="$tps"; pg_p99="$p99"
 
+    # CPU seconds of every process of the stack, to split the cost of an accepted submission.
+    p2_cpu() {
+        local id pg_master
+        for id in "${services[@]}"; do echo "$id $(proc_cpu "$(service_pid "$id")")"; done
+        echo "redis $(proc_cpu "$(cat "$PINGVAS_STACK_DIR/redis/redis.pid" 2>/dev/null || echo 0)")"
+        pg_master="$(head -n 1 "$PINGVAS_STACK_DIR/postgres/data/postmaster.pid" 2>/dev/null || echo 0)"
+        echo "postgres $(for pid in $pg_master $(pgrep -P "$pg_master" || true); do proc_cpu "$pid"; echo; done | awk '{ s += $1 } END { printf "%.3f", s }')"
+    }
     : >"$work/samples"
     sample_loop &
     pids+=($!)
     sampler_pid="${pids[-1]}"
     BENCH_TOKENS="$work/tokens" wrk -t2 -c"$p2_clients" -d2s -s "$work/submit.lua" "http://127.0.0.1:$gateway_port" >/dev/null
+    p2_cpu >"$work/p2-cpu-before"
     BENCH_TOKENS="$work/tokens" wrk -t2 -c"$p2_clients" -d"${duration}s" --latency -s "$work/submit.lua" \
         "http://127.0.0.1:$gateway_port" >"$work/p2-gateway.txt"
+    p2_cpu >"$work/p2-cpu-after"
     kill "$sampler_pid" 2>/dev/null || true
     accepted="$(sed -n 's/^ACCEPTED \([0-9]*\) OTHER.*/\1/p' "$work/p2-gateway.txt")"
     refused="$(sed -n 's/^ACCEPTED [0-9]* OTHER \([0-9]*\).*/\1/p' "$work/p2-gateway.txt")"
     g_rate="$(awk -v a="$accepted" -v d="$duration" 'BEGIN { printf "%.1f", a / d }')"
     g_p99="$(wrk_p99 "$work/p2-gateway.txt")"
     table_rows+=("P2 accepted generations/s (${p2_clients} clients)|$g_rate (other answers: $refused)|pgbench submission txn $pg_tps|$(ratio "$g_rate" "$pg_tps")|$g_p99 (pgbench $pg_p99)|≥ 0.5")
+    # µs of CPU per accepted submission, by process (the worker's and the results' work included:
+    # every process of the stack runs during the run).
+    p2_split="$(awk -v n="${accepted:-0}" 'NR == FNR { before[$1] = $2; next }
+        { us = n > 0 ? ($2 - before[$1]) * 1e6 / n : 0; total += us; printf "%s %.0f, ", $1, us }
+        END { printf "total %.0f", total }' "$work/p2-cpu-before" "$work/p2-cpu-after")"
     for id in "${services[@]}"; do
         result[load_rss_$id]="$(awk -v s="$id" '$1 == s && $2 != "-" { if ($2 > m) m = $2 } END { printf "%.1f", m }' "$work/samples")"
         result[load_threads_$id]="$(awk -v s="$id" '$1 == s && $3 != "-" { if ($3 > m) m = $3 } END { print m + 0 }' "$work/samples")"
@@ -358,6 +373,7 @@ echo ""
 echo "| measure | pingvas | baseline (same run) | ratio | p99 ms | goal |"
 echo "|---|---|---|---|---|---|"
 for row in "${table_rows[@]}"; do echo "| ${row//|/ | } |"; done
+[ -n "${p2_split:-}" ] && { echo ""; echo "P2, µs of CPU per accepted submission: $p2_split"; }
 if wants P7 && [ -n "${result[idle_rss_gateway]:-}" ]; then
     echo ""
     echo "| P7 service | RSS idle MB | RSS under P2 MB (max) | threads idle | threads under P2 (max) |"

@@ -48,7 +48,12 @@ struct QueueEstimator: Sendable {
         let relevant = jobs.filter { $0.status == .queued || $0.status == .running }
         guard !relevant.isEmpty, let timings = await timings() else { return result }
         for pool in Set(relevant.map(\.queue)) {
-            guard let snapshot = await snapshot(pool: pool) else { continue }
+            guard var snapshot = await self.snapshot(pool: pool) else { continue }
+            // A cached snapshot taken before a queued job was created cannot list it: take a fresh one.
+            if relevant.contains(where: { $0.queue == pool && $0.status == .queued && $0.createdAt >= snapshot.takenAt }),
+               let fresh = await self.snapshot(pool: pool, fresh: true) {
+                snapshot = fresh
+            }
             let workers = await liveWorkers(pool: pool)
             let estimates = snapshot.estimates(workers: workers, timings: timings)
             for job in relevant where job.queue == pool {
@@ -70,23 +75,30 @@ struct QueueEstimator: Sendable {
         await estimates(for: [job])[job.id]
     }
 
-    /// Where a job of `user` on `plan` submitted now would stand (not cached: it changes with every job).
+    /// Where a job of `user` on `plan` submitted now would stand. The position is counted fresh (one
+    /// short script, `RedisJobQueue.position`: it changes with every job); the start and finish come
+    /// from the cached snapshot with the job put in at that position, so a burst of submissions costs
+    /// one full snapshot per `snapshotAge`, not one each. Beyond the end of a full snapshot (a queue
+    /// longer than it lists) the position is known and the times are not.
     func imagine(_ user: UserID, plan: Plan, pool: String, request: JobRequest, estimate: Double?) async -> JobEstimate? {
-        guard let timings = await timings() else { return nil }
+        let position: Int
         do {
-            var snapshot = try await queue.snapshot(pool: pool, imagining: (user, plan))
-            guard let position = snapshot.imaginedPosition, snapshot.waiting.indices.contains(position) else { return nil }
-            snapshot.waiting[position] = QueueSnapshot.Entry(
-                jobID: nil, model: request.model, work: request.work, size: "\(request.width)x\(request.height)",
-                estimate: estimate ?? 0, since: snapshot.takenAt
-            )
-            let estimates = snapshot.estimates(workers: await liveWorkers(pool: pool), timings: timings)
-            let mine = estimates[position]
-            return JobEstimate(position: position, startAt: mine.startAt, finishAt: mine.finishAt)
+            position = try await queue.position(pool: pool, imagining: (user, plan))
         } catch {
             logger.debug("queue position unavailable", metadata: ["error": "\(error)"])
             return nil
         }
+        guard let timings = await timings(), var snapshot = await snapshot(pool: pool) else { return JobEstimate(position: position) }
+        // The snapshot may be a moment old: a queue that grew since puts the job at the end of it.
+        let full = snapshot.waiting.count >= QueueSnapshot.defaultLimit
+        guard position < snapshot.waiting.count || !full else { return JobEstimate(position: position) }
+        let at = min(position, snapshot.waiting.count)
+        snapshot.waiting = Array(snapshot.waiting.prefix(at)) + [QueueSnapshot.Entry(
+            jobID: nil, model: request.model, work: request.work, size: "\(request.width)x\(request.height)",
+            estimate: estimate ?? 0, since: snapshot.takenAt
+        )]
+        let mine = snapshot.estimates(workers: await liveWorkers(pool: pool), timings: timings)[at]
+        return JobEstimate(position: position, startAt: mine.startAt, finishAt: mine.finishAt)
     }
 
     private static func entry(_ job: Job, since: Date) -> QueueSnapshot.Entry {
@@ -96,9 +108,9 @@ struct QueueEstimator: Sendable {
         )
     }
 
-    private func snapshot(pool: String) async -> QueueSnapshot? {
+    private func snapshot(pool: String, fresh: Bool = false) async -> QueueSnapshot? {
         let now = ContinuousClock.now
-        if let cached = cache.state.withLock({ $0.snapshots[pool] }), now - cached.at < snapshotAge { return cached.snapshot }
+        if !fresh, let cached = cache.state.withLock({ $0.snapshots[pool] }), now - cached.at < snapshotAge { return cached.snapshot }
         do {
             let snapshot = try await queue.snapshot(pool: pool)
             cache.state.withLock { $0.snapshots[pool] = (now, snapshot) }

@@ -367,6 +367,77 @@ enum JobQueueScripts {
         return {tostring(now), out, position, running}
         """, name: "order")
 
+    /// ARGV: p, pool, mode, user, class, weight. Read-only: how many waiting jobs of the pool would
+    /// start before a job of that user and class enqueued now — the position `order` finds for its
+    /// imagined job — counted instead of played forward, so it costs O(users + classes), not
+    /// O(waiting jobs), and can run on every submission.
+    ///
+    /// `fair`: within a class the k-th waiting job of a user starts at virtual time vt + k (ties by
+    /// user id), so the users of the new job's class ahead of it are counted from their virtual time
+    /// and list length; across classes, a class's m-th job starts at pass + m × stride (ties to the
+    /// higher class), so other classes are counted from their pass and their waiting jobs.
+    /// `fifo`: every waiting job of the pool.
+    static let position = RedisScript("""
+        local p, pool, mode, user, class, weight = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], tonumber(ARGV[6])
+        local base = p .. ':' .. pool
+        if mode == 'fifo' then return math.max(0, tonumber(redis.call('GET', base .. ':waiting') or '0') or 0) end
+        local weights = {}
+        local stored = redis.call('HGETALL', base .. ':weights')
+        for j = 1, #stored, 2 do weights[stored[j]] = tonumber(stored[j + 1]) end
+        if weight then weights[class] = weight end
+        local function stride(c) return 120 / math.max(1, weights[c] or 1) end
+        -- How many of 0, 1, 2, ... (at most `total`) fall before `at` on a scale where the k-th is
+        -- first + k × step; `first_on_ties`: an exact tie counts as before.
+        local function before(at, first, step, total, first_on_ties)
+          local d = (at - first) / step
+          local n = math.ceil(d)
+          if n == d and first_on_ties then n = n + 1 end
+          return math.max(0, math.min(total, n))
+        end
+        local passes = {}
+        local entries = redis.call('ZRANGE', base .. ':classes', 0, -1, 'WITHSCORES')
+        for j = 1, #entries, 2 do passes[entries[j]] = tonumber(entries[j + 1]) end
+        local members = {}
+        if passes[class] then members = redis.call('ZRANGE', base .. ':c:' .. class, 0, -1, 'WITHSCORES') end
+        local lengths, key = {}, nil
+        for j = 1, #members, 2 do
+          lengths[j] = redis.call('LLEN', base .. ':u:' .. members[j])
+          if members[j] == user then key = tonumber(members[j + 1]) + lengths[j] end
+        end
+        if not key then
+          -- A user without waiting jobs joins at the class's virtual clock, in arrival order.
+          local clock = tonumber(redis.call('HGET', base .. ':vclock', class) or '0')
+          local arrival = (tonumber(redis.call('GET', base .. ':arrivals') or '0') + 1) % 1000000
+          key = math.floor(clock) + arrival / 1000000
+        end
+        local within = 0
+        for j = 1, #members, 2 do
+          if members[j] == user then
+            within = within + lengths[j]
+          else
+            within = within + before(key, tonumber(members[j + 1]), 1, lengths[j], members[j] < user)
+          end
+        end
+        local mine = passes[class]
+        if not mine then
+          local kept = tonumber(redis.call('HGET', base .. ':pass', class) or '0')
+          local served = tonumber(redis.call('HGET', base .. ':pass', 'served') or '0')
+          mine = math.max(kept, served)
+        end
+        local at = mine + within * stride(class)
+        local ahead = within
+        for c, pass in pairs(passes) do
+          if c ~= class then
+            local total = 0
+            for _, other in ipairs(redis.call('ZRANGE', base .. ':c:' .. c, 0, -1)) do
+              total = total + redis.call('LLEN', base .. ':u:' .. other)
+            end
+            ahead = ahead + before(at, pass, stride(c), total, tonumber(c) > tonumber(class))
+          end
+        end
+        return ahead
+        """, name: "position")
+
     /// ARGV: p, id, worker, lease ms. Returns 1 when the lease was extended, 0 when the job is no
     /// longer this worker's (taken over, removed).
     static let renew = RedisScript(prelude + """
