@@ -37,6 +37,8 @@ struct GenerationConfiguration: ServiceConfigurationProtocol {
     var reconcileInterval: Duration = .seconds(1)
     /// An unfinished job unchanged this long that Redis does not hold is enqueued again (`PINGVAS_LOST_JOB_GRACE`).
     var lostJobGrace: Duration = .seconds(5)
+    /// Unfinished jobs the reconciler checks per pass (tests make it small).
+    var reconcilePageSize = 500
     /// Priority, weight, running cap and affinity bound per plan (`PINGVAS_SCHEDULING`, e.g.
     /// `studio.weight=6,free.max_running=2,pro.affinity_ms=5000`; docs/scheduling.md).
     var scheduling = SchedulingPolicy.default

@@ -58,7 +58,7 @@ func buildApplication(configuration: GenerationConfiguration, logger: Logger? = 
         },
         OutboxRelay(
             outbox: PostgresOutboxRepository(pool: postgres), redis: redis, keys: configuration.keys, interval: configuration.outboxInterval,
-            signal: signal, keepSent: { configuration.keys.pool(ofQueue: $0) != nil }, deliver: JobEnqueuer(queue: queue).deliver,
+            signal: signal, keepSent: { configuration.keys.pool(ofQueue: $0) != nil }, deliver: JobEnqueuer(queue: queue, enqueued: { estimator.enqueued(pool: $0) }).deliver,
             ready: ready, logger: logger
         ),
         ResultsConsumer(
@@ -69,7 +69,8 @@ func buildApplication(configuration: GenerationConfiguration, logger: Logger? = 
         ),
         JobReconciler(
             jobs: jobs, queue: queue, settler: settler, notifier: notifier, signal: signal, interval: configuration.reconcileInterval,
-            lostJobGrace: configuration.lostJobGrace, maxDeliveries: configuration.maxDeliveries, ready: ready, logger: logger
+            lostJobGrace: configuration.lostJobGrace, maxDeliveries: configuration.maxDeliveries, ready: ready, logger: logger,
+            pageSize: configuration.reconcilePageSize
         ),
         WebhookDispatcher(
             webhooks: webhooks, jobs: jobs, http: http, target: webhookTarget, interval: .milliseconds(500),

@@ -19,7 +19,9 @@ struct GenerationHarness: Sendable {
     let fakes: FakeUpstreams
     let keys: PipelineKeys
 
-    static func run(_ body: @Sendable (GenerationHarness) async throws -> Void) async throws {
+    static func run(
+        configure: (inout GenerationConfiguration) -> Void = { _ in }, _ body: @Sendable (GenerationHarness) async throws -> Void
+    ) async throws {
         let servers = try TestStack.shared()
         let fakes = try await FakeUpstreams.start()
         defer { fakes.stop() }
@@ -30,10 +32,11 @@ struct GenerationHarness: Sendable {
             databaseSchema: ServiceConfiguration.schemaName(prefix: TestStack.uniqueName("t"), serviceID: "generation"),
             databasePoolSize: 4, redisURL: servers.redisURL, redisPoolSize: 4, internalSecret: testInternalSecret
         )
-        let configuration = GenerationConfiguration(
+        var configuration = GenerationConfiguration(
             service: service, userURL: fakes.url, modelRouterURL: fakes.url, resultLease: .seconds(60),
             outboxInterval: .milliseconds(20), keys: keys
         )
+        configure(&configuration)
         let redis = RedisPool(configuration: RedisConfiguration(url: servers.redisURL, maxConnections: 2), logger: Logger(label: "test"))
         let app = try await buildApplication(configuration: configuration)
         try await withClosing(redis, close: { await $0.close() }) { redis in

@@ -28,7 +28,8 @@ struct QueueEstimator: Sendable {
 
     private final class Cache: Sendable {
         struct State {
-            var snapshots: [String: (at: ContinuousClock.Instant, snapshot: QueueSnapshot)] = [:]
+            /// `current`: no job was enqueued by this process since it was taken.
+            var snapshots: [String: (at: ContinuousClock.Instant, snapshot: QueueSnapshot, current: Bool)] = [:]
             var timings: (at: ContinuousClock.Instant, value: JobTimings)?
             var workers: (at: ContinuousClock.Instant, perPool: [String: Int])?
         }
@@ -88,7 +89,7 @@ struct QueueEstimator: Sendable {
             logger.debug("queue position unavailable", metadata: ["error": "\(error)"])
             return nil
         }
-        guard let timings = await timings(), var snapshot = await snapshot(pool: pool) else { return JobEstimate(position: position) }
+        guard let timings = await timings(), var snapshot = await snapshot(pool: pool, stale: true) else { return JobEstimate(position: position) }
         // The snapshot may be a moment old: a queue that grew since puts the job at the end of it.
         let full = snapshot.waiting.count >= QueueSnapshot.defaultLimit
         guard position < snapshot.waiting.count || !full else { return JobEstimate(position: position) }
@@ -108,12 +109,22 @@ struct QueueEstimator: Sendable {
         )
     }
 
-    private func snapshot(pool: String, fresh: Bool = false) async -> QueueSnapshot? {
+    /// This process enqueued a job on `pool`: positions read back must see it, so the cached snapshot
+    /// serves only submissions' ETAs (which tolerate `snapshotAge`) until the next one is taken.
+    func enqueued(pool: String) {
+        cache.state.withLock { $0.snapshots[pool]?.current = false }
+    }
+
+    /// The pool's snapshot, cached for `snapshotAge`; `stale`: also one taken before this process
+    /// last enqueued a job there (a submission's ETA; a read-back wants it current).
+    private func snapshot(pool: String, fresh: Bool = false, stale: Bool = false) async -> QueueSnapshot? {
         let now = ContinuousClock.now
-        if !fresh, let cached = cache.state.withLock({ $0.snapshots[pool] }), now - cached.at < snapshotAge { return cached.snapshot }
+        if !fresh, let cached = cache.state.withLock({ $0.snapshots[pool] }), now - cached.at < snapshotAge, cached.current || stale {
+            return cached.snapshot
+        }
         do {
             let snapshot = try await queue.snapshot(pool: pool)
-            cache.state.withLock { $0.snapshots[pool] = (now, snapshot) }
+            cache.state.withLock { $0.snapshots[pool] = (now, snapshot, true) }
             return snapshot
         } catch {
             logger.debug("queue snapshot unavailable", metadata: ["pool": "\(pool)", "error": "\(error)"])

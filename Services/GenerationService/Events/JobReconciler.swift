@@ -13,8 +13,9 @@ import ServiceLifecycle
 /// 2. fails `expired` the queued jobs past their queue deadline, and `timeout` the running ones
 ///    past their run deadline (their worker is told to stop through the cancel key);
 /// 3. enqueues again the unfinished jobs Redis no longer holds (restart without persistence,
-///    `FLUSHALL`, a failover that lost the last writes): seen missing in two passes in a row, so a
-///    job whose result is being applied is never taken for lost.
+///    `FLUSHALL`, a failover that lost the last writes): seen missing in two walks in a row, so a
+///    job whose result is being applied is never taken for lost. A walk goes over every unfinished
+///    job, `pageSize` per pass, so one pass per interval when they fit in a page.
 /// Every change is conditional on the job's state, so replicas reconciling together change a job once.
 struct JobReconciler: Service {
     let jobs: any JobRepository
@@ -34,12 +35,25 @@ struct JobReconciler: Service {
 
     var keys: PipelineKeys { queue.keys }
 
+    /// Unfinished jobs checked against Redis per pass; a longer backlog is walked over several passes.
+    var pageSize = 500
+
+    /// Where the walk over unfinished jobs is, and what it found missing.
+    struct Walk: Sendable {
+        /// The next page starts after this (nil: from the oldest).
+        var cursor: UnfinishedCursor?
+        /// Missing when last looked at (the walk before): missing again now means lost.
+        var suspects: Set<JobID> = []
+        /// Missing in the walk under way, looked at once so far.
+        var missing: Set<JobID> = []
+    }
+
     func run() async throws {
         guard await Background.waitUntil(ready) else { return }
-        var suspects: Set<JobID> = []
+        var walk = Walk()
         while !Background.shouldStop {
             do {
-                suspects = try await pass(suspects: suspects)
+                try await pass(&walk)
             } catch {
                 logger.warning("reconciliation pass failed; retrying", metadata: ["error": "\(error)"])
             }
@@ -47,8 +61,8 @@ struct JobReconciler: Service {
         }
     }
 
-    /// One pass; returns the jobs Redis did not hold this time.
-    func pass(suspects: Set<JobID>) async throws -> Set<JobID> {
+    /// One pass: reclaims, deadlines, and the next page of the walk over unfinished jobs.
+    func pass(_ walk: inout Walk) async throws {
         for pool in try await queue.pools() {
             let (_, dead) = try await queue.reclaim(pool: pool, maxDeliveries: maxDeliveries)
             for id in dead { try await fail(id, .workerLost) }
@@ -61,18 +75,24 @@ struct JobReconciler: Service {
             _ = try await queue.redis.send("SET", keys.canceled(job.id), "1", "EX", "86400")
             try await fail(job.id, .timeout)
         }
-        let candidates = try await jobs.unfinished(changedBefore: Date.now.addingTimeInterval(-lostJobGrace.inSeconds), limit: 500)
-        let states = try await queue.states(candidates.map(\.id))
-        var missing: Set<JobID> = []
-        for job in candidates {
-            switch states[job.id] {
-            case nil: missing.insert(job.id)
-            case "dead": try await fail(job.id, .workerLost)  // reclaimed by a worker, or this pass was cut short before
+        // Ids only (the job is read again if it has to be requeued), a page at a time: the oldest
+        // page alone would leave a lost job behind a long backlog waiting until the backlog drains.
+        let page = try await jobs.unfinished(changedBefore: Date.now.addingTimeInterval(-lostJobGrace.inSeconds), after: walk.cursor, limit: pageSize)
+        let states = try await queue.states(page.map(\.id))
+        for candidate in page {
+            switch states[candidate.id] {
+            case nil:
+                if walk.suspects.contains(candidate.id) { try await requeueLost(candidate.id) } else { walk.missing.insert(candidate.id) }
+            case "dead": try await fail(candidate.id, .workerLost)  // reclaimed by a worker, or this pass was cut short before
             default: break
             }
         }
-        for id in missing where suspects.contains(id) { try await requeueLost(id) }
-        return missing
+        if page.count < pageSize {
+            // The walk is through: what it found missing is suspect in the next one.
+            walk = Walk(cursor: nil, suspects: walk.missing)
+        } else {
+            walk.cursor = page.last
+        }
     }
 
     private func requeueLost(_ id: JobID) async throws {

@@ -39,8 +39,10 @@ protocol JobRepository: Sendable {
     /// builds, because Redis no longer holds the job; nil when it finished or changed since `changedBefore`.
     func requeueLost(id: JobID, changedBefore: Date, queued: @Sendable (Job) throws -> OutboxMessage) async throws -> Job?
 
-    /// Unfinished jobs unchanged since `before`, oldest first: the reconciler checks Redis holds them.
-    func unfinished(changedBefore before: Date, limit: Int) async throws -> [Job]
+    /// A page of the unfinished jobs unchanged since `before`, in (changed_at, id) order after
+    /// `cursor` (nil: from the oldest): the reconciler walks them all, page by page, and checks Redis
+    /// holds them, so a backlog longer than a page is checked as well as its oldest page.
+    func unfinished(changedBefore before: Date, after cursor: UnfinishedCursor?, limit: Int) async throws -> [UnfinishedCursor]
 
     /// Queued jobs whose queue deadline passed.
     func expired(now: Date, limit: Int) async throws -> [Job]
@@ -91,4 +93,11 @@ struct OutboxMessage: Sendable, Equatable {
 enum JobCreationError: Error, Equatable {
     case queueFull(limit: Int)
     case idempotencyKeyTaken
+}
+
+/// Where the reconciler's walk over unfinished jobs is: a job and its `changed_at`, kept as
+/// PostgreSQL's text for it, so the next page starts exactly after it.
+struct UnfinishedCursor: Sendable, Equatable {
+    var id: JobID
+    var changedAt: String
 }

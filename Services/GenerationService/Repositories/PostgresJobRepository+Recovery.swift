@@ -39,11 +39,25 @@ extension PostgresJobRepository {
         }
     }
 
-    func unfinished(changedBefore before: Date, limit: Int) async throws -> [Job] {
-        try await pool.query(
-            "SELECT \(Self.columns) FROM jobs j WHERE j.status IN ('queued', 'running') AND j.changed_at < $1 ORDER BY j.changed_at LIMIT $2",
-            [before, limit]
-        ).map(Self.job)
+    func unfinished(changedBefore before: Date, after cursor: UnfinishedCursor?, limit: Int) async throws -> [UnfinishedCursor] {
+        let rows: PostgresRows
+        if let cursor {
+            rows = try await pool.query(
+                """
+                SELECT j.id, j.changed_at::text AS at FROM jobs j
+                WHERE j.status IN ('queued', 'running') AND j.changed_at < $1
+                  AND (j.changed_at > $2::timestamptz OR (j.changed_at = $2::timestamptz AND j.id > $3::uuid))
+                ORDER BY j.changed_at, j.id LIMIT $4
+                """,
+                [before, cursor.changedAt, cursor.id.description, limit]
+            )
+        } else {
+            rows = try await pool.query(
+                "SELECT j.id, j.changed_at::text AS at FROM jobs j WHERE j.status IN ('queued', 'running') AND j.changed_at < $1 ORDER BY j.changed_at, j.id LIMIT $2",
+                [before, limit]
+            )
+        }
+        return try rows.map { UnfinishedCursor(id: try Self.identifier($0, "id"), changedAt: try $0.decode(String.self, "at")) }
     }
 
     func expired(now: Date, limit: Int) async throws -> [Job] {

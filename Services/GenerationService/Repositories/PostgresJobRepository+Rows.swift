@@ -51,7 +51,7 @@ extension PostgresJobRepository {
         )
     }
 
-    private static func identifier<Tag>(_ row: PostgresRow, _ column: String) throws -> Identifier<Tag> {
+    static func identifier<Tag>(_ row: PostgresRow, _ column: String) throws -> Identifier<Tag> {
         guard let id = Identifier<Tag>(try row.decode(String.self, column)) else {
             throw PostgresError(.decoding, message: "not a UUID", column: column)
         }
