@@ -294,9 +294,9 @@ SQL
     sample_loop &
     pids+=($!)
     sampler_pid="${pids[-1]}"
-    BENCH_TOKENS="$work/tokens" wrk -t2 -c"$p2_clients" -d2s -s "$work/submit.lua" "http://127.0.0.1:$gateway_port" >/dev/null
+    BENCH_TOKENS="$work/tokens" wrk -t"$((p2_clients < 2 ? 1 : 2))" -c"$p2_clients" -d2s -s "$work/submit.lua" "http://127.0.0.1:$gateway_port" >/dev/null
     p2_cpu >"$work/p2-cpu-before"
-    BENCH_TOKENS="$work/tokens" wrk -t2 -c"$p2_clients" -d"${duration}s" --latency -s "$work/submit.lua" \
+    BENCH_TOKENS="$work/tokens" wrk -t"$((p2_clients < 2 ? 1 : 2))" -c"$p2_clients" -d"${duration}s" --latency -s "$work/submit.lua" \
         "http://127.0.0.1:$gateway_port" >"$work/p2-gateway.txt"
     p2_cpu >"$work/p2-cpu-after"
     kill "$sampler_pid" 2>/dev/null || true
