@@ -48,7 +48,7 @@ struct BenchSchedulerCommand: AsyncParsableCommand {
     func run() async throws {
         var logger = Logger(label: "bench-scheduler")
         logger.logLevel = .error
-        var random = SplitMix(seed: seed)
+        var random = SplitMix64(seed: seed)
         let plans = (0..<users).map { index -> Plan in
             // Half free, a third pro, the rest studio: "20 users on three plans".
             index < users / 2 ? .free : (index < users * 5 / 6 ? .pro : .studio)
@@ -273,17 +273,8 @@ struct BenchSchedulerCommand: AsyncParsableCommand {
     }
 }
 
-/// A small seeded generator (SplitMix64), so every run and every mode sees the same workload.
-struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
+/// The workload's draws, from a seeded generator so every run and every mode sees the same workload.
+extension SplitMix64 {
     /// In (0, 1].
     mutating func unit() -> Double { Double(next() >> 11 + 1) / Double(1 << 53) }
     mutating func int(_ bound: Int) -> Int { Int(next() % UInt64(max(1, bound))) }

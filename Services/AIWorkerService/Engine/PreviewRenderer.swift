@@ -1,3 +1,4 @@
+import Core
 import Foundation
 
 /// The preview engine's pixels: a plasma of a few sine waves in a three-colour palette, all drawn from
@@ -46,18 +47,5 @@ enum PreviewRenderer {
     /// 64-bit FNV-1a: stable across runs and platforms, unlike `Hasher`.
     static func fnv1a(_ bytes: [UInt8]) -> UInt64 {
         bytes.reduce(0xcbf2_9ce4_8422_2325) { ($0 ^ UInt64($1)) &* 0x0000_0100_0000_01B3 }
-    }
-
-    /// Vigna's SplitMix64: a tiny deterministic generator.
-    private struct SplitMix64 {
-        var state: UInt64
-        init(seed: UInt64) { state = seed }
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
     }
 }
