@@ -26,13 +26,15 @@ package struct StartupError: Error, CustomStringConvertible {
 
 /// Builds and runs a service's Hummingbird application with its background services.
 package enum ServiceApplication {
-    /// The whole life of a service executable: read the configuration (every problem printed at
-    /// once, exit 78), bootstrap JSON logging, build the application (whatever stops the build, a
-    /// `StartupError` or an unusable catalog: printed, exit 78), run it until SIGTERM/SIGINT.
+    /// The whole life of a service executable: set up malloc (`ProcessMemory`), read the
+    /// configuration (every problem printed at once, exit 78), bootstrap JSON logging, build the
+    /// application (whatever stops the build, a `StartupError` or an unusable catalog: printed,
+    /// exit 78), run it until SIGTERM/SIGINT.
     package static func main<Configuration: ServiceConfigurationProtocol, App: ApplicationProtocol>(
         _: Configuration.Type,
         build: @Sendable (Configuration, Logger) async throws -> App
     ) async {
+        ProcessMemory.configure()
         var reader = ConfigurationReader()
         let configuration = Configuration(reader: &reader)
         do {
