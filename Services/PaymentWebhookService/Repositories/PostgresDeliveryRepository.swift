@@ -37,7 +37,7 @@ struct PostgresDeliveryRepository: DeliveryRepository {
         var parameters: [any PostgresBindable] = []
         parameters.reserveCapacity(rows.count * 7)
         for row in rows {
-            parameters.append(row.id)
+            parameters.append(Self.text(of: row.id))
             parameters.append(row.dedupeKey)
             parameters.append(row.eventName)
             parameters.append(row.testMode)
@@ -49,6 +49,27 @@ struct PostgresDeliveryRepository: DeliveryRepository {
         var inserted = Set<String>(minimumCapacity: result.count)
         for row in result { inserted.insert(try row.decode(String.self, "dedupe_key")) }
         return inserted
+    }
+
+    /// `id` in lowercase 8-4-4-4-12 form, as `UUID`'s own binding sends it, without the
+    /// upper-case string and Unicode lower-casing that takes.
+    static func text(of id: UUID) -> String {
+        let digits: StaticString = "0123456789abcdef"
+        return withUnsafeBytes(of: id.uuid) { raw in
+            String(unsafeUninitializedCapacity: 36) { buffer in
+                var position = 0
+                for (index, byte) in raw.enumerated() {
+                    if index == 4 || index == 6 || index == 8 || index == 10 {
+                        buffer[position] = UInt8(ascii: "-")
+                        position += 1
+                    }
+                    buffer[position] = digits.utf8Start[Int(byte >> 4)]
+                    buffer[position + 1] = digits.utf8Start[Int(byte & 0x0F)]
+                    position += 2
+                }
+                return position
+            }
+        }
     }
 
     /// The insert of `rows` rows (texts cached per size: each is prepared once per connection).
