@@ -112,5 +112,20 @@ import Testing
         #expect(!signer.isValid(signature, body: Array(#"{"a":2}"#.utf8)))
         #expect(!signer.isValid(nil, body: body))
         #expect(!WebhookSignature(secret: "").isValid(WebhookSignature(secret: "").sign(body), body: body))
+        // Either case of the same hex (as before: the header was lower-cased), nothing else.
+        #expect(signer.isValid(signature.uppercased(), body: body))
+        #expect(!signer.isValid(String(signature.dropLast()) + "g", body: body))
+        #expect(!signer.isValid(" " + signature.dropLast(), body: body))
+        #expect(!signer.isValid(signature + " ", body: body))
+        #expect(!signer.isValid(String(signature.dropLast(2)) + "é", body: body))
+    }
+
+    @Test func deliveryIDsAreBoundInUUIDTextForm() {
+        for _ in 0..<100 {
+            let id = WebhookController.randomUUID()
+            #expect(PostgresDeliveryRepository.text(of: id) == id.uuidString.lowercased())
+            #expect(id.uuidString.dropFirst(14).first == "4")
+            #expect("89AB".contains(id.uuidString.dropFirst(19).first!))
+        }
     }
 }
