@@ -75,6 +75,16 @@ package struct InternalTrust: Sendable {
     /// True when `path` names an `/internal/*` route, however it is spelled (percent-encoded,
     /// doubled slashes, case): such a request needs a service credential.
     package static func isInternalPath(_ path: String) -> Bool {
+        // Every request asks, so a plain path (no escapes, backslashes, capitals, spaces or
+        // non-ASCII: nothing the spelled-out rule below would change) is read in place.
+        let slash = UInt8(ascii: "/")
+        let plain = !path.utf8.contains { byte in
+            byte == UInt8(ascii: "%") || byte == UInt8(ascii: "\\") || byte <= 0x20 || byte >= 0x7F || (0x41...0x5A).contains(byte)
+        }
+        if plain {
+            let segment = path.utf8.drop { $0 == slash }.prefix { $0 != slash }
+            return segment.elementsEqual("internal".utf8)
+        }
         let decoded = (path.removingPercentEncoding ?? path).lowercased()
         let first = decoded.split(whereSeparator: { $0 == "/" || $0 == "\\" }).first
         return first?.trimmingCharacters(in: .whitespacesAndNewlines) == "internal"
