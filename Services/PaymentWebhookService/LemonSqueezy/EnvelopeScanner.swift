@@ -86,13 +86,19 @@ struct EnvelopeScanner {
             try expect(UInt8(ascii: ":"))
             skipWhitespace()
             try member(key: key, role: role, depth: depth, found: &found)
-            skipWhitespace()
-            guard index < bytes.count else { throw Bail() }
-            let next = bytes[index]
-            index += 1
-            if next == UInt8(ascii: "}") { return }
-            guard next == UInt8(ascii: ",") else { throw Bail() }
+            if try closes(UInt8(ascii: "}")) { return }
         }
+    }
+
+    /// After a member or element: true at `close` (consumed), false at a comma (consumed), else bail.
+    private mutating func closes(_ close: UInt8) throws(Bail) -> Bool {
+        skipWhitespace()
+        guard index < bytes.count else { throw Bail() }
+        let next = bytes[index]
+        index += 1
+        if next == close { return true }
+        guard next == UInt8(ascii: ",") else { throw Bail() }
+        return false
     }
 
     /// One member's value; `key` is nil in objects whose keys do not matter.
@@ -148,12 +154,7 @@ struct EnvelopeScanner {
             while true {
                 skipWhitespace()
                 try value(depth: depth + 1)
-                skipWhitespace()
-                guard index < bytes.count else { throw Bail() }
-                let next = bytes[index]
-                index += 1
-                if next == UInt8(ascii: "]") { return }
-                guard next == UInt8(ascii: ",") else { throw Bail() }
+                if try closes(UInt8(ascii: "]")) { return }
             }
         case UInt8(ascii: "\""):
             _ = try string(plain: false)

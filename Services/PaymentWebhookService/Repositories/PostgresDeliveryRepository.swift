@@ -17,15 +17,8 @@ struct PostgresDeliveryRepository: DeliveryRepository {
     func store(_ delivery: NewDelivery) async throws -> Bool {
         // The statement runs in the batcher's task, outside the request's trace: this span is the
         // request's wait for the commit of its batch.
-        let span = Tracing.startChild("db INSERT (batched)", kind: .client, attributes: ["db.system": "postgresql"])
-        do {
-            let inserted = try await batcher.store(delivery)
-            span?.end()
-            return inserted
-        } catch {
-            span?.fail(error)
-            span?.end()
-            throw error
+        try await Tracing.withSpan("db INSERT (batched)", kind: .client, attributes: ["db.system": "postgresql"]) { _ in
+            try await batcher.store(delivery)
         }
     }
 
