@@ -72,14 +72,19 @@ public enum TestStack {
     /// A TCP port on 127.0.0.1 that was free a moment ago, below Linux's ephemeral range (32768+),
     /// so that the local ports of the tests' own outgoing connections cannot take it before the
     /// server that is meant to listen there starts.
+    /// A port nothing listens on now and this process has not handed out before: a port is only
+    /// bound by its user later, so two draws of the same free port (suites run in parallel, a
+    /// service suite takes seven) would both be "free" and the second server would fail to bind.
     public static func freePort() throws -> Int {
         for _ in 0..<200 {
             let port = Int.random(in: 20000..<32000)
-            if canBind(port) { return port }
+            if canBind(port), handedOut.withLock({ $0.insert(port).inserted }) { return port }
         }
-        guard let port = boundPort(0) else { throw TestStackError.noFreePort }
+        guard let port = boundPort(0), handedOut.withLock({ $0.insert(port).inserted }) else { throw TestStackError.noFreePort }
         return port
     }
+
+    private static let handedOut = Mutex<Set<Int>>([])
 
     static func canBind(_ port: Int) -> Bool { boundPort(port) != nil }
 
