@@ -37,7 +37,7 @@ import Testing
             let events = try await api.events(
                 "/api/v1/generations/\(jobID)/events", token: token, until: ["succeeded", "failed", "canceled"], timeout: .seconds(180)
             )
-            #expect(events.last?.0 == "succeeded", "events: \(events.map(\.0))\n\(suite.logs)")
+            #expect(events.last?.0 == "succeeded", "events: \(events.map(\.0)), last: \(events.last?.1 ?? "")\n\(suite.logs)")
             #expect(events.filter { $0.0 == "progress" }.count >= 1, "live progress from the engine: \(events.map(\.0))")
 
             let job = try await api.call("GET", "/api/v1/generations/\(jobID)", token: token)
