@@ -3,6 +3,7 @@ import HTTPClient
 import Hummingbird
 import Logging
 import ServiceKit
+import ServiceLifecycle
 
 /// The whole wiring of the payment-webhook service; tests call it with their own configuration
 /// and, to read what the service logs, their own `logger`.
@@ -16,10 +17,14 @@ func buildApplication(configuration: PaymentWebhookConfiguration, logger: Logger
     )
     let http = CurlHTTPClient(configuration: HTTPClientConfiguration(defaultTimeout: configuration.upstreamTimeout), logger: logger)
     let deliveries = PostgresDeliveryRepository(pool: postgres)
-    let checkout = configuration.apiKey.map {
-        LemonSqueezyCheckoutClient(apiURL: configuration.apiURL, apiKey: $0, storeID: configuration.storeID, http: http, timeout: configuration.upstreamTimeout)
+    let api = configuration.apiKey.map {
+        LemonSqueezyAPIClient(apiURL: configuration.apiURL, apiKey: $0, storeID: configuration.storeID, http: http, timeout: configuration.upstreamTimeout)
     }
-    if checkout == nil { logger.warning("checkout is off: PINGVAS_LEMONSQUEEZY_API_KEY is not set") }
+    if api == nil {
+        logger.warning(
+            "checkout is off, and subscriptions of deleted accounts are recorded but not cancelled: PINGVAS_LEMONSQUEEZY_API_KEY is not set"
+        )
+    }
 
     let router = ServiceRouter.make(configuration: configuration.service, readiness: dependencies.readinessChecks + [migrations.readinessCheck])
     router.addRoutes(
@@ -30,7 +35,7 @@ func buildApplication(configuration: PaymentWebhookConfiguration, logger: Logger
         atPath: "/webhooks/lemonsqueezy"
     )
     router.addRoutes(BillingController(subscriptions: PostgresSubscriptionRepository(pool: postgres)).routes, atPath: "/api/v1/billing/subscription")
-    router.addRoutes(CheckoutController(client: checkout, variants: configuration.variants).routes, atPath: "/api/v1/billing/checkout")
+    router.addRoutes(CheckoutController(client: api, variants: configuration.variants).routes, atPath: "/api/v1/billing/checkout")
     router.addRoutes(
         DeliveryAdminController(repository: deliveries, acceptTestMode: configuration.acceptTestMode).routes,
         atPath: "/api/v1/billing/admin/deliveries"
@@ -69,10 +74,35 @@ func buildApplication(configuration: PaymentWebhookConfiguration, logger: Logger
                 """,
             dimension: "status"
         ),
+        // Live subscriptions of deleted accounts not yet cancelled at Lemon Squeezy (in flight or backing off).
+        SQLGauge(
+            "pingvas_subscription_cancellations_due", sql: """
+                SELECT count(*)::float8 AS value FROM subscriptions
+                WHERE cancel_due_at IS NOT NULL AND cancel_sent_at IS NULL AND status IN \(PostgresCancellationRepository.liveStatuses)
+                """
+        ),
     ], ready: { migrations.isDone }, logger: logger)
-    // Shutdown runs in reverse: server (checkout), processor, relay, then the HTTP client, migrations and pools.
+    // Deleted accounts: recorded from user's events, their subscriptions cancelled at Lemon Squeezy.
+    let cancellations = PostgresCancellationRepository(pool: postgres)
+    let deletions = UserDeletedConsumer(
+        cancellations: cancellations,
+        reader: EventStreamReader(
+            redis: redis, stream: configuration.keys.userEvents, group: PipelineKeys.paymentGroup, lease: .seconds(60),
+            deadLetterStream: configuration.keys.eventsDeadLetter, ready: { migrations.isDone }, logger: logger
+        ),
+        logger: logger
+    )
+    var background: [any Service] = [relay, processor, gauges, deletions]
+    if let api {
+        background.append(SubscriptionCanceller(
+            repository: cancellations, client: api, interval: configuration.pollInterval,
+            backoff: RetryBackoff(base: configuration.retryBase, cap: configuration.retryCap),
+            lease: configuration.upstreamTimeout + .seconds(5), ready: { migrations.isDone }, logger: logger
+        ))
+    }
+    // Shutdown runs in reverse: server (checkout), the background services, then the HTTP client, migrations and pools.
     return ServiceApplication.make(
         responder: router.buildResponder(), configuration: configuration.service, dependencies: dependencies,
-        services: [migrations, ShutdownHook { await http.shutdown() }, relay, processor, gauges], logger: logger
+        services: [migrations, ShutdownHook { await http.shutdown() }] + background, logger: logger
     )
 }

@@ -36,7 +36,7 @@ package struct PipelineKeys: Sendable, Hashable {
     package var generationEvents: String { "\(namespace):events:generation" }
     /// Stream of `plan.changed` from payment-webhook for user.
     package var planEvents: String { "\(namespace):events:plan" }
-    /// Stream of `user.deleted` from user for gallery and generation (each in its own group).
+    /// Stream of `user.deleted` from user for gallery, generation and payment-webhook (each in its own group).
     package var userEvents: String { "\(namespace):events:user" }
     /// Where event consumers put events they cannot decode or apply.
     package var eventsDeadLetter: String { "\(namespace):events:dead" }
@@ -51,6 +51,8 @@ package struct PipelineKeys: Sendable, Hashable {
     package static let galleryGroup = "gallery"
     /// user's group on `planEvents`.
     package static let userGroup = "user"
+    /// payment-webhook's group on `userEvents`.
+    package static let paymentGroup = "payment-webhook"
     /// Streams are trimmed to about this many entries.
     package static let streamMaxLength = 100_000
 }

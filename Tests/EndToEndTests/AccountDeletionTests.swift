@@ -77,3 +77,49 @@ import Testing
         }
     }
 }
+
+extension AccountDeletionTests {
+    /// Deleting a subscriber's account cancels the subscription at Lemon Squeezy (a fake API on
+    /// loopback): user announces `user.deleted`, payment-webhook records it and sends the DELETE.
+    @Test func deletingASubscribersAccountCancelsTheSubscriptionAtLemonSqueezy() async throws {
+        let output = FileManager.default.temporaryDirectory.appendingPathComponent("\(TestStack.uniqueName("lemon")).jsonl")
+        FileManager.default.createFile(atPath: output.path, contents: nil)
+        let key = "ls_e2e_api_key_5d1f"
+        let lemon = try await LoopbackPythonServer(script: "fake_api.py", folder: "lemonsqueezy", arguments: [output.path, key])
+        defer { lemon.stop() }
+        let environment = PaymentsEndToEndTests.environment.merging([
+            "PINGVAS_LEMONSQUEEZY_API_URL": lemon.baseURL, "PINGVAS_LEMONSQUEEZY_API_KEY": key, "PINGVAS_LEMONSQUEEZY_STORE_ID": "12345",
+        ]) { _, new in new }
+        try await ServiceSuite.with(extraEnvironment: environment) { suite in
+            let api = GatewayClient(baseURL: suite.gatewayURL)
+            let password = "correct horse battery"
+            let signup = try await api.call("POST", "/api/v1/auth/signup", json: [
+                "email": "subscriber-\(UUID().uuidString.prefix(6))@example.com", "password": password, "display_name": "Subscriber",
+            ])
+            let token = try #require(signup.json["access_token"] as? String, "signup: \(signup.text)")
+            let user = try #require((signup.json["user"] as? [String: Any])?["id"] as? String)
+            _ = try await PaymentsEndToEndTests().webhook(api, LemonSqueezyBodies.subscription("subscription_created", id: 7300, user: user, status: "active", updatedAt: "2030-01-01T10:00:00.000000Z"))
+            try await eventually(timeout: .seconds(20), pollEvery: .milliseconds(100), "the subscription is stored\n\(suite.logs)") {
+                try await api.call("GET", "/api/v1/billing/subscription", token: token).json["plan"] as? String == "pro"
+            }
+            #expect((try String(contentsOf: output, encoding: .utf8)).isEmpty, "nothing is cancelled while the account lives")
+
+            let deleted = try await api.call("DELETE", "/api/v1/me", token: token, json: ["password": password])
+            #expect(deleted.status == 204, "\(deleted.text)")
+            var lines: [[String: Any]] = []
+            try await eventually(timeout: .seconds(30), pollEvery: .milliseconds(100), "Lemon Squeezy is asked to cancel subscription 7300\n\(suite.logs)") {
+                lines = try String(contentsOf: output, encoding: .utf8).split(separator: "\n").compactMap {
+                    try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
+                }
+                return !lines.isEmpty
+            }
+            // Room for a wrong second request to arrive: none may.
+            try await Task.sleep(for: .milliseconds(500))
+            lines = try String(contentsOf: output, encoding: .utf8).split(separator: "\n").compactMap {
+                try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
+            }
+            #expect(lines.count == 1 && lines.first?["id"] as? Int == 7300, "\(lines)")
+            #expect(lines.first?["authorized"] as? Bool == true && lines.first?["accept"] as? Bool == true, "\(lines)")
+        }
+    }
+}

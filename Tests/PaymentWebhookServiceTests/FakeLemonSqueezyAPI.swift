@@ -3,8 +3,10 @@ import Hummingbird
 import HummingbirdTesting
 import Synchronization
 
-/// A stand-in for Lemon Squeezy's `POST /v1/checkouts` on 127.0.0.1: checks every request the way
-/// the real API would take it and answers a JSON:API checkout, or `failWith` when set.
+/// A stand-in for Lemon Squeezy's API on 127.0.0.1: `POST /v1/checkouts` checks every request the
+/// way the real API would take it and answers a JSON:API checkout, or `failWith` when set;
+/// `DELETE /v1/subscriptions/:id` records the cancellation and answers with `cancelAnswers` first
+/// (one each), then 404 for an id in `unknownSubscriptions` and 200 for the rest.
 final class FakeLemonSqueezyAPI: Sendable {
     static let apiKey = "ls_test_api_key_7f3c9a1e5b"
     static let storeID = "12345"
@@ -16,14 +18,26 @@ final class FakeLemonSqueezyAPI: Sendable {
         var problems: [String]
     }
 
-    let failWith: HTTPResponse.Status?
-    private let state = Mutex<[Received]>([])
+    /// One `DELETE /v1/subscriptions/:id` as received: the id, what was wrong with the request, the answer.
+    struct Cancellation: Sendable {
+        var subscriptionID: Int64
+        var problems: [String]
+        var status: Int
+    }
 
-    init(failWith: HTTPResponse.Status? = nil) {
+    let failWith: HTTPResponse.Status?
+    let unknownSubscriptions: Set<Int64>
+    private let state = Mutex<[Received]>([])
+    private let cancelState: Mutex<(answers: [HTTPResponse.Status], received: [Cancellation])>
+
+    init(failWith: HTTPResponse.Status? = nil, cancelAnswers: [HTTPResponse.Status] = [], unknownSubscriptions: Set<Int64> = []) {
         self.failWith = failWith
+        self.unknownSubscriptions = unknownSubscriptions
+        cancelState = Mutex((cancelAnswers, []))
     }
 
     var received: [Received] { state.withLock { $0 } }
+    var cancellations: [Cancellation] { cancelState.withLock { $0.received } }
 
     /// Runs the fake on a free port and calls `body` with its base URL.
     func run<T: Sendable>(_ body: @Sendable @escaping (String) async throws -> T) async throws -> T {
@@ -39,6 +53,26 @@ final class FakeLemonSqueezyAPI: Sendable {
                 return Self.json(.unprocessableContent, #"{"errors":[{"detail":"request did not pass the fake's checks"}]}"#)
             }
             return Self.json(.created, Self.checkout(store: Self.storeID, variant: received.variantID ?? "", user: received.userID ?? ""))
+        }
+        router.on("/v1/subscriptions/:id", method: .delete) { request, context -> Response in
+            var problems: [String] = []
+            if request.headers[.authorization] != "Bearer \(Self.apiKey)" { problems.append("authorization header") }
+            if request.headers[.accept] != "application/vnd.api+json" { problems.append("accept \(request.headers[.accept] ?? "none")") }
+            guard let id = context.parameters.get("id").flatMap(Int64.init) else {
+                return Self.json(.notFound, #"{"errors":[{"detail":"not a subscription id","status":"404"}]}"#)
+            }
+            let status: HTTPResponse.Status = self.cancelState.withLock { state in
+                let status: HTTPResponse.Status =
+                    !problems.isEmpty ? .unauthorized
+                    : !state.answers.isEmpty ? state.answers.removeFirst()
+                    : self.unknownSubscriptions.contains(id) ? .notFound : .ok
+                state.received.append(Cancellation(subscriptionID: id, problems: problems, status: status.code))
+                return status
+            }
+            guard status == .ok else {
+                return Self.json(status, #"{"jsonapi":{"version":"1.0"},"errors":[{"detail":"fake answer","status":"\#(status.code)"}]}"#)
+            }
+            return Self.json(.ok, Self.cancelledSubscription(id))
         }
         let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)))
         return try await app.test(.live) { client in
@@ -70,6 +104,25 @@ final class FakeLemonSqueezyAPI: Sendable {
 
     static func json(_ status: HTTPResponse.Status, _ text: String) -> Response {
         Response(status: status, headers: [.contentType: "application/vnd.api+json"], body: .init(byteBuffer: ByteBuffer(string: text)))
+    }
+
+    /// The shape of Lemon Squeezy's answer to a cancelled subscription (trimmed).
+    static func cancelledSubscription(_ id: Int64) -> String {
+        """
+        {
+          "jsonapi": {"version": "1.0"},
+          "links": {"self": "https://api.lemonsqueezy.com/v1/subscriptions/\(id)"},
+          "data": {
+            "type": "subscriptions",
+            "id": "\(id)",
+            "attributes": {
+              "store_id": \(storeID), "variant_id": 101, "status": "cancelled", "status_formatted": "Cancelled",
+              "cancelled": true, "pause": null, "renews_at": "2030-02-01T10:00:00.000000Z", "ends_at": "2030-02-01T10:00:00.000000Z",
+              "created_at": "2030-01-01T10:00:00.000000Z", "updated_at": "2030-01-15T10:00:00.000000Z", "test_mode": false
+            }
+          }
+        }
+        """
     }
 
     static let checkoutID = "5e8b546c-c561-4a2c-a586-40c18bb2a195"

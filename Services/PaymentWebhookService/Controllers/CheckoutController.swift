@@ -13,7 +13,7 @@ import ServiceKit
 /// checkout is off and answers 503 with the same type.
 struct CheckoutController: Sendable {
     /// Nil when no API key is configured.
-    let client: LemonSqueezyCheckoutClient?
+    let client: LemonSqueezyAPIClient?
     let variants: VariantCatalog
 
     /// Mounted at `/api/v1/billing/checkout`.

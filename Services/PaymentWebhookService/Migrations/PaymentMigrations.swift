@@ -83,5 +83,27 @@ enum PaymentMigrations {
             // The same statements, with the outbox DDL written out here before it moved to ServiceKit.
             formerChecksums: ["abebe6cd04ad4815a4b86714f1f6ee4c9cfe93cd79d955bcac2d07bd284d17b3"]
         ),
+        Migration(
+            version: 4, name: "subscription_cancellations",
+            sql: """
+                -- Accounts deleted in user (from user.deleted): their subscriptions are cancelled at
+                -- Lemon Squeezy, so nobody is billed for an account that is gone.
+                CREATE TABLE deleted_users (
+                    user_id     uuid PRIMARY KEY,
+                    deleted_at  timestamptz NOT NULL,
+                    recorded_at timestamptz NOT NULL DEFAULT now()
+                );
+                -- cancel_due_at: when the next cancellation attempt is due (set once the owner is
+                -- deleted, pushed forward while an attempt is in flight or backing off);
+                -- cancel_sent_at: when Lemon Squeezy accepted it (or did not know the subscription).
+                ALTER TABLE subscriptions
+                    ADD COLUMN cancel_due_at   timestamptz,
+                    ADD COLUMN cancel_sent_at  timestamptz,
+                    ADD COLUMN cancel_attempts integer NOT NULL DEFAULT 0,
+                    ADD COLUMN cancel_error    text;
+                CREATE INDEX subscriptions_cancel_due ON subscriptions (cancel_due_at)
+                    WHERE cancel_due_at IS NOT NULL AND cancel_sent_at IS NULL;
+                """
+        ),
     ]
 }

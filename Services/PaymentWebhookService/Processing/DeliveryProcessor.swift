@@ -74,7 +74,6 @@ struct DeliveryProcessor: Service {
 
     /// `retryBase` doubled per earlier attempt, at most `retryCap`.
     func backoff(afterAttempt attempt: Int) -> Duration {
-        let factor = 1 << min(max(attempt - 1, 0), 30)
-        return min(retryBase * factor, retryCap)
+        RetryBackoff(base: retryBase, cap: retryCap).delay(afterAttempt: attempt)
     }
 }

@@ -72,6 +72,9 @@ struct EventApplier: Sendable {
             "subscription event", metadata: ["user_id": "\(owner)", "subscription_id": "\(id)", "status": "\(status)", "applied": "\(applied)"]
         )
         guard applied else { return "older than the stored state; not applied" }
+        if try await PostgresCancellationRepository.markIfOwnerDeleted(id, on: connection) {
+            logger.notice("subscription of a deleted account; to be cancelled", metadata: ["user_id": "\(owner)", "subscription_id": "\(id)"])
+        }
         if let plan = try await plans.announce(user: owner, source: "ls-subscription:\(id)", on: connection) {
             logger.info("plan changed", metadata: ["user_id": "\(owner)", "plan": "\(plan.rawValue)", "subscription_id": "\(id)"])
         }

@@ -2,12 +2,13 @@ import Core
 import Foundation
 import HTTPClient
 
-/// Creates hosted checkouts through the Lemon Squeezy API (`POST /v1/checkouts`, JSON:API).
+/// The Lemon Squeezy API (JSON:API): creates hosted checkouts (`POST /v1/checkouts`) and cancels
+/// the subscriptions of deleted accounts (`DELETE /v1/subscriptions/:id`).
 ///
 /// The caller's user id travels as `checkout_data.custom.user_id`, which Lemon Squeezy hands back
 /// as `meta.custom_data.user_id` in the webhooks of the resulting order and subscription. Errors
 /// never carry the API key, the request or the answer's body.
-struct LemonSqueezyCheckoutClient: Sendable {
+struct LemonSqueezyAPIClient: Sendable {
     let apiURL: String
     let apiKey: String
     let storeID: String
@@ -15,7 +16,7 @@ struct LemonSqueezyCheckoutClient: Sendable {
     let timeout: Duration
 
     /// The checkout page's URL for `user` buying `variant`.
-    func createCheckout(variant: String, user: UserID) async throws(CheckoutError) -> String {
+    func createCheckout(variant: String, user: UserID) async throws(LemonSqueezyAPIError) -> String {
         let request = CheckoutRequest(
             data: .init(
                 attributes: .init(checkoutData: .init(custom: ["user_id": user.description])),
@@ -43,6 +44,29 @@ struct LemonSqueezyCheckoutClient: Sendable {
             let url = answer.data.attributes.url, url.hasPrefix("https://") || url.hasPrefix("http://")
         else { throw .unusableAnswer("answer has no data.attributes.url") }
         return url
+    }
+
+    /// Cancels subscription `id`: Lemon Squeezy stops renewing it, and it runs to the end of the
+    /// period already paid, then expires (its webhooks report both). False when Lemon Squeezy does
+    /// not know the subscription (404): there is nothing left to cancel.
+    func cancelSubscription(_ id: Int64) async throws(LemonSqueezyAPIError) -> Bool {
+        let response: HTTPClientResponse
+        do {
+            response = try await http.execute(
+                HTTPClientRequest(
+                    method: "DELETE", url: apiURL + "/v1/subscriptions/\(id)",
+                    headers: [
+                        "Accept": "application/vnd.api+json", "Content-Type": "application/vnd.api+json", "Authorization": "Bearer \(apiKey)",
+                    ],
+                    timeout: timeout
+                )
+            )
+        } catch {
+            throw .unreachable(error.description)
+        }
+        if response.status == 404 { return false }
+        guard (200..<300).contains(response.status) else { throw .status(response.status) }
+        return true
     }
 
     struct Identifier: Codable {
@@ -85,13 +109,13 @@ struct LemonSqueezyCheckoutClient: Sendable {
     }
 }
 
-/// Why a checkout could not be created; descriptions are safe to log.
-enum CheckoutError: Error, CustomStringConvertible {
+/// Why a call to the API failed; descriptions are safe to log.
+enum LemonSqueezyAPIError: Error, CustomStringConvertible {
     /// No answer: connection refused, timeout, TLS.
     case unreachable(String)
     /// Lemon Squeezy answered 4xx or 5xx.
     case status(Int)
-    /// A 2xx answer without a checkout URL.
+    /// A 2xx answer without what was asked for (a checkout URL).
     case unusableAnswer(String)
 
     var description: String {
