@@ -29,6 +29,7 @@ final class CurlTransfer: @unchecked Sendable {
     // Loop thread only, from here on.
     private(set) var handle: UnsafeMutableRawPointer?
     private var headerList: UnsafeMutablePointer<curl_slist>?
+    private var resolveList: UnsafeMutablePointer<curl_slist>?
     private var errorBuffer: UnsafeMutablePointer<CChar>?
     private var status = 0
     private var headers = HTTPHeaders()
@@ -93,6 +94,11 @@ final class CurlTransfer: @unchecked Sendable {
         }
         try set(CURLOPT_USERAGENT, string: configuration.userAgent)
         try check(pingvas_easy_setopt_slist(handle, CURLOPT_HTTPHEADER, headerList))
+        if let line = request.resolveLine {
+            guard let list = curl_slist_append(nil, line) else { throw .other(code: -1, "out of memory") }
+            resolveList = list
+            try check(pingvas_easy_setopt_slist(handle, CURLOPT_RESOLVE, list))
+        }
         try check(pingvas_easy_setopt_pointer(handle, CURLOPT_ERRORBUFFER, errorBuffer))
 
         try check(pingvas_easy_setopt_data_callback(handle, CURLOPT_HEADERFUNCTION) { data, size, count, userdata in
@@ -177,6 +183,8 @@ final class CurlTransfer: @unchecked Sendable {
     func releaseResources() {
         if let headerList { curl_slist_free_all(headerList) }
         headerList = nil
+        if let resolveList { curl_slist_free_all(resolveList) }
+        resolveList = nil
         errorBuffer?.deallocate()
         errorBuffer = nil
         handle = nil

@@ -10,6 +10,8 @@ struct PreparedRequest: Sendable {
     var body: [UInt8]?
     var timeout: Duration
     var streaming: Bool
+    /// `+host:port:address[,address]` for `CURLOPT_RESOLVE` when the request pins its addresses.
+    var resolveLine: String?
 
     init(_ request: HTTPClientRequest, configuration: HTTPClientConfiguration, streaming: Bool) throws(HTTPClientError) {
         let method = request.method.uppercased()
@@ -53,10 +55,39 @@ struct PreparedRequest: Sendable {
 
         self.method = method
         self.url = request.url
+        self.resolveLine = try Self.resolveLine(url: request.url, addresses: request.pinnedAddresses)
         self.headerLines = lines
         self.body = body
         self.timeout = request.timeout ?? configuration.defaultTimeout
         self.streaming = streaming
+    }
+
+    /// The `CURLOPT_RESOLVE` entry that sends `url`'s host to `addresses` only; nil when there is
+    /// nothing to pin (no addresses, or the host is an address itself).
+    static func resolveLine(url: String, addresses: [String]) throws(HTTPClientError) -> String? {
+        guard !addresses.isEmpty else { return nil }
+        let https = url.hasPrefix("https://")
+        var authority = url.dropFirst(https ? 8 : 7).prefix { $0 != "/" && $0 != "?" && $0 != "#" }
+        if let at = authority.lastIndex(of: "@") { authority = authority[authority.index(after: at)...] }
+        if authority.hasPrefix("[") { return nil }  // an IPv6 literal: nothing is resolved
+        var host = authority, port = https ? 443 : 80
+        if let colon = authority.lastIndex(of: ":") {
+            guard let given = Int(authority[authority.index(after: colon)...]), (1...65535).contains(given) else { throw .invalidURL }
+            host = authority[..<colon]
+            port = given
+        }
+        guard !host.isEmpty else { throw .invalidURL }
+        if host.utf8.allSatisfy({ (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) || $0 == UInt8(ascii: ".") }) { return nil }  // an IPv4 literal
+        var pinned: [String] = []
+        for address in addresses {
+            // Numeric addresses only: nothing that could end the entry or add another.
+            guard !address.isEmpty, address.utf8.allSatisfy({ $0 < 0x80 && (Character(UnicodeScalar($0)).isHexDigit || $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: ":")) }) else {
+                throw .invalidRequest("a pinned address is not a numeric address")
+            }
+            pinned.append(address.contains(":") ? "[\(address)]" : address)
+        }
+        // "+": the entry leaves libcurl's DNS cache when an answer would (60 s) instead of never.
+        return "+\(host):\(port):\(pinned.joined(separator: ","))"
     }
 
     /// RFC 9110 `tchar`.

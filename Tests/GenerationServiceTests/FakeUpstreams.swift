@@ -11,13 +11,16 @@ import Synchronization
 ///
 /// Routing: model `unknown` → 422 `unknown-model`; width above 2048 → 422 `validation-failed` with
 /// `errors.width`; otherwise queue `preview`, cost 7 per image. Holds fail with 402 for users in `poor`,
-/// and with 402 `credits-debt` (debt 40) for users in `indebted`.
+/// and with 402 `credits-debt` (debt 40) for users in `indebted`. `POST /hooks/...` is a customer's
+/// webhook receiver: it records the host the request named and answers 204.
 final class FakeUpstreams: Sendable {
     struct Calls: Sendable {
         var routes: [RouteRequest] = []
         var holds: [CreditHoldRequest] = []
         /// `(job id, "capture" | "release")` in arrival order.
         var settlements: [(JobID, String)] = []
+        /// The `Host` of each webhook received, in arrival order.
+        var webhookHosts: [String] = []
     }
 
     let calls = Mutex(Calls())
@@ -105,6 +108,10 @@ final class FakeUpstreams: Sendable {
             else { return problem(404, type: "not-found") }
             box.fakes.withLock { $0 }?.calls.withLock { $0.settlements.append((job, action)) }
             return json(200, Array(#"{"status":"\#(action)d","balance":100}"#.utf8))
+        }
+        router.post("/hooks/{name}") { request, _ -> Response in
+            box.fakes.withLock { $0 }?.calls.withLock { $0.webhookHosts.append(request.head.authority ?? "") }
+            return Response(status: .noContent)
         }
         return router
     }

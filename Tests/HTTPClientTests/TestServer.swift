@@ -95,6 +95,7 @@ enum TestServer {
                 headers[HTTPField.Name(outgoing)!] = value
             }
         }
+        if let authority = request.head.authority { headers[HTTPField.Name("X-Seen-Host")!] = authority }
         return Response(status: .ok, headers: headers, body: .init(byteBuffer: body))
     }
 }

@@ -15,7 +15,8 @@ import ServiceLifecycle
 /// failed for `disableAfter` is disabled: nothing more is queued or sent for it, and its owner sees
 /// `disabled` on it until they enable it again. A job's own webhook (`webhook`) is an endpoint
 /// bound to that job, signed with the owner's per-job signing secret. Redirects are not followed and the
-/// target's addresses are checked again before each attempt (`WebhookTarget`).
+/// target's addresses are checked again before each attempt (`WebhookTarget`), and the attempt
+/// connects to those addresses only.
 struct WebhookDispatcher: Service {
     let webhooks: any WebhookRepository
     let jobs: any JobRepository
@@ -53,15 +54,19 @@ struct WebhookDispatcher: Service {
             let body = try await bodyOf(delivery)
             var statusCode: Int?
             var failure: String?
-            if let refused = await target.problem(with: delivery.url) {
-                failure = "target refused: the URL \(refused)"
-            } else {
+            switch await target.check(delivery.url) {
+            case .refused(let reason):
+                failure = "target refused: the URL \(reason)"
+            case .allowed(let pinned):
                 let timestamp = Int(Date().timeIntervalSince1970)
                 var headers = HTTPHeaders(WebhookSigner.headers(secret: delivery.secret, id: delivery.id.uuidString.lowercased(), timestamp: timestamp, body: Array(body.utf8)))
                 headers.add(name: "Content-Type", value: "application/json")
                 headers.add(name: "User-Agent", value: "Pingvas-Webhooks/1")
                 do {
-                    let response = try await http.execute(HTTPClientRequest(method: "POST", url: delivery.url, headers: headers, body: Array(body.utf8), timeout: .seconds(15)))
+                    // To the addresses just checked, not to a fresh DNS answer.
+                    let response = try await http.execute(HTTPClientRequest(
+                        method: "POST", url: delivery.url, headers: headers, body: Array(body.utf8), timeout: .seconds(15), pinnedAddresses: pinned
+                    ))
                     statusCode = response.status
                     if !(200..<300).contains(response.status) { failure = "answered \(response.status)" }
                 } catch {

@@ -8,22 +8,40 @@ import Glibc
 /// Loopback, private (RFC 1918, unique-local), link-local (so the cloud metadata address
 /// 169.254.169.254), carrier-grade NAT, multicast and unspecified addresses are refused, unless the
 /// host is in `allowedHosts` (`PINGVAS_USER_WEBHOOK_ALLOWED_HOSTS`, for tests and local setups).
-/// Checked when an endpoint is registered and again before every attempt; redirects are not followed.
+/// Checked when an endpoint is registered and again before every attempt, whose connection then
+/// goes to the addresses checked (`pinned`), not to what DNS answers a moment later (no DNS
+/// rebinding); redirects are not followed.
 struct WebhookTarget: Sendable {
     let allowedHosts: Set<String>
+    /// A host's addresses as text; `resolve` (the system's resolver) but in tests.
+    var resolver: @Sendable (String) async -> [String] = { await WebhookTarget.resolve($0) }
 
-    /// Nil when `url` may be used, else why not (for a 422 or a delivery's `last_error`).
+    /// Whether a URL may be used, and if so at which addresses.
+    enum Verdict: Equatable {
+        /// The addresses to connect to (`HTTPClientRequest.pinnedAddresses`): every address the host
+        /// resolved to when checked; empty for an allowed host that did not resolve.
+        case allowed(pinned: [String])
+        /// Why not (for a 422 or a delivery's `last_error`).
+        case refused(String)
+    }
+
+    /// Nil when `url` may be used, else why not.
     func problem(with url: String) async -> String? {
+        if case .refused(let reason) = await check(url) { return reason }
+        return nil
+    }
+
+    func check(_ url: String) async -> Verdict {
         guard url.utf8.count <= 2048, let components = URLComponents(string: url), let scheme = components.scheme?.lowercased(),
               scheme == "https" || scheme == "http", let host = components.host, !host.isEmpty
-        else { return "must be an absolute http or https URL" }
-        if components.user != nil || components.password != nil { return "must not contain credentials" }
+        else { return .refused("must be an absolute http or https URL") }
+        if components.user != nil || components.password != nil { return .refused("must not contain credentials") }
         let bare = host.hasPrefix("[") ? String(host.dropFirst().dropLast()) : host
-        if allowedHosts.contains(bare.lowercased()) { return nil }
-        let addresses = await Self.resolve(bare)
-        guard !addresses.isEmpty else { return "its host does not resolve" }
-        if let refused = addresses.first(where: Self.isInternal) { return "resolves to a non-public address (\(refused))" }
-        return nil
+        let addresses = await resolver(bare)
+        if allowedHosts.contains(bare.lowercased()) { return .allowed(pinned: addresses) }
+        guard !addresses.isEmpty else { return .refused("its host does not resolve") }
+        if let refused = addresses.first(where: Self.isInternal) { return .refused("resolves to a non-public address (\(refused))") }
+        return .allowed(pinned: addresses)
     }
 
     /// The host's addresses as text (`getaddrinfo`, on a thread of its own: it blocks).
