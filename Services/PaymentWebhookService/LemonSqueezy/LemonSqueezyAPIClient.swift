@@ -25,20 +25,7 @@ struct LemonSqueezyAPIClient: Sendable {
         )
         let body: Data
         do { body = try JSONEncoder().encode(request) } catch { throw .unusableAnswer("request could not be encoded") }
-        let response: HTTPClientResponse
-        do {
-            response = try await http.execute(
-                HTTPClientRequest(
-                    method: "POST", url: apiURL + "/v1/checkouts",
-                    headers: [
-                        "Accept": "application/vnd.api+json", "Content-Type": "application/vnd.api+json", "Authorization": "Bearer \(apiKey)",
-                    ],
-                    body: Array(body), timeout: timeout
-                )
-            )
-        } catch {
-            throw .unreachable(error.description)
-        }
+        let response = try await send("POST", "/v1/checkouts", body: Array(body))
         guard (200..<300).contains(response.status) else { throw .status(response.status) }
         guard let answer = try? JSONDecoder().decode(CheckoutAnswer.self, from: Data(response.body)),
             let url = answer.data.attributes.url, url.hasPrefix("https://") || url.hasPrefix("http://")
@@ -50,23 +37,27 @@ struct LemonSqueezyAPIClient: Sendable {
     /// period already paid, then expires (its webhooks report both). False when Lemon Squeezy does
     /// not know the subscription (404): there is nothing left to cancel.
     func cancelSubscription(_ id: Int64) async throws(LemonSqueezyAPIError) -> Bool {
-        let response: HTTPClientResponse
+        let response = try await send("DELETE", "/v1/subscriptions/\(id)")
+        if response.status == 404 { return false }
+        guard (200..<300).contains(response.status) else { throw .status(response.status) }
+        return true
+    }
+
+    /// One JSON:API call with the key; any answer is returned, no answer is `.unreachable`.
+    private func send(_ method: String, _ path: String, body: [UInt8]? = nil) async throws(LemonSqueezyAPIError) -> HTTPClientResponse {
         do {
-            response = try await http.execute(
+            return try await http.execute(
                 HTTPClientRequest(
-                    method: "DELETE", url: apiURL + "/v1/subscriptions/\(id)",
+                    method: method, url: apiURL + path,
                     headers: [
                         "Accept": "application/vnd.api+json", "Content-Type": "application/vnd.api+json", "Authorization": "Bearer \(apiKey)",
                     ],
-                    timeout: timeout
+                    body: body, timeout: timeout
                 )
             )
         } catch {
             throw .unreachable(error.description)
         }
-        if response.status == 404 { return false }
-        guard (200..<300).contains(response.status) else { throw .status(response.status) }
-        return true
     }
 
     struct Identifier: Codable {

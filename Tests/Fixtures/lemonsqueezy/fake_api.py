@@ -8,21 +8,23 @@ import os
 import re
 import sys
 import threading
-import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from loopback import QuietHandler, serve_until_parent_exits  # noqa: E402
 
 port, output, key = int(sys.argv[1]), sys.argv[2], sys.argv[3]
 lock = threading.Lock()
+JSON_API = "application/vnd.api+json"
 
 
-class Handler(BaseHTTPRequestHandler):
+class Handler(QuietHandler):
     def do_GET(self):
-        self.answer(200, b"{}")
+        self.answer(200, b"{}", JSON_API)
 
     def do_DELETE(self):
         match = re.fullmatch(r"/v1/subscriptions/(\d+)", self.path)
         if not match:
-            self.answer(404, b'{"errors":[{"status":"404","detail":"not found"}]}')
+            self.answer(404, b'{"errors":[{"status":"404","detail":"not found"}]}', JSON_API)
             return
         authorized = self.headers.get("Authorization") == f"Bearer {key}"
         with lock, open(output, "a", encoding="utf-8") as file:
@@ -31,26 +33,12 @@ class Handler(BaseHTTPRequestHandler):
                 "accept": self.headers.get("Accept") == "application/vnd.api+json",
             }) + "\n")
         if not authorized:
-            self.answer(401, b'{"errors":[{"status":"401","detail":"Unauthenticated."}]}')
+            self.answer(401, b'{"errors":[{"status":"401","detail":"Unauthenticated."}]}', JSON_API)
             return
         body = {"jsonapi": {"version": "1.0"}, "data": {"type": "subscriptions", "id": match.group(1), "attributes": {
             "status": "cancelled", "cancelled": True, "ends_at": "2030-02-01T10:00:00.000000Z"}}}
-        self.answer(200, json.dumps(body).encode())
-
-    def answer(self, status, body):
-        self.send_response(status)
-        self.send_header("Content-Type", "application/vnd.api+json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args):
-        pass
+        self.answer(200, json.dumps(body), JSON_API)
 
 
-server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
-threading.Thread(target=server.serve_forever, daemon=True).start()
-parent = os.getppid()
-while os.getppid() == parent:
-    time.sleep(0.5)
-server.shutdown()
+
+serve_until_parent_exits(port, Handler)

@@ -8,9 +8,9 @@ import json
 import os
 import sys
 import threading
-import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from loopback import QuietHandler, serve_until_parent_exits  # noqa: E402
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
     ExportTraceServiceRequest,
     ExportTraceServiceResponse,
@@ -20,7 +20,7 @@ port, output = int(sys.argv[1]), sys.argv[2]
 lock = threading.Lock()
 
 
-class Handler(BaseHTTPRequestHandler):
+class Handler(QuietHandler):
     def do_POST(self):
         body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
         if self.path != "/v1/traces" or self.headers.get("Content-Type") != "application/x-protobuf":
@@ -52,20 +52,6 @@ class Handler(BaseHTTPRequestHandler):
     def do_GET(self):
         self.answer(200, b"ok")
 
-    def answer(self, status, data, content_type="text/plain"):
-        self.send_response(status)
-        self.send_header("Content-Type", content_type)
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def log_message(self, *args):
-        pass
 
 
-server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
-threading.Thread(target=server.serve_forever, daemon=True).start()
-parent = os.getppid()
-while os.getppid() == parent:
-    time.sleep(0.5)
-server.shutdown()
+serve_until_parent_exits(port, Handler)

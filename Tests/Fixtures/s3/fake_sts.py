@@ -6,22 +6,23 @@ import datetime
 import os
 import sys
 import threading
-import time
 import urllib.parse
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from loopback import QuietHandler, serve_until_parent_exits  # noqa: E402
 
 port, lifetime = int(sys.argv[1]), int(sys.argv[2])
 count = 0
 lock = threading.Lock()
 
 
-class Handler(BaseHTTPRequestHandler):
+class Handler(QuietHandler):
     def do_POST(self):
         global count
         body = self.rfile.read(int(self.headers.get("Content-Length", 0))).decode()
         form = {k: v[0] for k, v in urllib.parse.parse_qs(body).items()}
         if form.get("Action") != "AssumeRoleWithWebIdentity" or not form.get("WebIdentityToken"):
-            self.answer(400, "<ErrorResponse><Error><Code>InvalidParameterValue</Code></Error></ErrorResponse>")
+            self.answer(400, "<ErrorResponse><Error><Code>InvalidParameterValue</Code></Error></ErrorResponse>", "text/xml")
             return
         with lock:
             count += 1
@@ -36,26 +37,11 @@ class Handler(BaseHTTPRequestHandler):
       <Expiration>{expires.strftime("%Y-%m-%dT%H:%M:%SZ")}</Expiration>
     </Credentials>
   </AssumeRoleWithWebIdentityResult>
-</AssumeRoleWithWebIdentityResponse>""")
+</AssumeRoleWithWebIdentityResponse>""", "text/xml")
 
     def do_GET(self):
-        self.answer(200, f"<Calls>{count}</Calls>")
-
-    def answer(self, status, text):
-        data = text.encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "text/xml")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def log_message(self, *args):
-        pass
+        self.answer(200, f"<Calls>{count}</Calls>", "text/xml")
 
 
-server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
-threading.Thread(target=server.serve_forever, daemon=True).start()
-parent = os.getppid()
-while os.getppid() == parent:
-    time.sleep(0.5)
-server.shutdown()
+
+serve_until_parent_exits(port, Handler)
