@@ -1,5 +1,5 @@
 import Foundation
-import Metrics
+package import Metrics
 package import Prometheus
 import Synchronization
 
@@ -87,5 +87,13 @@ package enum ProcessStatus {
             }
         }
         return text
+    }
+}
+
+package extension Timer {
+    /// Records `duration` (swift-metrics takes nanoseconds).
+    func recordInterval(_ duration: Duration) {
+        let (seconds, attoseconds) = duration.components
+        recordNanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
     }
 }

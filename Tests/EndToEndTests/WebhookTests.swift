@@ -3,6 +3,7 @@ import Foundation
 import Glibc
 #endif
 import HTTPClient
+import Logging
 import TestSupport
 import Testing
 
@@ -121,6 +122,15 @@ import Testing
             #expect(data["id"] as? String == job)
             #expect(data["status"] as? String == "succeeded")
             #expect((data["images"] as? [Any])?.count == 1)
+
+            // generation counts the attempts by outcome.
+            let http = CurlHTTPClient(logger: Logger(label: "test"))
+            defer { Task { await http.shutdown() } }
+            let metrics = try await http.execute(HTTPClientRequest(url: try #require(suite.processes["generation"]).baseURL + "/metrics", timeout: .seconds(5)))
+            let text = String(decoding: metrics.body, as: UTF8.self)
+            #expect(text.contains(#"pingvas_user_webhook_attempts_total{outcome="retry"} 5"#), "\(text)")
+            #expect(text.contains(#"pingvas_user_webhook_attempts_total{outcome="delivered"} 1"#), "\(text)")
+            #expect(text.contains(#"pingvas_user_webhook_attempt_seconds_count{outcome="delivered"} 1"#), "\(text)")
         }
     }
 

@@ -1,4 +1,5 @@
 import Metrics
+import ServiceKit
 
 /// The worker's own Prometheus series (next to ServiceKit's HTTP ones).
 ///
@@ -24,12 +25,5 @@ enum WorkerMetrics {
 
     static func step(engine: String, duration: Duration) {
         Timer(label: "pingvas_engine_step_seconds", dimensions: [("engine", engine)]).recordInterval(duration)
-    }
-}
-
-extension Timer {
-    func recordInterval(_ duration: Duration) {
-        let (seconds, attoseconds) = duration.components
-        recordNanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
     }
 }

@@ -54,6 +54,7 @@ struct WebhookDispatcher: Service {
             let body = try await bodyOf(delivery)
             var statusCode: Int?
             var failure: String?
+            var duration: Duration?
             switch await target.check(delivery.url) {
             case .refused(let reason):
                 failure = "target refused: the URL \(reason)"
@@ -62,6 +63,7 @@ struct WebhookDispatcher: Service {
                 var headers = HTTPHeaders(WebhookSigner.headers(secret: delivery.secret, id: delivery.id.uuidString.lowercased(), timestamp: timestamp, body: Array(body.utf8)))
                 headers.add(name: "Content-Type", value: "application/json")
                 headers.add(name: "User-Agent", value: "Pingvas-Webhooks/1")
+                let started = ContinuousClock.now
                 do {
                     // To the addresses just checked, not to a fresh DNS answer.
                     let response = try await http.execute(HTTPClientRequest(
@@ -72,6 +74,7 @@ struct WebhookDispatcher: Service {
                 } catch {
                     failure = "\(error)"
                 }
+                duration = ContinuousClock.now - started
             }
             let attempt = delivery.attempts + 1
             let retryAfter: Duration? = failure == nil || attempt >= maxAttempts ? nil : retryBase * Int(pow(4, Double(attempt - 1)))
@@ -79,6 +82,7 @@ struct WebhookDispatcher: Service {
                 delivery.id, statusCode: statusCode, error: failure.map { String($0.prefix(300)) }, delivered: failure == nil,
                 retryAfter: retryAfter, disableAfter: disableAfter
             )
+            WebhookMetrics.attempt(outcome: failure == nil ? "delivered" : retryAfter == nil ? "failed" : "retry", duration: duration)
             if disabled { logger.notice("webhook endpoint disabled: failing for too long", metadata: metadata) }
             metadata["status_code"] = "\(statusCode.map(String.init) ?? "none")"
             if let failure {

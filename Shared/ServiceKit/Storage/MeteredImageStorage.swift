@@ -45,9 +45,8 @@ package struct MeteredImageStorage: ImageStorage {
         let started = ContinuousClock.now
         let outcome: String
         defer {
-            let (seconds, attoseconds) = (ContinuousClock.now - started).components
             Timer(label: "pingvas_storage_operation_seconds", dimensions: [("backend", backend), ("operation", operation)])
-                .recordNanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
+                .recordInterval(ContinuousClock.now - started)
         }
         do {
             let value = try await body()

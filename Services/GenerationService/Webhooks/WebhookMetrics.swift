@@ -1,0 +1,16 @@
+import Metrics
+import ServiceKit
+
+/// Completion webhooks (generation's deliveries to customers' endpoints), on `/metrics`:
+/// - `pingvas_user_webhook_attempts_total{outcome}`: every attempt: `delivered` (2xx), `retry`
+///   (failed, another attempt is due), `failed` (failed, it was the last one);
+/// - `pingvas_user_webhook_attempt_seconds{outcome}`: how long the receiver took (attempts that
+///   reached the network; a refused target does not).
+enum WebhookMetrics {
+    static func attempt(outcome: String, duration: Duration?) {
+        Counter(label: "pingvas_user_webhook_attempts_total", dimensions: [("outcome", outcome)]).increment()
+        if let duration {
+            Timer(label: "pingvas_user_webhook_attempt_seconds", dimensions: [("outcome", outcome)]).recordInterval(duration)
+        }
+    }
+}
