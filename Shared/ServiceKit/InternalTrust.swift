@@ -99,3 +99,8 @@ extension HTTPHeaders {
         return headers
     }
 }
+
+extension InternalTrust: CustomStringConvertible {
+    /// The service id only: the key never reaches a log line (lifecycle logs describe the services holding it).
+    package var description: String { "InternalTrust(\(serviceID))" }
+}

@@ -100,6 +100,11 @@ struct LemonSqueezyAPIClient: Sendable {
     }
 }
 
+extension LemonSqueezyAPIClient: CustomStringConvertible {
+    /// Without the API key: lifecycle logs describe the services holding a client.
+    var description: String { "LemonSqueezyAPIClient(\(apiURL), store \(storeID))" }
+}
+
 /// Why a call to the API failed; descriptions are safe to log.
 enum LemonSqueezyAPIError: Error, CustomStringConvertible {
     /// No answer: connection refused, timeout, TLS.
