@@ -87,6 +87,20 @@ import Testing
                 try await harness.waitUntilSettled()
                 #expect(try await Self.row(9101, harness)?.status == "cancelled")
                 #expect(lemon.cancellations.count == 2)
+
+                // Resumed in Lemon Squeezy's portal after that: live again, so it is cancelled again.
+                // A stale "active" state from before the cancellation changes nothing.
+                let stale = LemonSqueezyPayloads.subscription("subscription_updated", id: 9101, user: nil, updatedAt: "2030-01-10T10:00:00.000000Z")
+                #expect(try await harness.deliver(client, stale, event: "subscription_updated").status == .ok)
+                let resumed = LemonSqueezyPayloads.subscription("subscription_resumed", id: 9101, user: nil, updatedAt: "2030-01-20T10:00:00.000000Z")
+                #expect(try await harness.deliver(client, resumed, event: "subscription_resumed").status == .ok)
+                try await harness.waitUntilSettled()
+                try await eventually(timeout: .seconds(15), pollEvery: .milliseconds(50), "the resumed subscription is cancelled again") {
+                    lemon.cancellations.filter { $0.subscriptionID == 9101 }.count == 2
+                }
+                try await Task.sleep(for: .milliseconds(500))
+                #expect(lemon.cancellations.map(\.subscriptionID).sorted() == [9101, 9101, 9103], "\(lemon.cancellations)")
+                #expect(try await Self.row(9101, harness)?.sent == true)
             }
         }
     }

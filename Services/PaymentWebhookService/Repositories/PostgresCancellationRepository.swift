@@ -37,13 +37,16 @@ struct PostgresCancellationRepository: Sendable {
         )
     }
 
-    /// Makes subscription `id` due when its owner is already deleted and it is live: a subscription
-    /// whose first event arrives after its owner's deletion. Runs in the event's transaction.
+    /// Makes subscription `id` due when its owner is already deleted and it is live, after an event
+    /// changed it: a subscription whose first event arrives after its owner's deletion, or one that
+    /// Lemon Squeezy reports live again (resumed in its portal) in a state newer than the
+    /// cancellation it accepted. Runs in the event's transaction.
     static func markIfOwnerDeleted(_ id: Int64, on connection: PostgresConnection) async throws -> Bool {
         try await connection.execute(
             """
-            UPDATE subscriptions s SET cancel_due_at = now()
-            WHERE s.ls_subscription_id = $1 AND s.status IN \(liveStatuses) AND s.cancel_due_at IS NULL AND s.cancel_sent_at IS NULL
+            UPDATE subscriptions s SET cancel_due_at = now(), cancel_sent_at = NULL, cancel_attempts = 0, cancel_error = NULL
+            WHERE s.ls_subscription_id = $1 AND s.status IN \(liveStatuses)
+              AND ((s.cancel_due_at IS NULL AND s.cancel_sent_at IS NULL) OR s.cancel_sent_at < s.ls_updated_at)
               AND EXISTS (SELECT 1 FROM deleted_users d WHERE d.user_id = s.user_id)
             """,
             [id]
