@@ -644,12 +644,74 @@ def swift_required(catalog: dict) -> tuple[dict[str, set[str]], list[str]]:
     return required, problems
 
 
+def images_mounts(dep: dict) -> list[str]:
+    """Where a Deployment mounts the images claim (pingvas-images)."""
+    pod = dep["spec"]["template"]["spec"]
+    claims = {v["name"] for v in pod.get("volumes") or [] if (v.get("persistentVolumeClaim") or {}).get("claimName") == "pingvas-images"}
+    return [m["mountPath"] for c in pod["containers"] for m in c.get("volumeMounts") or [] if m["name"] in claims]
+
+
+def filesystem_store_problems(label: str, docs: list[dict]) -> list[str]:
+    """A render with the filesystem image store: the claim, mounted at /data/images in gallery and every
+    ai-worker Deployment and nowhere else, and PINGVAS_STORAGE_URL pointing there."""
+    problems = []
+    if not any(d["kind"] == "PersistentVolumeClaim" and d["metadata"]["name"] == "pingvas-images" for d in docs):
+        problems.append(f"{label}: no PersistentVolumeClaim pingvas-images")
+    config = [d for d in docs if d["kind"] == "ConfigMap" and d["metadata"]["name"].startswith("pingvas-config")]
+    if len(config) != 1 or (config[0].get("data") or {}).get("PINGVAS_STORAGE_URL") != "file:///data/images":
+        problems.append(f"{label}: PINGVAS_STORAGE_URL is not file:///data/images")
+    deployments = [d for d in docs if d["kind"] == "Deployment"]
+    for dep in deployments:
+        name = dep["metadata"]["name"]
+        sid = (dep["spec"]["template"]["metadata"].get("labels") or {}).get("app.kubernetes.io/name")
+        want = ["/data/images"] if sid in ("gallery", "ai-worker") else []
+        if images_mounts(dep) != want:
+            problems.append(f"{label}: Deployment {name} mounts the images claim at {images_mounts(dep)}, want {want}")
+    if not any(d["metadata"]["name"].endswith("ai-worker") or "ai-worker-" in d["metadata"]["name"] for d in deployments):
+        problems.append(f"{label}: no ai-worker Deployment rendered")
+    return problems
+
+
+def check_images_volume(k8s: dict, helm_docs: dict) -> list[str]:
+    """The filesystem image store is opt-in: k8s/components/images-volume on k8s/base and the chart with
+    images.enabled render it (filesystem_store_problems); the S3 renders mount and claim nothing."""
+    problems = []
+    folder = OUT / "images-volume"
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "kustomization.yaml").write_text(
+        "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\n"
+        "resources: [../../../k8s/base]\ncomponents: [../../../k8s/components/images-volume]\n")
+    result = run([tool("kubectl"), "kustomize", str(folder)])
+    if result.returncode != 0:
+        problems.append("k8s/base with the images-volume component does not render: " + " ".join(result.stderr.strip().splitlines()[-3:]))
+    else:
+        problems += filesystem_store_problems("k8s/base + images-volume", [d for d in yaml.safe_load_all(result.stdout) if d])
+    import helm_python as helm
+    chart_dir = ROOT / "helm" / "pingvas"
+    values = yaml.safe_load((chart_dir / "values-dev.yaml").read_text()) or {}
+    values["images"] = {**(values.get("images") or {}), "enabled": True}
+    try:
+        with helm.Chart.load(str(chart_dir)) as chart:
+            rendered = chart.render(values, name="pingvas", namespace="pingvas-dev", is_install=True)
+        docs = [d for path, body in rendered.items() if not path.endswith("NOTES.txt") for d in yaml.safe_load_all(body) if d]
+        problems += filesystem_store_problems("helm (dev) with images.enabled", docs)
+    except Exception as error:  # the SDK raises its own error types; all mean "does not render"
+        problems.append(f"helm (dev) with images.enabled does not render: {type(error).__name__}: {error}")
+    for label, rendered in [(f"k8s/{env}", docs) for env, docs in k8s.items()] + [(f"helm/{env}", docs) for env, docs in helm_docs.items()]:
+        for dep in (d for d in rendered or [] if d["kind"] == "Deployment"):
+            if images_mounts(dep):
+                problems.append(f"{label}: Deployment {dep['metadata']['name']} mounts the images claim (images are in S3)")
+        if any(d["kind"] == "PersistentVolumeClaim" and d["metadata"]["name"] == "pingvas-images" for d in rendered or []):
+            problems.append(f"{label}: renders the images claim (images are in S3)")
+    return problems
+
+
 # ---------------------------------------------------------------- containers: what compose-test ran vs the cluster
 
 # Mounts only the cluster has, and why. Anything else must be mounted alike (path, read-only) in both.
-K8S_ONLY_MOUNTS = {
-    "/data/images": "the cluster keeps the filesystem image store's volume (PINGVAS_STORAGE_DIR); compose stores images in S3 only",
-}
+# (The images claim at /data/images is in neither: both store images in S3; k8s/components/images-volume
+# adds it for a cluster without object storage.)
+K8S_ONLY_MOUNTS: dict[str, str] = {}
 RUNTIME_RECORD = ROOT / ".run" / "compose-test" / "runtime.json"
 
 
@@ -1200,6 +1262,8 @@ def main() -> int:
                 problems.append(f"{label}: ConfigMap pingvas-model-catalog does not hold config/{name}")
     check("the model catalog ConfigMaps hold config/models.json and config/styles.json byte for byte", problems)
     check("deploy/s3: lifecycle, encryption, versioning and a CDN-only bucket policy", check_bucket())
+    check("k8s/components/images-volume: a filesystem image store on a claim for gallery and every ai-worker; "
+          "the S3 renders mount none; the chart's images.enabled alike", check_images_volume(k8s, helm))
 
     print("check-deploy: containers (images, compose, what compose-test ran) against k8s/")
     container_checks(compose, k8s, ids)

@@ -150,7 +150,7 @@ spec:
             {{- if $svc.mountModelCatalog }}
             - {name: model-catalog, mountPath: {{ dir $root.Values.config.PINGVAS_MODEL_CATALOG }}, readOnly: true}
             {{- end }}
-            {{- if $svc.mountImages }}
+            {{- if and $svc.mountImages $root.Values.images.enabled }}
             - {name: images, mountPath: {{ $root.Values.config.PINGVAS_STORAGE_DIR }}}
             {{- end }}
             {{- if $svc.mountModels }}
@@ -166,7 +166,7 @@ spec:
             items:
               - {key: models.json, path: {{ base $root.Values.config.PINGVAS_MODEL_CATALOG }}}
         {{- end }}
-        {{- if $svc.mountImages }}
+        {{- if and $svc.mountImages $root.Values.images.enabled }}
         - name: images
           persistentVolumeClaim: {claimName: {{ $root.Values.images.claimName }}}
         {{- end }}
