@@ -190,11 +190,16 @@ def pipeline():
            [(f'max by (pool, kind) (pingvas_workers_memory_bytes{{{ppool}, kind=~"used|free"}})', "{{pool}} {{kind}}")],
            "bytes", w=8),
         ts("SSE event streams open", [(f"sum (pingvas_event_streams_open{{{NS}}})", "open")]),
+        row("Completion webhooks (generation's deliveries to customers' endpoints)"),
+        ts("Webhook attempts per second by outcome",
+           [(f"sum by (outcome) (rate(pingvas_user_webhook_attempts_total{{{NS}}}[{RATE}]))", "{{outcome}}")], "ops", stack=True),
+        ts("Webhook receiver time p50 / p95 by outcome",
+           quantiles("pingvas_user_webhook_attempt_seconds", "outcome", NS, (0.5, 0.95), "{{outcome}}"), "s"),
         ts("ai-worker restarts in the last hour (cluster metric)",
            [(f'sum by (pod) (increase(kube_pod_container_status_restarts_total{{{NS}, container="ai-worker"}}[1h]))', "{{pod}}")]),
     ]
     return dashboard("pingvas-pipeline", "Pingvas / Pipeline",
-                     "Job queues per pool, queue wait, job outcomes and failures, workers, models and engine memory.",
+                     "Job queues per pool, queue wait, job outcomes and failures, workers, models, engine memory and completion webhooks.",
                      items, [pool_var])
 
 
@@ -219,9 +224,11 @@ def business():
         ts("Subscriptions by status", [(f"max by (status) (pingvas_subscriptions{{{NS}}})", "{{status}}")], stack=True),
         ts("Webhook deliveries by status (alert: failed or dead growing, pending for 30 minutes)",
            [(f"max by (status) (pingvas_webhook_deliveries{{{NS}}})", "{{status}}")]),
+        ts("Subscriptions of deleted accounts not yet cancelled at Lemon Squeezy (alert: for an hour)",
+           [(f"max (pingvas_subscription_cancellations_due{{{NS}}})", "due")]),
     ]
     return dashboard("pingvas-business", "Pingvas / Business",
-                     "Users, signups, credits captured and held, subscriptions and Lemon Squeezy deliveries.", items)
+                     "Users, signups, credits captured and held, subscriptions, Lemon Squeezy deliveries and cancellations.", items)
 
 
 DASHBOARDS = {"pingvas-overview": overview, "pingvas-pipeline": pipeline, "pingvas-business": business}

@@ -32,6 +32,7 @@ struct WebhookDispatcher: Service {
     let logger: Logger
 
     func run() async throws {
+        WebhookMetrics.prepare()
         guard await Background.waitUntil(ready) else { return }
         while !Background.shouldStop {
             do {

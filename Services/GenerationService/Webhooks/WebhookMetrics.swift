@@ -7,6 +7,17 @@ import ServiceKit
 /// - `pingvas_user_webhook_attempt_seconds{outcome}`: how long the receiver took (attempts that
 ///   reached the network; a refused target does not).
 enum WebhookMetrics {
+    static let outcomes = ["delivered", "retry", "failed"]
+
+    /// Registers every series at zero, so they are on `/metrics` (and `rate()` works) before the
+    /// first attempt.
+    static func prepare() {
+        for outcome in outcomes {
+            _ = Counter(label: "pingvas_user_webhook_attempts_total", dimensions: [("outcome", outcome)])
+            _ = Timer(label: "pingvas_user_webhook_attempt_seconds", dimensions: [("outcome", outcome)])
+        }
+    }
+
     static func attempt(outcome: String, duration: Duration?) {
         Counter(label: "pingvas_user_webhook_attempts_total", dimensions: [("outcome", outcome)]).increment()
         if let duration {
