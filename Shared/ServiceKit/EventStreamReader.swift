@@ -78,6 +78,23 @@ package struct EventStreamReader: Sendable {
         return try WireCodec.decode(Event.self, from: bytes)
     }
 
+    /// Hands each message of type `Event` in `messages` to `apply`, then acknowledges it; a message
+    /// of another type is acknowledged and skipped, one that cannot be read is dead-lettered and
+    /// acknowledged. When `apply` throws, that message and the rest stay unacknowledged, to be
+    /// claimed again after `lease`.
+    package func each<Event: WireMessage>(
+        _ type: Event.Type, in messages: [RedisStreamMessage], _ apply: (Envelope<Event>) async throws -> Void
+    ) async throws {
+        for message in messages {
+            do {
+                if let event = try Self.decode(type, message) { try await apply(event) }
+            } catch let error as WireCodecError {
+                try await deadLetter(message, reason: error)
+            }
+            try await acknowledge([message.id])
+        }
+    }
+
     /// Acknowledges messages the consumer has applied (or skipped).
     package func acknowledge(_ ids: [String]) async throws {
         guard !ids.isEmpty else { return }

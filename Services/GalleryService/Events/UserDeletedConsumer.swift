@@ -17,25 +17,18 @@ struct UserDeletedConsumer: EventStreamConsumer {
     let logger: Logger
 
     func handle(_ messages: [RedisStreamMessage]) async throws {
-        for message in messages {
-            do {
-                if let event = try EventStreamReader.decode(UserDeleted.self, message) {
-                    let deleted = try await repository.deleteAll(owner: event.data.userID)
-                    for image in deleted {
-                        for key in [image.storageKey] + (image.thumbnailKey.map { [$0] } ?? []) {
-                            do {
-                                try await storage.delete(key)
-                            } catch {
-                                logger.error("could not delete an image file of a deleted account", metadata: ["image_id": "\(image.id)", "error": "\(error)"])
-                            }
-                        }
+        try await reader.each(UserDeleted.self, in: messages) { event in
+            let deleted = try await repository.deleteAll(owner: event.data.userID)
+            for image in deleted {
+                for key in [image.storageKey] + (image.thumbnailKey.map { [$0] } ?? []) {
+                    do {
+                        try await storage.delete(key)
+                    } catch {
+                        logger.error("could not delete an image file of a deleted account", metadata: ["image_id": "\(image.id)", "error": "\(error)"])
                     }
-                    logger.notice("images of a deleted account removed", metadata: ["user_id": "\(event.data.userID)", "images": "\(deleted.count)"])
                 }
-            } catch let error as WireCodecError {
-                try await reader.deadLetter(message, reason: error)
             }
-            try await reader.acknowledge([message.id])
+            logger.notice("images of a deleted account removed", metadata: ["user_id": "\(event.data.userID)", "images": "\(deleted.count)"])
         }
     }
 }

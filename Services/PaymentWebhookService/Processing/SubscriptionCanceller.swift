@@ -8,9 +8,10 @@ import ServiceLifecycle
 /// says which are due), so nobody is billed again for an account that is gone.
 ///
 /// Each pass claims what is due and asks Lemon Squeezy to cancel it. An attempt that fails (no
-/// answer, 429, 5xx, or a 4xx such as a revoked key) is retried after `backoff`'s delay, with no limit: a renewing subscription must not be given up on. The subscription then
-/// runs to the end of the period already paid; its webhooks (`subscription_cancelled`, later
-/// `subscription_expired`) update the stored state as usual.
+/// answer, 429, 5xx, or a 4xx such as a revoked key) is retried after `backoff`'s delay, with no
+/// limit: a renewing subscription must not be given up on. The subscription then runs to the end of
+/// the period already paid; its webhooks (`subscription_cancelled`, later `subscription_expired`)
+/// update the stored state as usual.
 struct SubscriptionCanceller: Service {
     let repository: PostgresCancellationRepository
     let client: LemonSqueezyAPIClient

@@ -12,16 +12,9 @@ struct UserDeletedConsumer: EventStreamConsumer {
     let logger: Logger
 
     func handle(_ messages: [RedisStreamMessage]) async throws {
-        for message in messages {
-            do {
-                if let event = try EventStreamReader.decode(UserDeleted.self, message) {
-                    let due = try await cancellations.recordDeletion(of: event.data.userID, deletedAt: event.data.deletedAt)
-                    logger.notice("deleted account recorded", metadata: ["user_id": "\(event.data.userID)", "subscriptions_to_cancel": "\(due)"])
-                }
-            } catch let error as WireCodecError {
-                try await reader.deadLetter(message, reason: error)
-            }
-            try await reader.acknowledge([message.id])
+        try await reader.each(UserDeleted.self, in: messages) { event in
+            let due = try await cancellations.recordDeletion(of: event.data.userID, deletedAt: event.data.deletedAt)
+            logger.notice("deleted account recorded", metadata: ["user_id": "\(event.data.userID)", "subscriptions_to_cancel": "\(due)"])
         }
     }
 }
