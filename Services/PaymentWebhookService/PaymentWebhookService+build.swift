@@ -75,12 +75,7 @@ func buildApplication(configuration: PaymentWebhookConfiguration, logger: Logger
             dimension: "status"
         ),
         // Live subscriptions of deleted accounts not yet cancelled at Lemon Squeezy (in flight or backing off).
-        SQLGauge(
-            "pingvas_subscription_cancellations_due", sql: """
-                SELECT count(*)::float8 AS value FROM subscriptions
-                WHERE cancel_due_at IS NOT NULL AND cancel_sent_at IS NULL AND status IN \(PostgresCancellationRepository.liveStatuses)
-                """
-        ),
+        SQLGauge("pingvas_subscription_cancellations_due", sql: PostgresCancellationRepository.dueCountSQL),
     ], ready: { migrations.isDone }, logger: logger)
     // Deleted accounts: recorded from user's events, their subscriptions cancelled at Lemon Squeezy.
     let cancellations = PostgresCancellationRepository(pool: postgres)

@@ -13,15 +13,21 @@ enum WebhookMetrics {
     /// first attempt.
     static func prepare() {
         for outcome in outcomes {
-            _ = Counter(label: "pingvas_user_webhook_attempts_total", dimensions: [("outcome", outcome)])
-            _ = Timer(label: "pingvas_user_webhook_attempt_seconds", dimensions: [("outcome", outcome)])
+            _ = attempts(outcome)
+            _ = seconds(outcome)
         }
     }
 
     static func attempt(outcome: String, duration: Duration?) {
-        Counter(label: "pingvas_user_webhook_attempts_total", dimensions: [("outcome", outcome)]).increment()
-        if let duration {
-            Timer(label: "pingvas_user_webhook_attempt_seconds", dimensions: [("outcome", outcome)]).recordInterval(duration)
-        }
+        attempts(outcome).increment()
+        if let duration { seconds(outcome).recordInterval(duration) }
+    }
+
+    private static func attempts(_ outcome: String) -> Counter {
+        Counter(label: "pingvas_user_webhook_attempts_total", dimensions: [("outcome", outcome)])
+    }
+
+    private static func seconds(_ outcome: String) -> Timer {
+        Timer(label: "pingvas_user_webhook_attempt_seconds", dimensions: [("outcome", outcome)])
     }
 }

@@ -14,6 +14,13 @@ struct PostgresCancellationRepository: Sendable {
     /// The statuses in which Lemon Squeezy still bills, or may again (paused, unpaid).
     static let liveStatuses = "('on_trial', 'active', 'paused', 'past_due', 'unpaid')"
 
+    /// The gauge `pingvas_subscription_cancellations_due`: subscriptions due and not yet settled
+    /// (in flight or backing off included), by the same rule `claimDue` hands them out by.
+    static let dueCountSQL = """
+        SELECT count(*)::float8 AS value FROM subscriptions
+        WHERE cancel_due_at IS NOT NULL AND cancel_sent_at IS NULL AND status IN \(liveStatuses)
+        """
+
     /// A claimed subscription: its id, owner and how many attempts (this one included) it has had.
     struct Due: Sendable, Equatable {
         var subscriptionID: Int64
